@@ -1,0 +1,1 @@
+//! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
