@@ -1,1 +1,2 @@
 //! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
+pub mod yaml;
