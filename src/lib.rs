@@ -1,2 +1,5 @@
 //! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
+
+pub mod fs;
+pub mod report;
 pub mod yaml;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 /// Where a value came from: a repo-relative file, a 1-based line and column, and optionally
 /// the transformation that last set it (`"patch overlays/prod/patch.yaml"`,
 /// `"images transformer"`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Origin {
     /// Repo-relative path with `/` separators (or a pseudo name such as `<generated>`).
     pub file: Arc<str>,
@@ -15,6 +15,7 @@ pub struct Origin {
     /// 1-based column.
     pub column: u32,
     /// The transformation that last set the value, when it was not the file itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Arc<str>>,
 }
 

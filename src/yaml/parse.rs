@@ -124,11 +124,9 @@ impl<'a> Builder<'a> {
                     doc_has_root = false;
                     self.anchors.clear();
                 }
-                Event::DocumentEnd => {
-                    if !doc_has_root {
-                        let origin = self.origin(&span);
-                        self.out.documents.push(Node::plain("", origin));
-                    }
+                Event::DocumentEnd if !doc_has_root => {
+                    let origin = self.origin(&span);
+                    self.out.documents.push(Node::plain("", origin));
                 }
                 Event::Comment(text, _) => self.out.comments.push(Comment {
                     line: span.start.line() as u32,
