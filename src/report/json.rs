@@ -131,7 +131,10 @@ mod tests {
             target: "o".into(),
             field: None,
         };
-        let out = json(std::slice::from_ref(&f), &Summary::new(std::slice::from_ref(&f), 1, 1));
+        let out = json(
+            std::slice::from_ref(&f),
+            &Summary::new(std::slice::from_ref(&f), 1, 1),
+        );
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["version"], 1);
         let f0 = &v["findings"][0];
