@@ -8,9 +8,9 @@
 # The npm package @microsoft/sarif-multitool pulls in @microsoft/sarif-multitool-<platform>,
 # which ships Sarif.Multitool as a self-contained single-file .NET executable (no dotnet SDK or
 # runtime needed; linux-x64, darwin and win32 only). It is installed once into
-# $DRIFTLINT_TOOLS_DIR (default: target/tools). npm 11 skips the package's postinstall script
-# (`chmod u+x Sarif.Multitool`) unless install scripts are approved, so this script sets the
-# executable bit itself.
+# $DRIFTLINT_TOOLS_DIR/sarif-multitool (default: target/tools/sarif-multitool). npm 11 skips
+# the package's postinstall script (`chmod u+x Sarif.Multitool`) unless install scripts are
+# approved, so this script sets the executable bit itself.
 set -euo pipefail
 
 MULTITOOL_VERSION=5.7.0
@@ -27,12 +27,13 @@ case "$(uname -s)" in
   Darwin) platform=darwin ;;
   *) echo "validate-sarif: unsupported platform $(uname -s)" >&2; exit 2 ;;
 esac
-exe="$tools/node_modules/@microsoft/sarif-multitool-$platform/Sarif.Multitool"
+dir="$tools/sarif-multitool"
+exe="$dir/node_modules/@microsoft/sarif-multitool-$platform/Sarif.Multitool"
 
 if [ ! -f "$exe" ]; then
-  echo "validate-sarif: installing @microsoft/sarif-multitool@$MULTITOOL_VERSION into $tools" >&2
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --no-save --loglevel=error \
+  echo "validate-sarif: installing @microsoft/sarif-multitool@$MULTITOOL_VERSION into $dir" >&2
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error \
     "@microsoft/sarif-multitool@$MULTITOOL_VERSION" >&2
 fi
 chmod u+x "$exe"
