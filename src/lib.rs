@@ -1,1 +1,3 @@
 //! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
+
+pub mod schema;
