@@ -243,8 +243,13 @@ pub(crate) fn flux() -> Result<&'static FluxBundle, SchemaError> {
 }
 
 fn load_flux() -> Result<FluxBundle, SchemaError> {
-    let text = gunzip(FLUX_FILE, FLUX_GZ)?;
-    let raw: RawFlux = serde_json::from_str(&text).map_err(|err| embedded_error(FLUX_FILE, err))?;
+    parse_flux(&gunzip(FLUX_FILE, FLUX_GZ)?)
+}
+
+/// Decode the bundle written by `scripts/gen-schemas.py` and convert each schema as
+/// [`crd::to_json_schema`] does for CRDs added at run time.
+fn parse_flux(text: &str) -> Result<FluxBundle, SchemaError> {
+    let raw: RawFlux = serde_json::from_str(text).map_err(|err| embedded_error(FLUX_FILE, err))?;
     let source = raw
         .sources
         .iter()
@@ -308,6 +313,43 @@ mod tests {
             serde_json::json!(["string", "integer", "null"])
         );
         assert_eq!(body["x-kubernetes-int-or-string"], Value::Bool(true));
+    }
+
+    #[test]
+    fn flux_bundle_format_is_read_and_converted() {
+        let text = serde_json::json!({
+            "format": 1,
+            "sources": [{"file": "shared/gotk-components.yaml", "fluxVersion": "v2.6.1", "crds": 1, "sha256": "0"}],
+            "kinds": [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "schema": {
+                "type": "object",
+                "properties": {"spec": {"type": "object", "properties": {
+                    "interval": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},
+                    "values": {"x-kubernetes-preserve-unknown-fields": true},
+                }}},
+            }}],
+        })
+        .to_string();
+        let bundle = parse_flux(&text).expect("parses");
+        assert_eq!(
+            bundle.source,
+            "Flux v2.6.1 CRDs from shared/gotk-components.yaml"
+        );
+        let release = bundle
+            .kinds
+            .get("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+            .expect("kind");
+        assert_eq!(
+            release.source,
+            "bundled Flux v2.6.1 CRDs from shared/gotk-components.yaml"
+        );
+        assert_eq!(
+            release.schema["properties"]["metadata"]["$ref"],
+            format!("#/$defs/{OBJECT_META}")
+        );
+        let bad = parse_flux(
+            r##"{"sources": [], "kinds": [{"apiVersion": "a/v1", "kind": "K", "schema": {"$ref": "#/x"}}]}"##,
+        );
+        assert!(matches!(bad, Err(SchemaError::Embedded { .. })));
     }
 
     #[test]
