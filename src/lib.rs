@@ -4,4 +4,5 @@ pub mod config;
 pub mod discover;
 pub mod fs;
 pub mod report;
+pub mod schema;
 pub mod yaml;
