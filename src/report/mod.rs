@@ -1,7 +1,23 @@
 //! Findings and the report formats (human, JSON, SARIF, GitHub annotations).
+//!
+//! Every renderer is a pure function of its input: same findings, same bytes (findings are
+//! sorted inside each renderer, so the caller's order does not matter).
 
 mod finding;
+mod github;
+mod human;
+mod json;
 mod rule_meta;
+mod sarif;
+mod summary;
 
 pub use finding::{Finding, ObjectRef, Severity};
+pub use github::github;
+pub use human::{human, HUMAN_WIDTH};
+pub use json::{json, JSON_FORMAT_VERSION};
 pub use rule_meta::RuleMeta;
+pub use sarif::{
+    encode_uri_path, fingerprint, help_uri, information_uri, sarif, SarifRun, FINGERPRINT_KEY,
+    MAX_RESULTS, SARIF_SCHEMA, SRCROOT,
+};
+pub use summary::{markdown_summary, Summary, MARKDOWN_MAX_ROWS};
