@@ -2,4 +2,5 @@
 
 pub mod fs;
 pub mod report;
+pub mod rules;
 pub mod yaml;
