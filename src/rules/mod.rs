@@ -180,13 +180,16 @@ pub fn check_objects(target: &str, objects: &[Node], ctx: &RuleContext) -> Vec<F
         ctx,
         crds: rendered_crds(objects),
     };
+    let enabled: Vec<CheckFn> = OBJECT_RULES
+        .iter()
+        .filter(|(code, _)| ctx.config.severity_for(code).is_some())
+        .map(|(_, check)| *check)
+        .collect();
     let mut out = Vec::new();
     for obj in objects.iter().filter(|o| o.as_map().is_some()) {
         let mut hits = Vec::new();
-        for (code, check) in OBJECT_RULES {
-            if ctx.config.severity_for(code).is_some() {
-                check(obj, &scope, &mut hits);
-            }
+        for check in &enabled {
+            check(obj, &scope, &mut hits);
         }
         drop_duplicate_token_hits(&mut hits);
         let ignored = annotation_ignores(obj);

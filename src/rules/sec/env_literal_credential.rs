@@ -8,7 +8,9 @@
 //!   metadata rather than the credential (`_FILE`, `_PATH`, `_NAME`, `_ID`, `_URL`, `_TTL`,
 //!   `_TIMEOUT`, `_LENGTH`, `_ENABLED`, ...), and its value is not empty, a boolean, a number, a
 //!   path, a `$(VAR)` reference or a `${VAR}` placeholder; or
-//! * its value matches a known token format (SEC005).
+//! * its value matches a known token format (SEC005); or
+//! * its value is a URL with a literal password (`postgres://app:pw@db:5432/app`), whatever
+//!   the name (a `${VAR}` or `$(VAR)` password passes).
 //!
 //! The message shows at most the first four characters of the value.
 //!
@@ -64,12 +66,23 @@ pub(crate) fn check(obj: &Node, _scope: &Scope<'_>, out: &mut Vec<Hit>) {
     }
 }
 
+/// `scheme://user:password@` with a literal password.
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@$][^/\s@]*)@").expect("static regex")
+});
+
 fn message(name: &str, value: &str) -> Option<String> {
     if let Some(token) = find_token(value) {
         return Some(format!(
             "env var {name} has a literal value holding {} {}",
             token.kind.description,
             preview(token.secret)
+        ));
+    }
+    if let Some(password) = URL_PASSWORD.captures(value).and_then(|c| c.get(1)) {
+        return Some(format!(
+            "env var {name} has a URL with a literal password {}",
+            preview(password.as_str())
         ));
     }
     (is_credential_name(name) && is_literal_secret(value))
@@ -130,6 +143,10 @@ mod tests {
             ("k8s reference", pod_env("DB_PASSWORD", "$(FROM_SECRET)"), 0),
             ("flux placeholder", pod_env("DB_PASSWORD", "${DB_PASSWORD}"), 0),
             ("not a credential", pod_env("LOG_LEVEL", "debug"), 0),
+            ("url with password", pod_env("DATABASE_URL", "postgres://app:hunter22@db:5432/app"), 1),
+            ("url with placeholder password", pod_env("DATABASE_URL", "postgres://app:${DB_PASS}@db/app"), 0),
+            ("url with user only", pod_env("DATABASE_URL", "postgres://app@db:5432/app"), 0),
+            ("url with port only", pod_env("UPSTREAM_URL", "http://db:5432/x"), 0),
             (
                 "valueFrom",
                 "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n      env:\n        - name: DB_PASSWORD\n          valueFrom: {secretKeyRef: {name: db, key: password}}\n".to_string(),
@@ -150,6 +167,14 @@ mod tests {
         );
         assert_eq!(hits[0].field, "/spec/containers/0/env/0/value");
         assert_eq!(hits[0].origin.line, 10);
+        let hits = run_rule(
+            check,
+            &pod_env("DATABASE_URL", "postgres://app:hunter22@db/app"),
+        );
+        assert_eq!(
+            hits[0].message,
+            "env var DATABASE_URL has a URL with a literal password \"hunt…\""
+        );
         let pat = fake_github_pat();
         let hits = run_rule(check, &pod_env("GREETING", &pat));
         assert_eq!(
