@@ -39,11 +39,14 @@ mod testutil;
 use crate::report::{Finding, ObjectRef};
 use crate::yaml::{Node, Origin};
 
-pub use config::{parse_kube_version, RuleConfig, RuleConfigError, RuleSetting};
+pub use config::{
+    parse_kube_version, RuleConfig, RuleConfigError, RuleSetting, DEFAULT_KUBE_VERSION,
+    DEFAULT_MUTABLE_TAGS,
+};
 pub use crd::cr_crd_unknown::{is_builtin_group, rendered_crds, CrdKind};
 pub use lifecycle::{embedded_api_lifecycle, parse_api_lifecycle, ApiEntry, ApiLifecycle};
 pub use registry::{explain, list, meta, registry};
-pub use suppress::{annotation_ignores, suppressed_by_comment, ALIASES};
+pub use suppress::{annotation_ignores, suppressed_by_comment, ALIASES, IGNORE_ANNOTATION};
 
 /// Everything a rule may consult besides the object itself. Cheap to build; `Send + Sync`.
 pub struct RuleContext<'a> {
