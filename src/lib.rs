@@ -4,5 +4,6 @@ pub mod config;
 pub mod discover;
 pub mod fs;
 pub mod report;
+pub mod rules;
 pub mod schema;
 pub mod yaml;
