@@ -471,62 +471,53 @@ fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
-/// go-yaml v2's key order (`keyList.Less`): runs of digits compare numerically, non-letters
-/// sort before letters.
+/// go-yaml v2's key order (`keyList.Less`) as a total order: symbols sort before digit runs,
+/// digit runs before letters; digit runs compare by value, then shorter first; letters and
+/// symbols by code point; a prefix sorts first. Go's comparator is not transitive on some
+/// inputs (digits differing mid-run), and Rust's sort requires a total order, so those rare
+/// keys (never seen in Kubernetes objects) may order differently from go-yaml.
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let n = ar.len().min(br.len());
-    for i in 0..n {
-        if ar[i] == br[i] {
-            continue;
+    let (ta, tb) = (tokens(a), tokens(b));
+    for (x, y) in ta.iter().zip(tb.iter()) {
+        let o = x.cmp(y);
+        if o != Ordering::Equal {
+            return o;
         }
-        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
-        if al && bl {
-            return ar[i].cmp(&br[i]);
-        }
-        if al || bl {
-            return if bl {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-        }
-        let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
-                j -= 1;
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .saturating_mul(10)
-                .saturating_add(ar[ai] as i64 - '0' as i64);
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .saturating_mul(10)
-                .saturating_add(br[bi] as i64 - '0' as i64);
-            bi += 1;
-        }
-        if an != bn {
-            return an.cmp(&bn);
-        }
-        if ai != bi {
-            return ai.cmp(&bi);
-        }
-        return ar[i].cmp(&br[i]);
     }
-    ar.len().cmp(&br.len())
+    ta.len().cmp(&tb.len())
+}
+
+/// A key token; the derived order is symbols, then digit runs, then letters.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyToken<'a> {
+    Symbol(char),
+    /// Digits without leading zeros (compared by length, then text), then the run's length.
+    Number(usize, &'a str, usize),
+    Letter(char),
+}
+
+fn tokens(s: &str) -> Vec<KeyToken<'_>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_digit() {
+            let len = rest
+                .find(|ch: char| !ch.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let run = &rest[..len];
+            let value = run.trim_start_matches('0');
+            out.push(KeyToken::Number(value.len(), value, len));
+            rest = &rest[len..];
+        } else {
+            out.push(if c.is_alphabetic() {
+                KeyToken::Letter(c)
+            } else {
+                KeyToken::Symbol(c)
+            });
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -590,9 +581,20 @@ mod tests {
 
     #[test]
     fn natural_key_order() {
-        let mut keys = vec!["a10", "a9", "b", "-x", "A", "a"];
+        let mut keys = vec!["a10", "a9", "b", "-x", "A", "a", "7", "007", "x.y", "x1"];
         keys.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(keys, vec!["-x", "A", "a", "a9", "a10", "b"]);
+        assert_eq!(
+            keys,
+            vec!["-x", "7", "007", "A", "a", "a9", "a10", "b", "x.y", "x1"]
+        );
+    }
+
+    #[test]
+    fn key_order_is_total_on_the_fuzzer_crash() {
+        // Found by `cargo fuzz run yaml_parse`: go-yaml's comparator is not transitive here.
+        let src = "x0:1:\n6336z6e66666666666666666666660 :\n630001000!00 :\n630080001]0)0!00 :\n";
+        let docs = parse_documents("t.yaml".into(), src).expect("parses");
+        emit_documents(docs.iter());
     }
 
     #[test]

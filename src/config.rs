@@ -1,0 +1,308 @@
+//! `.driftlint.yaml`: explicit targets, Kubernetes version, rule settings, ignores and extra
+//! schema/CRD directories. Every key is checked; an unknown key or a wrong type is a
+//! [`ConfigError`] at its file:line.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::fs::RepoFs;
+use crate::yaml::{parse_file, Node, Origin};
+
+/// The file name looked up at the repository root.
+pub const CONFIG_FILE: &str = ".driftlint.yaml";
+
+/// A configuration problem at a line of `.driftlint.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} ({origin})")]
+pub struct ConfigError {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub origin: Origin,
+}
+
+/// What kind of target an explicit `targets:` entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    /// A directory with a kustomization file.
+    Kustomize,
+    /// A Helm chart directory.
+    Helm,
+    /// A folder of plain manifests.
+    Manifests,
+}
+
+/// One explicit target from `targets:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetEntry {
+    /// Repo-relative path.
+    pub path: String,
+    /// Its kind; `None` means "classify it as discovery would".
+    pub kind: Option<TargetKind>,
+    /// Where it was declared.
+    pub origin: Origin,
+}
+
+/// The parsed configuration, with defaults for everything not set.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Target Kubernetes minor version, e.g. `"1.33"`; `None` = newest bundled.
+    pub kubernetes_version: Option<String>,
+    /// Explicit targets; when non-empty, discovery is skipped.
+    pub targets: Vec<TargetEntry>,
+    /// Path globs (repo-relative) that discovery skips.
+    pub ignore: Vec<String>,
+    /// Extra directories of CRD manifests whose schemas are registered.
+    pub crd_dirs: Vec<String>,
+    /// Strict schema validation (unknown fields are errors); default true.
+    pub strict: Option<bool>,
+    /// Minimum severity that makes `check` exit 1: `note`, `warning` or `error`.
+    pub fail_on: Option<String>,
+    /// The raw `rules:` section, handed to the rule registry.
+    pub rules: Option<Node>,
+    /// The file the configuration came from, if any.
+    pub file: Option<Arc<str>>,
+}
+
+impl Config {
+    /// Loads `.driftlint.yaml` from the repository root; a missing file gives the defaults.
+    ///
+    /// Errors: unreadable or malformed file, unknown keys, wrong value types.
+    pub fn load(fs: &RepoFs) -> Result<Config, ConfigError> {
+        let path = fs.root().join(CONFIG_FILE);
+        if !path.exists() {
+            return Ok(Config::default());
+        }
+        let file: Arc<str> = CONFIG_FILE.into();
+        let text = fs.read_text(&path).map_err(|e| ConfigError {
+            message: e.to_string(),
+            origin: Origin::new(file.clone(), 1, 1),
+        })?;
+        Config::parse(file, &text)
+    }
+
+    /// Parses configuration text; `file` names it in errors.
+    pub fn parse(file: Arc<str>, text: &str) -> Result<Config, ConfigError> {
+        let parsed = parse_file(file.clone(), text).map_err(|e| ConfigError {
+            message: e.message.clone(),
+            origin: Origin::new(e.file.clone(), e.line, e.column),
+        })?;
+        let mut config = Config {
+            file: Some(file.clone()),
+            ..Config::default()
+        };
+        let Some(root) = parsed.documents.into_iter().find(|d| !d.is_null()) else {
+            return Ok(config);
+        };
+        let Some(map) = root.as_map() else {
+            return Err(err("the configuration must be a mapping", &root));
+        };
+        for (key, value) in map.iter() {
+            let name = key.as_scalar().map(|s| s.text.as_str()).unwrap_or("");
+            match name {
+                "kubernetesVersion" => {
+                    config.kubernetes_version = Some(kube_version(value)?);
+                }
+                "targets" => config.targets = targets(value)?,
+                "ignore" => config.ignore = strings(value)?,
+                "crdDirs" => config.crd_dirs = strings(value)?,
+                "strict" => config.strict = Some(boolean(value)?),
+                "failOn" => config.fail_on = Some(fail_on(value)?),
+                "rules" => config.rules = Some(value.clone()),
+                other => {
+                    return Err(err(
+                        format!("unknown configuration key {other:?} (known: kubernetesVersion, targets, ignore, crdDirs, strict, failOn, rules)"),
+                        key,
+                    ))
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// True when `rel` (repo-relative, `/` separated) matches an `ignore:` glob.
+    pub fn is_ignored(&self, rel: &Path) -> bool {
+        let rel = rel.to_string_lossy();
+        self.ignore.iter().any(|g| {
+            globset::Glob::new(g)
+                .map(|g| g.compile_matcher().is_match(rel.as_ref()))
+                .unwrap_or(false)
+        })
+    }
+}
+
+fn err(message: impl Into<String>, node: &Node) -> ConfigError {
+    ConfigError {
+        message: message.into(),
+        origin: node.origin.clone(),
+    }
+}
+
+fn string(node: &Node) -> Result<String, ConfigError> {
+    node.scalar_text()
+        .filter(|_| node.as_scalar().is_some())
+        .map(str::to_string)
+        .ok_or_else(|| err("expected a string", node))
+}
+
+fn strings(node: &Node) -> Result<Vec<String>, ConfigError> {
+    let items = node
+        .as_seq()
+        .ok_or_else(|| err("expected a list of strings", node))?;
+    items.iter().map(string).collect()
+}
+
+fn boolean(node: &Node) -> Result<bool, ConfigError> {
+    match node.resolve() {
+        Some(crate::yaml::Resolved::Bool(b)) => Ok(b),
+        _ => Err(err("expected true or false", node)),
+    }
+}
+
+fn kube_version(node: &Node) -> Result<String, ConfigError> {
+    let text = string(node)?;
+    let trimmed = text.trim_start_matches('v');
+    let mut parts = trimmed.split('.');
+    let ok = parts.next() == Some("1")
+        && parts
+            .next()
+            .is_some_and(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()));
+    if !ok {
+        return Err(err(
+            format!("kubernetesVersion {text:?} is not of the form 1.MINOR"),
+            node,
+        ));
+    }
+    Ok(trimmed.split('.').take(2).collect::<Vec<_>>().join("."))
+}
+
+fn fail_on(node: &Node) -> Result<String, ConfigError> {
+    let text = string(node)?;
+    match text.as_str() {
+        "note" | "warning" | "error" | "never" => Ok(text),
+        _ => Err(err(
+            format!("failOn {text:?} must be note, warning, error or never"),
+            node,
+        )),
+    }
+}
+
+fn targets(node: &Node) -> Result<Vec<TargetEntry>, ConfigError> {
+    let items = node
+        .as_seq()
+        .ok_or_else(|| err("targets must be a list", node))?;
+    items.iter().map(target).collect()
+}
+
+fn target(node: &Node) -> Result<TargetEntry, ConfigError> {
+    if node.as_scalar().is_some() {
+        return Ok(TargetEntry {
+            path: string(node)?,
+            kind: None,
+            origin: node.origin.clone(),
+        });
+    }
+    let map = node
+        .as_map()
+        .ok_or_else(|| err("a target is a path or {path, kind}", node))?;
+    let mut entry = TargetEntry {
+        path: String::new(),
+        kind: None,
+        origin: node.origin.clone(),
+    };
+    for (key, value) in map.iter() {
+        match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
+            "path" => entry.path = string(value)?,
+            "kind" => {
+                entry.kind = Some(match string(value)?.as_str() {
+                    "kustomize" => TargetKind::Kustomize,
+                    "helm" => TargetKind::Helm,
+                    "manifests" => TargetKind::Manifests,
+                    other => {
+                        return Err(err(
+                            format!("target kind {other:?} must be kustomize, helm or manifests"),
+                            value,
+                        ))
+                    }
+                })
+            }
+            other => return Err(err(format!("unknown target key {other:?}"), key)),
+        }
+    }
+    if entry.path.is_empty() {
+        return Err(err("a target needs a path", node));
+    }
+    Ok(entry)
+}
+
+/// The commented default written by `driftlint init`.
+pub const DEFAULT_CONFIG: &str = r#"# driftlint configuration (https://github.com/driftlint/driftlint)
+# Every key is optional; remove the ones you do not need.
+
+# Kubernetes version the repository deploys to (1.25 .. 1.37). Default: newest bundled.
+# kubernetesVersion: "1.33"
+
+# Explicit targets. When set, discovery is skipped and only these are checked.
+# targets:
+#   - path: clusters/production            # kind is classified as discovery would
+#   - path: apps/base/podinfo
+#     kind: kustomize                      # kustomize | helm | manifests
+
+# Path globs that discovery skips (repo-relative).
+ignore:
+  - "**/testdata/**"
+
+# Extra directories of CustomResourceDefinition manifests to validate custom resources with.
+# crdDirs:
+#   - crds/
+
+# Strict schema validation: unknown fields are errors (as kubeconform -strict). Default: true.
+# strict: true
+
+# Minimum severity that fails the run (exit code 1): note | warning | error | never.
+# failOn: error
+
+# Per-rule settings: enable/disable, severity, and rule options.
+# rules:
+#   PIN004: { enabled: true }              # require image digests
+#   PIN003: { tags: [main, stable, edge, nightly, latest] }
+#   WL008: { severity: note }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let c = Config::parse(
+            "c.yaml".into(),
+            "kubernetesVersion: v1.30\ntargets: [a, {path: b, kind: helm}]\nignore: [x/**]\nstrict: false\nfailOn: warning\nrules: {PIN004: {enabled: true}}\n",
+        )
+        .expect("valid");
+        assert_eq!(c.kubernetes_version.as_deref(), Some("1.30"));
+        assert_eq!(c.targets.len(), 2);
+        assert_eq!(c.targets[1].kind, Some(TargetKind::Helm));
+        assert_eq!(c.strict, Some(false));
+        assert!(c.is_ignored(Path::new("x/y/z.yaml")));
+        assert!(c.rules.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_point_at_their_line() {
+        let e =
+            Config::parse("c.yaml".into(), "strict: true\nkubernetsVersion: 1.30\n").unwrap_err();
+        assert_eq!(e.origin.line, 2);
+        assert!(e.message.contains("kubernetsVersion"));
+    }
+
+    #[test]
+    fn bad_versions_are_refused() {
+        assert!(Config::parse("c.yaml".into(), "kubernetesVersion: latest\n").is_err());
+    }
+
+    #[test]
+    fn the_default_config_parses() {
+        Config::parse("c.yaml".into(), DEFAULT_CONFIG).expect("valid default");
+    }
+}

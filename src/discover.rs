@@ -1,0 +1,241 @@
+//! Finds what a repository deploys: Kustomize overlays, Helm charts and plain manifest folders.
+//!
+//! The walk respects `.gitignore` (also outside a Git checkout), skips hidden directories such
+//! as `.git` and `.github`, and the configuration's `ignore:` globs. A kustomization is a *root*
+//! when no other kustomization in the tree uses its directory as a resource, base or component
+//! (the overlays a user deploys); `--all-kustomizations` checks every one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, TargetKind};
+use crate::fs::RepoFs;
+
+/// The file names kustomize accepts, in its lookup order.
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// One thing to render and check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    /// What it is.
+    pub kind: Kind,
+    /// Its repo-relative directory (`.` for the root).
+    pub path: PathBuf,
+    /// For manifest folders: the repo-relative YAML files, sorted.
+    pub files: Vec<PathBuf>,
+}
+
+/// The kind of a [`Target`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A kustomization directory, rendered natively.
+    Kustomize,
+    /// A Helm chart directory (recorded; rendered once the Helm engine lands).
+    Helm,
+    /// A folder of plain manifests.
+    Manifests,
+}
+
+impl Kind {
+    /// Lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Kustomize => "kustomize",
+            Kind::Helm => "helm",
+            Kind::Manifests => "manifests",
+        }
+    }
+}
+
+impl Target {
+    /// The target's display id: its repo-relative directory.
+    pub fn id(&self) -> String {
+        let s = self.path.to_string_lossy().replace('\\', "/");
+        if s.is_empty() {
+            ".".into()
+        } else {
+            s
+        }
+    }
+}
+
+/// What the walk found, before kustomizations are rendered.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Every directory holding a kustomization file.
+    pub kustomizations: BTreeSet<PathBuf>,
+    /// Every Helm chart directory.
+    pub charts: BTreeSet<PathBuf>,
+    /// YAML files outside kustomization directories and charts, by directory.
+    pub yaml_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+}
+
+/// Walks `start` (a directory under the repository root) and inventories it.
+pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
+    let mut inv = Inventory::default();
+    let walker = ignore::WalkBuilder::new(start)
+        .hidden(true)
+        .require_git(false)
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in walker.flatten() {
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            files.push(fs.relative(entry.path()));
+        }
+    }
+    files.retain(|f| !config.is_ignored(f));
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        if KUSTOMIZATION_FILES.contains(&name) {
+            inv.kustomizations.insert(dir);
+        } else if name == "Chart.yaml" {
+            inv.charts.insert(dir);
+        }
+    }
+    for f in files {
+        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        let in_chart = inv.charts.iter().any(|c| f.starts_with(c));
+        if is_yaml(&f) && !in_chart && !inv.kustomizations.contains(&dir) && !is_tool_file(&f) {
+            inv.yaml_files.entry(dir).or_default().push(f);
+        }
+    }
+    inv
+}
+
+/// The kustomization roots: directories no other kustomization references (through `refs`,
+/// which returns the repo-relative directories a kustomization uses), or all with `all`.
+pub fn kustomization_roots(
+    inv: &Inventory,
+    all: bool,
+    refs: &dyn Fn(&Path) -> Vec<PathBuf>,
+) -> Vec<PathBuf> {
+    if all {
+        return inv.kustomizations.iter().cloned().collect();
+    }
+    let referenced: BTreeSet<PathBuf> = inv.kustomizations.iter().flat_map(|k| refs(k)).collect();
+    inv.kustomizations
+        .iter()
+        .filter(|k| !referenced.contains(*k))
+        .cloned()
+        .collect()
+}
+
+/// Manifest-folder targets from the inventory, leaving out files a kustomization read
+/// (patches, generator sources, resources of an overlay).
+pub fn manifest_targets(inv: &Inventory, used: &BTreeSet<PathBuf>) -> Vec<Target> {
+    inv.yaml_files
+        .iter()
+        .filter_map(|(dir, files)| {
+            let files: Vec<PathBuf> = files
+                .iter()
+                .filter(|f| !used.contains(*f))
+                .cloned()
+                .collect();
+            (!files.is_empty()).then(|| Target {
+                kind: Kind::Manifests,
+                path: dir.clone(),
+                files,
+            })
+        })
+        .collect()
+}
+
+/// Classifies an explicit `targets:` entry (a repo-relative directory).
+pub fn classify(fs: &RepoFs, path: &Path, kind: Option<TargetKind>) -> Option<Kind> {
+    let dir = fs.root().join(path);
+    let kind = match kind {
+        Some(TargetKind::Kustomize) => Kind::Kustomize,
+        Some(TargetKind::Helm) => Kind::Helm,
+        Some(TargetKind::Manifests) => Kind::Manifests,
+        None if KUSTOMIZATION_FILES.iter().any(|f| dir.join(f).is_file()) => Kind::Kustomize,
+        None if dir.join("Chart.yaml").is_file() => Kind::Helm,
+        None if dir.is_dir() => Kind::Manifests,
+        None => return None,
+    };
+    Some(kind)
+}
+
+/// The YAML files directly in a directory, repo-relative and sorted.
+pub fn yaml_files_in(fs: &RepoFs, dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(fs.root().join(dir)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| dir.join(e.file_name()))
+        .filter(|p| is_yaml(p) && fs.root().join(p).is_file() && !is_tool_file(p))
+        .collect();
+    files.sort();
+    files
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+/// Configuration files of tools (not Kubernetes manifests) that live among manifests.
+fn is_tool_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    matches!(
+        name,
+        ".driftlint.yaml"
+            | ".pre-commit-config.yaml"
+            | ".pre-commit-hooks.yaml"
+            | "action.yml"
+            | "action.yaml"
+            | "helmfile.yaml"
+            | "Chart.lock"
+            | "values.yaml"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    #[test]
+    fn classifies_overlays_charts_and_manifests() {
+        let d = tempfile::tempdir().expect("tempdir");
+        write(d.path(), "base/kustomization.yaml", "resources: [d.yaml]\n");
+        write(d.path(), "base/d.yaml", "kind: ConfigMap\n");
+        write(
+            d.path(),
+            "overlay/kustomization.yaml",
+            "resources: [../base]\n",
+        );
+        write(d.path(), "chart/Chart.yaml", "name: c\n");
+        write(d.path(), "chart/templates/x.yaml", "{{ .Values }}\n");
+        write(d.path(), "plain/cm.yaml", "kind: ConfigMap\n");
+        write(d.path(), "ignored/cm.yaml", "kind: ConfigMap\n");
+        write(d.path(), ".gitignore", "ignored/\n");
+        let fs = RepoFs::new(d.path()).expect("root");
+        let inv = walk(&fs, fs.root(), &Config::default());
+        assert_eq!(inv.kustomizations.len(), 2);
+        assert_eq!(inv.charts.len(), 1);
+        let refs = |k: &Path| {
+            if k == Path::new("overlay") {
+                vec![PathBuf::from("base")]
+            } else {
+                vec![]
+            }
+        };
+        assert_eq!(
+            kustomization_roots(&inv, false, &refs),
+            vec![PathBuf::from("overlay")]
+        );
+        assert_eq!(kustomization_roots(&inv, true, &refs).len(), 2);
+        let manifests = manifest_targets(&inv, &BTreeSet::new());
+        assert_eq!(manifests.len(), 1);
+        assert_eq!(manifests[0].files, vec![PathBuf::from("plain/cm.yaml")]);
+    }
+}

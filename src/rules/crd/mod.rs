@@ -1,0 +1,3 @@
+//! CRD presence and ordering.
+
+pub(crate) mod cr_crd_unknown;
