@@ -310,3 +310,38 @@ fn sarif_fingerprint_changes_with_the_object() {
     moved.object = object("apps/v1", "Deployment", "api");
     assert_ne!(fingerprint(&f[4]), fingerprint(&moved));
 }
+
+/// The real rule registry: every descriptor carries what GitHub code scanning requires
+/// (GH2012: fullDescription and help), and `security-severity` comes with the `security` tag.
+/// The log is also written to `$CARGO_TARGET_TMPDIR/registry.sarif` for
+/// `scripts/validate-sarif.sh`.
+#[test]
+fn sarif_with_the_rule_registry() {
+    let registry = driftlint::rules::registry();
+    let out = sarif(&findings(0), registry, &SarifRun::check());
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("registry.sarif");
+    std::fs::write(&path, &out).unwrap();
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.len() >= registry.len());
+    for r in rules {
+        let id = r["id"].as_str().unwrap();
+        assert!(r["fullDescription"]["text"].is_string(), "{id}");
+        assert!(
+            r["help"]["text"].is_string() && r["help"]["markdown"].is_string(),
+            "{id}"
+        );
+        assert!(r["shortDescription"]["text"].is_string(), "{id}");
+        assert_ne!(
+            r["name"].as_str(),
+            Some(id),
+            "SARIF1001: name must differ from id"
+        );
+        if r["properties"]["security-severity"].is_string() {
+            let tags = r["properties"]["tags"].as_array().unwrap();
+            assert!(tags.iter().any(|t| t == "security"), "{id}");
+        }
+    }
+}
