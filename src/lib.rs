@@ -1,5 +1,6 @@
 //! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
 
 pub mod fs;
+pub mod render;
 pub mod report;
 pub mod yaml;
