@@ -3,4 +3,5 @@
 pub mod fs;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod yaml;
