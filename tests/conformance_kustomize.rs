@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use driftlint::fs::RepoFs;
 use driftlint::render::kustomize::{build, render_yaml, BuildOptions};
+use driftlint::schema::Catalog;
 use driftlint::yaml::{parse_documents, Node, Schema};
 
 fn corpus() -> Option<PathBuf> {
@@ -75,7 +76,7 @@ struct Outcome {
     reason: String,
 }
 
-fn run_case(case: &Path) -> Outcome {
+fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
     let fail = |reason: String| Outcome {
         semantic: false,
         byte: false,
@@ -89,7 +90,9 @@ fn run_case(case: &Path) -> Outcome {
         Ok(fs) => fs,
         Err(e) => return fail(format!("bad case: {e}")),
     };
-    let opts = BuildOptions::default();
+    let opts = BuildOptions {
+        merge_info: Some(catalog),
+    };
     let result = build(&fs, Path::new(&dir), &opts);
     let expected = case.join("expected.yaml");
     if !expected.exists() {
@@ -171,6 +174,7 @@ fn kustomize_corpus_conformance() {
     cases.sort();
     assert!(!cases.is_empty(), "no kust-* cases in {}", corpus.display());
     let known = ratchet();
+    let catalog = Catalog::newest().expect("the embedded schema catalog loads");
     let (mut semantic, mut byte) = (0, 0);
     let mut problems = Vec::new();
     let mut failing = Vec::new();
@@ -180,7 +184,7 @@ fn kustomize_corpus_conformance() {
             .and_then(|n| n.to_str())
             .unwrap_or("?")
             .to_string();
-        let o = run_case(case);
+        let o = run_case(case, &catalog);
         semantic += usize::from(o.semantic);
         byte += usize::from(o.byte);
         let passed = o.semantic && o.byte;

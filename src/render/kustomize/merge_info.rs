@@ -43,6 +43,23 @@ pub trait MergeInfo: Send + Sync {
     fn list_meta(&self, api_version: &str, kind: &str, path: &[&str]) -> Option<ListMeta>;
 }
 
+/// The embedded schema catalog answers for built-in Kubernetes types only: kustomize has no
+/// schema for custom resources (Flux objects, CRDs registered in the catalog), whose lists
+/// a strategic merge patch therefore replaces.
+impl MergeInfo for crate::schema::Catalog {
+    fn list_meta(&self, api_version: &str, kind: &str, path: &[&str]) -> Option<ListMeta> {
+        if !self.is_builtin_kind(api_version, kind) {
+            return None;
+        }
+        let meta = self.list_patch_meta(api_version, kind, path)?;
+        Some(ListMeta {
+            merge_key: meta.merge_key,
+            strategies: meta.strategies,
+            list_map_keys: meta.list_map_keys,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +88,27 @@ mod tests {
             ..ListMeta::default()
         };
         assert_eq!(atomic.merge_keys(), None);
+    }
+
+    #[test]
+    fn catalog_gives_core_merge_keys_and_nothing_for_crds() {
+        let catalog = crate::schema::Catalog::newest().expect("embedded catalog");
+        let path = ["spec", "template", "spec", "containers"];
+        let m = catalog
+            .list_meta("apps/v1", "Deployment", &path)
+            .expect("containers");
+        assert_eq!(m.merge_keys(), Some(vec!["name".to_string()]));
+        let ports = ["spec", "template", "spec", "containers", "ports"];
+        let p = catalog
+            .list_meta("apps/v1", "Deployment", &ports)
+            .expect("ports");
+        assert_eq!(
+            p.merge_keys(),
+            Some(vec!["containerPort".to_string(), "protocol".to_string()])
+        );
+        let hr = ["spec", "values"];
+        assert!(catalog
+            .list_meta("helm.toolkit.fluxcd.io/v2", "HelmRelease", &hr)
+            .is_none());
     }
 }
