@@ -8,7 +8,7 @@ use crate::yaml::{Mapping, Node, Origin, Value};
 
 use super::decode::{Pairs, Spanned};
 use super::error::{ErrorKind, KustomizeError, Result};
-use super::kustfile::{GeneratorArgs, GeneratorOptions};
+use super::kustfile::{GeneratorArgs, GeneratorOptions, Kustomization};
 use super::loader::{display, Loader};
 use super::nodeutil::{child_map_mut, set_key, string_node};
 use super::resmap::ResMap;
@@ -103,7 +103,12 @@ fn is_env_var_name(k: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
-fn env_file(loader: &Loader, dir: &Path, e: &Spanned<String>) -> Result<Vec<Pair>> {
+fn env_file(
+    loader: &Loader,
+    dir: &Path,
+    e: &Spanned<String>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Pair>> {
     let (file, text) = loader.read_restricted(dir, &e.value, &e.origin)?;
     let name: std::sync::Arc<str> = display(&file).into();
     let mut out = Vec::new();
@@ -118,11 +123,15 @@ fn env_file(loader: &Loader, dir: &Path, e: &Spanned<String>) -> Result<Vec<Pair
             continue;
         }
         let origin = Origin::new(name.clone(), i as u32 + 1, 1);
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(KustomizeError::unsupported(
-                format!("env file line without '=' ({line}), which reads the process environment"),
-                Some(&origin),
-            ));
+        let (key, value) = match line.split_once('=') {
+            Some(kv) => kv,
+            None => {
+                notes.push(format!(
+                    "# Warning: {}:{}: '{line}' has no '=': kustomize reads its value from the process environment; driftlint uses an empty value",
+                    origin.file, origin.line
+                ));
+                (line, "")
+            }
         };
         if !is_env_var_name(key) {
             return Err(KustomizeError::invalid(
@@ -149,10 +158,15 @@ fn is_config_map_key(k: &str) -> bool {
 }
 
 /// Loads the pairs of a generator (envs, then literals, then files) and validates keys.
-fn load_pairs(loader: &Loader, dir: &Path, g: &GeneratorArgs) -> Result<Vec<Pair>> {
+fn load_pairs(
+    loader: &Loader,
+    dir: &Path,
+    g: &GeneratorArgs,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Pair>> {
     let mut pairs = Vec::new();
     for e in &g.envs {
-        pairs.extend(env_file(loader, dir, e)?);
+        pairs.extend(env_file(loader, dir, e, notes)?);
     }
     for l in &g.literals {
         pairs.push(literal(l)?);
@@ -216,6 +230,7 @@ fn generate(
     g: &GeneratorArgs,
     secret: bool,
     global: Option<&GeneratorOptions>,
+    notes: &mut Vec<String>,
 ) -> Result<Resource> {
     if g.name.value.is_empty() {
         return Err(KustomizeError::invalid(
@@ -248,7 +263,7 @@ fn generate(
         md.insert("annotations", pairs_node(&opts.annotations, &o));
     }
     obj.insert("metadata", Node::new(Value::Map(md), o.clone()));
-    let pairs = load_pairs(loader, dir, g)?;
+    let pairs = load_pairs(loader, dir, g, notes)?;
     if !pairs.is_empty() {
         let mut data = Mapping::new();
         for p in pairs {
@@ -387,17 +402,23 @@ pub fn absorb(m: &mut ResMap, mut res: Resource, origin: &Origin) -> Result<()> 
 /// their output into `m`.
 ///
 /// Errors: unreadable or escaping files, invalid literals/keys, behavior conflicts.
+/// Notes about inputs driftlint reads differently from kustomize are appended to `notes`.
 pub fn run(
     loader: &Loader,
     dir: &Path,
-    cms: &[GeneratorArgs],
-    secrets: &[GeneratorArgs],
-    global: Option<&GeneratorOptions>,
+    k: &Kustomization,
     m: &mut ResMap,
+    notes: &mut Vec<String>,
 ) -> Result<()> {
-    for (list, secret) in [(cms, false), (secrets, true)] {
+    let global = k.generator_options.as_ref();
+    let lists = [
+        (&k.config_map_generator, false),
+        (&k.secret_generator, true),
+    ];
+    for (list, secret) in lists {
         for g in list {
-            let res = generate(loader, dir, g, secret, global).map_err(|e| at_entry(e, g))?;
+            let res =
+                generate(loader, dir, g, secret, global, notes).map_err(|e| at_entry(e, g))?;
             absorb(m, res, &g.origin)?;
         }
     }
@@ -460,7 +481,7 @@ mod tests {
         g.literals = vec![sp("q=\"x y\"", 4)];
         g.files = vec![sp("k2=f.txt", 5)];
         g.envs = vec![sp("a.env", 6)];
-        let r = generate(&l, Path::new("k"), &g, false, None).expect("generates");
+        let r = generate(&l, Path::new("k"), &g, false, None, &mut Vec::new()).expect("generates");
         let j = r.node.to_json();
         assert_eq!(
             j["data"],
@@ -477,13 +498,13 @@ mod tests {
         let l = Loader::new(&fs);
         let mut g = args("c");
         g.literals = vec![sp("=v", 4)];
-        assert!(generate(&l, Path::new("k"), &g, false, None).is_err());
+        assert!(generate(&l, Path::new("k"), &g, false, None, &mut Vec::new()).is_err());
         let mut g = args("c");
         g.literals = vec![sp("a=1", 4), sp("a=2", 5)];
-        assert!(generate(&l, Path::new("k"), &g, false, None).is_err());
+        assert!(generate(&l, Path::new("k"), &g, false, None, &mut Vec::new()).is_err());
         let mut g = args("c");
         g.files = vec![sp("../../etc/passwd", 4)];
-        assert!(generate(&l, Path::new("k"), &g, false, None).is_err());
+        assert!(generate(&l, Path::new("k"), &g, false, None, &mut Vec::new()).is_err());
     }
 
     #[test]
@@ -492,7 +513,7 @@ mod tests {
         let l = Loader::new(&fs);
         let mut g = args("s");
         g.literals = vec![sp("k=v", 4)];
-        let r = generate(&l, Path::new("k"), &g, true, None).expect("generates");
+        let r = generate(&l, Path::new("k"), &g, true, None, &mut Vec::new()).expect("generates");
         assert_eq!(r.node.to_json()["data"]["k"], "dg==");
         assert_eq!(r.node.to_json()["type"], "Opaque");
         assert_eq!(super::super::hash::hash(&r.node), "ftgtgc4t9f");
@@ -505,7 +526,8 @@ mod tests {
         let mut m = ResMap::new();
         let mut g = args("c");
         g.literals = vec![sp("a=1", 4)];
-        let mut base = generate(&l, Path::new("k"), &g, false, None).expect("generates");
+        let mut base =
+            generate(&l, Path::new("k"), &g, false, None, &mut Vec::new()).expect("generates");
         base.set_name("p-c", &Origin::new("x".into(), 1, 1));
         base.prev_ids.push(base.cur_id());
         base.prev_ids[0].name = "c".into();
@@ -513,7 +535,8 @@ mod tests {
         let mut g2 = args("c");
         g2.behavior = sp("merge", 3);
         g2.literals = vec![sp("b=2", 4)];
-        let over = generate(&l, Path::new("k"), &g2, false, None).expect("generates");
+        let over =
+            generate(&l, Path::new("k"), &g2, false, None, &mut Vec::new()).expect("generates");
         absorb(&mut m, over, &g2.origin).expect("merges");
         assert_eq!(m.list.len(), 1);
         assert_eq!(m.list[0].name(), "p-c");
@@ -522,7 +545,8 @@ mod tests {
             serde_json::json!({"a": "1", "b": "2"})
         );
         let g3 = args("c");
-        let dup = generate(&l, Path::new("k"), &g3, false, None).expect("generates");
+        let dup =
+            generate(&l, Path::new("k"), &g3, false, None, &mut Vec::new()).expect("generates");
         assert!(absorb(&mut m, dup, &g3.origin).is_err());
     }
 }

@@ -15,7 +15,8 @@ use super::kustfile::ImageArgs;
 use super::nodeutil::{scalar_str, string_node};
 use super::resmap::ResMap;
 
-fn field_specs() -> Vec<FieldSpec> {
+/// kustomize's `images` field specs.
+pub fn field_specs() -> Vec<FieldSpec> {
     [
         "spec/containers[]/image",
         "spec/initContainers[]/image",
@@ -161,14 +162,20 @@ impl<'a> Updater<'a> {
 ///
 /// Errors: a field-spec path crossing a scalar.
 pub fn apply(m: &mut ResMap, args: &ImageArgs) -> Result<()> {
+    apply_with(m, args, &field_specs())
+}
+
+/// Applies one image rule with explicit field specs (an ImageTagTransformer config).
+///
+/// Errors: a field-spec path crossing a scalar.
+pub fn apply_with(m: &mut ResMap, args: &ImageArgs, specs: &[FieldSpec]) -> Result<()> {
     let u = Updater::new(args);
-    let specs = field_specs();
     for res in &mut m.list {
         u.legacy(&mut res.node);
         if res.kind() == "CustomResourceDefinition" {
             continue;
         }
-        for fs in &specs {
+        for fs in specs {
             fieldspec::apply(
                 &mut res.node,
                 fs,

@@ -187,6 +187,8 @@ pub struct Kustomization {
     pub secret_generator: Vec<GeneratorArgs>,
     /// `generatorOptions`.
     pub generator_options: Option<GeneratorOptions>,
+    /// `transformers` (builtin plugin configs: file or directory paths, or inline YAML).
+    pub transformers: Vec<Spanned<String>>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -242,7 +244,6 @@ const UNSUPPORTED: &[&str] = &[
     "helmChartInflationGenerator",
     "configurations",
     "generators",
-    "transformers",
     "validators",
     "buildMetadata",
 ];
@@ -321,6 +322,7 @@ impl Kustomization {
                     k.secret_generator = map_seq(v, &what, |n, w| decode_generator(n, w, true))?
                 }
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
+                "transformers" => k.transformers = decode::strings(v, &what)?,
                 _ => {}
             }
         }
@@ -351,6 +353,7 @@ impl Kustomization {
             config_map_generator: Vec::new(),
             secret_generator: Vec::new(),
             generator_options: None,
+            transformers: Vec::new(),
             warnings: Vec::new(),
             source: "".into(),
         }
@@ -650,7 +653,7 @@ mod tests {
             err.to_string(),
             "unsupported: replacements (k/kustomization.yaml:3)"
         );
-        assert!(decode("transformers: []\n").is_ok());
+        assert!(decode("validators: []\n").is_ok());
     }
 
     #[test]

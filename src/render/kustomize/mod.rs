@@ -40,6 +40,7 @@ mod order;
 mod patch;
 mod patch_json6902;
 mod patch_smp;
+mod plugins;
 mod prefix_suffix;
 mod replicas;
 mod resid;

@@ -11,9 +11,53 @@ use super::fieldspec::{self, Create, FieldSpec};
 use super::nodeutil::{child_map_mut, is_null, set_key, str_at, string_node};
 use super::resmap::ResMap;
 
+/// How RoleBinding/ClusterRoleBinding subjects get the namespace
+/// (`setRoleBindingSubjects`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subjects {
+    /// Subjects named `default` (kustomize's default).
+    DefaultOnly,
+    /// Every ServiceAccount subject.
+    AllServiceAccounts,
+    /// None.
+    None,
+}
+
+/// Options of one namespace transformation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Field specs besides `metadata/namespace` and binding subjects.
+    pub specs: Vec<FieldSpec>,
+    /// Only set namespaces that are empty.
+    pub unset_only: bool,
+    /// Binding subjects handling.
+    pub subjects: Subjects,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            specs: field_specs(),
+            unset_only: false,
+            subjects: Subjects::DefaultOnly,
+        }
+    }
+}
+
+/// Drops the specs kustomize implements with dedicated code (`removeFieldSpecsForHacks`).
+pub fn without_hacks(specs: Vec<FieldSpec>) -> Vec<FieldSpec> {
+    specs
+        .into_iter()
+        .filter(|f| {
+            let binding = f.gvk.kind == "RoleBinding" || f.gvk.kind == "ClusterRoleBinding";
+            f.path != "metadata/namespace" && !(binding && f.path.starts_with("subjects"))
+        })
+        .collect()
+}
+
 /// Field specs of kustomize's namespace configuration beyond `metadata/namespace` and
 /// `subjects`, which are handled by dedicated code as kustomize does.
-fn field_specs() -> Vec<FieldSpec> {
+pub fn field_specs() -> Vec<FieldSpec> {
     vec![
         FieldSpec::new("", "", "Namespace", "metadata/name", true),
         FieldSpec::new(
@@ -38,10 +82,22 @@ fn field_specs() -> Vec<FieldSpec> {
 /// Errors: two objects end up with the same id ("namespace transformation produces ID
 /// conflict"), or a field-spec path crosses a scalar.
 pub fn apply(m: &mut ResMap, ns: &Spanned<String>) -> Result<()> {
+    apply_with(m, ns, &Options::default())
+}
+
+/// Applies the namespace `ns` with explicit options (a NamespaceTransformer config).
+///
+/// Errors: as [`apply`].
+pub fn apply_with(m: &mut ResMap, ns: &Spanned<String>, opts: &Options) -> Result<()> {
     if ns.value.is_empty() {
         return Ok(());
     }
     let origin = ns.origin.clone().with_via("namespace transformer");
+    let set = |n: &mut Node| {
+        if !(opts.unset_only && super::nodeutil::scalar_str(n).is_some_and(|v| !v.is_empty())) {
+            *n = string_node(&ns.value, &origin);
+        }
+    };
     for i in 0..m.list.len() {
         let res = &mut m.list[i];
         if res.node.as_map().is_none_or(|m| m.is_empty()) {
@@ -50,21 +106,26 @@ pub fn apply(m: &mut ResMap, ns: &Spanned<String>) -> Result<()> {
         res.store_previous_id();
         if !res.gvk().is_cluster_scoped() {
             if let Some(md) = child_map_mut(&mut res.node, "metadata", &origin) {
-                set_key(md, "namespace", string_node(&ns.value, &origin));
+                let mut cur = md
+                    .get("namespace")
+                    .cloned()
+                    .unwrap_or_else(|| string_node("", &origin));
+                set(&mut cur);
+                set_key(md, "namespace", cur);
             }
         }
         let kind = res.kind().to_string();
         if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-            set_default_subjects(&mut res.node, &ns.value, &origin);
+            set_subjects(&mut res.node, opts.subjects, &set, &origin);
         }
-        for fs in field_specs() {
+        for fs in &opts.specs {
             fieldspec::apply(
                 &mut res.node,
-                &fs,
+                fs,
                 Create::Scalar,
                 &origin,
                 &mut |n: &mut Node| {
-                    *n = string_node(&ns.value, &origin);
+                    set(n);
                     Ok(())
                 },
             )?;
@@ -81,15 +142,25 @@ pub fn apply(m: &mut ResMap, ns: &Spanned<String>) -> Result<()> {
     Ok(())
 }
 
-fn set_default_subjects(obj: &mut Node, ns: &str, origin: &Origin) {
+fn set_subjects(obj: &mut Node, mode: Subjects, set: &dyn Fn(&mut Node), origin: &Origin) {
     let Some(subjects) = obj.get_mut("subjects").and_then(Node::as_seq_mut) else {
         return;
     };
     for s in subjects.iter_mut() {
-        if str_at(s, &["name"]) != Some("default") || is_null(s) {
+        let wanted = match mode {
+            Subjects::DefaultOnly => str_at(s, &["name"]) == Some("default"),
+            Subjects::AllServiceAccounts => str_at(s, &["kind"]) == Some("ServiceAccount"),
+            Subjects::None => false,
+        };
+        if !wanted || is_null(s) || s.as_map().is_none() {
             continue;
         }
-        set_key(s, "namespace", string_node(ns, origin));
+        let mut cur = s
+            .get("namespace")
+            .cloned()
+            .unwrap_or_else(|| string_node("", origin));
+        set(&mut cur);
+        set_key(s, "namespace", cur);
     }
 }
 

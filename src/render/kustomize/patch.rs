@@ -128,9 +128,9 @@ impl Patcher<'_, '_> {
         classify(docs, &at)
     }
 
-    /// Applies the kustomization's `patchesStrategicMerge`.
-    pub fn apply_strategic_merge(&self, m: &mut ResMap) -> Result<()> {
-        for entry in &self.kust.patches_strategic_merge {
+    /// Applies `patchesStrategicMerge` entries (file paths or inline patches).
+    pub fn apply_strategic_merge(&self, m: &mut ResMap, entries: &[Spanned<String>]) -> Result<()> {
+        for entry in entries {
             for patch in self.load_psm(entry)? {
                 let idx = find_target(m, &patch, &entry.origin)?;
                 apply_smp(m, &[idx], &patch, self.info, &entry.origin)?;
@@ -167,9 +167,9 @@ impl Patcher<'_, '_> {
         Ok(res)
     }
 
-    /// Applies the kustomization's `patches`.
-    pub fn apply_patches(&self, m: &mut ResMap) -> Result<()> {
-        for p in &self.kust.patches {
+    /// Applies `patches` entries.
+    pub fn apply_patches(&self, m: &mut ResMap, patches: &[PatchArgs]) -> Result<()> {
+        for p in patches {
             match self.load(p, "patches")? {
                 Loaded::Smp(patches) => self.apply_loaded_smp(m, p, &patches)?,
                 Loaded::Json(ops) => {
@@ -220,9 +220,9 @@ impl Patcher<'_, '_> {
         Ok(())
     }
 
-    /// Applies the kustomization's `patchesJson6902`.
-    pub fn apply_json6902(&self, m: &mut ResMap) -> Result<()> {
-        for p in &self.kust.patches_json6902 {
+    /// Applies `patchesJson6902` entries.
+    pub fn apply_json6902(&self, m: &mut ResMap, patches: &[PatchArgs]) -> Result<()> {
+        for p in patches {
             let Some(t) = &p.target else {
                 return Err(KustomizeError::invalid(
                     "must specify a target for patch",

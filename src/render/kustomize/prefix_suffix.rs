@@ -2,8 +2,12 @@
 //! prepend/append to `metadata.name` of every object except CustomResourceDefinitions,
 //! APIServices and Namespaces, remembering the previous name so references can follow.
 
+use crate::yaml::Node;
+
 use super::decode::Spanned;
-use super::nodeutil::str_at;
+use super::error::Result;
+use super::fieldspec::{self, Create, FieldSpec};
+use super::nodeutil::{str_at, string_node};
 use super::resid::Gvk;
 use super::resmap::ResMap;
 
@@ -29,35 +33,67 @@ fn skipped(gvk: &Gvk) -> bool {
     skip.iter().any(|s| gvk.is_selected(s))
 }
 
+/// kustomize's `namePrefix`/`nameSuffix` field specs: `metadata/name` only.
+pub fn field_specs() -> Vec<FieldSpec> {
+    vec![FieldSpec::new("", "", "", "metadata/name", false)]
+}
+
 /// Applies a prefix or suffix to every eligible object of `m`. An absent or empty value
 /// changes nothing.
 pub fn apply(m: &mut ResMap, value: Option<&Spanned<String>>, end: End) {
+    let _ = apply_with(m, value, end, &field_specs());
+}
+
+/// Applies a prefix or suffix at `specs` (a Prefix/SuffixTransformer config); the object
+/// name bookkeeping happens for the `metadata/name` spec, as in kustomize.
+///
+/// Errors: a field-spec path crossing a scalar.
+pub fn apply_with(
+    m: &mut ResMap,
+    value: Option<&Spanned<String>>,
+    end: End,
+    specs: &[FieldSpec],
+) -> Result<()> {
     let Some(v) = value.filter(|v| !v.value.is_empty()) else {
-        return;
+        return Ok(());
     };
     let via = match end {
         End::Prefix => "namePrefix transformer",
         End::Suffix => "nameSuffix transformer",
     };
     let origin = v.origin.clone().with_via(via);
+    let affix = |s: &str| match end {
+        End::Prefix => format!("{}{s}", v.value),
+        End::Suffix => format!("{s}{}", v.value),
+    };
     for res in &mut m.list {
-        if skipped(&res.org_id().gvk) {
+        let org = res.org_id().gvk;
+        if skipped(&org) {
             continue;
         }
-        match end {
-            End::Prefix => res.prefixes.push(v.value.clone()),
-            End::Suffix => res.suffixes.push(v.value.clone()),
+        for fs in specs.iter().filter(|fs| org.is_selected(&fs.gvk)) {
+            if fs.path == "metadata/name" {
+                match end {
+                    End::Prefix => res.prefixes.push(v.value.clone()),
+                    End::Suffix => res.suffixes.push(v.value.clone()),
+                }
+                res.store_previous_id();
+            }
+            fieldspec::apply(
+                &mut res.node,
+                fs,
+                Create::Nothing,
+                &origin,
+                &mut |n: &mut Node| {
+                    if let Some(s) = str_at(n, &[]) {
+                        *n = string_node(&affix(s), &origin);
+                    }
+                    Ok(())
+                },
+            )?;
         }
-        res.store_previous_id();
-        let Some(name) = str_at(&res.node, &["metadata", "name"]).map(str::to_string) else {
-            continue;
-        };
-        let new = match end {
-            End::Prefix => format!("{}{name}", v.value),
-            End::Suffix => format!("{name}{}", v.value),
-        };
-        res.set_name(&new, &origin);
     }
+    Ok(())
 }
 
 #[cfg(test)]

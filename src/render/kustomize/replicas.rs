@@ -8,7 +8,8 @@ use super::fieldspec::{self, Create, FieldSpec};
 use super::kustfile::ReplicaArgs;
 use super::resmap::ResMap;
 
-fn field_specs() -> Vec<FieldSpec> {
+/// kustomize's `replicas` field specs.
+pub fn field_specs() -> Vec<FieldSpec> {
     [
         "Deployment",
         "ReplicationController",
@@ -25,15 +26,22 @@ fn field_specs() -> Vec<FieldSpec> {
 /// Errors: no object of a scalable kind has that name (kustomize: "resource with name X
 /// does not match a config with the following GVK").
 pub fn apply(m: &mut ResMap, r: &ReplicaArgs) -> Result<()> {
+    apply_with(m, r, &field_specs())
+}
+
+/// Applies one replica rule with explicit field specs (a ReplicaCountTransformer config).
+///
+/// Errors: as [`apply`].
+pub fn apply_with(m: &mut ResMap, r: &ReplicaArgs, specs: &[FieldSpec]) -> Result<()> {
     let origin = r.count.origin.clone().with_via("replicas transformer");
     let mut found = false;
-    for fs in field_specs() {
+    for fs in specs {
         let hits = m.matching_any_id(|id| id.name == r.name && id.gvk.is_selected(&fs.gvk));
         for i in hits {
             found = true;
             fieldspec::apply(
                 &mut m.list[i].node,
-                &fs,
+                fs,
                 Create::Scalar,
                 &origin,
                 &mut |n: &mut Node| {

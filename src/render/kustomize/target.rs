@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::yaml::{parse_file, Node, Origin};
 
+use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
 use super::generators;
 use super::kustfile::{KustKind, Kustomization};
@@ -15,7 +16,7 @@ use super::nodeutil::{is_null, str_at};
 use super::patch::Patcher;
 use super::resmap::ResMap;
 use super::resource::Resource;
-use super::{annotations, images, labels, namespace, prefix_suffix, replicas};
+use super::{annotations, images, labels, namespace, plugins, prefix_suffix, replicas};
 
 /// One build in progress.
 pub struct Engine<'a> {
@@ -94,14 +95,7 @@ impl<'a> Engine<'a> {
         for r in &k.resources {
             self.accumulate_resource(dir, r.value.as_str(), &r.origin, &mut ra)?;
         }
-        generators::run(
-            &self.loader,
-            dir,
-            &k.config_map_generator,
-            &k.secret_generator,
-            k.generator_options.as_ref(),
-            &mut ra,
-        )?;
+        generators::run(&self.loader, dir, k, &mut ra, &mut self.warnings)?;
         for c in &k.components {
             ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
                 Target::Dir(d) => self.build_dir(&d, Some(&c.origin), Some(ra))?,
@@ -148,8 +142,8 @@ impl<'a> Engine<'a> {
             kust: k,
             info: self.info,
         };
-        patcher.apply_strategic_merge(ra)?;
-        patcher.apply_patches(ra)?;
+        patcher.apply_strategic_merge(ra, &k.patches_strategic_merge)?;
+        patcher.apply_patches(ra, &k.patches)?;
         if let Some(ns) = &k.namespace {
             namespace::apply(ra, ns)?;
         }
@@ -157,14 +151,46 @@ impl<'a> Engine<'a> {
         prefix_suffix::apply(ra, k.name_suffix.as_ref(), prefix_suffix::End::Suffix);
         labels::apply(ra, &k.labels, &k.common_labels)?;
         annotations::apply(ra, &k.common_annotations)?;
-        patcher.apply_json6902(ra)?;
+        patcher.apply_json6902(ra, &k.patches_json6902)?;
         for r in &k.replicas {
             replicas::apply(ra, r)?;
         }
         for i in &k.images {
             images::apply(ra, i)?;
         }
+        for t in &k.transformers {
+            for cfg in self.transformer_configs(dir, t)? {
+                let b = plugins::decode(&cfg)?;
+                plugins::apply(&b, ra, &patcher)?;
+            }
+        }
         Ok(())
+    }
+
+    /// The config objects of a `transformers` entry: inline YAML, a file, or a directory
+    /// whose kustomization builds them.
+    fn transformer_configs(&self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
+        if t.value.contains('\n') {
+            let parsed = parse_file(t.origin.file.clone(), &t.value).map_err(|e| {
+                KustomizeError::invalid(format!("inline transformer: {e}"), Some(&t.origin))
+            })?;
+            let mut out = Vec::new();
+            for mut d in parsed.documents.into_iter().filter(|d| !is_null(d)) {
+                d.set_origin_deep(&t.origin);
+                out.push(Resource::new(d));
+            }
+            return Ok(out);
+        }
+        match self.loader.resolve(dir, &t.value, &t.origin)? {
+            Target::File(_) => {
+                let (file, text) = self.loader.read_restricted(dir, &t.value, &t.origin)?;
+                resources_from(&file, &text)
+            }
+            Target::Dir(_) => Err(KustomizeError::unsupported(
+                "transformers: a directory of transformer configs",
+                Some(&t.origin),
+            )),
+        }
     }
 }
 
