@@ -1,11 +1,9 @@
 //! `commonAnnotations:` (kustomize AnnotationsTransformer): sets annotations on every object
 //! and on the pod templates of the built-in workload kinds.
 
-use super::decode::Pairs;
-use super::error::Result;
 use super::fieldspec::FieldSpec;
-use super::labels::set_entries;
-use super::resmap::ResMap;
+#[cfg(test)]
+use super::{decode::Pairs, error::Result, labels::set_entries, resmap::ResMap};
 
 /// kustomize's `commonAnnotations` field specs.
 pub fn field_specs() -> Vec<FieldSpec> {
@@ -38,6 +36,7 @@ pub fn field_specs() -> Vec<FieldSpec> {
 /// Applies `commonAnnotations`.
 ///
 /// Errors: a field-spec path crossing a scalar, or an annotations field that is not a map.
+#[cfg(test)]
 pub fn apply(m: &mut ResMap, annotations: &Pairs) -> Result<()> {
     set_entries(
         m,

@@ -161,6 +161,7 @@ impl<'a> Updater<'a> {
 /// Applies one `images` entry to every object of `m`.
 ///
 /// Errors: a field-spec path crossing a scalar.
+#[cfg(test)]
 pub fn apply(m: &mut ResMap, args: &ImageArgs) -> Result<()> {
     apply_with(m, args, &field_specs())
 }

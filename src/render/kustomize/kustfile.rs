@@ -189,6 +189,8 @@ pub struct Kustomization {
     pub generator_options: Option<GeneratorOptions>,
     /// `transformers` (builtin plugin configs: file or directory paths, or inline YAML).
     pub transformers: Vec<Spanned<String>>,
+    /// `configurations` (transformer configuration files).
+    pub configurations: Vec<Spanned<String>>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -242,7 +244,6 @@ const UNSUPPORTED: &[&str] = &[
     "helmGlobals",
     "helmCharts",
     "helmChartInflationGenerator",
-    "configurations",
     "generators",
     "validators",
     "buildMetadata",
@@ -323,6 +324,7 @@ impl Kustomization {
                 }
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
+                "configurations" => k.configurations = decode::strings(v, &what)?,
                 _ => {}
             }
         }
@@ -354,6 +356,7 @@ impl Kustomization {
             secret_generator: Vec::new(),
             generator_options: None,
             transformers: Vec::new(),
+            configurations: Vec::new(),
             warnings: Vec::new(),
             source: "".into(),
         }

@@ -193,7 +193,12 @@ fn set_entry(n: &mut Node, key: &str, value: &str, origin: &Origin) -> Result<()
 
 /// Applies `labels:` entries, then `commonLabels`, as kustomize's LabelTransformer
 /// configuration does.
-pub fn apply(m: &mut ResMap, labels: &[LabelArgs], common: &Pairs) -> Result<()> {
+pub fn apply(
+    m: &mut ResMap,
+    labels: &[LabelArgs],
+    common: &Pairs,
+    tc: &super::config::TransformerConfig,
+) -> Result<()> {
     for l in labels {
         let mut specs: Vec<FieldSpec> = l
             .fields
@@ -201,16 +206,16 @@ pub fn apply(m: &mut ResMap, labels: &[LabelArgs], common: &Pairs) -> Result<()>
             .map(|f| FieldSpec::new(&f.group, &f.version, &f.kind, &f.path, f.create))
             .collect();
         if l.include_selectors {
-            specs.extend(common_label_specs());
+            specs.extend(tc.common_labels.iter().cloned());
         } else {
             specs.push(FieldSpec::new("", "", "", "metadata/labels", true));
             if l.include_templates {
-                specs.extend(template_label_specs());
+                specs.extend(tc.template_labels.iter().cloned());
             }
         }
         set_entries(m, &l.pairs, &specs, "labels transformer")?;
     }
-    set_entries(m, common, &common_label_specs(), "commonLabels transformer")
+    set_entries(m, common, &tc.common_labels, "commonLabels transformer")
 }
 
 #[cfg(test)]
@@ -240,7 +245,7 @@ mod tests {
     #[test]
     fn common_labels_reach_selectors_and_templates() {
         let mut m = map(SRC);
-        apply(&mut m, &[], &pairs("app", "x")).expect("applies");
+        apply(&mut m, &[], &pairs("app", "x"), &Default::default()).expect("applies");
         let d = m.list[0].node.to_json();
         assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "x");
         assert_eq!(d["spec"]["template"]["metadata"]["labels"]["app"], "x");
@@ -259,7 +264,7 @@ mod tests {
             fields: vec![],
             origin: Origin::new("k.yaml".into(), 2, 1),
         };
-        apply(&mut m, &[l], &vec![]).expect("applies");
+        apply(&mut m, &[l], &vec![], &Default::default()).expect("applies");
         let d = m.list[0].node.to_json();
         assert_eq!(d["spec"]["template"]["metadata"]["labels"]["a"], "b");
         assert!(d["spec"].get("selector").is_none());

@@ -23,6 +23,7 @@
 //! `LoadRestrictionsRootOnly`), remote resources are never fetched.
 
 mod annotations;
+mod config;
 mod decode;
 mod error;
 mod fieldspec;
@@ -93,7 +94,8 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
     let mut engine = target::Engine::new(Loader::new(fs), opts.merge_info);
     let mut m = engine.build_dir(dir, None, None)?;
     add_hash_suffixes(&mut m);
-    nameref::apply(&mut m)?;
+    let backrefs = m.config.name_reference.clone();
+    nameref::apply(&mut m, &backrefs)?;
     order::sort(&mut m.list);
     let objects = m
         .list

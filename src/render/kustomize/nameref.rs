@@ -14,6 +14,7 @@ use super::resmap::ResMap;
 use super::resource::Resource;
 
 /// One back reference: objects of `target` type are referred to at `referrers`.
+#[derive(Clone, Debug)]
 pub struct BackRef {
     /// The referred type (empty parts are wildcards).
     pub target: Gvk,
@@ -603,8 +604,7 @@ fn role_ref_gvk(r: &Resource) -> Option<Gvk> {
 ///
 /// Errors: a reference that could mean several different objects, or a referrer map
 /// without a `name` field.
-pub fn apply(m: &mut ResMap) -> Result<()> {
-    let backrefs = builtin();
+pub fn apply(m: &mut ResMap, backrefs: &[BackRef]) -> Result<()> {
     let cands: Vec<Candidate> = m.list.iter().map(Candidate::of).collect();
     for i in 0..m.list.len() {
         let org_gvk = m.list[i].org_id().gvk;
@@ -616,7 +616,7 @@ pub fn apply(m: &mut ResMap) -> Result<()> {
         };
         let visible_cands = visible(&cands, &m.list[i]);
         let origin = m.list[i].node.origin.clone();
-        for br in &backrefs {
+        for br in backrefs {
             for spec in &br.referrers {
                 if !org_gvk.is_selected(&spec.gvk) {
                     continue;
@@ -663,7 +663,7 @@ mod tests {
         let mut m = map(SRC);
         let o = Origin::new("k.yaml".into(), 1, 13);
         prefix_suffix::apply(&mut m, Some(&Spanned::new("p-".into(), o)), End::Prefix);
-        apply(&mut m).expect("fixes");
+        apply(&mut m, &builtin()).expect("fixes");
         let d = m.list[2].node.to_json();
         assert_eq!(d["spec"]["template"]["spec"]["serviceAccountName"], "p-sa");
         assert_eq!(

@@ -81,6 +81,7 @@ pub fn field_specs() -> Vec<FieldSpec> {
 ///
 /// Errors: two objects end up with the same id ("namespace transformation produces ID
 /// conflict"), or a field-spec path crosses a scalar.
+#[cfg(test)]
 pub fn apply(m: &mut ResMap, ns: &Spanned<String>) -> Result<()> {
     apply_with(m, ns, &Options::default())
 }

@@ -34,12 +34,14 @@ fn skipped(gvk: &Gvk) -> bool {
 }
 
 /// kustomize's `namePrefix`/`nameSuffix` field specs: `metadata/name` only.
+#[cfg(test)]
 pub fn field_specs() -> Vec<FieldSpec> {
     vec![FieldSpec::new("", "", "", "metadata/name", false)]
 }
 
 /// Applies a prefix or suffix to every eligible object of `m`. An absent or empty value
 /// changes nothing.
+#[cfg(test)]
 pub fn apply(m: &mut ResMap, value: Option<&Spanned<String>>, end: End) {
     let _ = apply_with(m, value, end, &field_specs());
 }

@@ -25,6 +25,7 @@ pub fn field_specs() -> Vec<FieldSpec> {
 ///
 /// Errors: no object of a scalable kind has that name (kustomize: "resource with name X
 /// does not match a config with the following GVK").
+#[cfg(test)]
 pub fn apply(m: &mut ResMap, r: &ReplicaArgs) -> Result<()> {
     apply_with(m, r, &field_specs())
 }

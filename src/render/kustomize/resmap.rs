@@ -2,15 +2,19 @@
 
 use crate::yaml::Origin;
 
+use super::config::TransformerConfig;
 use super::error::{KustomizeError, Result};
 use super::resid::ResId;
 use super::resource::Resource;
 
-/// Objects in accumulation order; ids (current GVK/name/namespace) are unique.
+/// Objects in accumulation order; ids (current GVK/name/namespace) are unique. Also holds
+/// the transformer configuration accumulated with them (kustomize `ResAccumulator`).
 #[derive(Clone, Debug, Default)]
 pub struct ResMap {
     /// The objects.
     pub list: Vec<Resource>,
+    /// The transformer configuration.
+    pub config: TransformerConfig,
 }
 
 impl ResMap {
@@ -34,8 +38,13 @@ impl ResMap {
         Ok(())
     }
 
-    /// Appends every object of `other` (see [`ResMap::append`]).
+    /// Appends every object of `other` (see [`ResMap::append`]) and merges its
+    /// configuration (kustomize `MergeAccumulator`).
     pub fn append_all(&mut self, other: ResMap, origin: Option<&Origin>) -> Result<()> {
+        let o = origin
+            .cloned()
+            .unwrap_or_else(|| Origin::new("".into(), 0, 0));
+        self.config.merge(&other.config, &o)?;
         for r in other.list {
             self.append(r, origin)?;
         }

@@ -16,7 +16,7 @@ use super::nodeutil::{is_null, str_at};
 use super::patch::Patcher;
 use super::resmap::ResMap;
 use super::resource::Resource;
-use super::{annotations, images, labels, namespace, plugins, prefix_suffix, replicas};
+use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
 
 /// One build in progress.
 pub struct Engine<'a> {
@@ -95,6 +95,10 @@ impl<'a> Engine<'a> {
         for r in &k.resources {
             self.accumulate_resource(dir, r.value.as_str(), &r.origin, &mut ra)?;
         }
+        for c in &k.configurations {
+            ra.config
+                .load_into(&self.loader, dir, &c.value, &c.origin)?;
+        }
         generators::run(&self.loader, dir, k, &mut ra, &mut self.warnings)?;
         for c in &k.components {
             ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
@@ -144,19 +148,30 @@ impl<'a> Engine<'a> {
         };
         patcher.apply_strategic_merge(ra, &k.patches_strategic_merge)?;
         patcher.apply_patches(ra, &k.patches)?;
+        let tc = ra.config.clone();
         if let Some(ns) = &k.namespace {
-            namespace::apply(ra, ns)?;
+            let opts = namespace::Options {
+                specs: namespace::without_hacks(tc.namespace.clone()),
+                ..namespace::Options::default()
+            };
+            namespace::apply_with(ra, ns, &opts)?;
         }
-        prefix_suffix::apply(ra, k.name_prefix.as_ref(), prefix_suffix::End::Prefix);
-        prefix_suffix::apply(ra, k.name_suffix.as_ref(), prefix_suffix::End::Suffix);
-        labels::apply(ra, &k.labels, &k.common_labels)?;
-        annotations::apply(ra, &k.common_annotations)?;
+        let (prefix, suffix) = (k.name_prefix.as_ref(), k.name_suffix.as_ref());
+        prefix_suffix::apply_with(ra, prefix, prefix_suffix::End::Prefix, &tc.name_prefix)?;
+        prefix_suffix::apply_with(ra, suffix, prefix_suffix::End::Suffix, &tc.name_suffix)?;
+        labels::apply(ra, &k.labels, &k.common_labels, &tc)?;
+        labels::set_entries(
+            ra,
+            &k.common_annotations,
+            &tc.common_annotations,
+            "commonAnnotations transformer",
+        )?;
         patcher.apply_json6902(ra, &k.patches_json6902)?;
         for r in &k.replicas {
-            replicas::apply(ra, r)?;
+            replicas::apply_with(ra, r, &tc.replicas)?;
         }
         for i in &k.images {
-            images::apply(ra, i)?;
+            images::apply_with(ra, i, &tc.images)?;
         }
         for t in &k.transformers {
             for cfg in self.transformer_configs(dir, t)? {
