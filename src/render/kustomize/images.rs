@@ -68,7 +68,11 @@ struct Updater<'a> {
 impl<'a> Updater<'a> {
     fn new(args: &'a ImageArgs) -> Self {
         // kustomize `image.IsImageMatched`: the name is used as a regular expression.
-        let pattern = Regex::new(&format!("^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$", args.name)).ok();
+        let pattern = Regex::new(&format!(
+            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+            args.name
+        ))
+        .ok();
         let origin = args
             .new_tag
             .as_ref()
