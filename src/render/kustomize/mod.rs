@@ -176,3 +176,6 @@ pub fn referenced_kustomization_dirs(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;
