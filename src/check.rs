@@ -67,7 +67,9 @@ pub const ERROR_CODES: [&str; 3] = ["RENDER001", "RENDER002", "CONFIG001"];
 impl CheckReport {
     /// True when a target failed to render or the configuration is invalid (exit code 2).
     pub fn has_input_errors(&self) -> bool {
-        self.findings.iter().any(|f| ERROR_CODES.contains(&f.code.as_str()))
+        self.findings
+            .iter()
+            .any(|f| ERROR_CODES.contains(&f.code.as_str()))
     }
 }
 
@@ -98,7 +100,11 @@ struct Rendered {
 /// Errors: only for problems that make checking impossible (missing path, unsupported
 /// Kubernetes version); everything about the repository's content is a finding.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
-    let first = opts.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let first = opts
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
     let root = find_root(&first)?;
     let fs = RepoFs::new(&root)?;
     let mut findings = Vec::new();
@@ -110,12 +116,13 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         .kubernetes_version
         .clone()
         .or_else(|| config.kubernetes_version.clone())
-        .unwrap_or_else(|| Catalog::newest().to_string());
-    let catalog = Catalog::builtin(&version)?;
+        .unwrap_or_else(|| Catalog::newest_version().to_string());
+    let mut catalog = Catalog::builtin(&version)?;
     let rule_config = rule_config(&config, &version, &mut findings);
     let starts = start_dirs(&fs, &opts.paths)?;
     let rendered = render_all(&fs, &config, opts, &starts, &catalog);
-    register_crds(&catalog, &rendered, &fs, opts, &config, &mut findings);
+    register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
+    let catalog = catalog;
     let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
     let ctx = RuleContext::new(&rule_config, &known);
     let strict = opts.strict.or(config.strict).unwrap_or(true);
@@ -146,8 +153,9 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     })
 }
 
-/// The repository root: the nearest ancestor of `path` holding `.git`, else `path` itself
-/// (its directory, for a file).
+/// The repository root: the nearest ancestor of `path` (itself included) holding
+/// `.driftlint.yaml`, else the nearest holding `.git`, else `path` itself (its directory, for
+/// a file).
 pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
     let abs = path
         .canonicalize()
@@ -157,8 +165,9 @@ pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
     } else {
         abs.clone()
     };
-    let git_root = dir.ancestors().find(|a| a.join(".git").exists());
-    Ok(git_root.unwrap_or(&dir).to_path_buf())
+    let marked = |marker: &str| dir.ancestors().find(|a| a.join(marker).exists());
+    let root = marked(crate::config::CONFIG_FILE).or_else(|| marked(".git"));
+    Ok(root.unwrap_or(&dir).to_path_buf())
 }
 
 fn start_dirs(fs: &RepoFs, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
@@ -219,14 +228,19 @@ fn render_all(
     starts: &[PathBuf],
     catalog: &Catalog,
 ) -> Vec<Rendered> {
-    let build_opts = BuildOptions::new(catalog);
+    let build_opts = BuildOptions {
+        merge_info: Some(catalog),
+    };
     let (mut targets, inventory) = plan_targets(fs, config, opts, starts);
     let mut rendered: Vec<Rendered> = targets
         .par_iter()
         .filter(|t| t.kind != Kind::Manifests)
         .map(|t| render_target(fs, t, &build_opts))
         .collect();
-    let used: BTreeSet<PathBuf> = rendered.iter().flat_map(|r| r.files.iter().cloned()).collect();
+    let used: BTreeSet<PathBuf> = rendered
+        .iter()
+        .flat_map(|r| r.files.iter().cloned())
+        .collect();
     if let Some(inv) = inventory {
         targets.extend(discover::manifest_targets(&inv, &used));
     }
@@ -277,10 +291,15 @@ fn plan_targets(
         }
     }
     let refs = |dir: &Path| kustomize::referenced_kustomization_dirs(fs, dir).unwrap_or_default();
-    let mut targets: Vec<Target> = discover::kustomization_roots(&inv, opts.all_kustomizations, &refs)
-        .into_iter()
-        .map(|path| Target { kind: Kind::Kustomize, path, files: Vec::new() })
-        .collect();
+    let mut targets: Vec<Target> =
+        discover::kustomization_roots(&inv, opts.all_kustomizations, &refs)
+            .into_iter()
+            .map(|path| Target {
+                kind: Kind::Kustomize,
+                path,
+                files: Vec::new(),
+            })
+            .collect();
     targets.extend(inv.charts.iter().map(|path| Target {
         kind: Kind::Helm,
         path: path.clone(),
@@ -301,7 +320,9 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions) -> Rendered 
             Err(e) => failed(target, render_failure(target, &e)),
         },
         Kind::Helm => {
-            let file: Arc<str> = fs.display(&fs.root().join(&target.path).join("Chart.yaml")).into();
+            let file: Arc<str> = fs
+                .display(&fs.root().join(&target.path).join("Chart.yaml"))
+                .into();
             let note = Finding {
                 code: "RENDER003".into(),
                 severity: Severity::Note,
@@ -311,24 +332,39 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions) -> Rendered 
                 target: target.id(),
                 field: None,
             };
-            Rendered { target: target.clone(), objects: Vec::new(), files: Vec::new(), failure: Some(note) }
+            Rendered {
+                target: target.clone(),
+                objects: Vec::new(),
+                files: Vec::new(),
+                failure: Some(note),
+            }
         }
         Kind::Manifests => render_manifests(fs, target),
     }
 }
 
 fn failed(target: &Target, finding: Finding) -> Rendered {
-    Rendered { target: target.clone(), objects: Vec::new(), files: Vec::new(), failure: Some(finding) }
+    Rendered {
+        target: target.clone(),
+        objects: Vec::new(),
+        files: Vec::new(),
+        failure: Some(finding),
+    }
 }
 
 fn render_failure(target: &Target, e: &kustomize::KustomizeError) -> Finding {
-    let unsupported = e.is_unsupported();
-    let origin = e.origin().cloned().unwrap_or_else(|| {
+    let unsupported = matches!(e.kind, kustomize::ErrorKind::Unsupported { .. });
+    let origin = e.origin.clone().unwrap_or_else(|| {
         let file = format!("{}/kustomization.yaml", target.id());
         Origin::new(file.into(), 1, 1)
     });
     Finding {
-        code: if unsupported { "RENDER002" } else { "RENDER001" }.into(),
+        code: if unsupported {
+            "RENDER002"
+        } else {
+            "RENDER001"
+        }
+        .into(),
         severity: Severity::Error,
         message: format!("cannot render {}: {e}", target.id()),
         origin,
@@ -349,7 +385,10 @@ fn render_manifests(fs: &RepoFs, target: &Target) -> Rendered {
             .map_err(|e| (e.to_string(), Origin::new(display.clone(), 1, 1)))
             .and_then(|text| {
                 yaml::parse_documents(display.clone(), &text).map_err(|e| {
-                    (e.message.clone(), Origin::new(e.file.clone(), e.line, e.column))
+                    (
+                        e.message.clone(),
+                        Origin::new(e.file.clone(), e.line, e.column),
+                    )
                 })
             });
         match parsed {
@@ -364,7 +403,10 @@ fn render_manifests(fs: &RepoFs, target: &Target) -> Rendered {
                     target: target.id(),
                     field: None,
                 };
-                return Rendered { failure: Some(finding), ..render_ok(target, objects) };
+                return Rendered {
+                    failure: Some(finding),
+                    ..render_ok(target, objects)
+                };
             }
         }
     }
@@ -372,7 +414,12 @@ fn render_manifests(fs: &RepoFs, target: &Target) -> Rendered {
 }
 
 fn render_ok(target: &Target, objects: Vec<Node>) -> Rendered {
-    Rendered { target: target.clone(), objects, files: target.files.clone(), failure: None }
+    Rendered {
+        target: target.clone(),
+        objects,
+        files: target.files.clone(),
+        failure: None,
+    }
 }
 
 fn is_object(doc: &Node) -> bool {
@@ -391,7 +438,7 @@ fn flatten_list(doc: Node) -> Vec<Node> {
 
 /// Registers the schemas of every CRD rendered anywhere in the repository and in CRD dirs.
 fn register_crds(
-    catalog: &Catalog,
+    catalog: &mut Catalog,
     rendered: &[Rendered],
     fs: &RepoFs,
     opts: &CheckOptions,
@@ -399,7 +446,11 @@ fn register_crds(
     findings: &mut Vec<Finding>,
 ) {
     let is_crd = |o: &&Node| o.str_at(&["kind"]) == Some("CustomResourceDefinition");
-    for obj in rendered.iter().flat_map(|r| r.objects.iter()).filter(is_crd) {
+    for obj in rendered
+        .iter()
+        .flat_map(|r| r.objects.iter())
+        .filter(is_crd)
+    {
         let source = obj.origin.file.to_string();
         if let Err(e) = catalog.add_crd(&obj.to_json(), &source) {
             findings.push(schema_problem(obj, &e.to_string()));
@@ -412,7 +463,11 @@ fn register_crds(
         .chain(config.crd_dirs.iter().map(|d| fs.root().join(d)));
     for dir in dirs {
         let rel = fs.relative(&dir.canonicalize().unwrap_or(dir.clone()));
-        let target = Target { kind: Kind::Manifests, path: rel.clone(), files: discover::yaml_files_in(fs, &rel) };
+        let target = Target {
+            kind: Kind::Manifests,
+            path: rel.clone(),
+            files: discover::yaml_files_in(fs, &rel),
+        };
         let crds = render_manifests(fs, &target);
         if let Some(f) = crds.failure {
             findings.push(f);
@@ -429,7 +484,10 @@ fn schema_problem(obj: &Node, message: &str) -> Finding {
     Finding {
         code: "SCHEMA002".into(),
         severity: Severity::Warning,
-        message: format!("CustomResourceDefinition {}: {message}", ObjectRef::of(obj).name),
+        message: format!(
+            "CustomResourceDefinition {}: {message}",
+            ObjectRef::of(obj).name
+        ),
         origin: obj.origin.clone(),
         object: Some(ObjectRef::of(obj)),
         target: obj.origin.file.to_string(),
@@ -438,7 +496,11 @@ fn schema_problem(obj: &Node, message: &str) -> Finding {
 }
 
 /// The targets to report: all, or in pre-commit mode those owning a changed file.
-fn select_targets(rendered: &[Rendered], changed: Option<&[PathBuf]>, fs: &RepoFs) -> BTreeSet<Target> {
+fn select_targets(
+    rendered: &[Rendered],
+    changed: Option<&[PathBuf]>,
+    fs: &RepoFs,
+) -> BTreeSet<Target> {
     let Some(changed) = changed else {
         return rendered.iter().map(|r| r.target.clone()).collect();
     };
@@ -451,9 +513,14 @@ fn select_targets(rendered: &[Rendered], changed: Option<&[PathBuf]>, fs: &RepoF
         .iter()
         .filter(|r| {
             r.files.iter().any(|f| changed.contains(f))
-                || changed.iter().any(|c| c.starts_with(&r.target.path) && r.target.kind == Kind::Helm)
+                || changed
+                    .iter()
+                    .any(|c| c.starts_with(&r.target.path) && r.target.kind == Kind::Helm)
                 || r.failure.as_ref().is_some_and(|f| {
-                    changed.iter().any(|c| c.starts_with(&r.target.path) || f.origin.file.as_ref() == c.to_string_lossy())
+                    changed.iter().any(|c| {
+                        c.starts_with(&r.target.path)
+                            || f.origin.file.as_ref() == c.to_string_lossy()
+                    })
                 })
         })
         .map(|r| r.target.clone())
@@ -473,7 +540,13 @@ fn check_target(r: &Rendered, catalog: &Catalog, ctx: &RuleContext, strict: bool
 /// Schema findings for one object: SCHEMA001 per violation at the offending value's origin,
 /// SCHEMA002 when no schema is known (unless a rule already explains why: a removed API or
 /// an unknown custom resource).
-fn validate_object(target: &str, obj: &Node, catalog: &Catalog, ctx: &RuleContext, strict: bool) -> Vec<Finding> {
+fn validate_object(
+    target: &str,
+    obj: &Node,
+    catalog: &Catalog,
+    ctx: &RuleContext,
+    strict: bool,
+) -> Vec<Finding> {
     let api_version = obj.str_at(&["apiVersion"]).unwrap_or_default();
     let kind = obj.str_at(&["kind"]).unwrap_or_default();
     let object = Some(ObjectRef::of(obj));
@@ -484,7 +557,10 @@ fn validate_object(target: &str, obj: &Node, catalog: &Catalog, ctx: &RuleContex
             code: "SCHEMA002".into(),
             severity: Severity::Warning,
             message: format!("no schema for {api_version} {kind}: the object is not validated"),
-            origin: obj.get("kind").map(|k| k.origin.clone()).unwrap_or_else(|| obj.origin.clone()),
+            origin: obj
+                .get("kind")
+                .map(|k| k.origin.clone())
+                .unwrap_or_else(|| obj.origin.clone()),
             object,
             target: target.into(),
             field: None,
@@ -568,7 +644,9 @@ fn finish(mut findings: Vec<Finding>, fs: &RepoFs) -> Vec<Finding> {
             .entry(file.to_string())
             .or_insert_with(|| {
                 let text = fs.read_text(&fs.root().join(file)).ok()?;
-                yaml::parse_file(file.into(), &text).ok().map(|p| p.comments)
+                yaml::parse_file(file.into(), &text)
+                    .ok()
+                    .map(|p| p.comments)
             })
             .clone()
     };
@@ -580,7 +658,9 @@ fn finish(mut findings: Vec<Finding>, fs: &RepoFs) -> Vec<Finding> {
             f.code.clone(),
             f.origin.clone(),
             f.field.clone(),
-            f.object.as_ref().map(|o| (o.api_version.clone(), o.kind.clone(), o.name.clone())),
+            f.object
+                .as_ref()
+                .map(|o| (o.api_version.clone(), o.kind.clone(), o.name.clone())),
         ))
     });
     findings

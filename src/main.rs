@@ -10,7 +10,11 @@ use driftlint::check::{check, CheckOptions, CheckReport};
 use driftlint::report::{self, Severity};
 
 #[derive(Parser)]
-#[command(name = "driftlint", version, about = "Render, validate and lint Kubernetes GitOps repositories")]
+#[command(
+    name = "driftlint",
+    version,
+    about = "Render, validate and lint Kubernetes GitOps repositories"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -111,9 +115,9 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Render { dir } => run_render(&dir),
-        Command::Kustomize { command: KustomizeCommand::Build { dir } } => {
-            run_render(&dir.unwrap_or_else(|| PathBuf::from(".")))
-        }
+        Command::Kustomize {
+            command: KustomizeCommand::Build { dir },
+        } => run_render(&dir.unwrap_or_else(|| PathBuf::from("."))),
         Command::Helm { .. } => {
             eprintln!("error: `driftlint helm template` is not available yet: the native Helm engine is pending");
             2
@@ -170,16 +174,27 @@ fn run_check(args: CheckArgs) -> u8 {
 }
 
 fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> String {
-    let summary = driftlint::report::Summary::of(report);
+    let failed = report.targets.iter().filter(|t| t.failed).count();
+    let summary = report::Summary::new(&report.findings, report.targets.len(), failed);
     match format {
         Format::Human => {
-            let color = to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = to_stdout
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
             let root = report.root.clone();
-            let sources = move |file: &str| std::fs::read_to_string(root.join(file)).ok().map(Into::into);
-            report::human(&report.findings, &sources, color, &summary)
+            let sources = move |file: &str| {
+                std::fs::read_to_string(root.join(file))
+                    .ok()
+                    .map(Into::into)
+            };
+            report::human(&report.findings, &sources, color)
         }
         Format::Json => report::json(&report.findings, &summary),
-        Format::Sarif => report::sarif(&report.findings, driftlint::rules::registry(), &report::SarifRun::check()),
+        Format::Sarif => report::sarif(
+            &report.findings,
+            driftlint::rules::registry(),
+            &report::SarifRun::check(),
+        ),
         Format::Github => report::github(&report.findings),
     }
 }
@@ -226,7 +241,10 @@ fn run_render(dir: &std::path::Path) -> u8 {
 fn run_init(force: bool) -> u8 {
     let path = PathBuf::from(driftlint::config::CONFIG_FILE);
     if path.exists() && !force {
-        eprintln!("error: {} already exists (use --force to overwrite)", path.display());
+        eprintln!(
+            "error: {} already exists (use --force to overwrite)",
+            path.display()
+        );
         return 2;
     }
     match std::fs::write(&path, driftlint::config::DEFAULT_CONFIG) {
