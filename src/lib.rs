@@ -1,9 +1,41 @@
 //! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
+//!
+//! The pipeline (see DESIGN.md): [`discover`] finds targets, [`render`] renders them natively,
+//! [`schema`] validates objects, [`rules`] lints them, [`check`] runs it all and [`report`]
+//! formats the findings.
 
+pub mod check;
 pub mod config;
 pub mod discover;
 pub mod fs;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod yaml;
+
+use std::path::Path;
+
+/// Renders the kustomization in `dir` natively and returns the YAML `kubectl kustomize DIR`
+/// prints. The repository root (for confinement and origins) is the nearest ancestor holding
+/// `.git`, else `dir` itself; strategic merge uses the newest bundled schemas.
+///
+/// Errors: a one-line message naming the problem and its file:line (missing path,
+/// unsupported field, missing resource, cycle, malformed YAML...).
+pub fn render_dir(dir: &Path) -> Result<String, String> {
+    let root = check::find_root(dir).map_err(|e| e.to_string())?;
+    let fs = fs::RepoFs::new(&root).map_err(|e| e.to_string())?;
+    let abs = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let rel = fs.relative(&abs);
+    let catalog = schema::Catalog::newest().map_err(|e| e.to_string())?;
+    let opts = render::kustomize::BuildOptions {
+        merge_info: Some(&catalog),
+    };
+    let build = render::kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
+    for w in &build.warnings {
+        eprintln!("{w}");
+    }
+    Ok(render::kustomize::render_yaml(&build.objects))
+}

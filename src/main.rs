@@ -1,1 +1,260 @@
-fn main() {}
+//! The `driftlint` command line: parse flags, call the library, map results to exit codes
+//! (0 clean, 1 findings at or above `--fail-on`, 2 usage, configuration or render errors).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use driftlint::check::{check, CheckOptions, CheckReport};
+use driftlint::report::{self, Severity};
+
+#[derive(Parser)]
+#[command(
+    name = "driftlint",
+    version,
+    about = "Render, validate and lint Kubernetes GitOps repositories"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Discover, render, validate and lint every target under PATH (default: .).
+    Check(CheckArgs),
+    /// Render one kustomization directory natively and print the YAML.
+    Render {
+        /// The kustomization directory.
+        dir: PathBuf,
+    },
+    /// Drop-in for `kustomize build DIR`.
+    Kustomize {
+        #[command(subcommand)]
+        command: KustomizeCommand,
+    },
+    /// Drop-in for `helm template` (not available yet: the Helm engine is pending).
+    Helm {
+        /// The arguments `helm` would take.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Write a commented default `.driftlint.yaml` in the current directory.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List every rule and finding code.
+    Rules,
+    /// Explain one rule or finding code.
+    Explain {
+        /// A code such as PIN001.
+        code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KustomizeCommand {
+    /// Print the rendered kustomization, as `kustomize build DIR` does.
+    Build {
+        /// The kustomization directory (default: .).
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Paths inside one repository (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Report format (default: human on a terminal, otherwise human too).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Kubernetes version to validate for (1.25 .. 1.37; default: config, else newest).
+    #[arg(long)]
+    kubernetes_version: Option<String>,
+    /// Check every kustomization, not only the roots nobody references.
+    #[arg(long)]
+    all_kustomizations: bool,
+    /// A directory of CRD manifests whose schemas validate custom resources (repeatable).
+    #[arg(long)]
+    crd_dir: Vec<PathBuf>,
+    /// Unknown fields are not errors (kubeconform without -strict).
+    #[arg(long)]
+    no_strict: bool,
+    /// Pre-commit mode: PATHS are changed files; check the targets that own them.
+    #[arg(long)]
+    pre_commit: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Note,
+    Warning,
+    Error,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Render { dir } => run_render(&dir),
+        Command::Kustomize {
+            command: KustomizeCommand::Build { dir },
+        } => run_render(&dir.unwrap_or_else(|| PathBuf::from("."))),
+        Command::Helm { .. } => {
+            eprintln!("error: `driftlint helm template` is not available yet: the native Helm engine is pending");
+            2
+        }
+        Command::Init { force } => run_init(force),
+        Command::Rules => {
+            print!("{}", driftlint::rules::list());
+            0
+        }
+        Command::Explain { code } => match driftlint::rules::explain(&code) {
+            Some(text) => {
+                println!("{text}");
+                0
+            }
+            None => {
+                eprintln!("error: unknown code {code:?}; `driftlint rules` lists them");
+                2
+            }
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn run_check(args: CheckArgs) -> u8 {
+    let (paths, changed) = if args.pre_commit {
+        let dirs = vec![PathBuf::from(".")];
+        (dirs, Some(args.paths.clone()))
+    } else if args.paths.is_empty() {
+        (vec![PathBuf::from(".")], None)
+    } else {
+        (args.paths.clone(), None)
+    };
+    let opts = CheckOptions {
+        paths,
+        kubernetes_version: args.kubernetes_version.clone(),
+        all_kustomizations: args.all_kustomizations,
+        crd_dirs: args.crd_dir.clone(),
+        strict: args.no_strict.then_some(false),
+        changed_files: changed,
+    };
+    let report = match check(&opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let text = format_report(&report, args.format, args.output.is_none());
+    if let Err(e) = write_output(args.output.as_ref(), &text) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    exit_code(&report, args.fail_on)
+}
+
+fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> String {
+    let failed = report.targets.iter().filter(|t| t.failed).count();
+    let summary = report::Summary::new(&report.findings, report.targets.len(), failed);
+    match format {
+        Format::Human => {
+            let color = to_stdout
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            let root = report.root.clone();
+            let sources = move |file: &str| {
+                std::fs::read_to_string(root.join(file))
+                    .ok()
+                    .map(Into::into)
+            };
+            report::human(&report.findings, &sources, color)
+        }
+        Format::Json => report::json(&report.findings, &summary),
+        Format::Sarif => report::sarif(
+            &report.findings,
+            driftlint::rules::registry(),
+            &report::SarifRun::check(),
+        ),
+        Format::Github => report::github(&report.findings),
+    }
+}
+
+fn write_output(path: Option<&PathBuf>, text: &str) -> std::io::Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text),
+        None => std::io::stdout().lock().write_all(text.as_bytes()),
+    }
+}
+
+fn exit_code(report: &CheckReport, fail_on: Option<FailOn>) -> u8 {
+    if report.has_input_errors() {
+        return 2;
+    }
+    let threshold = match fail_on {
+        Some(FailOn::Note) => Some(Severity::Note),
+        Some(FailOn::Warning) => Some(Severity::Warning),
+        Some(FailOn::Error) => Some(Severity::Error),
+        Some(FailOn::Never) => None,
+        None => match report.config_fail_on.as_deref() {
+            Some("never") => None,
+            Some(s) => Severity::parse(s),
+            None => Some(Severity::Error),
+        },
+    };
+    let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    u8::from(failing)
+}
+
+fn run_render(dir: &std::path::Path) -> u8 {
+    match driftlint::render_dir(dir) {
+        Ok(yaml) => {
+            print!("{yaml}");
+            0
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            2
+        }
+    }
+}
+
+fn run_init(force: bool) -> u8 {
+    let path = PathBuf::from(driftlint::config::CONFIG_FILE);
+    if path.exists() && !force {
+        eprintln!(
+            "error: {} already exists (use --force to overwrite)",
+            path.display()
+        );
+        return 2;
+    }
+    match std::fs::write(&path, driftlint::config::DEFAULT_CONFIG) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            2
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! [`Catalog`]: the schemas of one Kubernetes version, the bundled Flux CRDs, the CRDs added at
+//! [`Catalog`]: the schemas of one Kubernetes version, the bundled Flux schemas, the CRDs added at
 //! run time, and the cache of compiled validators shared by all threads.
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -30,7 +30,7 @@ enum Source {
 /// reused by every thread.
 ///
 /// Lookup order for a GVK: CRDs added with [`Catalog::add_crd`], then the built-in Kubernetes
-/// schemas, then the bundled Flux CRDs.
+/// schemas, then the bundled Flux schemas.
 pub struct Catalog {
     kube: &'static KubeVersion,
     crds: GvkMap<Arc<CrdSchema>>,
@@ -41,7 +41,7 @@ impl Catalog {
     /// The catalog for Kubernetes `kube_minor` (`"1.25"` to `"1.37"`; a leading `v` and a patch
     /// number are accepted and ignored: `"v1.30.2"` is `1.30`).
     ///
-    /// Decodes the embedded index of that version and the bundled Flux CRDs; definition bodies
+    /// Decodes the embedded index of that version and the bundled Flux schemas; definition bodies
     /// are parsed when a validator or a patch-metadata lookup first needs them.
     ///
     /// # Errors
@@ -143,7 +143,8 @@ impl Catalog {
     }
 
     /// Where the schema of `api_version`/`kind` comes from, for messages: the `source` given
-    /// to [`Catalog::add_crd`], `bundled Flux … CRDs from …`, or
+    /// to [`Catalog::add_crd`], `bundled Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0
+    /// (MIT)`, or
     /// `Kubernetes 1.37 (kubernetes-validate 1.37.0)`; `None` when unknown.
     pub fn schema_source(&self, api_version: &str, kind: &str) -> Option<String> {
         match self.source(api_version, kind)? {
@@ -155,8 +156,9 @@ impl Catalog {
         }
     }
 
-    /// Where the bundled Flux CRD schemas came from: Flux version and the `gotk-components.yaml`
-    /// that `scripts/gen-schemas.py` read (e.g. `Flux v2.6.1 CRDs from shared/…`).
+    /// Where the bundled Flux schemas came from, as recorded by `scripts/gen-schemas.py`:
+    /// `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)` (or, for a bundle built
+    /// from CRD files, `Flux v2.6.1 CRDs from …/gotk-components.yaml`).
     pub fn flux_bundle_source(&self) -> &'static str {
         embedded::flux().map_or("", |flux| flux.source.as_str())
     }

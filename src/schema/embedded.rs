@@ -5,8 +5,9 @@
 //!   Kubernetes versions is stored once); each line is parsed the first time it is needed.
 //! * `kubernetes-index.json.gz`: definition names and, per version, the pool line of each name
 //!   (`-1` when absent) and the GVK -> definition table.
-//! * `flux.json.gz`: the bundled Flux CRD schemas (stripped `openAPIV3Schema` per served
-//!   apiVersion/kind), converted like any CRD added at run time.
+//! * `flux.json.gz`: the bundled Flux schemas (an `openAPIV3Schema` without documentation keys
+//!   per apiVersion/kind, read back from the npm package `@kubernetes-models/flux-cd` or from
+//!   CRD files), converted like any CRD added at run time.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -209,9 +210,9 @@ impl KubeVersion {
     }
 }
 
-/// The bundled Flux CRD schemas.
+/// The bundled Flux schemas.
 pub(crate) struct FluxBundle {
-    /// Where the CRDs came from (file, Flux version), for messages.
+    /// Where the schemas came from (package or file, Flux version), for messages.
     pub(crate) source: String,
     pub(crate) kinds: GvkMap<Arc<CrdSchema>>,
 }
@@ -222,11 +223,41 @@ struct RawFlux {
     kinds: Vec<RawFluxKind>,
 }
 
+/// One input of the bundle: a CRD file (`file`) or an npm package (`package`, `version`,
+/// `license`).
 #[derive(Deserialize)]
 struct RawFluxSource {
-    file: String,
+    file: Option<String>,
+    package: Option<String>,
+    version: Option<String>,
+    license: Option<String>,
     #[serde(rename = "fluxVersion")]
     flux_version: Option<String>,
+}
+
+impl RawFluxSource {
+    /// `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)` or
+    /// `Flux v2.6.1 CRDs from shared/…/gotk-components.yaml`.
+    fn describe(&self) -> Result<String, SchemaError> {
+        let flux = match &self.flux_version {
+            Some(v) => format!("Flux {v}"),
+            None => "Flux".to_owned(),
+        };
+        match (&self.package, &self.file) {
+            (Some(package), _) => {
+                let version = self.version.as_deref().unwrap_or("(no version)");
+                let license = self.license.as_deref().unwrap_or("no license recorded");
+                Ok(format!(
+                    "{flux} schemas from {package} {version} ({license})"
+                ))
+            }
+            (None, Some(file)) => Ok(format!("{flux} CRDs from {file}")),
+            (None, None) => Err(embedded_error(
+                FLUX_FILE,
+                "a source names neither a package nor a file",
+            )),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -237,7 +268,7 @@ struct RawFluxKind {
     schema: Value,
 }
 
-/// The bundled Flux CRD schemas, decoded and converted on first use.
+/// The bundled Flux schemas, decoded and converted on first use.
 pub(crate) fn flux() -> Result<&'static FluxBundle, SchemaError> {
     FLUX.get_or_init(load_flux).as_ref().map_err(Clone::clone)
 }
@@ -253,11 +284,8 @@ fn parse_flux(text: &str) -> Result<FluxBundle, SchemaError> {
     let source = raw
         .sources
         .iter()
-        .map(|s| match &s.flux_version {
-            Some(v) => format!("Flux {v} CRDs from {}", s.file),
-            None => format!("Flux CRDs from {}", s.file),
-        })
-        .collect::<Vec<_>>()
+        .map(RawFluxSource::describe)
+        .collect::<Result<Vec<_>, _>>()?
         .join(", ");
     let mut kinds = GvkMap::default();
     for kind in raw.kinds {
@@ -353,12 +381,31 @@ mod tests {
     }
 
     #[test]
+    fn flux_bundle_names_the_npm_package() {
+        let text = serde_json::json!({
+            "format": 1,
+            "sources": [{"package": "@kubernetes-models/flux-cd", "version": "4.0.0", "license": "MIT", "fluxVersion": "v2.8"}],
+            "kinds": [],
+        })
+        .to_string();
+        assert_eq!(
+            parse_flux(&text).expect("parses").source,
+            "Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)"
+        );
+        let neither = r#"{"sources": [{"fluxVersion": "v2.8"}], "kinds": []}"#;
+        assert!(matches!(
+            parse_flux(neither),
+            Err(SchemaError::Embedded { .. })
+        ));
+    }
+
+    #[test]
     fn flux_bundle_decodes() {
         let bundle = flux().expect("flux bundle decodes");
-        assert!(
-            bundle.source.contains("gotk-components.yaml"),
-            "{}",
-            bundle.source
+        assert_eq!(
+            bundle.source,
+            "Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)"
         );
+        assert_eq!(bundle.kinds.len(), 39);
     }
 }

@@ -66,7 +66,7 @@ fn key_string(k: &Node, schema: Schema) -> String {
         Some(Resolved::Str(s)) => s.to_string(),
         Some(Resolved::Null) => "null".to_string(),
         Some(_) => k.as_scalar().map(|s| s.text.clone()).unwrap_or_default(),
-        None => k.to_json_with(schema).to_string(),
+        None => format!("<collection key at {}>", k.origin),
     }
 }
 

@@ -1,0 +1,667 @@
+//! `driftlint check`: discover, render (in parallel), validate, lint, and collect findings.
+//!
+//! A failing target never stops the others: its failure is a finding (RENDER001/RENDER002 at
+//! the file and line that caused it) and the run continues.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::discover::{self, Kind, Target};
+use crate::fs::RepoFs;
+use crate::render::kustomize::{self, BuildOptions};
+use crate::report::{Finding, ObjectRef, Severity};
+use crate::rules::{self, RuleConfig, RuleContext};
+use crate::schema::{Catalog, Validation};
+use crate::yaml::{self, Node, Origin};
+
+/// What to check and how.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Paths to check (directories or files inside one repository).
+    pub paths: Vec<PathBuf>,
+    /// Target Kubernetes minor version (`1.33`); overrides the configuration.
+    pub kubernetes_version: Option<String>,
+    /// Check every kustomization, not only the roots.
+    pub all_kustomizations: bool,
+    /// Extra directories of CRD manifests.
+    pub crd_dirs: Vec<PathBuf>,
+    /// Strict schema validation; overrides the configuration (default true).
+    pub strict: Option<bool>,
+    /// Pre-commit mode: only the targets that own one of these files are reported.
+    pub changed_files: Option<Vec<PathBuf>>,
+}
+
+/// One checked target and how it went.
+#[derive(Debug, Clone)]
+pub struct TargetOutcome {
+    /// The target.
+    pub target: Target,
+    /// Number of rendered objects.
+    pub objects: usize,
+    /// True when it could not be rendered.
+    pub failed: bool,
+}
+
+/// The result of a check run.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// The repository root every path in findings is relative to.
+    pub root: PathBuf,
+    /// Findings, deduplicated and in deterministic order.
+    pub findings: Vec<Finding>,
+    /// Every target checked.
+    pub targets: Vec<TargetOutcome>,
+    /// The Kubernetes version validated against.
+    pub kubernetes_version: String,
+    /// The effective `failOn` from the configuration, if set.
+    pub config_fail_on: Option<String>,
+}
+
+/// Finding codes that mean "this input could not be processed" (exit code 2).
+pub const ERROR_CODES: [&str; 3] = ["RENDER001", "RENDER002", "CONFIG001"];
+
+impl CheckReport {
+    /// True when a target failed to render or the configuration is invalid (exit code 2).
+    pub fn has_input_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| ERROR_CODES.contains(&f.code.as_str()))
+    }
+}
+
+/// A problem that stops the run before any target is checked.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A path given on the command line does not exist.
+    #[error("{0}: no such file or directory")]
+    NoSuchPath(String),
+    /// Paths from different repositories, or another filesystem problem.
+    #[error("{0}")]
+    Fs(#[from] crate::fs::FsError),
+    /// An unsupported `--kubernetes-version`.
+    #[error("{0}")]
+    Schema(#[from] crate::schema::SchemaError),
+}
+
+/// Rendered objects of one target, or why it failed.
+struct Rendered {
+    target: Target,
+    objects: Vec<Node>,
+    files: Vec<PathBuf>,
+    failure: Option<Finding>,
+}
+
+/// Runs the whole pipeline over `opts.paths`.
+///
+/// Errors: only for problems that make checking impossible (missing path, unsupported
+/// Kubernetes version); everything about the repository's content is a finding.
+pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
+    let first = opts
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let root = find_root(&first)?;
+    let fs = RepoFs::new(&root)?;
+    let mut findings = Vec::new();
+    let config = Config::load(&fs).unwrap_or_else(|e| {
+        findings.push(config_finding(e.message, e.origin));
+        Config::default()
+    });
+    let version = opts
+        .kubernetes_version
+        .clone()
+        .or_else(|| config.kubernetes_version.clone())
+        .unwrap_or_else(|| Catalog::newest_version().to_string());
+    let mut catalog = Catalog::builtin(&version)?;
+    let rule_config = rule_config(&config, &version, &mut findings);
+    let starts = start_dirs(&fs, &opts.paths)?;
+    let rendered = render_all(&fs, &config, opts, &starts, &catalog);
+    register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
+    let catalog = catalog;
+    let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
+    let ctx = RuleContext::new(&rule_config, &known);
+    let strict = opts.strict.or(config.strict).unwrap_or(true);
+    let selected = select_targets(&rendered, opts.changed_files.as_deref(), &fs);
+    let per_target: Vec<Vec<Finding>> = rendered
+        .par_iter()
+        .filter(|r| selected.contains(&r.target))
+        .map(|r| check_target(r, &catalog, &ctx, strict))
+        .collect();
+    findings.extend(per_target.into_iter().flatten());
+    findings.extend(kustomization_findings(&fs, &rendered, &selected, &ctx));
+    let findings = finish(findings, &fs);
+    let targets = rendered
+        .iter()
+        .filter(|r| selected.contains(&r.target))
+        .map(|r| TargetOutcome {
+            target: r.target.clone(),
+            objects: r.objects.len(),
+            failed: r.failure.is_some(),
+        })
+        .collect();
+    Ok(CheckReport {
+        root: fs.root().to_path_buf(),
+        findings,
+        targets,
+        kubernetes_version: version,
+        config_fail_on: config.fail_on.clone(),
+    })
+}
+
+/// The repository root: the nearest ancestor of `path` (itself included) holding
+/// `.driftlint.yaml`, else the nearest holding `.git`, else `path` itself (its directory, for
+/// a file).
+pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
+    let abs = path
+        .canonicalize()
+        .map_err(|_| CheckError::NoSuchPath(path.display().to_string()))?;
+    let dir = if abs.is_file() {
+        abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
+    } else {
+        abs.clone()
+    };
+    let marked = |marker: &str| dir.ancestors().find(|a| a.join(marker).exists());
+    let root = marked(crate::config::CONFIG_FILE).or_else(|| marked(".git"));
+    Ok(root.unwrap_or(&dir).to_path_buf())
+}
+
+fn start_dirs(fs: &RepoFs, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let abs = p
+            .canonicalize()
+            .map_err(|_| CheckError::NoSuchPath(p.display().to_string()))?;
+        let dir = if abs.is_file() {
+            abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+        } else {
+            abs
+        };
+        if !dir.starts_with(fs.root()) {
+            return Err(CheckError::NoSuchPath(format!(
+                "{} is outside the repository {}",
+                p.display(),
+                fs.root().display()
+            )));
+        }
+        out.push(dir);
+    }
+    if out.is_empty() {
+        out.push(fs.root().to_path_buf());
+    }
+    Ok(out)
+}
+
+fn rule_config(config: &Config, version: &str, findings: &mut Vec<Finding>) -> RuleConfig {
+    let mut rc = match &config.rules {
+        Some(node) => RuleConfig::from_node(node).unwrap_or_else(|e| {
+            findings.push(config_finding(e.message.clone(), e.origin.clone()));
+            RuleConfig::default()
+        }),
+        None => RuleConfig::default(),
+    };
+    rc.set_kube_version(version);
+    rc
+}
+
+fn config_finding(message: String, origin: Origin) -> Finding {
+    Finding {
+        code: "CONFIG001".into(),
+        severity: Severity::Error,
+        message,
+        origin,
+        object: None,
+        target: crate::config::CONFIG_FILE.into(),
+        field: None,
+    }
+}
+
+/// Discovers (or reads from config) every target and renders them in parallel.
+fn render_all(
+    fs: &RepoFs,
+    config: &Config,
+    opts: &CheckOptions,
+    starts: &[PathBuf],
+    catalog: &Catalog,
+) -> Vec<Rendered> {
+    let build_opts = BuildOptions {
+        merge_info: Some(catalog),
+    };
+    let (mut targets, inventory) = plan_targets(fs, config, opts, starts);
+    let mut rendered: Vec<Rendered> = targets
+        .par_iter()
+        .filter(|t| t.kind != Kind::Manifests)
+        .map(|t| render_target(fs, t, &build_opts))
+        .collect();
+    let used: BTreeSet<PathBuf> = rendered
+        .iter()
+        .flat_map(|r| r.files.iter().cloned())
+        .collect();
+    if let Some(inv) = inventory {
+        targets.extend(discover::manifest_targets(&inv, &used));
+    }
+    let manifests: Vec<Rendered> = targets
+        .par_iter()
+        .filter(|t| t.kind == Kind::Manifests)
+        .map(|t| render_manifests(fs, t))
+        .collect();
+    rendered.extend(manifests);
+    rendered.sort_by(|a, b| a.target.cmp(&b.target));
+    rendered.dedup_by(|a, b| a.target == b.target);
+    rendered
+}
+
+fn plan_targets(
+    fs: &RepoFs,
+    config: &Config,
+    opts: &CheckOptions,
+    starts: &[PathBuf],
+) -> (Vec<Target>, Option<discover::Inventory>) {
+    if !config.targets.is_empty() {
+        let targets = config
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let path = PathBuf::from(&t.path);
+                let kind = discover::classify(fs, &path, t.kind)?;
+                let files = if kind == Kind::Manifests {
+                    discover::yaml_files_in(fs, &path)
+                } else {
+                    Vec::new()
+                };
+                Some(Target { kind, path, files })
+            })
+            .collect();
+        return (targets, None);
+    }
+    let mut inv = discover::Inventory::default();
+    for start in starts {
+        let part = discover::walk(fs, start, config);
+        inv.kustomizations.extend(part.kustomizations);
+        inv.charts.extend(part.charts);
+        for (dir, files) in part.yaml_files {
+            let entry = inv.yaml_files.entry(dir).or_default();
+            entry.extend(files);
+            entry.sort();
+            entry.dedup();
+        }
+    }
+    let refs = |dir: &Path| kustomize::referenced_kustomization_dirs(fs, dir).unwrap_or_default();
+    let mut targets: Vec<Target> =
+        discover::kustomization_roots(&inv, opts.all_kustomizations, &refs)
+            .into_iter()
+            .map(|path| Target {
+                kind: Kind::Kustomize,
+                path,
+                files: Vec::new(),
+            })
+            .collect();
+    targets.extend(inv.charts.iter().map(|path| Target {
+        kind: Kind::Helm,
+        path: path.clone(),
+        files: Vec::new(),
+    }));
+    (targets, Some(inv))
+}
+
+fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions) -> Rendered {
+    match target.kind {
+        Kind::Kustomize => match kustomize::build(fs, &target.path, opts) {
+            Ok(build) => Rendered {
+                target: target.clone(),
+                objects: build.objects,
+                files: build.files,
+                failure: None,
+            },
+            Err(e) => failed(target, render_failure(target, &e)),
+        },
+        Kind::Helm => {
+            let file: Arc<str> = fs
+                .display(&fs.root().join(&target.path).join("Chart.yaml"))
+                .into();
+            let note = Finding {
+                code: "RENDER003".into(),
+                severity: Severity::Note,
+                message: format!("not rendered: Helm engine pending (chart {})", target.id()),
+                origin: Origin::new(file, 1, 1),
+                object: None,
+                target: target.id(),
+                field: None,
+            };
+            Rendered {
+                target: target.clone(),
+                objects: Vec::new(),
+                files: Vec::new(),
+                failure: Some(note),
+            }
+        }
+        Kind::Manifests => render_manifests(fs, target),
+    }
+}
+
+fn failed(target: &Target, finding: Finding) -> Rendered {
+    Rendered {
+        target: target.clone(),
+        objects: Vec::new(),
+        files: Vec::new(),
+        failure: Some(finding),
+    }
+}
+
+fn render_failure(target: &Target, e: &kustomize::KustomizeError) -> Finding {
+    let unsupported = matches!(e.kind, kustomize::ErrorKind::Unsupported { .. });
+    let origin = e.origin.clone().unwrap_or_else(|| {
+        let file = format!("{}/kustomization.yaml", target.id());
+        Origin::new(file.into(), 1, 1)
+    });
+    Finding {
+        code: if unsupported {
+            "RENDER002"
+        } else {
+            "RENDER001"
+        }
+        .into(),
+        severity: Severity::Error,
+        message: format!("cannot render {}: {e}", target.id()),
+        origin,
+        object: None,
+        target: target.id(),
+        field: None,
+    }
+}
+
+/// Parses the YAML files of a manifest folder; documents without apiVersion and kind are not
+/// Kubernetes objects and are skipped.
+fn render_manifests(fs: &RepoFs, target: &Target) -> Rendered {
+    let mut objects = Vec::new();
+    for file in &target.files {
+        let display: Arc<str> = fs.display(&fs.root().join(file)).into();
+        let parsed = fs
+            .read_text(&fs.root().join(file))
+            .map_err(|e| (e.to_string(), Origin::new(display.clone(), 1, 1)))
+            .and_then(|text| {
+                yaml::parse_documents(display.clone(), &text).map_err(|e| {
+                    (
+                        e.message.clone(),
+                        Origin::new(e.file.clone(), e.line, e.column),
+                    )
+                })
+            });
+        match parsed {
+            Ok(docs) => objects.extend(docs.into_iter().filter(is_object).flat_map(flatten_list)),
+            Err((message, origin)) => {
+                let finding = Finding {
+                    code: "RENDER001".into(),
+                    severity: Severity::Error,
+                    message: format!("cannot read {display}: {message}"),
+                    origin,
+                    object: None,
+                    target: target.id(),
+                    field: None,
+                };
+                return Rendered {
+                    failure: Some(finding),
+                    ..render_ok(target, objects)
+                };
+            }
+        }
+    }
+    render_ok(target, objects)
+}
+
+fn render_ok(target: &Target, objects: Vec<Node>) -> Rendered {
+    Rendered {
+        target: target.clone(),
+        objects,
+        files: target.files.clone(),
+        failure: None,
+    }
+}
+
+fn is_object(doc: &Node) -> bool {
+    doc.str_at(&["apiVersion"]).is_some() && doc.str_at(&["kind"]).is_some()
+}
+
+/// `kind: List` items become objects of their own, as kubectl does.
+fn flatten_list(doc: Node) -> Vec<Node> {
+    if doc.str_at(&["kind"]) == Some("List") {
+        if let Some(items) = doc.get("items").and_then(Node::as_seq) {
+            return items.iter().filter(|n| is_object(n)).cloned().collect();
+        }
+    }
+    vec![doc]
+}
+
+/// Registers the schemas of every CRD rendered anywhere in the repository and in CRD dirs.
+fn register_crds(
+    catalog: &mut Catalog,
+    rendered: &[Rendered],
+    fs: &RepoFs,
+    opts: &CheckOptions,
+    config: &Config,
+    findings: &mut Vec<Finding>,
+) {
+    let is_crd = |o: &&Node| o.str_at(&["kind"]) == Some("CustomResourceDefinition");
+    for obj in rendered
+        .iter()
+        .flat_map(|r| r.objects.iter())
+        .filter(is_crd)
+    {
+        let source = obj.origin.file.to_string();
+        if let Err(e) = catalog.add_crd(&obj.to_json(), &source) {
+            findings.push(schema_problem(obj, &e.to_string()));
+        }
+    }
+    let dirs = opts
+        .crd_dirs
+        .iter()
+        .cloned()
+        .chain(config.crd_dirs.iter().map(|d| fs.root().join(d)));
+    for dir in dirs {
+        let rel = fs.relative(&dir.canonicalize().unwrap_or(dir.clone()));
+        let target = Target {
+            kind: Kind::Manifests,
+            path: rel.clone(),
+            files: discover::yaml_files_in(fs, &rel),
+        };
+        let crds = render_manifests(fs, &target);
+        if let Some(f) = crds.failure {
+            findings.push(f);
+        }
+        for obj in crds.objects.iter().filter(is_crd) {
+            if let Err(e) = catalog.add_crd(&obj.to_json(), &obj.origin.file) {
+                findings.push(schema_problem(obj, &e.to_string()));
+            }
+        }
+    }
+}
+
+fn schema_problem(obj: &Node, message: &str) -> Finding {
+    Finding {
+        code: "SCHEMA002".into(),
+        severity: Severity::Warning,
+        message: format!(
+            "CustomResourceDefinition {}: {message}",
+            ObjectRef::of(obj).name
+        ),
+        origin: obj.origin.clone(),
+        object: Some(ObjectRef::of(obj)),
+        target: obj.origin.file.to_string(),
+        field: None,
+    }
+}
+
+/// The targets to report: all, or in pre-commit mode those owning a changed file.
+fn select_targets(
+    rendered: &[Rendered],
+    changed: Option<&[PathBuf]>,
+    fs: &RepoFs,
+) -> BTreeSet<Target> {
+    let Some(changed) = changed else {
+        return rendered.iter().map(|r| r.target.clone()).collect();
+    };
+    let changed: BTreeSet<PathBuf> = changed
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .map(|p| fs.relative(&p))
+        .collect();
+    rendered
+        .iter()
+        .filter(|r| {
+            r.files.iter().any(|f| changed.contains(f))
+                || changed
+                    .iter()
+                    .any(|c| c.starts_with(&r.target.path) && r.target.kind == Kind::Helm)
+                || r.failure.as_ref().is_some_and(|f| {
+                    changed.iter().any(|c| {
+                        c.starts_with(&r.target.path)
+                            || f.origin.file.as_ref() == c.to_string_lossy()
+                    })
+                })
+        })
+        .map(|r| r.target.clone())
+        .collect()
+}
+
+fn check_target(r: &Rendered, catalog: &Catalog, ctx: &RuleContext, strict: bool) -> Vec<Finding> {
+    let id = r.target.id();
+    let mut out: Vec<Finding> = r.failure.iter().cloned().collect();
+    for obj in &r.objects {
+        out.extend(validate_object(&id, obj, catalog, ctx, strict));
+    }
+    out.extend(rules::check_objects(&id, &r.objects, ctx));
+    out
+}
+
+/// Schema findings for one object: SCHEMA001 per violation at the offending value's origin,
+/// SCHEMA002 when no schema is known (unless a rule already explains why: a removed API or
+/// an unknown custom resource).
+fn validate_object(
+    target: &str,
+    obj: &Node,
+    catalog: &Catalog,
+    ctx: &RuleContext,
+    strict: bool,
+) -> Vec<Finding> {
+    let api_version = obj.str_at(&["apiVersion"]).unwrap_or_default();
+    let kind = obj.str_at(&["kind"]).unwrap_or_default();
+    let object = Some(ObjectRef::of(obj));
+    match catalog.validate(api_version, kind, &obj.to_json(), strict) {
+        Validation::Valid => Vec::new(),
+        Validation::NoSchema if ctx.explains_missing_schema(api_version, kind) => Vec::new(),
+        Validation::NoSchema => vec![Finding {
+            code: "SCHEMA002".into(),
+            severity: Severity::Warning,
+            message: format!("no schema for {api_version} {kind}: the object is not validated"),
+            origin: obj
+                .get("kind")
+                .map(|k| k.origin.clone())
+                .unwrap_or_else(|| obj.origin.clone()),
+            object,
+            target: target.into(),
+            field: None,
+        }],
+        Validation::Invalid(violations) => violations
+            .into_iter()
+            .map(|v| Finding {
+                code: "SCHEMA001".into(),
+                severity: Severity::Error,
+                message: format!("{} {}: {}", kind, object_name(obj), v.message),
+                origin: origin_at_pointer(obj, &v.pointer),
+                object: object.clone(),
+                target: target.into(),
+                field: Some(v.pointer),
+            })
+            .collect(),
+    }
+}
+
+fn object_name(obj: &Node) -> &str {
+    obj.str_at(&["metadata", "name"]).unwrap_or("<unnamed>")
+}
+
+/// The origin of the deepest node that exists along a JSON pointer.
+pub fn origin_at_pointer(obj: &Node, pointer: &str) -> Origin {
+    let mut node = obj;
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        let next = match &node.value {
+            yaml::Value::Map(m) => m.get_entry(&seg).map(|(_, v)| v),
+            yaml::Value::Seq(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+            yaml::Value::Scalar(_) => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node.origin.clone()
+}
+
+/// PIN011 and other kustomization-file rules, once per kustomization file read.
+fn kustomization_findings(
+    fs: &RepoFs,
+    rendered: &[Rendered],
+    selected: &BTreeSet<Target>,
+    ctx: &RuleContext,
+) -> Vec<Finding> {
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for r in rendered.iter().filter(|r| selected.contains(&r.target)) {
+        for f in &r.files {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if discover::KUSTOMIZATION_FILES.contains(&name) {
+                files.entry(f.clone()).or_insert_with(|| r.target.id());
+            }
+        }
+    }
+    files
+        .par_iter()
+        .flat_map_iter(|(file, target)| {
+            let display: Arc<str> = fs.display(&fs.root().join(file)).into();
+            let docs = fs
+                .read_text(&fs.root().join(file))
+                .ok()
+                .and_then(|t| yaml::parse_documents(display, &t).ok())
+                .unwrap_or_default();
+            docs.into_iter()
+                .flat_map(|d| rules::check_kustomization(target, &d, ctx))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Applies comment suppressions, removes duplicates (a base rendered by several overlays
+/// reports its problem once) and sorts.
+fn finish(mut findings: Vec<Finding>, fs: &RepoFs) -> Vec<Finding> {
+    let cache: Mutex<HashMap<String, Option<Vec<yaml::Comment>>>> = Mutex::new(HashMap::new());
+    let comments_of = |file: &str| -> Option<Vec<yaml::Comment>> {
+        let mut cache = cache.lock().ok()?;
+        cache
+            .entry(file.to_string())
+            .or_insert_with(|| {
+                let text = fs.read_text(&fs.root().join(file)).ok()?;
+                yaml::parse_file(file.into(), &text)
+                    .ok()
+                    .map(|p| p.comments)
+            })
+            .clone()
+    };
+    findings.retain(|f| !rules::suppressed_by_comment(f, &comments_of));
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut seen = BTreeSet::new();
+    findings.retain(|f| {
+        seen.insert((
+            f.code.clone(),
+            f.origin.clone(),
+            f.field.clone(),
+            f.object
+                .as_ref()
+                .map(|o| (o.api_version.clone(), o.kind.clone(), o.name.clone())),
+        ))
+    });
+    findings
+}

@@ -1,0 +1,297 @@
+//! The build recursion (kustomize `KustTarget.accumulateTarget`): resources (files,
+//! directories with their own kustomization), generators, components, then transformers
+//! in kustomize's order.
+
+use std::path::{Path, PathBuf};
+
+use crate::yaml::{parse_file, Node, Origin};
+
+use super::decode::Spanned;
+use super::error::{ErrorKind, KustomizeError, Result};
+use super::generators;
+use super::kustfile::{KustKind, Kustomization};
+use super::loader::{display, Loader, Target};
+use super::merge_info::MergeInfo;
+use super::nodeutil::{is_null, str_at};
+use super::patch::Patcher;
+use super::resmap::ResMap;
+use super::resource::Resource;
+use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
+
+/// One build in progress.
+pub struct Engine<'a> {
+    /// File access.
+    pub loader: Loader<'a>,
+    /// Merge-key lookups for strategic merge patches.
+    pub info: Option<&'a dyn MergeInfo>,
+    /// Deprecation warnings, in visit order.
+    pub warnings: Vec<String>,
+    chain: Vec<PathBuf>,
+}
+
+impl<'a> Engine<'a> {
+    /// An engine reading through `loader`.
+    pub fn new(loader: Loader<'a>, info: Option<&'a dyn MergeInfo>) -> Self {
+        Engine {
+            loader,
+            info,
+            warnings: Vec::new(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// Loads the kustomization of `dir`, refusing cycles (kustomize: a directory may not be
+    /// used from a kustomization at or below it).
+    fn enter(&mut self, dir: &Path, origin: Option<&Origin>) -> Result<(PathBuf, Kustomization)> {
+        let o = origin
+            .cloned()
+            .unwrap_or_else(|| Origin::new(display(dir).into(), 1, 1));
+        let canonical = self.loader.canonical_dir(dir, &o)?;
+        if self.chain.iter().any(|c| c.starts_with(&canonical)) {
+            let mut chain: Vec<String> = self.chain.iter().map(|c| display(c)).collect();
+            chain.push(display(&canonical));
+            return Err(KustomizeError::new(
+                ErrorKind::Cycle { chain },
+                origin.cloned(),
+            ));
+        }
+        let k = self.loader.load_kustomization(&canonical, origin)?;
+        self.warnings.extend(k.warnings.iter().cloned());
+        Ok((canonical, k))
+    }
+
+    /// Builds the kustomization in `dir` into a fresh accumulator (kustomize
+    /// `AccumulateTarget`), without the final hash and name-reference steps.
+    pub fn build_dir(
+        &mut self,
+        dir: &Path,
+        origin: Option<&Origin>,
+        component: Option<ResMap>,
+    ) -> Result<ResMap> {
+        let (canonical, k) = self.enter(dir, origin)?;
+        let want_component = component.is_some();
+        let is_component = k.kind == KustKind::Component;
+        if want_component != is_component && origin.is_some() {
+            let msg = if want_component {
+                format!(
+                    "expected kind 'Component' for path '{}'",
+                    display(&canonical)
+                )
+            } else {
+                format!(
+                    "expected kind != 'Component' for path '{}'",
+                    display(&canonical)
+                )
+            };
+            return Err(KustomizeError::invalid(msg, origin));
+        }
+        self.chain.push(canonical.clone());
+        let out = self.accumulate(&canonical, &k, component.unwrap_or_default());
+        self.chain.pop();
+        out
+    }
+
+    fn accumulate(&mut self, dir: &Path, k: &Kustomization, mut ra: ResMap) -> Result<ResMap> {
+        for r in &k.resources {
+            self.accumulate_resource(dir, r.value.as_str(), &r.origin, &mut ra)?;
+        }
+        for c in &k.configurations {
+            ra.config
+                .load_into(&self.loader, dir, &c.value, &c.origin)?;
+        }
+        generators::run(&self.loader, dir, k, &mut ra, &mut self.warnings)?;
+        for c in &k.components {
+            ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
+                Target::Dir(d) => self.build_dir(&d, Some(&c.origin), Some(ra))?,
+                Target::File(_) => {
+                    return Err(KustomizeError::invalid(
+                        format!("component {} must be a directory", c.value),
+                        Some(&c.origin),
+                    ))
+                }
+            };
+        }
+        self.transform(dir, k, &mut ra)?;
+        ra.list.retain(|r| !is_local_config(&r.node));
+        Ok(ra)
+    }
+
+    fn accumulate_resource(
+        &mut self,
+        dir: &Path,
+        rel: &str,
+        origin: &Origin,
+        ra: &mut ResMap,
+    ) -> Result<()> {
+        match self.loader.resolve(dir, rel, origin)? {
+            Target::Dir(d) => {
+                let sub = self.build_dir(&d, Some(origin), None)?;
+                ra.append_all(sub, Some(origin))
+            }
+            Target::File(_) => {
+                let (file, text) = self.loader.read_restricted(dir, rel, origin)?;
+                for res in resources_from(&file, &text)? {
+                    ra.append(res, Some(origin))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// kustomize's builtin transformers, in its order.
+    fn transform(&self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
+        let patcher = Patcher {
+            loader: &self.loader,
+            dir,
+            kust: k,
+            info: self.info,
+        };
+        patcher.apply_strategic_merge(ra, &k.patches_strategic_merge)?;
+        patcher.apply_patches(ra, &k.patches)?;
+        let tc = ra.config.clone();
+        if let Some(ns) = &k.namespace {
+            let opts = namespace::Options {
+                specs: namespace::without_hacks(tc.namespace.clone()),
+                ..namespace::Options::default()
+            };
+            namespace::apply_with(ra, ns, &opts)?;
+        }
+        let (prefix, suffix) = (k.name_prefix.as_ref(), k.name_suffix.as_ref());
+        prefix_suffix::apply_with(ra, prefix, prefix_suffix::End::Prefix, &tc.name_prefix)?;
+        prefix_suffix::apply_with(ra, suffix, prefix_suffix::End::Suffix, &tc.name_suffix)?;
+        labels::apply(ra, &k.labels, &k.common_labels, &tc)?;
+        labels::set_entries(
+            ra,
+            &k.common_annotations,
+            &tc.common_annotations,
+            "commonAnnotations transformer",
+        )?;
+        patcher.apply_json6902(ra, &k.patches_json6902)?;
+        for r in &k.replicas {
+            replicas::apply_with(ra, r, &tc.replicas)?;
+        }
+        for i in &k.images {
+            images::apply_with(ra, i, &tc.images)?;
+        }
+        for t in &k.transformers {
+            for cfg in self.transformer_configs(dir, t)? {
+                let b = plugins::decode(&cfg)?;
+                plugins::apply(&b, ra, &patcher)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The config objects of a `transformers` entry: inline YAML, a file, or a directory
+    /// whose kustomization builds them.
+    fn transformer_configs(&self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
+        if t.value.contains('\n') {
+            let parsed = parse_file(t.origin.file.clone(), &t.value).map_err(|e| {
+                KustomizeError::invalid(format!("inline transformer: {e}"), Some(&t.origin))
+            })?;
+            let mut out = Vec::new();
+            for mut d in parsed.documents.into_iter().filter(|d| !is_null(d)) {
+                d.set_origin_deep(&t.origin);
+                out.push(Resource::new(d));
+            }
+            return Ok(out);
+        }
+        match self.loader.resolve(dir, &t.value, &t.origin)? {
+            Target::File(_) => {
+                let (file, text) = self.loader.read_restricted(dir, &t.value, &t.origin)?;
+                resources_from(&file, &text)
+            }
+            Target::Dir(_) => Err(KustomizeError::unsupported(
+                "transformers: a directory of transformer configs",
+                Some(&t.origin),
+            )),
+        }
+    }
+}
+
+/// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.
+fn is_local_config(n: &Node) -> bool {
+    str_at(
+        n,
+        &[
+            "metadata",
+            "annotations",
+            "config.kubernetes.io/local-config",
+        ],
+    ) == Some("true")
+}
+
+/// Reads the objects of a resource file: empty documents skipped, `*List` kinds with
+/// `items` flattened (their items after the file's other objects, as kustomize does).
+///
+/// Errors: malformed YAML; a document that is not a mapping, has no `kind`, or (unless a
+/// list) no `metadata.name`.
+pub fn resources_from(file: &Path, text: &str) -> Result<Vec<Resource>> {
+    let parsed = parse_file(display(file).into(), text)?;
+    let mut queue: std::collections::VecDeque<Node> = parsed.documents.into_iter().collect();
+    let mut out = Vec::new();
+    while let Some(doc) = queue.pop_front() {
+        if is_null(&doc) || doc.as_map().is_some_and(|m| m.is_empty()) {
+            continue;
+        }
+        if doc.as_map().is_none() {
+            return Err(KustomizeError::invalid(
+                "missing Resource metadata (a resource document must be a mapping)",
+                Some(&doc.origin),
+            ));
+        }
+        let kind = str_at(&doc, &["kind"]).unwrap_or("").to_string();
+        if kind.is_empty() {
+            return Err(KustomizeError::invalid(
+                "missing kind in object",
+                Some(&doc.origin),
+            ));
+        }
+        if kind.ends_with("List") {
+            if let Some(items) = doc.get("items") {
+                if is_null(items) {
+                    continue;
+                }
+                let Some(items) = items.as_seq() else {
+                    return Err(KustomizeError::invalid(
+                        format!("expected array in {kind}/items"),
+                        Some(&items.origin),
+                    ));
+                };
+                queue.extend(items.iter().cloned());
+                continue;
+            }
+        } else if str_at(&doc, &["metadata", "name"]).is_none_or(str::is_empty) {
+            return Err(KustomizeError::invalid(
+                "missing metadata.name in object",
+                Some(&doc.origin),
+            ));
+        }
+        out.push(Resource::new(doc));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_multi_document_files_and_lists() {
+        let src = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: from-list\n---\n---\n# only a comment\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
+        let r = resources_from(Path::new("a.yaml"), src).expect("reads");
+        let names: Vec<&str> = r.iter().map(Resource::name).collect();
+        assert_eq!(names, vec!["s", "from-list"]);
+    }
+
+    #[test]
+    fn rejects_bad_documents() {
+        assert!(resources_from(Path::new("a.yaml"), "- a\n- b\n").is_err());
+        assert!(
+            resources_from(Path::new("a.yaml"), "apiVersion: v1\nmetadata: {name: x}\n").is_err()
+        );
+        assert!(resources_from(Path::new("a.yaml"), "kind: ConfigMap\nmetadata: {}\n").is_err());
+        let e = resources_from(Path::new("a.yaml"), "a: [1\n").unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Yaml(_)));
+    }
+}

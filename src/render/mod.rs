@@ -1,0 +1,3 @@
+//! Native renderers: each turns a render target into Kubernetes objects with origins.
+
+pub mod kustomize;

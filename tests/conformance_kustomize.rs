@@ -1,0 +1,213 @@
+//! Conformance of the native Kustomize engine with kustomize v5.7.1 (`kubectl kustomize`)
+//! over the shared corpus (`../shared/corpus/kust-*`, or `../../shared/corpus` from a
+//! worktree).
+//!
+//! For every case: a case with `expected.yaml` must build to the same objects in the same
+//! order (equal as JSON values under kyaml typing: "semantic") and render to the same bytes
+//! ("byte"); a case with `expected_error.txt` must fail. Known failures are listed in
+//! `tests/conformance/kustomize-ratchet.txt` (`case<TAB>reason`): the test fails when a
+//! listed case passes (remove it from the list) or an unlisted case fails.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use driftlint::fs::RepoFs;
+use driftlint::render::kustomize::{build, render_yaml, BuildOptions};
+use driftlint::schema::Catalog;
+use driftlint::yaml::{parse_documents, Node, Schema};
+
+fn corpus() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        manifest.join("../shared/corpus"),
+        manifest.join("../../shared/corpus"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
+}
+
+/// The directory argument and the flags of a case's `command: 'kubectl kustomize ... DIR'`.
+fn command(case: &Path) -> Result<(String, Vec<String>), String> {
+    let text = std::fs::read_to_string(case.join("case.yaml")).map_err(|e| e.to_string())?;
+    let docs = parse_documents("case.yaml".into(), &text).map_err(|e| e.to_string())?;
+    let cmd = docs
+        .first()
+        .and_then(|d| d.get("command"))
+        .and_then(Node::as_str)
+        .ok_or("case.yaml has no command")?;
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    match words.as_slice() {
+        ["kubectl", "kustomize", rest @ .., dir] => Ok((
+            dir.to_string(),
+            rest.iter().map(|s| s.to_string()).collect(),
+        )),
+        _ => Err(format!("unexpected command {cmd:?}")),
+    }
+}
+
+fn json_docs(docs: &[Node]) -> Vec<serde_json::Value> {
+    docs.iter().map(|d| d.to_json_with(Schema::KYaml)).collect()
+}
+
+/// The first difference between two object lists, for the failure reason.
+fn first_difference(ours: &[serde_json::Value], theirs: &[serde_json::Value]) -> String {
+    if ours.len() != theirs.len() {
+        return format!("{} objects, kustomize has {}", ours.len(), theirs.len());
+    }
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        if a != b {
+            let id = |v: &serde_json::Value| {
+                format!(
+                    "{}/{}",
+                    v["kind"].as_str().unwrap_or("?"),
+                    v["metadata"]["name"].as_str().unwrap_or("?")
+                )
+            };
+            return format!("object {i} differs: ours {} kustomize {}", id(a), id(b));
+        }
+    }
+    "equal".into()
+}
+
+#[derive(Debug)]
+struct Outcome {
+    semantic: bool,
+    byte: bool,
+    reason: String,
+}
+
+fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
+    let fail = |reason: String| Outcome {
+        semantic: false,
+        byte: false,
+        reason,
+    };
+    let (dir, flags) = match command(case) {
+        Ok(c) => c,
+        Err(e) => return fail(format!("bad case: {e}")),
+    };
+    let fs = match RepoFs::new(case) {
+        Ok(fs) => fs,
+        Err(e) => return fail(format!("bad case: {e}")),
+    };
+    let opts = BuildOptions {
+        merge_info: Some(catalog),
+    };
+    let result = build(&fs, Path::new(&dir), &opts);
+    let expected = case.join("expected.yaml");
+    if !expected.exists() {
+        return match result {
+            Err(_) => Outcome {
+                semantic: true,
+                byte: true,
+                reason: String::new(),
+            },
+            Ok(_) => fail("kustomize fails on this case, we built it".into()),
+        };
+    }
+    let out = match result {
+        Ok(b) => b,
+        Err(e) => {
+            let note = if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [flags {}]", flags.join(" "))
+            };
+            return fail(format!("{e}{note}"));
+        }
+    };
+    let text = std::fs::read_to_string(&expected).unwrap_or_default();
+    let theirs = match parse_documents("expected.yaml".into(), &text) {
+        Ok(d) => d,
+        Err(e) => return fail(format!("expected.yaml: {e}")),
+    };
+    let (a, b) = (json_docs(&out.objects), json_docs(&theirs));
+    let semantic = a == b;
+    let rendered = render_yaml(&out.objects);
+    let byte = rendered == text;
+    let reason = if !semantic {
+        first_difference(&a, &b)
+    } else if !byte {
+        let line = rendered
+            .lines()
+            .zip(text.lines())
+            .position(|(x, y)| x != y)
+            .map_or(0, |l| l + 1);
+        format!("byte-only: first differing line {line}")
+    } else {
+        String::new()
+    };
+    Outcome {
+        semantic,
+        byte,
+        reason,
+    }
+}
+
+fn ratchet() -> BTreeMap<String, String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/kustomize-ratchet.txt");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once('\t') {
+            Some((c, r)) => (c.to_string(), r.to_string()),
+            None => (l.to_string(), String::new()),
+        })
+        .collect()
+}
+
+#[test]
+fn kustomize_corpus_conformance() {
+    let Some(corpus) = corpus() else {
+        println!("skipped: the shared corpus (../shared/corpus) is absent");
+        return;
+    };
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    cases.retain(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("kust-"))
+    });
+    cases.sort();
+    assert!(!cases.is_empty(), "no kust-* cases in {}", corpus.display());
+    let known = ratchet();
+    let catalog = Catalog::newest().expect("the embedded schema catalog loads");
+    let (mut semantic, mut byte) = (0, 0);
+    let mut problems = Vec::new();
+    let mut failing = Vec::new();
+    for case in &cases {
+        let name = case
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string();
+        let o = run_case(case, &catalog);
+        semantic += usize::from(o.semantic);
+        byte += usize::from(o.byte);
+        let passed = o.semantic && o.byte;
+        if !passed {
+            failing.push(format!("{name}\t{}", o.reason));
+        }
+        match (passed, known.contains_key(&name)) {
+            (true, true) => problems.push(format!("{name} passes now: remove it from the ratchet")),
+            (false, false) => problems.push(format!("{name} fails: {}", o.reason)),
+            _ => {}
+        }
+    }
+    for name in known.keys() {
+        if !cases.iter().any(|c| c.ends_with(name)) {
+            problems.push(format!("{name} is in the ratchet but not in the corpus"));
+        }
+    }
+    let n = cases.len();
+    println!(
+        "kustomize conformance: semantic {semantic}/{n} ({:.0}%), byte {byte}/{n} ({:.0}%)",
+        100.0 * semantic as f64 / n as f64,
+        100.0 * byte as f64 / n as f64
+    );
+    println!("failing cases (ratchet format):\n{}", failing.join("\n"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
