@@ -9,6 +9,8 @@ use crate::yaml::{Node, Origin};
 
 use super::decode::{self, fields, Pairs, Spanned};
 use super::error::{KustomizeError, Result};
+use super::replacements::{FieldOptions, IdSelector, ReplacementArgs, TargetArgs};
+use super::resid::Gvk;
 
 /// `kind: Kustomization` or `kind: Component`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,15 @@ pub struct ImageArgs {
     pub tag_suffix: Option<Spanned<String>>,
     /// The entry's origin.
     pub origin: Origin,
+}
+
+/// One `replacements` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplacementEntry {
+    /// Written in the kustomization.
+    Inline(ReplacementArgs),
+    /// `path:` a file holding one replacement or a list of them.
+    Path(Spanned<String>),
 }
 
 /// One `replicas` entry.
@@ -191,6 +202,8 @@ pub struct Kustomization {
     pub transformers: Vec<Spanned<String>>,
     /// `configurations` (transformer configuration files).
     pub configurations: Vec<Spanned<String>>,
+    /// `replacements`: inline entries, or `path:` files to load.
+    pub replacements: Vec<ReplacementEntry>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -237,7 +250,6 @@ const TOP_FIELDS: &[&str] = &[
 /// Fields kustomize accepts that the native engine does not implement.
 const UNSUPPORTED: &[&str] = &[
     "openapi",
-    "replacements",
     "vars",
     "sortOptions",
     "crds",
@@ -325,6 +337,7 @@ impl Kustomization {
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
+                "replacements" => k.replacements = map_seq(v, &what, decode_replacement_entry)?,
                 _ => {}
             }
         }
@@ -357,6 +370,7 @@ impl Kustomization {
             generator_options: None,
             transformers: Vec::new(),
             configurations: Vec::new(),
+            replacements: Vec::new(),
             warnings: Vec::new(),
             source: "".into(),
         }
@@ -625,6 +639,153 @@ fn decode_generator(n: &Node, what: &str, secret: bool) -> Result<GeneratorArgs>
     Ok(g)
 }
 
+fn decode_id_selector(
+    n: &Node,
+    what: &str,
+    extra: &[&'static str],
+) -> Result<(IdSelector, Vec<(&'static str, Node)>)> {
+    let mut s = IdSelector::default();
+    let mut allowed = vec![
+        "group",
+        "version",
+        "kind",
+        "name",
+        "namespace",
+        "labelSelector",
+        "annotationSelector",
+    ];
+    allowed.extend_from_slice(extra);
+    let mut rest = Vec::new();
+    for (name, v) in fields(n, &allowed, what)? {
+        match name {
+            "group" => s.gvk.group = decode::string(v, what)?.value,
+            "version" => s.gvk.version = decode::string(v, what)?.value,
+            "kind" => s.gvk.kind = decode::string(v, what)?.value,
+            "name" => s.name = decode::string(v, what)?.value,
+            "namespace" => s.namespace = decode::string(v, what)?.value,
+            "labelSelector" => s.label_selector = decode::string(v, what)?.value,
+            "annotationSelector" => s.annotation_selector = decode::string(v, what)?.value,
+            other => rest.push((other, v.clone())),
+        }
+    }
+    Ok((s, rest))
+}
+
+fn decode_field_options(n: &Node, what: &str) -> Result<FieldOptions> {
+    let mut o = FieldOptions::default();
+    for (name, v) in fields(n, &["delimiter", "index", "create", "encoding"], what)? {
+        match name {
+            "delimiter" => o.delimiter = decode::string(v, what)?.value,
+            "index" => o.index = decode::integer(v, what)?,
+            "create" => o.create = decode::boolean(v, what)?,
+            _ => {
+                if !decode::string(v, what)?.value.is_empty() {
+                    return Err(KustomizeError::unsupported(
+                        "replacements options.encoding",
+                        Some(&v.origin),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn decode_target(n: &Node, what: &str) -> Result<TargetArgs> {
+    let mut t = TargetArgs {
+        select: IdSelector::default(),
+        reject: Vec::new(),
+        field_paths: Vec::new(),
+        options: FieldOptions::default(),
+        origin: n.origin.clone(),
+    };
+    let mut has_select = false;
+    for (name, v) in fields(n, &["select", "reject", "fieldPaths", "options"], what)? {
+        match name {
+            "select" if !decode::is_null(v) => {
+                has_select = true;
+                t.select = decode_id_selector(v, what, &[])?.0;
+            }
+            "reject" => t.reject = map_seq(v, what, |r, w| Ok(decode_id_selector(r, w, &[])?.0))?,
+            "fieldPaths" => t.field_paths = decode::strings(v, what)?,
+            "options" if !decode::is_null(v) => t.options = decode_field_options(v, what)?,
+            _ => {}
+        }
+    }
+    if !has_select {
+        return Err(KustomizeError::invalid(
+            "target must specify resources to select",
+            Some(&n.origin),
+        ));
+    }
+    if t.field_paths.is_empty() {
+        t.field_paths
+            .push(Spanned::new("metadata.name".into(), n.origin.clone()));
+    }
+    Ok(t)
+}
+
+/// Decodes one replacement (`source` and `targets`), strictly.
+pub fn decode_replacement(n: &Node, what: &str) -> Result<ReplacementArgs> {
+    let mut r = ReplacementArgs {
+        source: IdSelector::default(),
+        field_path: "metadata.name".into(),
+        source_options: FieldOptions::default(),
+        targets: Vec::new(),
+        origin: n.origin.clone(),
+    };
+    let mut has_source = false;
+    for (name, v) in fields(n, &["source", "targets"], what)? {
+        match name {
+            "source" if !decode::is_null(v) => {
+                has_source = true;
+                let (sel, rest) = decode_id_selector(v, what, &["fieldPath", "options"])?;
+                r.source = IdSelector {
+                    gvk: Gvk { ..sel.gvk },
+                    ..sel
+                };
+                for (k, x) in rest {
+                    match k {
+                        "fieldPath" => {
+                            let fp = decode::string(&x, what)?.value;
+                            if !fp.is_empty() {
+                                r.field_path = fp;
+                            }
+                        }
+                        _ if !decode::is_null(&x) => {
+                            r.source_options = decode_field_options(&x, what)?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "targets" => r.targets = map_seq(v, what, decode_target)?,
+            _ => {}
+        }
+    }
+    if !has_source || r.targets.is_empty() {
+        return Err(KustomizeError::invalid(
+            "replacements must specify a source and at least one target",
+            Some(&n.origin),
+        ));
+    }
+    Ok(r)
+}
+
+fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
+    if let Some(p) = n.get("path") {
+        if n.get("source").is_some() || n.get("targets").is_some() {
+            return Err(KustomizeError::invalid(
+                "cannot specify both path and inline replacement",
+                Some(&n.origin),
+            ));
+        }
+        fields(n, &["path"], what)?;
+        return Ok(ReplacementEntry::Path(decode::string(p, what)?));
+    }
+    Ok(ReplacementEntry::Inline(decode_replacement(n, what)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,10 +812,10 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\nreplacements:\n- source: {}\n").unwrap_err();
+        let err = decode("resources: []\nvars:\n- name: x\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: replacements (k/kustomization.yaml:3)"
+            "unsupported: vars (k/kustomization.yaml:3)"
         );
         assert!(decode("validators: []\n").is_ok());
     }

@@ -43,6 +43,7 @@ mod patch_json6902;
 mod patch_smp;
 mod plugins;
 mod prefix_suffix;
+mod replacements;
 mod replicas;
 mod resid;
 mod resmap;
@@ -102,7 +103,7 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
         .into_iter()
         .map(|r| {
             let mut n = r.node;
-            drop_empty_annotations(&mut n);
+            finalize_annotations(&mut n);
             n
         })
         .collect();
@@ -133,16 +134,26 @@ fn add_hash_suffixes(m: &mut resmap::ResMap) {
     }
 }
 
-/// kustomize records build bookkeeping in annotations and removes it at the end, which
-/// leaves no `metadata.annotations` when the object had none (or an empty/null map).
-fn drop_empty_annotations(n: &mut Node) {
-    if let Some(md) = n.get_mut("metadata").and_then(Node::as_map_mut) {
-        if md
-            .get("annotations")
-            .is_some_and(|a| is_null(a) || is_empty_map(a))
-        {
-            md.remove("annotations");
-        }
+/// kustomize records build bookkeeping in `metadata.annotations` and rewrites the map at
+/// the end: an empty or null map disappears, and every value becomes a string of its source
+/// text (`1` -> `"1"`, `~` -> `"~"`; collections -> `""`), as kyaml's string-map view does.
+fn finalize_annotations(n: &mut Node) {
+    let Some(md) = n.get_mut("metadata").and_then(Node::as_map_mut) else {
+        return;
+    };
+    if md
+        .get("annotations")
+        .is_some_and(|a| is_null(a) || is_empty_map(a))
+    {
+        md.remove("annotations");
+        return;
+    }
+    let Some(ann) = md.get_mut("annotations").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for (_, v) in ann.iter_mut() {
+        let text = v.as_scalar().map(|s| s.text.clone()).unwrap_or_default();
+        *v = Node::string(text, v.origin.clone());
     }
 }
 

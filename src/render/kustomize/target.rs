@@ -9,11 +9,12 @@ use crate::yaml::{parse_file, Node, Origin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
 use super::generators;
-use super::kustfile::{KustKind, Kustomization};
+use super::kustfile::{self, KustKind, Kustomization, ReplacementEntry};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
 use super::nodeutil::{is_null, str_at};
 use super::patch::Patcher;
+use super::replacements::{self, ReplacementArgs};
 use super::resmap::ResMap;
 use super::resource::Resource;
 use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
@@ -173,6 +174,8 @@ impl<'a> Engine<'a> {
         for i in &k.images {
             images::apply_with(ra, i, &tc.images)?;
         }
+        let repl = self.replacements(dir, k)?;
+        replacements::apply(ra, &repl)?;
         for t in &k.transformers {
             for cfg in self.transformer_configs(dir, t)? {
                 let b = plugins::decode(&cfg)?;
@@ -180,6 +183,32 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The kustomization's replacements, loading `path:` entries.
+    fn replacements(&self, dir: &Path, k: &Kustomization) -> Result<Vec<ReplacementArgs>> {
+        let mut out = Vec::new();
+        for e in &k.replacements {
+            match e {
+                ReplacementEntry::Inline(r) => out.push(r.clone()),
+                ReplacementEntry::Path(p) => {
+                    let (file, text) = self.loader.read_restricted(dir, &p.value, &p.origin)?;
+                    let parsed = parse_file(display(&file).into(), &text)?;
+                    for doc in parsed.documents.iter().filter(|d| !is_null(d)) {
+                        let what = "replacement";
+                        match doc.as_seq() {
+                            Some(items) => {
+                                for i in items {
+                                    out.push(kustfile::decode_replacement(i, what)?);
+                                }
+                            }
+                            None => out.push(kustfile::decode_replacement(doc, what)?),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The config objects of a `transformers` entry: inline YAML, a file, or a directory
