@@ -77,7 +77,7 @@ pub struct ImageArgs {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReplacementEntry {
     /// Written in the kustomization.
-    Inline(ReplacementArgs),
+    Inline(Box<ReplacementArgs>),
     /// `path:` a file holding one replacement or a list of them.
     Path(Spanned<String>),
 }
@@ -783,7 +783,9 @@ fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
         fields(n, &["path"], what)?;
         return Ok(ReplacementEntry::Path(decode::string(p, what)?));
     }
-    Ok(ReplacementEntry::Inline(decode_replacement(n, what)?))
+    Ok(ReplacementEntry::Inline(Box::new(decode_replacement(
+        n, what,
+    )?)))
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ impl<'a> Engine<'a> {
         let mut out = Vec::new();
         for e in &k.replacements {
             match e {
-                ReplacementEntry::Inline(r) => out.push(r.clone()),
+                ReplacementEntry::Inline(r) => out.push((**r).clone()),
                 ReplacementEntry::Path(p) => {
                     let (file, text) = self.loader.read_restricted(dir, &p.value, &p.origin)?;
                     let parsed = parse_file(display(&file).into(), &text)?;
