@@ -11,6 +11,7 @@ use super::decode::{self, fields, Pairs, Spanned};
 use super::error::{KustomizeError, Result};
 use super::replacements::{FieldOptions, IdSelector, ReplacementArgs, TargetArgs};
 use super::resid::Gvk;
+use super::vars::VarArgs;
 
 /// `kind: Kustomization` or `kind: Component`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +205,8 @@ pub struct Kustomization {
     pub configurations: Vec<Spanned<String>>,
     /// `replacements`: inline entries, or `path:` files to load.
     pub replacements: Vec<ReplacementEntry>,
+    /// `vars`.
+    pub vars: Vec<VarArgs>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -250,7 +253,6 @@ const TOP_FIELDS: &[&str] = &[
 /// Fields kustomize accepts that the native engine does not implement.
 const UNSUPPORTED: &[&str] = &[
     "openapi",
-    "vars",
     "sortOptions",
     "crds",
     "helmGlobals",
@@ -338,6 +340,10 @@ impl Kustomization {
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
                 "replacements" => k.replacements = map_seq(v, &what, decode_replacement_entry)?,
+                "vars" => {
+                    k.vars = map_seq(v, &what, decode_var)?;
+                    note(&mut warn, v, 5, "vars", "replacements");
+                }
                 _ => {}
             }
         }
@@ -371,6 +377,7 @@ impl Kustomization {
             transformers: Vec::new(),
             configurations: Vec::new(),
             replacements: Vec::new(),
+            vars: Vec::new(),
             warnings: Vec::new(),
             source: "".into(),
         }
@@ -770,6 +777,57 @@ pub fn decode_replacement(n: &Node, what: &str) -> Result<ReplacementArgs> {
         ));
     }
     Ok(r)
+}
+
+fn decode_var(n: &Node, what: &str) -> Result<VarArgs> {
+    let mut v = VarArgs {
+        name: String::new(),
+        gvk: Gvk::default(),
+        obj_name: String::new(),
+        field_path: "metadata.name".into(),
+        origin: n.origin.clone(),
+    };
+    for (name, x) in fields(n, &["name", "objref", "fieldref"], what)? {
+        match name {
+            "name" => v.name = decode::string(x, what)?.value,
+            "objref" => {
+                let allowed = [
+                    "group",
+                    "version",
+                    "kind",
+                    "apiVersion",
+                    "name",
+                    "namespace",
+                ];
+                let mut api_version = String::new();
+                for (k, y) in fields(x, &allowed, what)? {
+                    let s = decode::string(y, what)?.value;
+                    match k {
+                        "group" => v.gvk.group = s,
+                        "version" => v.gvk.version = s,
+                        "kind" => v.gvk.kind = s,
+                        "apiVersion" => api_version = s,
+                        "name" => v.obj_name = s,
+                        _ => {}
+                    }
+                }
+                if !api_version.is_empty() {
+                    let g = Gvk::from_api_version(&api_version, &v.gvk.kind);
+                    v.gvk.group = g.group;
+                    v.gvk.version = g.version;
+                }
+            }
+            _ => {
+                for (_, y) in fields(x, &["fieldpath"], what)? {
+                    let fp = decode::string(y, what)?.value;
+                    if !fp.is_empty() {
+                        v.field_path = fp;
+                    }
+                }
+            }
+        }
+    }
+    Ok(v)
 }
 
 fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {

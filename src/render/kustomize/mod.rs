@@ -50,6 +50,7 @@ mod resmap;
 mod resource;
 mod selector;
 mod target;
+mod vars;
 
 use std::path::{Path, PathBuf};
 
@@ -97,6 +98,14 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();
     nameref::apply(&mut m, &backrefs)?;
+    let var_specs = m.config.var_reference.clone();
+    let unused = vars::resolve(&mut m, &var_specs)?;
+    if !unused.is_empty() {
+        engine.warnings.push(format!(
+            "well-defined vars that were never replaced: {}",
+            unused.join(",")
+        ));
+    }
     order::sort(&mut m.list);
     let objects = m
         .list

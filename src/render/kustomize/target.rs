@@ -17,6 +17,7 @@ use super::patch::Patcher;
 use super::replacements::{self, ReplacementArgs};
 use super::resmap::ResMap;
 use super::resource::Resource;
+use super::vars;
 use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
 
 /// One build in progress.
@@ -113,6 +114,7 @@ impl<'a> Engine<'a> {
             };
         }
         self.transform(dir, k, &mut ra)?;
+        vars::merge(&mut ra.vars, &k.vars)?;
         ra.list.retain(|r| !is_local_config(&r.node));
         Ok(ra)
     }
