@@ -872,10 +872,10 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\nvars:\n- name: x\n").unwrap_err();
+        let err = decode("resources: []\nopenapi:\n  path: x.json\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: vars (k/kustomization.yaml:3)"
+            "unsupported: openapi (k/kustomization.yaml:3)"
         );
         assert!(decode("validators: []\n").is_ok());
     }
