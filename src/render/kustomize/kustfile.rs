@@ -207,6 +207,8 @@ pub struct Kustomization {
     pub replacements: Vec<ReplacementEntry>,
     /// `vars`.
     pub vars: Vec<VarArgs>,
+    /// `openapi` (`path` or `version`).
+    pub openapi: Option<Spanned<Pairs>>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -252,7 +254,6 @@ const TOP_FIELDS: &[&str] = &[
 
 /// Fields kustomize accepts that the native engine does not implement.
 const UNSUPPORTED: &[&str] = &[
-    "openapi",
     "sortOptions",
     "crds",
     "helmGlobals",
@@ -339,6 +340,12 @@ impl Kustomization {
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
+                "openapi" if !is_empty(v) => {
+                    k.openapi = Some(Spanned::new(
+                        decode::string_map(v, &what)?,
+                        v.origin.clone(),
+                    ))
+                }
                 "replacements" => k.replacements = map_seq(v, &what, decode_replacement_entry)?,
                 "vars" => {
                     k.vars = map_seq(v, &what, decode_var)?;
@@ -378,6 +385,7 @@ impl Kustomization {
             configurations: Vec::new(),
             replacements: Vec::new(),
             vars: Vec::new(),
+            openapi: None,
             warnings: Vec::new(),
             source: "".into(),
         }
@@ -872,10 +880,10 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\nopenapi:\n  path: x.json\n").unwrap_err();
+        let err = decode("resources: []\ngenerators:\n- g.yaml\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: openapi (k/kustomization.yaml:3)"
+            "unsupported: generators (k/kustomization.yaml:3)"
         );
         assert!(decode("validators: []\n").is_ok());
     }

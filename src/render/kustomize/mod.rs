@@ -37,6 +37,7 @@ mod merge_info;
 mod nameref;
 mod namespace;
 mod nodeutil;
+mod openapi;
 mod order;
 mod patch;
 mod patch_json6902;

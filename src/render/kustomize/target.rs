@@ -13,6 +13,7 @@ use super::kustfile::{self, KustKind, Kustomization, ReplacementEntry};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
 use super::nodeutil::{is_null, str_at};
+use super::openapi::CustomSchema;
 use super::patch::Patcher;
 use super::replacements::{self, ReplacementArgs};
 use super::resmap::ResMap;
@@ -26,6 +27,8 @@ pub struct Engine<'a> {
     pub loader: Loader<'a>,
     /// Merge-key lookups for strategic merge patches.
     pub info: Option<&'a dyn MergeInfo>,
+    /// A custom schema from the top kustomization's `openapi: {path: ...}`, replacing `info`.
+    custom: Option<CustomSchema>,
     /// Deprecation warnings, in visit order.
     pub warnings: Vec<String>,
     chain: Vec<PathBuf>,
@@ -37,6 +40,7 @@ impl<'a> Engine<'a> {
         Engine {
             loader,
             info,
+            custom: None,
             warnings: Vec::new(),
             chain: Vec::new(),
         }
@@ -59,7 +63,56 @@ impl<'a> Engine<'a> {
         }
         let k = self.loader.load_kustomization(&canonical, origin)?;
         self.warnings.extend(k.warnings.iter().cloned());
+        self.set_openapi(&canonical, &k)?;
         Ok((canonical, k))
+    }
+
+    /// The schema lookups strategic merge patches use.
+    fn merge_info(&self) -> Option<&dyn MergeInfo> {
+        match &self.custom {
+            Some(c) => Some(c),
+            None => self.info,
+        }
+    }
+
+    /// kustomize applies the first `openapi` it meets, starting with the top kustomization:
+    /// `path` replaces the built-in schema, `version` picks a built-in one (the catalog given
+    /// in the options stands for every version here).
+    fn set_openapi(&mut self, dir: &Path, k: &Kustomization) -> Result<()> {
+        let Some(o) = &k.openapi else { return Ok(()) };
+        if !self.chain.is_empty() {
+            return Err(KustomizeError::unsupported(
+                "openapi in a kustomization used by another (only the top kustomization's is honoured)",
+                Some(&o.origin),
+            ));
+        }
+        let get = |key: &str| o.value.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        match (get("path"), get("version")) {
+            (Some(_), Some(_)) => Err(KustomizeError::invalid(
+                "builtin version and custom schema provided, cannot use both",
+                Some(&o.origin),
+            )),
+            (Some(path), None) => {
+                let (file, text) = self
+                    .loader
+                    .read_restricted(dir, &path.value, &path.origin)?;
+                let parsed = parse_file(display(&file).into(), &text)?;
+                let doc = parsed
+                    .documents
+                    .first()
+                    .map(|d| d.to_json())
+                    .unwrap_or_default();
+                let schema = CustomSchema::from_json(&doc).ok_or_else(|| {
+                    KustomizeError::invalid(
+                        "custom OpenAPI schema has no definitions",
+                        Some(&path.origin),
+                    )
+                })?;
+                self.custom = Some(schema);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Builds the kustomization in `dir` into a fresh accumulator (kustomize
@@ -147,7 +200,7 @@ impl<'a> Engine<'a> {
             loader: &self.loader,
             dir,
             kust: k,
-            info: self.info,
+            info: self.merge_info(),
         };
         patcher.apply_strategic_merge(ra, &k.patches_strategic_merge)?;
         patcher.apply_patches(ra, &k.patches)?;
