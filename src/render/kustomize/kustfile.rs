@@ -209,6 +209,9 @@ pub struct Kustomization {
     pub vars: Vec<VarArgs>,
     /// `openapi` (`path` or `version`).
     pub openapi: Option<Spanned<Pairs>>,
+    /// `sortOptions`: None for the default legacy order, `Some(None)` for `fifo`,
+    /// `Some(Some(lists))` for a legacy order with custom kind lists.
+    pub sort: Option<Option<super::order::Legacy>>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -254,7 +257,6 @@ const TOP_FIELDS: &[&str] = &[
 
 /// Fields kustomize accepts that the native engine does not implement.
 const UNSUPPORTED: &[&str] = &[
-    "sortOptions",
     "crds",
     "helmGlobals",
     "helmCharts",
@@ -340,6 +342,7 @@ impl Kustomization {
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
+                "sortOptions" if !decode::is_null(v) => k.sort = Some(decode_sort(v, &what)?),
                 "openapi" if !is_empty(v) => {
                     k.openapi = Some(Spanned::new(
                         decode::string_map(v, &what)?,
@@ -386,6 +389,7 @@ impl Kustomization {
             replacements: Vec::new(),
             vars: Vec::new(),
             openapi: None,
+            sort: None,
             warnings: Vec::new(),
             source: "".into(),
         }
@@ -836,6 +840,43 @@ fn decode_var(n: &Node, what: &str) -> Result<VarArgs> {
         }
     }
     Ok(v)
+}
+
+fn decode_sort(n: &Node, what: &str) -> Result<Option<super::order::Legacy>> {
+    let mut order = String::new();
+    let mut legacy: Option<super::order::Legacy> = None;
+    for (name, v) in fields(n, &["order", "legacySortOptions"], what)? {
+        match name {
+            "order" => order = decode::string(v, what)?.value,
+            _ if !decode::is_null(v) => {
+                let mut l = super::order::Legacy::default();
+                for (k, x) in fields(v, &["orderFirst", "orderLast"], what)? {
+                    let list = decode::strings(x, what)?
+                        .into_iter()
+                        .map(|s| s.value)
+                        .collect();
+                    match k {
+                        "orderFirst" => l.first = list,
+                        _ => l.last = list,
+                    }
+                }
+                legacy = Some(l);
+            }
+            _ => {}
+        }
+    }
+    match order.as_str() {
+        "fifo" if legacy.is_some() => Err(KustomizeError::invalid(
+            "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+            Some(&n.origin),
+        )),
+        "fifo" => Ok(None),
+        "legacy" => Ok(Some(legacy.unwrap_or_default())),
+        other => Err(KustomizeError::invalid(
+            format!("the field 'sortOptions.order' must be one of [legacy, fifo], got '{other}'"),
+            Some(&n.origin),
+        )),
+    }
 }
 
 fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {

@@ -107,7 +107,11 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
             unused.join(",")
         ));
     }
-    order::sort(&mut m.list);
+    match engine.top_sort.clone() {
+        None => order::sort(&mut m.list, &order::Legacy::default()),
+        Some(Some(l)) => order::sort(&mut m.list, &l),
+        Some(None) => {}
+    }
     let objects = m
         .list
         .into_iter()

@@ -31,6 +31,8 @@ pub struct Engine<'a> {
     custom: Option<CustomSchema>,
     /// Deprecation warnings, in visit order.
     pub warnings: Vec<String>,
+    /// The top kustomization's `sortOptions` (kustomize ignores the others).
+    pub top_sort: Option<Option<super::order::Legacy>>,
     chain: Vec<PathBuf>,
 }
 
@@ -42,6 +44,7 @@ impl<'a> Engine<'a> {
             info,
             custom: None,
             warnings: Vec::new(),
+            top_sort: None,
             chain: Vec::new(),
         }
     }
@@ -64,6 +67,9 @@ impl<'a> Engine<'a> {
         let k = self.loader.load_kustomization(&canonical, origin)?;
         self.warnings.extend(k.warnings.iter().cloned());
         self.set_openapi(&canonical, &k)?;
+        if self.chain.is_empty() {
+            self.top_sort = k.sort.clone();
+        }
         Ok((canonical, k))
     }
 
