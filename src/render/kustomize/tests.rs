@@ -269,3 +269,34 @@ fn referenced_dirs_for_discovery() {
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     assert_eq!(dirs, vec!["b", "c"]);
 }
+
+#[test]
+fn build_types_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<BuildOptions<'static>>();
+    assert_send_sync::<super::Build>();
+    assert_send_sync::<KustomizeError>();
+}
+
+#[test]
+fn renders_an_overlay_like_kubectl_kustomize() {
+    let b = run(
+        &[
+            (
+                "base/kustomization.yaml",
+                "resources:\n- app.yaml\nconfigMapGenerator:\n- name: cfg\n  literals: [LEVEL=info]\n",
+            ),
+            (
+                "base/app.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: app:1.0\n        envFrom:\n        - configMapRef:\n            name: cfg\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app\nspec:\n  ports:\n  - port: 80\n",
+            ),
+            (
+                "prod/kustomization.yaml",
+                "resources:\n- ../base\nnamespace: prod\nnamePrefix: prod-\nlabels:\n- pairs:\n    env: prod\n  includeSelectors: true\nimages:\n- name: app\n  newTag: \"1.1\"\nreplicas:\n- name: app\n  count: 3\nconfigMapGenerator:\n- name: cfg\n  behavior: merge\n  literals: [LEVEL=warn]\n",
+            ),
+        ],
+        "prod",
+    )
+    .expect("builds");
+    insta::assert_snapshot!(render_yaml(&b.objects));
+}
