@@ -7,8 +7,11 @@
 //! `patchesJson6902` (strategic merge with schema merge keys, JSON 6902, target selectors),
 //! `namespace`, `namePrefix`/`nameSuffix` with name-reference fix-ups, `commonLabels`,
 //! `labels`, `commonAnnotations`, `images`, `replicas`, `configMapGenerator` /
-//! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, and kustomize's
-//! default (legacy) output order. Every other kustomization field fails the build with
+//! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, `replacements`,
+//! `vars`, `configurations`, `openapi` (top kustomization), `sortOptions`, builtin
+//! transformer plugins in `transformers`, and kustomize's default (legacy) output order.
+//! `helmCharts`, `helmGlobals`, `helmChartInflationGenerator`, `generators`, `validators`,
+//! `crds`, `buildMetadata` and non-builtin plugins fail the build with
 //! `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets

@@ -172,7 +172,11 @@ impl<'a> Engine<'a> {
                 }
             };
         }
-        self.transform(dir, k, &mut ra)?;
+        let mut configs = Vec::new();
+        for t in &k.transformers {
+            configs.extend(self.transformer_configs(dir, t)?);
+        }
+        self.transform(dir, k, &configs, &mut ra)?;
         vars::merge(&mut ra.vars, &k.vars)?;
         ra.list.retain(|r| !is_local_config(&r.node));
         Ok(ra)
@@ -201,7 +205,13 @@ impl<'a> Engine<'a> {
     }
 
     /// kustomize's builtin transformers, in its order.
-    fn transform(&self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
+    fn transform(
+        &self,
+        dir: &Path,
+        k: &Kustomization,
+        configs: &[Resource],
+        ra: &mut ResMap,
+    ) -> Result<()> {
         let patcher = Patcher {
             loader: &self.loader,
             dir,
@@ -237,11 +247,9 @@ impl<'a> Engine<'a> {
         }
         let repl = self.replacements(dir, k)?;
         replacements::apply(ra, &repl)?;
-        for t in &k.transformers {
-            for cfg in self.transformer_configs(dir, t)? {
-                let b = plugins::decode(&cfg)?;
-                plugins::apply(&b, ra, &patcher)?;
-            }
+        for cfg in configs {
+            let b = plugins::decode(cfg)?;
+            plugins::apply(&b, ra, &patcher)?;
         }
         Ok(())
     }
@@ -274,7 +282,7 @@ impl<'a> Engine<'a> {
 
     /// The config objects of a `transformers` entry: inline YAML, a file, or a directory
     /// whose kustomization builds them.
-    fn transformer_configs(&self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
+    fn transformer_configs(&mut self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
         if t.value.contains('\n') {
             let parsed = parse_file(t.origin.file.clone(), &t.value).map_err(|e| {
                 KustomizeError::invalid(format!("inline transformer: {e}"), Some(&t.origin))
@@ -291,10 +299,7 @@ impl<'a> Engine<'a> {
                 let (file, text) = self.loader.read_restricted(dir, &t.value, &t.origin)?;
                 resources_from(&file, &text)
             }
-            Target::Dir(_) => Err(KustomizeError::unsupported(
-                "transformers: a directory of transformer configs",
-                Some(&t.origin),
-            )),
+            Target::Dir(d) => Ok(self.build_dir(&d, Some(&t.origin), None)?.list),
         }
     }
 }
