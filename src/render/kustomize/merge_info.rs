@@ -43,14 +43,50 @@ pub trait MergeInfo: Send + Sync {
     fn list_meta(&self, api_version: &str, kind: &str, path: &[&str]) -> Option<ListMeta>;
 }
 
+/// The current apiVersion of a type that kustomize's embedded schema (Kubernetes 1.21) still
+/// knows under an older apiVersion that the catalog (1.25+) no longer has, so that, say, an
+/// `extensions/v1beta1` Deployment merges its containers by name as kustomize does.
+fn modern_api_version(api_version: &str, kind: &str) -> Option<&'static str> {
+    let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    Some(match (group, kind) {
+        ("extensions" | "apps", "Deployment" | "DaemonSet" | "ReplicaSet" | "StatefulSet") => {
+            "apps/v1"
+        }
+        ("extensions" | "networking.k8s.io", "Ingress" | "IngressClass") => "networking.k8s.io/v1",
+        ("extensions" | "networking.k8s.io", "NetworkPolicy") => "networking.k8s.io/v1",
+        ("batch", "CronJob" | "Job") => "batch/v1",
+        ("policy", "PodDisruptionBudget") => "policy/v1",
+        ("autoscaling", "HorizontalPodAutoscaler") => "autoscaling/v2",
+        ("rbac.authorization.k8s.io", _) => "rbac.authorization.k8s.io/v1",
+        ("storage.k8s.io", _) => "storage.k8s.io/v1",
+        ("admissionregistration.k8s.io", _) => "admissionregistration.k8s.io/v1",
+        ("apiextensions.k8s.io", _) => "apiextensions.k8s.io/v1",
+        ("apiregistration.k8s.io", _) => "apiregistration.k8s.io/v1",
+        ("scheduling.k8s.io", _) => "scheduling.k8s.io/v1",
+        ("coordination.k8s.io", _) => "coordination.k8s.io/v1",
+        ("discovery.k8s.io", _) => "discovery.k8s.io/v1",
+        ("events.k8s.io", _) => "events.k8s.io/v1",
+        ("certificates.k8s.io", _) => "certificates.k8s.io/v1",
+        ("node.k8s.io", _) => "node.k8s.io/v1",
+        _ => return None,
+    })
+}
+
 /// The embedded schema catalog answers for built-in Kubernetes types only: kustomize has no
 /// schema for custom resources (Flux objects, CRDs registered in the catalog), whose lists
-/// a strategic merge patch therefore replaces.
+/// a strategic merge patch therefore replaces. Built-in types under an apiVersion the
+/// catalog no longer carries use their current apiVersion's schema.
 impl MergeInfo for crate::schema::Catalog {
     fn list_meta(&self, api_version: &str, kind: &str, path: &[&str]) -> Option<ListMeta> {
-        if !self.is_builtin_kind(api_version, kind) {
-            return None;
-        }
+        let api_version = if self.is_builtin_kind(api_version, kind) {
+            api_version
+        } else {
+            let modern = modern_api_version(api_version, kind)?;
+            if !self.is_builtin_kind(modern, kind) {
+                return None;
+            }
+            modern
+        };
         let meta = self.list_patch_meta(api_version, kind, path)?;
         Some(ListMeta {
             merge_key: meta.merge_key,
@@ -106,6 +142,10 @@ mod tests {
             p.merge_keys(),
             Some(vec!["containerPort".to_string(), "protocol".to_string()])
         );
+        let legacy = catalog
+            .list_meta("extensions/v1beta1", "Deployment", &path)
+            .expect("legacy apiVersion falls back");
+        assert_eq!(legacy.merge_keys(), Some(vec!["name".to_string()]));
         let hr = ["spec", "values"];
         assert!(catalog
             .list_meta("helm.toolkit.fluxcd.io/v2", "HelmRelease", &hr)
