@@ -304,16 +304,15 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.
+/// kustomize drops objects annotated `config.kubernetes.io/local-config` with any value
+/// but `"false"`.
 fn is_local_config(n: &Node) -> bool {
-    str_at(
-        n,
-        &[
-            "metadata",
-            "annotations",
-            "config.kubernetes.io/local-config",
-        ],
-    ) == Some("true")
+    n.get_path(&[
+        "metadata",
+        "annotations",
+        "config.kubernetes.io/local-config",
+    ])
+    .is_some_and(|v| v.as_scalar().is_none_or(|s| s.text != "false"))
 }
 
 /// Reads the objects of a resource file: empty documents skipped, `*List` kinds with
