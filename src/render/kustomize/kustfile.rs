@@ -288,8 +288,10 @@ impl Kustomization {
         let mut api_version = None;
         let mut bases = Vec::new();
         let mut warn = Vec::new();
+        let mut any = false;
         for (name, v) in fields(doc, TOP_FIELDS, "Kustomization")? {
             let what = format!("Kustomization.{name}");
+            any |= name != "apiVersion" && name != "kind" && !is_zero(v);
             if UNSUPPORTED.contains(&name) {
                 if !is_empty(v) {
                     return Err(KustomizeError::unsupported(name, Some(&v.origin)));
@@ -357,6 +359,18 @@ impl Kustomization {
                 _ => {}
             }
         }
+        if !any {
+            let name = k
+                .file
+                .rsplit('/')
+                .next()
+                .unwrap_or("kustomization.yaml")
+                .to_string();
+            return Err(KustomizeError::invalid(
+                format!("{name} is empty"),
+                Some(&doc.origin),
+            ));
+        }
         check_api_version(k.kind, api_version.as_ref())?;
         k.resources.extend(bases);
         warn.sort_by_key(|(order, _)| *order);
@@ -399,6 +413,20 @@ impl Kustomization {
 fn note(warn: &mut Vec<(u8, String)>, v: &Node, order: u8, field: &str, instead: &str) {
     if !decode::is_null(v) {
         warn.push((order, deprecation(field, instead)));
+    }
+}
+
+/// True for the values Go leaves as the zero value (null, "", false, 0): kustomize calls a
+/// kustomization whose fields (besides apiVersion/kind) are all zero "empty".
+fn is_zero(v: &Node) -> bool {
+    use crate::yaml::Resolved;
+    match v.resolve() {
+        Some(Resolved::Null) => true,
+        Some(Resolved::Str(s)) => s.is_empty(),
+        Some(Resolved::Bool(b)) => !b,
+        Some(Resolved::Int(i)) => i == 0,
+        Some(Resolved::Float(f)) => f == 0.0,
+        None => false,
     }
 }
 
