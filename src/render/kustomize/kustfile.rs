@@ -201,6 +201,8 @@ pub struct Kustomization {
     pub generator_options: Option<GeneratorOptions>,
     /// `transformers` (builtin plugin configs: file or directory paths, or inline YAML).
     pub transformers: Vec<Spanned<String>>,
+    /// `generators` (builtin generator plugin configs: paths or inline YAML).
+    pub generators: Vec<Spanned<String>>,
     /// `configurations` (transformer configuration files).
     pub configurations: Vec<Spanned<String>>,
     /// `replacements`: inline entries, or `path:` files to load.
@@ -261,7 +263,6 @@ const UNSUPPORTED: &[&str] = &[
     "helmGlobals",
     "helmCharts",
     "helmChartInflationGenerator",
-    "generators",
     "validators",
     "buildMetadata",
 ];
@@ -344,6 +345,7 @@ impl Kustomization {
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
+                "generators" => k.generators = decode::strings(v, &what)?,
                 "sortOptions" if !decode::is_null(v) => k.sort = Some(decode_sort(v, &what)?),
                 "openapi" if !is_empty(v) => {
                     k.openapi = Some(Spanned::new(
@@ -400,6 +402,7 @@ impl Kustomization {
             generator_options: None,
             transformers: Vec::new(),
             configurations: Vec::new(),
+            generators: Vec::new(),
             replacements: Vec::new(),
             vars: Vec::new(),
             openapi: None,
@@ -949,12 +952,12 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\ngenerators:\n- g.yaml\n").unwrap_err();
+        let err = decode("resources: []\nvalidators:\n- v.yaml\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: generators (k/kustomization.yaml:3)"
+            "unsupported: validators (k/kustomization.yaml:3)"
         );
-        assert!(decode("validators: []\n").is_ok());
+        assert!(decode("crds: []\n").is_ok());
     }
 
     #[test]

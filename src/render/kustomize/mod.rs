@@ -9,10 +9,10 @@
 //! `labels`, `commonAnnotations`, `images`, `replicas`, `configMapGenerator` /
 //! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, `replacements`,
 //! `vars`, `configurations`, `openapi` (top kustomization), `sortOptions`, builtin
-//! transformer plugins in `transformers`, and kustomize's default (legacy) output order.
-//! `helmCharts`, `helmGlobals`, `helmChartInflationGenerator`, `generators`, `validators`,
-//! `crds`, `buildMetadata` and non-builtin plugins fail the build with
-//! `unsupported: FIELD (FILE:LINE)`.
+//! transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
+//! `generators`, and kustomize's default (legacy) output order. `helmCharts`,
+//! `helmGlobals`, `helmChartInflationGenerator`, `validators`, `crds`, `buildMetadata` and
+//! non-builtin plugins fail the build with `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
 //! carry the patch's lines (inline patches point into the kustomization file); values a

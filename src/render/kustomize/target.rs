@@ -161,6 +161,19 @@ impl<'a> Engine<'a> {
                 .load_into(&self.loader, dir, &c.value, &c.origin)?;
         }
         generators::run(&self.loader, dir, k, &mut ra, &mut self.warnings)?;
+        for g in &k.generators {
+            for cfg in self.transformer_configs(dir, g)? {
+                let (args, secret) = plugins::decode_generator(&cfg)?;
+                generators::run_one(
+                    &self.loader,
+                    dir,
+                    &args,
+                    secret,
+                    &mut ra,
+                    &mut self.warnings,
+                )?;
+            }
+        }
         for c in &k.components {
             ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
                 Target::Dir(d) => self.build_dir(&d, Some(&c.origin), Some(ra))?,
@@ -280,8 +293,8 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
-    /// The config objects of a `transformers` entry: inline YAML, a file, or a directory
-    /// whose kustomization builds them.
+    /// The config objects of a `transformers` or `generators` entry: inline YAML, a file,
+    /// or a directory whose kustomization builds them.
     fn transformer_configs(&mut self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
         if t.value.contains('\n') {
             let parsed = parse_file(t.origin.file.clone(), &t.value).map_err(|e| {
