@@ -54,6 +54,7 @@ mod resmap;
 mod resource;
 mod selector;
 mod target;
+mod timestamps;
 mod vars;
 
 use std::path::{Path, PathBuf};
@@ -121,6 +122,7 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
         .map(|r| {
             let mut n = r.node;
             finalize_annotations(&mut n);
+            timestamps::normalize(&mut n);
             n
         })
         .collect();
