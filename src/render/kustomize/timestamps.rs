@@ -56,8 +56,11 @@ fn date(s: &str) -> Option<((u32, u32, u32), &str)> {
     ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(((y, m, d), rest))
 }
 
-/// Parses `H:M:S[.fraction]`, returning (hour, minute, second, fraction digits) and the rest.
-fn clock(s: &str) -> Option<((u32, u32, u32, String), &str)> {
+/// Hour, minute, second and fraction digits (trailing zeros removed).
+type Clock = (u32, u32, u32, String);
+
+/// Parses `H:M:S[.fraction]`, returning the clock and the rest.
+fn clock(s: &str) -> Option<(Clock, &str)> {
     let (h, rest) = digits(s, 2)?;
     let (mi, rest) = digits(rest.strip_prefix(':')?, 2)?;
     let (se, mut rest) = digits(rest.strip_prefix(':')?, 2)?;
