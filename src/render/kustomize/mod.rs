@@ -24,6 +24,14 @@
 //! All reads go through [`RepoFs`]: nothing outside the repository is read, files
 //! referenced by a kustomization must lie in or below its directory (kustomize's
 //! `LoadRestrictionsRootOnly`), remote resources are never fetched.
+//!
+//! Known differences from kustomize: generator files that are not UTF-8 text are refused
+//! (kustomize would emit `binaryData`); an env-file line without `=` reads as an empty value
+//! with a warning (kustomize reads the process environment); merge keys come from the
+//! schema catalog given in [`BuildOptions`] (Kubernetes 1.25+) rather than kustomize's
+//! embedded 1.21 schema, so list fields added to built-in types after 1.21 merge by key
+//! where kustomize replaces them; error messages are worded differently (one line, with
+//! the file and line).
 
 mod annotations;
 mod config;
