@@ -74,6 +74,8 @@ struct Outcome {
     semantic: bool,
     byte: bool,
     reason: String,
+    /// For successful cases: our warnings equal kustomize's stderr (informational).
+    warnings: Option<bool>,
 }
 
 fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
@@ -81,6 +83,7 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
         semantic: false,
         byte: false,
         reason,
+        warnings: None,
     };
     let (dir, flags) = match command(case) {
         Ok(c) => c,
@@ -101,6 +104,7 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
                 semantic: true,
                 byte: true,
                 reason: String::new(),
+                warnings: None,
             },
             Ok(_) => fail("kustomize fails on this case, we built it".into()),
         };
@@ -137,10 +141,16 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
     } else {
         String::new()
     };
+    let expected_warnings =
+        std::fs::read_to_string(case.join("expected_warnings.txt")).unwrap_or_default();
+    let warnings = expected_warnings
+        .lines()
+        .eq(out.warnings.iter().map(String::as_str));
     Outcome {
         semantic,
         byte,
         reason,
+        warnings: Some(warnings),
     }
 }
 
@@ -176,6 +186,7 @@ fn kustomize_corpus_conformance() {
     let known = ratchet();
     let catalog = Catalog::newest().expect("the embedded schema catalog loads");
     let (mut semantic, mut byte) = (0, 0);
+    let (mut warned_ok, mut warned_total) = (0, 0);
     let mut problems = Vec::new();
     let mut failing = Vec::new();
     for case in &cases {
@@ -186,6 +197,13 @@ fn kustomize_corpus_conformance() {
             .to_string();
         let o = run_case(case, &catalog);
         semantic += usize::from(o.semantic);
+        if let Some(w) = o.warnings {
+            warned_total += 1;
+            warned_ok += usize::from(w);
+            if !w {
+                println!("warnings differ: {name}");
+            }
+        }
         byte += usize::from(o.byte);
         let passed = o.semantic && o.byte;
         if !passed {
@@ -208,6 +226,7 @@ fn kustomize_corpus_conformance() {
         100.0 * semantic as f64 / n as f64,
         100.0 * byte as f64 / n as f64
     );
+    println!("deprecation warnings identical to kustomize's: {warned_ok}/{warned_total} successful builds");
     println!("failing cases (ratchet format):\n{}", failing.join("\n"));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

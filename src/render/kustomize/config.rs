@@ -36,6 +36,8 @@ pub struct TransformerConfig {
     pub replicas: Vec<FieldSpec>,
     /// `nameReference`.
     pub name_reference: Vec<BackRef>,
+    /// `varReference`.
+    pub var_reference: Vec<FieldSpec>,
 }
 
 impl Default for TransformerConfig {
@@ -69,6 +71,7 @@ impl Default for TransformerConfig {
             images: images::field_specs(),
             replicas: replicas::field_specs(),
             name_reference: nameref::builtin(),
+            var_reference: super::vars::field_specs(),
         }
     }
 }
@@ -108,6 +111,7 @@ impl TransformerConfig {
         )?;
         merge_specs(&mut self.images, &other.images, origin)?;
         merge_specs(&mut self.replicas, &other.replicas, origin)?;
+        merge_specs(&mut self.var_reference, &other.var_reference, origin)?;
         for br in &other.name_reference {
             match self
                 .name_reference
@@ -124,8 +128,7 @@ impl TransformerConfig {
     /// Loads a `configurations:` file referenced from the kustomization in `dir` and merges
     /// it into `self`.
     ///
-    /// Errors: unreadable or escaping file, malformed YAML, `varReference` entries (vars are
-    /// not implemented), conflicting specs.
+    /// Errors: unreadable or escaping file, malformed YAML, conflicting specs.
     pub fn load_into(
         &mut self,
         loader: &Loader,
@@ -168,12 +171,6 @@ fn specs(n: Option<&Node>) -> Vec<FieldSpec> {
 
 /// Decodes a configuration file; absent sections are empty (kustomize reads it leniently).
 fn decode(doc: &Node) -> Result<TransformerConfig> {
-    if doc.get("varReference").is_some_and(|v| !is_null(v)) {
-        return Err(KustomizeError::unsupported(
-            "configurations: varReference (vars are not implemented)",
-            doc.get("varReference").map(|v| &v.origin),
-        ));
-    }
     let name_reference = doc
         .get("nameReference")
         .and_then(Node::as_seq)
@@ -200,6 +197,7 @@ fn decode(doc: &Node) -> Result<TransformerConfig> {
         common_annotations: specs(doc.get("commonAnnotations")),
         images: specs(doc.get("images")),
         replicas: specs(doc.get("replicas")),
+        var_reference: specs(doc.get("varReference")),
         name_reference,
     })
 }

@@ -425,6 +425,22 @@ pub fn run(
     Ok(())
 }
 
+/// Runs one generator configured by a plugin object (`generators:`), without the
+/// kustomization's `generatorOptions`.
+///
+/// Errors: as [`run`].
+pub fn run_one(
+    loader: &Loader,
+    dir: &Path,
+    g: &GeneratorArgs,
+    secret: bool,
+    m: &mut ResMap,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let res = generate(loader, dir, g, secret, None, notes).map_err(|e| at_entry(e, g))?;
+    absorb(m, res, &g.origin)
+}
+
 fn at_entry(e: KustomizeError, g: &GeneratorArgs) -> KustomizeError {
     if e.origin.is_some() || matches!(e.kind, ErrorKind::Yaml(_)) {
         e

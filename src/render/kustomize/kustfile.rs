@@ -9,6 +9,9 @@ use crate::yaml::{Node, Origin};
 
 use super::decode::{self, fields, Pairs, Spanned};
 use super::error::{KustomizeError, Result};
+use super::replacements::{FieldOptions, IdSelector, ReplacementArgs, TargetArgs};
+use super::resid::Gvk;
+use super::vars::VarArgs;
 
 /// `kind: Kustomization` or `kind: Component`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,15 @@ pub struct ImageArgs {
     pub tag_suffix: Option<Spanned<String>>,
     /// The entry's origin.
     pub origin: Origin,
+}
+
+/// One `replacements` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplacementEntry {
+    /// Written in the kustomization.
+    Inline(Box<ReplacementArgs>),
+    /// `path:` a file holding one replacement or a list of them.
+    Path(Spanned<String>),
 }
 
 /// One `replicas` entry.
@@ -189,8 +201,19 @@ pub struct Kustomization {
     pub generator_options: Option<GeneratorOptions>,
     /// `transformers` (builtin plugin configs: file or directory paths, or inline YAML).
     pub transformers: Vec<Spanned<String>>,
+    /// `generators` (builtin generator plugin configs: paths or inline YAML).
+    pub generators: Vec<Spanned<String>>,
     /// `configurations` (transformer configuration files).
     pub configurations: Vec<Spanned<String>>,
+    /// `replacements`: inline entries, or `path:` files to load.
+    pub replacements: Vec<ReplacementEntry>,
+    /// `vars`.
+    pub vars: Vec<VarArgs>,
+    /// `openapi` (`path` or `version`).
+    pub openapi: Option<Spanned<Pairs>>,
+    /// `sortOptions`: None for the default legacy order, `Some(None)` for `fifo`,
+    /// `Some(Some(lists))` for a legacy order with custom kind lists.
+    pub sort: Option<Option<super::order::Legacy>>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -236,15 +259,10 @@ const TOP_FIELDS: &[&str] = &[
 
 /// Fields kustomize accepts that the native engine does not implement.
 const UNSUPPORTED: &[&str] = &[
-    "openapi",
-    "replacements",
-    "vars",
-    "sortOptions",
     "crds",
     "helmGlobals",
     "helmCharts",
     "helmChartInflationGenerator",
-    "generators",
     "validators",
     "buildMetadata",
 ];
@@ -271,8 +289,10 @@ impl Kustomization {
         let mut api_version = None;
         let mut bases = Vec::new();
         let mut warn = Vec::new();
+        let mut any = false;
         for (name, v) in fields(doc, TOP_FIELDS, "Kustomization")? {
             let what = format!("Kustomization.{name}");
+            any |= name != "apiVersion" && name != "kind" && !is_zero(v);
             if UNSUPPORTED.contains(&name) {
                 if !is_empty(v) {
                     return Err(KustomizeError::unsupported(name, Some(&v.origin)));
@@ -325,8 +345,33 @@ impl Kustomization {
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
+                "generators" => k.generators = decode::strings(v, &what)?,
+                "sortOptions" if !decode::is_null(v) => k.sort = Some(decode_sort(v, &what)?),
+                "openapi" if !is_empty(v) => {
+                    k.openapi = Some(Spanned::new(
+                        decode::string_map(v, &what)?,
+                        v.origin.clone(),
+                    ))
+                }
+                "replacements" => k.replacements = map_seq(v, &what, decode_replacement_entry)?,
+                "vars" => {
+                    k.vars = map_seq(v, &what, decode_var)?;
+                    note(&mut warn, v, 5, "vars", "replacements");
+                }
                 _ => {}
             }
+        }
+        if !any {
+            let name = k
+                .file
+                .rsplit('/')
+                .next()
+                .unwrap_or("kustomization.yaml")
+                .to_string();
+            return Err(KustomizeError::invalid(
+                format!("{name} is empty"),
+                Some(&doc.origin),
+            ));
         }
         check_api_version(k.kind, api_version.as_ref())?;
         k.resources.extend(bases);
@@ -357,6 +402,11 @@ impl Kustomization {
             generator_options: None,
             transformers: Vec::new(),
             configurations: Vec::new(),
+            generators: Vec::new(),
+            replacements: Vec::new(),
+            vars: Vec::new(),
+            openapi: None,
+            sort: None,
             warnings: Vec::new(),
             source: "".into(),
         }
@@ -366,6 +416,20 @@ impl Kustomization {
 fn note(warn: &mut Vec<(u8, String)>, v: &Node, order: u8, field: &str, instead: &str) {
     if !decode::is_null(v) {
         warn.push((order, deprecation(field, instead)));
+    }
+}
+
+/// True for the values Go leaves as the zero value (null, "", false, 0): kustomize calls a
+/// kustomization whose fields (besides apiVersion/kind) are all zero "empty".
+fn is_zero(v: &Node) -> bool {
+    use crate::yaml::Resolved;
+    match v.resolve() {
+        Some(Resolved::Null) => true,
+        Some(Resolved::Str(s)) => s.is_empty(),
+        Some(Resolved::Bool(b)) => !b,
+        Some(Resolved::Int(i)) => i == 0,
+        Some(Resolved::Float(f)) => f == 0.0,
+        None => false,
     }
 }
 
@@ -625,6 +689,243 @@ fn decode_generator(n: &Node, what: &str, secret: bool) -> Result<GeneratorArgs>
     Ok(g)
 }
 
+fn decode_id_selector(
+    n: &Node,
+    what: &str,
+    extra: &[&'static str],
+) -> Result<(IdSelector, Vec<(&'static str, Node)>)> {
+    let mut s = IdSelector::default();
+    let mut allowed = vec![
+        "group",
+        "version",
+        "kind",
+        "name",
+        "namespace",
+        "labelSelector",
+        "annotationSelector",
+    ];
+    allowed.extend_from_slice(extra);
+    let mut rest = Vec::new();
+    for (name, v) in fields(n, &allowed, what)? {
+        match name {
+            "group" => s.gvk.group = decode::string(v, what)?.value,
+            "version" => s.gvk.version = decode::string(v, what)?.value,
+            "kind" => s.gvk.kind = decode::string(v, what)?.value,
+            "name" => s.name = decode::string(v, what)?.value,
+            "namespace" => s.namespace = decode::string(v, what)?.value,
+            "labelSelector" => s.label_selector = decode::string(v, what)?.value,
+            "annotationSelector" => s.annotation_selector = decode::string(v, what)?.value,
+            other => rest.push((other, v.clone())),
+        }
+    }
+    Ok((s, rest))
+}
+
+fn decode_field_options(n: &Node, what: &str) -> Result<FieldOptions> {
+    let mut o = FieldOptions::default();
+    for (name, v) in fields(n, &["delimiter", "index", "create", "encoding"], what)? {
+        match name {
+            "delimiter" => o.delimiter = decode::string(v, what)?.value,
+            "index" => o.index = decode::integer(v, what)?,
+            "create" => o.create = decode::boolean(v, what)?,
+            _ => {
+                if !decode::string(v, what)?.value.is_empty() {
+                    return Err(KustomizeError::unsupported(
+                        "replacements options.encoding",
+                        Some(&v.origin),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn decode_target(n: &Node, what: &str) -> Result<TargetArgs> {
+    let mut t = TargetArgs {
+        select: IdSelector::default(),
+        reject: Vec::new(),
+        field_paths: Vec::new(),
+        options: FieldOptions::default(),
+        origin: n.origin.clone(),
+    };
+    let mut has_select = false;
+    for (name, v) in fields(n, &["select", "reject", "fieldPaths", "options"], what)? {
+        match name {
+            "select" if !decode::is_null(v) => {
+                has_select = true;
+                t.select = decode_id_selector(v, what, &[])?.0;
+            }
+            "reject" => t.reject = map_seq(v, what, |r, w| Ok(decode_id_selector(r, w, &[])?.0))?,
+            "fieldPaths" => t.field_paths = decode::strings(v, what)?,
+            "options" if !decode::is_null(v) => t.options = decode_field_options(v, what)?,
+            _ => {}
+        }
+    }
+    if !has_select {
+        return Err(KustomizeError::invalid(
+            "target must specify resources to select",
+            Some(&n.origin),
+        ));
+    }
+    if t.field_paths.is_empty() {
+        t.field_paths
+            .push(Spanned::new("metadata.name".into(), n.origin.clone()));
+    }
+    Ok(t)
+}
+
+/// Decodes one replacement (`source` and `targets`), strictly.
+pub fn decode_replacement(n: &Node, what: &str) -> Result<ReplacementArgs> {
+    let mut r = ReplacementArgs {
+        source: IdSelector::default(),
+        field_path: "metadata.name".into(),
+        source_options: FieldOptions::default(),
+        targets: Vec::new(),
+        origin: n.origin.clone(),
+    };
+    let mut has_source = false;
+    for (name, v) in fields(n, &["source", "targets"], what)? {
+        match name {
+            "source" if !decode::is_null(v) => {
+                has_source = true;
+                let (sel, rest) = decode_id_selector(v, what, &["fieldPath", "options"])?;
+                r.source = IdSelector {
+                    gvk: Gvk { ..sel.gvk },
+                    ..sel
+                };
+                for (k, x) in rest {
+                    match k {
+                        "fieldPath" => {
+                            let fp = decode::string(&x, what)?.value;
+                            if !fp.is_empty() {
+                                r.field_path = fp;
+                            }
+                        }
+                        _ if !decode::is_null(&x) => {
+                            r.source_options = decode_field_options(&x, what)?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "targets" => r.targets = map_seq(v, what, decode_target)?,
+            _ => {}
+        }
+    }
+    if !has_source || r.targets.is_empty() {
+        return Err(KustomizeError::invalid(
+            "replacements must specify a source and at least one target",
+            Some(&n.origin),
+        ));
+    }
+    Ok(r)
+}
+
+fn decode_var(n: &Node, what: &str) -> Result<VarArgs> {
+    let mut v = VarArgs {
+        name: String::new(),
+        gvk: Gvk::default(),
+        obj_name: String::new(),
+        field_path: "metadata.name".into(),
+        origin: n.origin.clone(),
+    };
+    for (name, x) in fields(n, &["name", "objref", "fieldref"], what)? {
+        match name {
+            "name" => v.name = decode::string(x, what)?.value,
+            "objref" => {
+                let allowed = [
+                    "group",
+                    "version",
+                    "kind",
+                    "apiVersion",
+                    "name",
+                    "namespace",
+                ];
+                let mut api_version = String::new();
+                for (k, y) in fields(x, &allowed, what)? {
+                    let s = decode::string(y, what)?.value;
+                    match k {
+                        "group" => v.gvk.group = s,
+                        "version" => v.gvk.version = s,
+                        "kind" => v.gvk.kind = s,
+                        "apiVersion" => api_version = s,
+                        "name" => v.obj_name = s,
+                        _ => {}
+                    }
+                }
+                if !api_version.is_empty() {
+                    let g = Gvk::from_api_version(&api_version, &v.gvk.kind);
+                    v.gvk.group = g.group;
+                    v.gvk.version = g.version;
+                }
+            }
+            _ => {
+                for (_, y) in fields(x, &["fieldpath"], what)? {
+                    let fp = decode::string(y, what)?.value;
+                    if !fp.is_empty() {
+                        v.field_path = fp;
+                    }
+                }
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn decode_sort(n: &Node, what: &str) -> Result<Option<super::order::Legacy>> {
+    let mut order = String::new();
+    let mut legacy: Option<super::order::Legacy> = None;
+    for (name, v) in fields(n, &["order", "legacySortOptions"], what)? {
+        match name {
+            "order" => order = decode::string(v, what)?.value,
+            _ if !decode::is_null(v) => {
+                let mut l = super::order::Legacy::default();
+                for (k, x) in fields(v, &["orderFirst", "orderLast"], what)? {
+                    let list = decode::strings(x, what)?
+                        .into_iter()
+                        .map(|s| s.value)
+                        .collect();
+                    match k {
+                        "orderFirst" => l.first = list,
+                        _ => l.last = list,
+                    }
+                }
+                legacy = Some(l);
+            }
+            _ => {}
+        }
+    }
+    match order.as_str() {
+        "fifo" if legacy.is_some() => Err(KustomizeError::invalid(
+            "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+            Some(&n.origin),
+        )),
+        "fifo" => Ok(None),
+        "legacy" => Ok(Some(legacy.unwrap_or_default())),
+        other => Err(KustomizeError::invalid(
+            format!("the field 'sortOptions.order' must be one of [legacy, fifo], got '{other}'"),
+            Some(&n.origin),
+        )),
+    }
+}
+
+fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
+    if let Some(p) = n.get("path") {
+        if n.get("source").is_some() || n.get("targets").is_some() {
+            return Err(KustomizeError::invalid(
+                "cannot specify both path and inline replacement",
+                Some(&n.origin),
+            ));
+        }
+        fields(n, &["path"], what)?;
+        return Ok(ReplacementEntry::Path(decode::string(p, what)?));
+    }
+    Ok(ReplacementEntry::Inline(Box::new(decode_replacement(
+        n, what,
+    )?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,12 +952,12 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\nreplacements:\n- source: {}\n").unwrap_err();
+        let err = decode("resources: []\nvalidators:\n- v.yaml\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: replacements (k/kustomization.yaml:3)"
+            "unsupported: validators (k/kustomization.yaml:3)"
         );
-        assert!(decode("validators: []\n").is_ok());
+        assert!(decode("crds: []\n").is_ok());
     }
 
     #[test]

@@ -43,14 +43,50 @@ pub trait MergeInfo: Send + Sync {
     fn list_meta(&self, api_version: &str, kind: &str, path: &[&str]) -> Option<ListMeta>;
 }
 
+/// The current apiVersion of a type that kustomize's embedded schema (Kubernetes 1.21.2)
+/// still serves under a beta apiVersion the catalog (1.25+) no longer has, so that, say, a
+/// `batch/v1beta1` CronJob merges its containers by name as kustomize does. apiVersions
+/// already gone in 1.21 (`extensions/v1beta1` Deployments, `apps/v1beta2`) have no schema in
+/// kustomize either, and get none here.
+fn modern_api_version(api_version: &str, kind: &str) -> Option<&'static str> {
+    Some(match (api_version, kind) {
+        ("batch/v1beta1", "CronJob") => "batch/v1",
+        ("policy/v1beta1", "PodDisruptionBudget") => "policy/v1",
+        ("extensions/v1beta1" | "networking.k8s.io/v1beta1", "Ingress") => "networking.k8s.io/v1",
+        ("networking.k8s.io/v1beta1", "IngressClass") => "networking.k8s.io/v1",
+        ("autoscaling/v2beta1" | "autoscaling/v2beta2", "HorizontalPodAutoscaler") => {
+            "autoscaling/v2"
+        }
+        ("rbac.authorization.k8s.io/v1beta1", _) => "rbac.authorization.k8s.io/v1",
+        ("storage.k8s.io/v1beta1", _) => "storage.k8s.io/v1",
+        ("admissionregistration.k8s.io/v1beta1", _) => "admissionregistration.k8s.io/v1",
+        ("apiextensions.k8s.io/v1beta1", _) => "apiextensions.k8s.io/v1",
+        ("apiregistration.k8s.io/v1beta1", _) => "apiregistration.k8s.io/v1",
+        ("scheduling.k8s.io/v1beta1", _) => "scheduling.k8s.io/v1",
+        ("coordination.k8s.io/v1beta1", _) => "coordination.k8s.io/v1",
+        ("discovery.k8s.io/v1beta1", _) => "discovery.k8s.io/v1",
+        ("events.k8s.io/v1beta1", _) => "events.k8s.io/v1",
+        ("certificates.k8s.io/v1beta1", _) => "certificates.k8s.io/v1",
+        ("node.k8s.io/v1beta1", _) => "node.k8s.io/v1",
+        _ => return None,
+    })
+}
+
 /// The embedded schema catalog answers for built-in Kubernetes types only: kustomize has no
 /// schema for custom resources (Flux objects, CRDs registered in the catalog), whose lists
-/// a strategic merge patch therefore replaces.
+/// a strategic merge patch therefore replaces. Built-in types under an apiVersion the
+/// catalog no longer carries use their current apiVersion's schema.
 impl MergeInfo for crate::schema::Catalog {
     fn list_meta(&self, api_version: &str, kind: &str, path: &[&str]) -> Option<ListMeta> {
-        if !self.is_builtin_kind(api_version, kind) {
-            return None;
-        }
+        let api_version = if self.is_builtin_kind(api_version, kind) {
+            api_version
+        } else {
+            let modern = modern_api_version(api_version, kind)?;
+            if !self.is_builtin_kind(modern, kind) {
+                return None;
+            }
+            modern
+        };
         let meta = self.list_patch_meta(api_version, kind, path)?;
         Some(ListMeta {
             merge_key: meta.merge_key,
@@ -106,6 +142,21 @@ mod tests {
             p.merge_keys(),
             Some(vec!["containerPort".to_string(), "protocol".to_string()])
         );
+        let cron = [
+            "spec",
+            "jobTemplate",
+            "spec",
+            "template",
+            "spec",
+            "containers",
+        ];
+        let legacy = catalog
+            .list_meta("batch/v1beta1", "CronJob", &cron)
+            .expect("a 1.21 beta apiVersion falls back");
+        assert_eq!(legacy.merge_keys(), Some(vec!["name".to_string()]));
+        assert!(catalog
+            .list_meta("extensions/v1beta1", "Deployment", &path)
+            .is_none());
         let hr = ["spec", "values"];
         assert!(catalog
             .list_meta("helm.toolkit.fluxcd.io/v2", "HelmRelease", &hr)

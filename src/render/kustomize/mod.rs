@@ -7,9 +7,12 @@
 //! `patchesJson6902` (strategic merge with schema merge keys, JSON 6902, target selectors),
 //! `namespace`, `namePrefix`/`nameSuffix` with name-reference fix-ups, `commonLabels`,
 //! `labels`, `commonAnnotations`, `images`, `replicas`, `configMapGenerator` /
-//! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, and kustomize's
-//! default (legacy) output order. Every other kustomization field fails the build with
-//! `unsupported: FIELD (FILE:LINE)`.
+//! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, `replacements`,
+//! `vars`, `configurations`, `openapi` (top kustomization), `sortOptions`, builtin
+//! transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
+//! `generators`, and kustomize's default (legacy) output order. `helmCharts`,
+//! `helmGlobals`, `helmChartInflationGenerator`, `validators`, `crds`, `buildMetadata` and
+//! non-builtin plugins fail the build with `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
 //! carry the patch's lines (inline patches point into the kustomization file); values a
@@ -21,6 +24,14 @@
 //! All reads go through [`RepoFs`]: nothing outside the repository is read, files
 //! referenced by a kustomization must lie in or below its directory (kustomize's
 //! `LoadRestrictionsRootOnly`), remote resources are never fetched.
+//!
+//! Known differences from kustomize: generator files that are not UTF-8 text are refused
+//! (kustomize would emit `binaryData`); an env-file line without `=` reads as an empty value
+//! with a warning (kustomize reads the process environment); merge keys come from the
+//! schema catalog given in [`BuildOptions`] (Kubernetes 1.25+) rather than kustomize's
+//! embedded 1.21 schema, so list fields added to built-in types after 1.21 merge by key
+//! where kustomize replaces them; error messages are worded differently (one line, with
+//! the file and line).
 
 mod annotations;
 mod config;
@@ -37,18 +48,22 @@ mod merge_info;
 mod nameref;
 mod namespace;
 mod nodeutil;
+mod openapi;
 mod order;
 mod patch;
 mod patch_json6902;
 mod patch_smp;
 mod plugins;
 mod prefix_suffix;
+mod replacements;
 mod replicas;
 mod resid;
 mod resmap;
 mod resource;
 mod selector;
 mod target;
+mod timestamps;
+mod vars;
 
 use std::path::{Path, PathBuf};
 
@@ -96,13 +111,26 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();
     nameref::apply(&mut m, &backrefs)?;
-    order::sort(&mut m.list);
+    let var_specs = m.config.var_reference.clone();
+    let unused = vars::resolve(&mut m, &var_specs)?;
+    if !unused.is_empty() {
+        engine.warnings.push(format!(
+            "well-defined vars that were never replaced: {}",
+            unused.join(",")
+        ));
+    }
+    match engine.top_sort.clone() {
+        None => order::sort(&mut m.list, &order::Legacy::default()),
+        Some(Some(l)) => order::sort(&mut m.list, &l),
+        Some(None) => {}
+    }
     let objects = m
         .list
         .into_iter()
         .map(|r| {
             let mut n = r.node;
-            drop_empty_annotations(&mut n);
+            finalize_annotations(&mut n);
+            timestamps::normalize(&mut n);
             n
         })
         .collect();
@@ -133,16 +161,26 @@ fn add_hash_suffixes(m: &mut resmap::ResMap) {
     }
 }
 
-/// kustomize records build bookkeeping in annotations and removes it at the end, which
-/// leaves no `metadata.annotations` when the object had none (or an empty/null map).
-fn drop_empty_annotations(n: &mut Node) {
-    if let Some(md) = n.get_mut("metadata").and_then(Node::as_map_mut) {
-        if md
-            .get("annotations")
-            .is_some_and(|a| is_null(a) || is_empty_map(a))
-        {
-            md.remove("annotations");
-        }
+/// kustomize records build bookkeeping in `metadata.annotations` and rewrites the map at
+/// the end: an empty or null map disappears, and every value becomes a string of its source
+/// text (`1` -> `"1"`, `~` -> `"~"`; collections -> `""`), as kyaml's string-map view does.
+fn finalize_annotations(n: &mut Node) {
+    let Some(md) = n.get_mut("metadata").and_then(Node::as_map_mut) else {
+        return;
+    };
+    if md
+        .get("annotations")
+        .is_some_and(|a| is_null(a) || is_empty_map(a))
+    {
+        md.remove("annotations");
+        return;
+    }
+    let Some(ann) = md.get_mut("annotations").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for (_, v) in ann.iter_mut() {
+        let text = v.as_scalar().map(|s| s.text.clone()).unwrap_or_default();
+        *v = Node::string(text, v.origin.clone());
     }
 }
 

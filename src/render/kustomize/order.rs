@@ -7,7 +7,8 @@ use std::cmp::Ordering;
 use super::resid::{Gvk, ResId};
 use super::resource::Resource;
 
-const ORDER_FIRST: [&str; 22] = [
+/// kustomize's default `orderFirst` kinds.
+pub const ORDER_FIRST: [&str; 22] = [
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -32,18 +33,37 @@ const ORDER_FIRST: [&str; 22] = [
     "PodDisruptionBudget",
 ];
 
-const ORDER_LAST: [&str; 2] = [
+/// kustomize's default `orderLast` kinds.
+pub const ORDER_LAST: [&str; 2] = [
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
 
-fn rank(kind: &str) -> i64 {
-    if let Some(i) = ORDER_FIRST.iter().position(|k| *k == kind) {
-        return i as i64 - ORDER_FIRST.len() as i64;
+/// The kind lists of a legacy sort (`sortOptions.legacySortOptions`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Legacy {
+    /// Kinds first, in this order.
+    pub first: Vec<String>,
+    /// Kinds last, in this order.
+    pub last: Vec<String>,
+}
+
+impl Default for Legacy {
+    fn default() -> Self {
+        Legacy {
+            first: ORDER_FIRST.iter().map(|s| s.to_string()).collect(),
+            last: ORDER_LAST.iter().map(|s| s.to_string()).collect(),
+        }
     }
-    ORDER_LAST
+}
+
+fn rank(kind: &str, l: &Legacy) -> i64 {
+    if let Some(i) = l.first.iter().position(|k| k == kind) {
+        return i as i64 - l.first.len() as i64;
+    }
+    l.last
         .iter()
-        .position(|k| *k == kind)
+        .position(|k| k == kind)
         .map_or(0, |i| i as i64 + 1)
 }
 
@@ -74,19 +94,19 @@ fn legacy_id(id: &ResId) -> String {
 }
 
 /// Compares two ids in kustomize's legacy order.
-pub fn compare(a: &ResId, b: &ResId) -> Ordering {
+pub fn compare(a: &ResId, b: &ResId, l: &Legacy) -> Ordering {
     if a.gvk != b.gvk {
-        return rank(&a.gvk.kind)
-            .cmp(&rank(&b.gvk.kind))
+        return rank(&a.gvk.kind, l)
+            .cmp(&rank(&b.gvk.kind, l))
             .then_with(|| legacy_gvk(&a.gvk).cmp(&legacy_gvk(&b.gvk)));
     }
     legacy_id(a).cmp(&legacy_id(b))
 }
 
 /// Sorts objects in kustomize's legacy order (stable for equal ids).
-pub fn sort(list: &mut Vec<Resource>) {
+pub fn sort(list: &mut Vec<Resource>, l: &Legacy) {
     let mut keyed: Vec<(ResId, Resource)> = list.drain(..).map(|r| (r.cur_id(), r)).collect();
-    keyed.sort_by(|a, b| compare(&a.0, &b.0));
+    keyed.sort_by(|a, b| compare(&a.0, &b.0, l));
     list.extend(keyed.into_iter().map(|(_, r)| r));
 }
 
@@ -113,16 +133,22 @@ mod tests {
             "a",
             "",
         );
-        assert_eq!(compare(&ns, &cm), Ordering::Less);
-        assert_eq!(compare(&cm, &crd), Ordering::Less);
-        assert_eq!(compare(&crd, &vwc), Ordering::Less);
+        let l = Legacy::default();
+        assert_eq!(compare(&ns, &cm, &l), Ordering::Less);
+        assert_eq!(compare(&cm, &crd, &l), Ordering::Less);
+        assert_eq!(compare(&crd, &vwc, &l), Ordering::Less);
         let with_ns = id("v1", "ConfigMap", "z", "b");
         assert_eq!(
-            compare(&with_ns, &cm),
+            compare(&with_ns, &cm, &l),
             Ordering::Less,
             "~X sorts after namespaces"
         );
         let b = id("v1", "ConfigMap", "b", "");
-        assert_eq!(compare(&cm, &b), Ordering::Less);
+        assert_eq!(compare(&cm, &b, &l), Ordering::Less);
+        let custom = Legacy {
+            first: vec!["Foo".into()],
+            last: vec!["Namespace".into()],
+        };
+        assert_eq!(compare(&ns, &crd, &custom), Ordering::Greater);
     }
 }

@@ -479,28 +479,12 @@ fn set_assoc(
     path: &mut Vec<String>,
 ) -> Result<Option<Node>> {
     let list_origin = dest.origin.clone();
-    let mut dest_list = match dest.value {
-        Value::Seq(items) => items,
-        _ => Vec::new(),
-    };
-    let origin_list: Option<Vec<Node>> = origin.and_then(|o| match o.value {
-        Value::Seq(items) => Some(items),
-        _ => None,
-    });
-    let (values_list, keys) = if keys.is_empty() {
-        let v = primitive_values([origin_list.as_deref(), Some(&dest_list)]);
-        (v, vec![String::new()])
-    } else {
-        let v = keyed_values([origin_list.as_deref(), Some(&dest_list)], &keys);
-        let v = if keys.len() > 1 { merge_values(v) } else { v };
-        (v, keys)
-    };
+    let mut dest_list = into_items(dest);
+    let origin_list = origin.map(into_items);
+    let (values_list, keys) = values_and_keys(origin_list.as_deref(), &dest_list, keys);
     let mut items: Vec<Node> = Vec::new();
     let mut valid_keys = Vec::new();
-    for values in &values_list {
-        if values.is_empty() {
-            continue;
-        }
+    for values in values_list.iter().filter(|v| !v.is_empty()) {
         let (vk, vv) = validate_keys(&values_list, values, &keys);
         valid_keys = vk.clone();
         let (k2, v2) = validate_keys(std::slice::from_ref(&vv), &vv, &vk);
@@ -515,22 +499,10 @@ fn set_assoc(
             element_set(&mut dest_list, None, &vk, &vv)?;
             continue;
         };
-        for (i, key) in vk.iter().enumerate() {
-            let value = vv.get(i).map(String::as_str).unwrap_or("");
-            if key.is_empty() || value.is_empty() {
-                continue;
-            }
-            let vo = val.origin.clone();
-            if let Some(m) = val.as_map_mut() {
-                if !m.contains_key(key) {
-                    m.insert(key, Node::plain(value, vo));
-                }
-            }
-        }
-        if let Some(i) = di {
-            if val.as_map().is_some() && !replace {
-                dest_list[i] = val.clone();
-            }
+        ensure_keys(&mut val, &vk, &vv);
+        // kyaml merges into the object's element in place (unless replaced).
+        if let Some(i) = di.filter(|_| val.as_map().is_some() && !replace) {
+            dest_list[i] = val.clone();
         }
         element_set(&mut items, Some(&val), &vk, &vv)?;
     }
@@ -538,6 +510,38 @@ fn set_assoc(
         append_list_node(&mut items, &dest_list, &valid_keys)?;
     }
     Ok(Some(Node::new(Value::Seq(items), list_origin)))
+}
+
+fn into_items(n: Node) -> Vec<Node> {
+    match n.value {
+        Value::Seq(items) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// The merge-key value tuples (patch elements first) and the keys (`[""]` for scalar lists).
+fn values_and_keys(
+    origin: Option<&[Node]>,
+    dest: &[Node],
+    keys: Vec<String>,
+) -> (Vec<Vec<String>>, Vec<String>) {
+    if keys.is_empty() {
+        return (primitive_values([origin, Some(dest)]), vec![String::new()]);
+    }
+    let v = keyed_values([origin, Some(dest)], &keys);
+    let v = if keys.len() > 1 { merge_values(v) } else { v };
+    (v, keys)
+}
+
+/// Sets the merge keys a merged element lacks (kyaml `setAssociativeSequenceElements`).
+fn ensure_keys(val: &mut Node, keys: &[String], values: &[String]) {
+    let origin = val.origin.clone();
+    let Some(m) = val.as_map_mut() else { return };
+    for (key, value) in keys.iter().zip(values) {
+        if !key.is_empty() && !value.is_empty() && !m.contains_key(key) {
+            m.insert(key, Node::plain(value.as_str(), origin.clone()));
+        }
+    }
 }
 
 #[cfg(test)]

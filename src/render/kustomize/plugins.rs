@@ -14,7 +14,9 @@ use crate::yaml::{Node, Origin};
 use super::decode::{Pairs, Spanned};
 use super::error::{KustomizeError, Result};
 use super::fieldspec::FieldSpec;
-use super::kustfile::{ImageArgs, PatchArgs, ReplicaArgs, SelectorArgs};
+use super::kustfile::{
+    GeneratorArgs, GeneratorOptions, ImageArgs, PatchArgs, ReplicaArgs, SelectorArgs,
+};
 use super::namespace::{self, Subjects};
 use super::nodeutil::{is_null, scalar_str};
 use super::patch::Patcher;
@@ -235,6 +237,59 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
             ))
         }
     })
+}
+
+/// Reads a generator config object (`generators:`): a builtin ConfigMapGenerator or
+/// SecretGenerator. Returns the generator arguments and whether it makes a Secret.
+///
+/// Errors: `Unsupported` for other generators.
+pub fn decode_generator(cfg: &Resource) -> Result<(GeneratorArgs, bool)> {
+    let n = &cfg.node;
+    let secret = match (cfg.api_version(), cfg.kind()) {
+        ("builtin", "ConfigMapGenerator") => false,
+        ("builtin", "SecretGenerator") => true,
+        (av, kind) => {
+            return Err(KustomizeError::unsupported(
+                format!("generators: {kind} (apiVersion {av}); only builtin ConfigMapGenerator and SecretGenerator are implemented"),
+                Some(&n.origin),
+            ))
+        }
+    };
+    let strings = |k: &str| -> Vec<Spanned<String>> {
+        n.get(k)
+            .and_then(Node::as_seq)
+            .map(|items| items.iter().filter_map(|x| text(Some(x))).collect())
+            .unwrap_or_default()
+    };
+    let or_meta = |k: &str| {
+        non_empty(text(n.get(k)))
+            .or_else(|| text(n.get_path(&["metadata", k])))
+            .unwrap_or_else(|| Spanned::new(String::new(), n.origin.clone()))
+    };
+    let mut envs = strings("envs");
+    envs.extend(non_empty(text(n.get("env"))));
+    let options = n
+        .get("options")
+        .filter(|o| !is_null(o))
+        .map(|o| GeneratorOptions {
+            labels: pairs(o.get("labels")),
+            annotations: pairs(o.get("annotations")),
+            disable_name_suffix_hash: boolean(o.get("disableNameSuffixHash")),
+            immutable: boolean(o.get("immutable")),
+        });
+    let args = GeneratorArgs {
+        name: or_meta("name"),
+        namespace: or_meta("namespace").value,
+        behavior: text(n.get("behavior"))
+            .unwrap_or_else(|| Spanned::new(String::new(), n.origin.clone())),
+        literals: strings("literals"),
+        files: strings("files"),
+        envs,
+        options,
+        secret_type: text_or_empty(n.get("type")),
+        origin: n.origin.clone(),
+    };
+    Ok((args, secret))
 }
 
 /// Applies one configured builtin transformer to `m`.

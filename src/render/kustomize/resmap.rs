@@ -6,6 +6,7 @@ use super::config::TransformerConfig;
 use super::error::{KustomizeError, Result};
 use super::resid::ResId;
 use super::resource::Resource;
+use super::vars::{self, VarArgs};
 
 /// Objects in accumulation order; ids (current GVK/name/namespace) are unique. Also holds
 /// the transformer configuration accumulated with them (kustomize `ResAccumulator`).
@@ -15,6 +16,8 @@ pub struct ResMap {
     pub list: Vec<Resource>,
     /// The transformer configuration.
     pub config: TransformerConfig,
+    /// Vars declared so far.
+    pub vars: Vec<VarArgs>,
 }
 
 impl ResMap {
@@ -45,6 +48,7 @@ impl ResMap {
             .cloned()
             .unwrap_or_else(|| Origin::new("".into(), 0, 0));
         self.config.merge(&other.config, &o)?;
+        vars::merge(&mut self.vars, &other.vars)?;
         for r in other.list {
             self.append(r, origin)?;
         }

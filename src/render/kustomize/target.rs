@@ -9,13 +9,16 @@ use crate::yaml::{parse_file, Node, Origin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
 use super::generators;
-use super::kustfile::{KustKind, Kustomization};
+use super::kustfile::{self, KustKind, Kustomization, ReplacementEntry};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
 use super::nodeutil::{is_null, str_at};
+use super::openapi::CustomSchema;
 use super::patch::Patcher;
+use super::replacements::{self, ReplacementArgs};
 use super::resmap::ResMap;
 use super::resource::Resource;
+use super::vars;
 use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
 
 /// One build in progress.
@@ -24,8 +27,12 @@ pub struct Engine<'a> {
     pub loader: Loader<'a>,
     /// Merge-key lookups for strategic merge patches.
     pub info: Option<&'a dyn MergeInfo>,
+    /// A custom schema from the top kustomization's `openapi: {path: ...}`, replacing `info`.
+    custom: Option<CustomSchema>,
     /// Deprecation warnings, in visit order.
     pub warnings: Vec<String>,
+    /// The top kustomization's `sortOptions` (kustomize ignores the others).
+    pub top_sort: Option<Option<super::order::Legacy>>,
     chain: Vec<PathBuf>,
 }
 
@@ -35,7 +42,9 @@ impl<'a> Engine<'a> {
         Engine {
             loader,
             info,
+            custom: None,
             warnings: Vec::new(),
+            top_sort: None,
             chain: Vec::new(),
         }
     }
@@ -57,7 +66,59 @@ impl<'a> Engine<'a> {
         }
         let k = self.loader.load_kustomization(&canonical, origin)?;
         self.warnings.extend(k.warnings.iter().cloned());
+        self.set_openapi(&canonical, &k)?;
+        if self.chain.is_empty() {
+            self.top_sort = k.sort.clone();
+        }
         Ok((canonical, k))
+    }
+
+    /// The schema lookups strategic merge patches use.
+    fn merge_info(&self) -> Option<&dyn MergeInfo> {
+        match &self.custom {
+            Some(c) => Some(c),
+            None => self.info,
+        }
+    }
+
+    /// kustomize applies the first `openapi` it meets, starting with the top kustomization:
+    /// `path` replaces the built-in schema, `version` picks a built-in one (the catalog given
+    /// in the options stands for every version here).
+    fn set_openapi(&mut self, dir: &Path, k: &Kustomization) -> Result<()> {
+        let Some(o) = &k.openapi else { return Ok(()) };
+        if !self.chain.is_empty() {
+            return Err(KustomizeError::unsupported(
+                "openapi in a kustomization used by another (only the top kustomization's is honoured)",
+                Some(&o.origin),
+            ));
+        }
+        let get = |key: &str| o.value.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        match (get("path"), get("version")) {
+            (Some(_), Some(_)) => Err(KustomizeError::invalid(
+                "builtin version and custom schema provided, cannot use both",
+                Some(&o.origin),
+            )),
+            (Some(path), None) => {
+                let (file, text) = self
+                    .loader
+                    .read_restricted(dir, &path.value, &path.origin)?;
+                let parsed = parse_file(display(&file).into(), &text)?;
+                let doc = parsed
+                    .documents
+                    .first()
+                    .map(|d| d.to_json())
+                    .unwrap_or_default();
+                let schema = CustomSchema::from_json(&doc).ok_or_else(|| {
+                    KustomizeError::invalid(
+                        "custom OpenAPI schema has no definitions",
+                        Some(&path.origin),
+                    )
+                })?;
+                self.custom = Some(schema);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Builds the kustomization in `dir` into a fresh accumulator (kustomize
@@ -100,6 +161,19 @@ impl<'a> Engine<'a> {
                 .load_into(&self.loader, dir, &c.value, &c.origin)?;
         }
         generators::run(&self.loader, dir, k, &mut ra, &mut self.warnings)?;
+        for g in &k.generators {
+            for cfg in self.transformer_configs(dir, g)? {
+                let (args, secret) = plugins::decode_generator(&cfg)?;
+                generators::run_one(
+                    &self.loader,
+                    dir,
+                    &args,
+                    secret,
+                    &mut ra,
+                    &mut self.warnings,
+                )?;
+            }
+        }
         for c in &k.components {
             ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
                 Target::Dir(d) => self.build_dir(&d, Some(&c.origin), Some(ra))?,
@@ -111,7 +185,12 @@ impl<'a> Engine<'a> {
                 }
             };
         }
-        self.transform(dir, k, &mut ra)?;
+        let mut configs = Vec::new();
+        for t in &k.transformers {
+            configs.extend(self.transformer_configs(dir, t)?);
+        }
+        self.transform(dir, k, &configs, &mut ra)?;
+        vars::merge(&mut ra.vars, &k.vars)?;
         ra.list.retain(|r| !is_local_config(&r.node));
         Ok(ra)
     }
@@ -139,12 +218,18 @@ impl<'a> Engine<'a> {
     }
 
     /// kustomize's builtin transformers, in its order.
-    fn transform(&self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
+    fn transform(
+        &self,
+        dir: &Path,
+        k: &Kustomization,
+        configs: &[Resource],
+        ra: &mut ResMap,
+    ) -> Result<()> {
         let patcher = Patcher {
             loader: &self.loader,
             dir,
             kust: k,
-            info: self.info,
+            info: self.merge_info(),
         };
         patcher.apply_strategic_merge(ra, &k.patches_strategic_merge)?;
         patcher.apply_patches(ra, &k.patches)?;
@@ -173,18 +258,44 @@ impl<'a> Engine<'a> {
         for i in &k.images {
             images::apply_with(ra, i, &tc.images)?;
         }
-        for t in &k.transformers {
-            for cfg in self.transformer_configs(dir, t)? {
-                let b = plugins::decode(&cfg)?;
-                plugins::apply(&b, ra, &patcher)?;
-            }
+        let repl = self.replacements(dir, k)?;
+        replacements::apply(ra, &repl)?;
+        for cfg in configs {
+            let b = plugins::decode(cfg)?;
+            plugins::apply(&b, ra, &patcher)?;
         }
         Ok(())
     }
 
-    /// The config objects of a `transformers` entry: inline YAML, a file, or a directory
-    /// whose kustomization builds them.
-    fn transformer_configs(&self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
+    /// The kustomization's replacements, loading `path:` entries.
+    fn replacements(&self, dir: &Path, k: &Kustomization) -> Result<Vec<ReplacementArgs>> {
+        let mut out = Vec::new();
+        for e in &k.replacements {
+            match e {
+                ReplacementEntry::Inline(r) => out.push((**r).clone()),
+                ReplacementEntry::Path(p) => {
+                    let (file, text) = self.loader.read_restricted(dir, &p.value, &p.origin)?;
+                    let parsed = parse_file(display(&file).into(), &text)?;
+                    for doc in parsed.documents.iter().filter(|d| !is_null(d)) {
+                        let what = "replacement";
+                        match doc.as_seq() {
+                            Some(items) => {
+                                for i in items {
+                                    out.push(kustfile::decode_replacement(i, what)?);
+                                }
+                            }
+                            None => out.push(kustfile::decode_replacement(doc, what)?),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The config objects of a `transformers` or `generators` entry: inline YAML, a file,
+    /// or a directory whose kustomization builds them.
+    fn transformer_configs(&mut self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
         if t.value.contains('\n') {
             let parsed = parse_file(t.origin.file.clone(), &t.value).map_err(|e| {
                 KustomizeError::invalid(format!("inline transformer: {e}"), Some(&t.origin))
@@ -201,24 +312,20 @@ impl<'a> Engine<'a> {
                 let (file, text) = self.loader.read_restricted(dir, &t.value, &t.origin)?;
                 resources_from(&file, &text)
             }
-            Target::Dir(_) => Err(KustomizeError::unsupported(
-                "transformers: a directory of transformer configs",
-                Some(&t.origin),
-            )),
+            Target::Dir(d) => Ok(self.build_dir(&d, Some(&t.origin), None)?.list),
         }
     }
 }
 
-/// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.
+/// kustomize drops objects annotated `config.kubernetes.io/local-config` with any value
+/// but `"false"`.
 fn is_local_config(n: &Node) -> bool {
-    str_at(
-        n,
-        &[
-            "metadata",
-            "annotations",
-            "config.kubernetes.io/local-config",
-        ],
-    ) == Some("true")
+    n.get_path(&[
+        "metadata",
+        "annotations",
+        "config.kubernetes.io/local-config",
+    ])
+    .is_some_and(|v| v.as_scalar().is_none_or(|s| s.text != "false"))
 }
 
 /// Reads the objects of a resource file: empty documents skipped, `*List` kinds with

@@ -269,3 +269,77 @@ fn referenced_dirs_for_discovery() {
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     assert_eq!(dirs, vec!["b", "c"]);
 }
+
+#[test]
+fn build_types_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<BuildOptions<'static>>();
+    assert_send_sync::<super::Build>();
+    assert_send_sync::<KustomizeError>();
+}
+
+#[test]
+fn renders_an_overlay_like_kubectl_kustomize() {
+    let b = run(
+        &[
+            (
+                "base/kustomization.yaml",
+                "resources:\n- app.yaml\nconfigMapGenerator:\n- name: cfg\n  literals: [LEVEL=info]\n",
+            ),
+            (
+                "base/app.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: app:1.0\n        envFrom:\n        - configMapRef:\n            name: cfg\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app\nspec:\n  ports:\n  - port: 80\n",
+            ),
+            (
+                "prod/kustomization.yaml",
+                "resources:\n- ../base\nnamespace: prod\nnamePrefix: prod-\nlabels:\n- pairs:\n    env: prod\n  includeSelectors: true\nimages:\n- name: app\n  newTag: \"1.1\"\nreplicas:\n- name: app\n  count: 3\nconfigMapGenerator:\n- name: cfg\n  behavior: merge\n  literals: [LEVEL=warn]\n",
+            ),
+        ],
+        "prod",
+    )
+    .expect("builds");
+    insta::assert_snapshot!(render_yaml(&b.objects));
+}
+
+#[test]
+fn malformed_kustomizations_are_errors_not_panics() {
+    let bad = [
+        "patches:\n- target: [1]\n  patch: x\n",
+        "images: {a: b}\n",
+        "replicas:\n- name: x\n  count: many\n",
+        "configMapGenerator:\n- name: c\n  options: [1]\n",
+        "labels:\n- pairs: [1]\n",
+        "replacements:\n- source: 1\n  targets: 2\n",
+        "replacements:\n- source: {kind: X}\n  targets:\n  - fieldPaths: [a]\n",
+        "resources:\n- {a: 1}\n",
+        "components: 1\n",
+        "namespace: [x]\n",
+        "commonLabels: [a]\n",
+        "vars:\n- name: V\n  objref: 3\n",
+        "sortOptions:\n  order: random\n",
+        "openapi:\n  path: x.json\n  version: v1.21.2\n",
+        "patches:\n- patch: \"- op: add\\n  path: /a\\n\"\n  target: {kind: X}\n",
+        "patches:\n- {}\n",
+        "patchesJson6902:\n- path: p.yaml\n",
+        "transformers:\n- |\n  apiVersion: example.com/v1\n  kind: Exec\n  metadata: {name: x}\n",
+        "resources: [r.yaml]\nnamespace: a\nnamePrefix: x-\npatches:\n- target: {kind: ConfigMap}\n  patch: \"- op: replace\\n  path: /metadata/labels/9/x\\n  value: 1\\n\"\n",
+        "- just\n- a\n- list\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- r.yaml\nreplacements:\n- source: {kind: ConfigMap, name: c, fieldPath: data.a, options: {delimiter: '.', index: 7}}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.b]\n",
+    ];
+    for k in bad {
+        let r = run(
+            &[
+                ("k/kustomization.yaml", k),
+                (
+                    "k/r.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: x.y\n",
+                ),
+            ],
+            "k",
+        );
+        let e = r
+            .err()
+            .unwrap_or_else(|| panic!("expected an error for {k:?}"));
+        assert!(!e.to_string().contains('\n'), "one-line error: {e}");
+    }
+}
