@@ -270,12 +270,24 @@ fn atom(node: &Node) -> Atom<'_> {
         Some(Resolved::Null) | None => Atom::Text("null".into()),
         Some(Resolved::Bool(b)) => Atom::Text(b.to_string()),
         Some(Resolved::Int(n)) => Atom::Text(n.to_string()),
-        Some(Resolved::Float(f)) => Atom::Text(format_float(f)),
+        Some(Resolved::Float(f)) => {
+            Atom::Text(big_integer(node).unwrap_or_else(|| format_float(f)))
+        }
         Some(Resolved::Str(s)) => Atom::Str(s),
     }
 }
 
-/// A float as it reads after kustomize's JSON round trip (integral values print as integers).
+/// An integer literal beyond i64 but within u64 prints exactly (Go decodes it as uint64).
+fn big_integer(node: &Node) -> Option<String> {
+    let text = node.as_scalar()?.text.replace('_', "");
+    let digits = text.strip_prefix('+').unwrap_or(&text);
+    let n: u64 = digits.parse().ok()?;
+    (n > i64::MAX as u64).then(|| n.to_string())
+}
+
+/// A float as it reads after kustomize's JSON round trip: integral values below 1e21 print
+/// as integers (JSON gives `1000000`, which go-yaml reads back as an int); everything else
+/// prints as Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
 fn format_float(f: f64) -> String {
     if f.is_nan() {
         return ".nan".into();
@@ -286,15 +298,41 @@ fn format_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e21 {
         return format!("{}", f as i128);
     }
-    let abs = f.abs();
-    if !(1e-4..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    go_format_g(f)
+}
+
+/// Go's `%g` with the shortest representation: exponent form when the decimal exponent is
+/// below -4 or at least max(digits, 6)-ish (Go's `eprec` rule), else positional.
+fn go_format_g(f: f64) -> String {
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let nd = digits.len() as i32;
+    let dp = exp + 1;
+    let mut eprec = 6;
+    if eprec > nd && nd >= dp {
+        eprec = nd;
     }
-    format!("{f}")
+    let sign = if f < 0.0 { "-" } else { "" };
+    if exp < -4 || exp >= eprec {
+        let (head, tail) = digits.split_at(1);
+        let frac = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(".{tail}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{head}{frac}e{esign}{:02}", exp.abs());
+    }
+    if dp <= 0 {
+        return format!("{sign}0.{}{digits}", "0".repeat((-dp) as usize));
+    }
+    let dp = dp as usize;
+    if dp >= digits.len() {
+        return format!("{sign}{digits}{}", "0".repeat(dp - digits.len()));
+    }
+    format!("{sign}{}.{}", &digits[..dp], &digits[dp..])
 }
 
 /// True when go-yaml v2 would read `s` back as a string if written plain.
@@ -577,6 +615,21 @@ mod tests {
     fn numbers_and_nulls() {
         let out = roundtrip("a: 1.0\nb: 0.5\nc: ~\nd: 0755\ne: {}\nf: []\n");
         assert_eq!(out, "a: 1\nb: 0.5\nc: null\nd: 493\ne: {}\nf: []\n");
+    }
+
+    #[test]
+    fn floats_print_as_go_does() {
+        let out = roundtrip("a: 123456789.123\nb: 1000000.5\nc: 100000.5\nd: 0.00001\ne: 1e21\nf: -2.5\ng: 12345678901234567890\n");
+        assert_eq!(
+            out,
+            "a: 1.23456789123e+08\nb: 1.0000005e+06\nc: 100000.5\nd: 1e-05\ne: 1e+21\nf: -2.5\ng: 12345678901234567890\n"
+        );
+    }
+
+    #[test]
+    fn invalid_dates_are_not_quoted() {
+        let out = roundtrip("a: \"2001-13-14\"\nb: \"2002-02-30\"\nc: \"2004-02-29\"\n");
+        assert_eq!(out, "a: 2001-13-14\nb: 2002-02-30\nc: \"2004-02-29\"\n");
     }
 
     #[test]

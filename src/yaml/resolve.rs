@@ -150,26 +150,10 @@ fn is_yaml_float(s: &str) -> bool {
     i == b.len()
 }
 
-/// True when `text` looks like a YAML timestamp (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`);
-/// go-yaml v2 quotes such strings on output.
+/// True when `text` is a YAML timestamp (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`) that
+/// Go's `time.Parse` accepts; go-yaml v2 quotes such strings on output.
 pub fn looks_like_timestamp(text: &str) -> bool {
-    let b = text.as_bytes();
-    if b.len() < 10 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return false;
-    }
-    let date_ok = |s: &[u8]| {
-        let parts: Vec<&[u8]> = s.split(|c| *c == b'-').collect();
-        parts.len() == 3
-            && parts[0].len() == 4
-            && (1..=2).contains(&parts[1].len())
-            && (1..=2).contains(&parts[2].len())
-            && parts.iter().all(|p| p.iter().all(u8::is_ascii_digit))
-    };
-    let date_end = b
-        .iter()
-        .position(|c| *c == b'T' || *c == b't' || *c == b' ')
-        .unwrap_or(b.len());
-    date_ok(&b[..date_end])
+    super::timestamp::rfc3339(text).is_some()
 }
 
 impl Node {
@@ -244,5 +228,7 @@ mod tests {
         assert!(looks_like_timestamp("2001-12-14t21:59:43.10-05:00"));
         assert!(!looks_like_timestamp("2001-12"));
         assert!(!looks_like_timestamp("v2001-12-14"));
+        assert!(!looks_like_timestamp("2001-13-14"));
+        assert!(!looks_like_timestamp("2002-02-30"));
     }
 }
