@@ -322,3 +322,99 @@ fn init_writes_a_config_that_check_accepts() {
     let (code, findings, _) = check_json(d.path(), &[]);
     assert_eq!((code, findings.len()), (0, 0));
 }
+
+#[test]
+fn helm_charts_are_recorded_with_a_pending_note_never_silence() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "charts/web/Chart.yaml",
+        b"apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(
+        d.path(),
+        "charts/web/templates/deploy.yaml",
+        b"kind: {{ .Values.kind }}\n",
+    );
+    let (code, findings, report) = check_json(d.path(), &[]);
+    assert_eq!(
+        findings,
+        vec![(
+            "RENDER003".to_string(),
+            "charts/web/Chart.yaml".to_string(),
+            1
+        )],
+        "{report:#}"
+    );
+    assert_eq!(report["findings"][0]["severity"], "note");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn kustomize_build_is_a_drop_in_for_render() {
+    let dir = manifest_dir().join("fixtures/demo/apps/production");
+    let render = driftlint().arg("render").arg(&dir).output().expect("runs");
+    let build = driftlint()
+        .args(["kustomize", "build"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(render.status.success());
+    assert_eq!(render.stdout, build.stdout);
+    let text = String::from_utf8_lossy(&render.stdout);
+    assert!(
+        text.contains("namespace: web") && text.contains("replicas: 3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn render_errors_name_file_and_line_and_exit_2() {
+    let d = repo_with(|r| {
+        write(
+            r,
+            "bad/kustomization.yaml",
+            b"resources: []\nnamePrefx: x-\n",
+        )
+    });
+    let out = driftlint()
+        .arg("render")
+        .arg(d.path().join("bad"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kustomization.yaml:2"), "{err}");
+}
+
+#[test]
+fn pre_commit_mode_checks_only_the_targets_owning_changed_files() {
+    let d = repo_with(|r| {
+        write(r, "other/kustomization.yaml", b"resources:\n- pod.yaml\n");
+        write(
+            r,
+            "other/pod.yaml",
+            b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  containers:\n  - name: c\n    image: redis:latest\n",
+        );
+    });
+    let out = driftlint()
+        .current_dir(d.path())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--pre-commit",
+            "other/pod.yaml",
+        ])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["location"]["file"].as_str())
+        .collect();
+    assert_eq!(files, vec!["other/pod.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+}
