@@ -511,18 +511,7 @@ fn select_targets(
         .collect();
     rendered
         .iter()
-        .filter(|r| {
-            r.files.iter().any(|f| changed.contains(f))
-                || changed
-                    .iter()
-                    .any(|c| c.starts_with(&r.target.path) && r.target.kind == Kind::Helm)
-                || r.failure.as_ref().is_some_and(|f| {
-                    changed.iter().any(|c| {
-                        c.starts_with(&r.target.path)
-                            || f.origin.file.as_ref() == c.to_string_lossy()
-                    })
-                })
-        })
+        .filter(|r| owns_a_changed_file(r, &changed))
         .map(|r| r.target.clone())
         .collect()
 }
@@ -600,6 +589,24 @@ pub fn origin_at_pointer(obj: &Node, pointer: &str) -> Origin {
         }
     }
     node.origin.clone()
+}
+
+/// True when `r` read one of `changed`; for a target whose inputs are unknown (a chart, or a
+/// target that failed to render), when a changed file lies under its directory or is the file
+/// its failure points at.
+fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
+    if r.files.iter().any(|f| changed.contains(f)) {
+        return true;
+    }
+    let inputs_unknown = r.target.kind == Kind::Helm || r.failure.is_some();
+    let failure_file = r
+        .failure
+        .as_ref()
+        .map(|f| PathBuf::from(f.origin.file.as_ref()));
+    inputs_unknown
+        && changed
+            .iter()
+            .any(|c| c.starts_with(&r.target.path) || Some(c) == failure_file.as_ref())
 }
 
 /// PIN011 and other kustomization-file rules, once per kustomization file read.
