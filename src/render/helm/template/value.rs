@@ -205,7 +205,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str("]")
             }
-            Value::Func(func) => write!(f, "{:p}", Arc::as_ptr(&func.call)),
+            Value::Func(func) => f.write_str(&func.go_type()),
             Value::Object(o) => f.write_str(&o.format()),
         }
     }
