@@ -1,0 +1,3 @@
+//! Native Helm rendering.
+
+pub mod template;

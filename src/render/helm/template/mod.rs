@@ -1,0 +1,236 @@
+//! A Go `text/template` engine: lexer, parser, executor and builtin functions with Go's
+//! semantics and error texts, written against Go's `text/template` and
+//! `text/template/parse` packages.
+//!
+//! ```
+//! use driftlint::render::helm::template::{FuncMap, Templates, Value};
+//! let mut set = Templates::new("gotpl", FuncMap::builtins());
+//! set.parse("t", "{{range $i, $e := .}}{{$i}}={{$e}} {{end}}").unwrap();
+//! let out = set.execute("t", &Value::list(vec!["a".into(), "b".into()])).unwrap();
+//! assert_eq!(out, "0=a 1=b ");
+//! ```
+//!
+//! Data is a dynamic [`Value`] (Go's `interface{}` world: maps, lists, strings, numbers, bools,
+//! nil, plus [`Object`]s with fields and methods). Functions live in a [`FuncMap`]; each gets
+//! a [`FuncContext`] through which Helm's `include`/`tpl` execute templates of the same set.
+
+mod ast;
+mod exec;
+pub mod fmt;
+pub mod funcs;
+mod lex;
+mod parse;
+pub mod value;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use ast::Tree;
+pub use funcs::{Extensions, FuncContext, FuncMap, Function, Param};
+pub use parse::MAX_PARSE_DEPTH;
+pub use value::{Object, Value};
+
+/// Deepest chain of template invocations (`{{template}}`, `include`, `tpl`) before execution
+/// fails with `exceeded maximum template depth (1000)` (Helm's include limit is also 1000).
+pub const MAX_TEMPLATE_DEPTH: usize = 1000;
+
+/// Deepest nesting of lists and pipelines across all active templates before execution fails.
+pub const MAX_NESTING: usize = 10_000;
+
+/// Stack size of the thread each top-level execution runs on, sized for [`MAX_NESTING`].
+const EXEC_STACK: usize = 512 << 20;
+
+/// What a missing map key evaluates to (Go's `missingkey` option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// `missingkey=default`/`invalid`: no value; printed `<no value>`, and a field access
+    /// on it yields no value again.
+    #[default]
+    Default,
+    /// `missingkey=zero`: the map's zero value, a nil `interface{}` (what Helm uses when not
+    /// strict): printed `<no value>`, but `.missing.x` fails with
+    /// `nil pointer evaluating interface {}.x`.
+    Zero,
+    /// `missingkey=error`: `map has no entry for key "x"` (Helm's `--strict`).
+    Error,
+}
+
+/// A template parse error: `template: NAME:LINE: MESSAGE`, as Go prints it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("template: {name}:{line}: {message}")]
+pub struct ParseError {
+    /// Name the text was parsed under.
+    pub name: String,
+    /// 1-based line of the token where parsing failed.
+    pub line: usize,
+    /// Go's message, e.g. `unexpected EOF`.
+    pub message: String,
+}
+
+/// A template execution error, printed as Go does:
+/// `template: FILE:LINE:COL: executing "NAME" at <CONTEXT>: MESSAGE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecError {
+    /// The executing template's name.
+    pub name: String,
+    /// `PARSENAME:LINE:COL` (0-based byte column, as Go), when the error has a node.
+    pub location: Option<String>,
+    /// The failing node as template source text (Go's `Node.String()`).
+    pub context: String,
+    /// The message, e.g. `map has no entry for key "x"`.
+    pub message: String,
+}
+
+impl ExecError {
+    fn bare(name: &str, message: String) -> ExecError {
+        ExecError {
+            name: name.to_string(),
+            location: None,
+            context: String::new(),
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.location {
+            Some(loc) => write!(
+                f,
+                "template: {loc}: executing {} at <{}>: {}",
+                fmt::go_quote(&self.name),
+                self.context,
+                self.message
+            ),
+            None if self.name.is_empty() => write!(f, "template: {}", self.message),
+            None => write!(f, "template: {}: {}", self.name, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+/// A set of named templates sharing functions and options (Go's associated templates).
+/// Cloning is cheap (trees are shared), as Go's `Template.Clone`.
+#[derive(Clone)]
+pub struct Templates {
+    name: String,
+    trees: HashMap<String, Arc<Tree>>,
+    funcs: Arc<FuncMap>,
+    missing_key: MissingKey,
+}
+
+impl Templates {
+    /// An empty set named `name` (Go's `template.New(name).Funcs(funcs)`).
+    pub fn new(name: &str, funcs: FuncMap) -> Templates {
+        Templates {
+            name: name.to_string(),
+            trees: HashMap::new(),
+            funcs: Arc::new(funcs),
+            missing_key: MissingKey::Default,
+        }
+    }
+
+    /// Sets the `missingkey` option.
+    pub fn set_missing_key(&mut self, mk: MissingKey) {
+        self.missing_key = mk;
+    }
+
+    /// The `missingkey` option.
+    pub fn missing_key(&self) -> MissingKey {
+        self.missing_key
+    }
+
+    /// The functions.
+    pub fn funcs(&self) -> &FuncMap {
+        &self.funcs
+    }
+
+    /// Parses `text` as template `name`, adding it and its `define`/`block` templates to the
+    /// set as Go's `t.New(name).Parse(text)`: a later definition replaces an earlier one unless
+    /// the later one is empty. Errors: Go's parse errors (`template: NAME:LINE: ...`).
+    pub fn parse(&mut self, name: &str, text: &str) -> Result<(), ParseError> {
+        let funcs = self.funcs.clone();
+        let trees = parse::parse(name, text, &|f| funcs.contains(f))?;
+        for tree in trees {
+            let keep_old = tree.is_empty() && self.trees.contains_key(&tree.name);
+            if !keep_old {
+                self.trees.insert(tree.name.clone(), Arc::new(tree));
+            }
+        }
+        Ok(())
+    }
+
+    /// The template named `name`.
+    pub fn get(&self, name: &str) -> Option<&Tree> {
+        self.trees.get(name).map(Arc::as_ref)
+    }
+
+    /// Template names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.trees.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Executes template `name` with `data` as dot and `$` (Go's `ExecuteTemplate`), returning
+    /// the output. Runs on a dedicated thread with a large stack so that deep but legal
+    /// nesting cannot overflow the caller's stack.
+    pub fn execute(&self, name: &str, data: &Value) -> Result<String, ExecError> {
+        let mut ext = Extensions::default();
+        self.execute_with(name, data, &mut ext)
+    }
+
+    /// [`Templates::execute`] with caller-provided per-execution function state.
+    pub fn execute_with(
+        &self,
+        name: &str,
+        data: &Value,
+        ext: &mut Extensions,
+    ) -> Result<String, ExecError> {
+        let spawned = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(EXEC_STACK)
+                .spawn_scoped(s, || self.execute_nested(name, data, 0, ext))
+                .map(|h| h.join())
+        });
+        match spawned {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(ExecError::bare(name, "template execution panicked".into())),
+            Err(e) => Err(ExecError::bare(
+                name,
+                format!("cannot start template execution thread: {e}"),
+            )),
+        }
+    }
+
+    /// Executes on the current thread at template depth `depth`.
+    pub(crate) fn execute_nested(
+        &self,
+        name: &str,
+        data: &Value,
+        depth: usize,
+        ext: &mut Extensions,
+    ) -> Result<String, ExecError> {
+        let Some(tree) = self.get(name) else {
+            return Err(ExecError::bare(
+                "",
+                format!(
+                    "no template {} associated with template {}",
+                    fmt::go_quote(name),
+                    fmt::go_quote(&self.name)
+                ),
+            ));
+        };
+        let dot = match data {
+            Value::Nil => exec::Ev::Missing,
+            v => exec::Ev::Val(v.clone()),
+        };
+        let mut ex = exec::Exec::new(self, tree, dot.clone(), depth, ext);
+        ex.run(&dot)?;
+        Ok(ex.out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

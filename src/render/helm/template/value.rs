@@ -1,0 +1,368 @@
+//! The dynamic value model templates execute over, standing in for Go's `interface{}` data
+//! (what Helm hands to `text/template`: `map[string]interface{}`, `[]interface{}`, strings,
+//! float64 numbers, bools and nil), plus opaque objects with fields and methods.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::funcs::Function;
+
+/// A dynamic template value.
+///
+/// Maps are ordered by key because Go's `range` and `fmt` visit map keys in sorted order.
+/// Integers of every Go kind are `Int`; Go's `float32`/`float64` are `Float`.
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// Go's untyped nil (a nil `interface{}`), printed `<nil>` by fmt.
+    #[default]
+    Nil,
+    /// Go `bool`.
+    Bool(bool),
+    /// Go `int` (64-bit).
+    Int(i64),
+    /// Go `float64`.
+    Float(f64),
+    /// Go `string`. Rust strings are UTF-8; Go byte-slicing that splits a rune is lossy here.
+    String(Arc<str>),
+    /// Go `[]interface{}`.
+    List(Arc<Vec<Value>>),
+    /// Go `map[string]interface{}`, sorted by key.
+    Map(Arc<BTreeMap<String, Value>>),
+    /// A function value (for `call`), like a Go `func` field.
+    Func(Function),
+    /// A Go struct or pointer with exported fields and methods (Helm's `.Capabilities`, `.Files`).
+    Object(Arc<dyn Object>),
+}
+
+/// A Go struct-like value: named fields and methods, as reached by `.Name` in a template.
+pub trait Object: fmt::Debug + Send + Sync {
+    /// Go type name used in error messages, e.g. `*chart.Metadata`.
+    fn type_name(&self) -> String;
+    /// The exported field `name`, or `None` when the type has no such field.
+    fn field(&self, name: &str) -> Option<Value>;
+    /// The method `name` bound to this object, or `None`.
+    fn method(&self, name: &str) -> Option<Function> {
+        let _ = name;
+        None
+    }
+    /// How Go's `fmt` prints the value with `%v` (e.g. `{a b}` for a struct).
+    fn format(&self) -> String;
+}
+
+impl Value {
+    /// Builds a string value.
+    pub fn str(s: &str) -> Value {
+        Value::String(Arc::from(s))
+    }
+
+    /// Builds a list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    /// Builds a map value from `(key, value)` pairs.
+    pub fn map<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(Arc::new(
+            pairs.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        ))
+    }
+
+    /// Go's type name for this value as it appears in `text/template` errors.
+    pub fn go_type(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::List(_) => "[]interface {}".into(),
+            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Func(f) => f.go_type(),
+            Value::Object(o) => o.type_name(),
+        }
+    }
+
+    /// Go's truth (`template.IsTrue`): false, 0, nil, and empty strings, lists and maps are
+    /// false; structs and functions are true.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Func(_) | Value::Object(_) => true,
+        }
+    }
+
+    /// The string inside a `String` value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Func(a), Value::Func(b)) => a.same(b),
+            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::str(s)
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(Arc::from(s))
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::list(v)
+    }
+}
+impl From<BTreeMap<String, Value>> for Value {
+    fn from(m: BTreeMap<String, Value>) -> Self {
+        Value::Map(Arc::new(m))
+    }
+}
+
+impl From<&serde_json::Value> for Value {
+    /// Converts JSON as Go's `encoding/json` into `interface{}` does: every number is `float64`.
+    fn from(j: &serde_json::Value) -> Self {
+        match j {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Value::str(s),
+            serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from).collect()),
+            serde_json::Value::Object(o) => {
+                Value::map(o.iter().map(|(k, v)| (k.clone(), Value::from(v))))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Go's `fmt.Sprint(v)` (`%v`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => f.write_str("<nil>"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => f.write_str(&format_float_g(*x, None, false)),
+            Value::String(s) => f.write_str(s),
+            Value::List(l) => {
+                f.write_str("[")?;
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(m) => {
+                f.write_str("map[")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{k}:{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Func(func) => f.write_str(&func.go_type()),
+            Value::Object(o) => f.write_str(&o.format()),
+        }
+    }
+}
+
+/// Decimal digits of a finite, non-negative float and its decimal point position: the value
+/// is `0.DIGITS × 10^dp` (as Go's strconv `decimal`). `sig` rounds to that many significant
+/// digits (None: shortest round-trip). Trailing zeros are dropped.
+pub(crate) fn decimal_digits(x: f64, sig: Option<usize>) -> (Vec<u8>, i32) {
+    if x == 0.0 {
+        return (Vec::new(), 0);
+    }
+    let s = match sig {
+        None => format!("{x:e}"),
+        Some(p) => format!("{:.*e}", p.max(1) - 1, x),
+    };
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let mut digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    (digits, exp + 1)
+}
+
+/// Go's `%e`-style exponent suffix: `e+06`, `e-10`, `e+100`.
+fn exp_suffix(exp: i32, upper: bool) -> String {
+    let e = if upper { 'E' } else { 'e' };
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{e}{sign}{:02}", exp.abs())
+}
+
+/// `%e` from digits with `decimals` digits after the point (Go's strconv fmtE).
+pub(crate) fn fmt_e(digits: &[u8], dp: i32, decimals: usize, upper: bool) -> String {
+    let mut out = String::new();
+    out.push(digits.first().map_or('0', |d| *d as char));
+    if decimals > 0 {
+        out.push('.');
+        for i in 1..=decimals {
+            out.push(digits.get(i).map_or('0', |d| *d as char));
+        }
+    }
+    let exp = if digits.is_empty() { 0 } else { dp - 1 };
+    out.push_str(&exp_suffix(exp, upper));
+    out
+}
+
+/// `%f` from digits with `decimals` digits after the point (Go's strconv fmtF).
+pub(crate) fn fmt_f(digits: &[u8], dp: i32, decimals: usize) -> String {
+    let mut out = String::new();
+    if dp > 0 {
+        for i in 0..dp as usize {
+            out.push(digits.get(i).map_or('0', |d| *d as char));
+        }
+    } else {
+        out.push('0');
+    }
+    if decimals > 0 {
+        out.push('.');
+        for i in 0..decimals as i32 {
+            let j = dp + i;
+            let d = if j < 0 { None } else { digits.get(j as usize) };
+            out.push(d.map_or('0', |d| *d as char));
+        }
+    }
+    out
+}
+
+/// Go's `%g` (prec None = shortest, which is also `%v`) for a float, with sign, `+Inf`, `NaN`.
+pub fn format_float_g(x: f64, prec: Option<usize>, upper: bool) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    let neg = x.is_sign_negative();
+    let (digits, dp) = decimal_digits(x.abs(), prec.map(|p| p.max(1)));
+    let nd = digits.len() as i32;
+    let mut p = match prec {
+        None => nd.max(1),
+        Some(p) => p.max(1) as i32,
+    };
+    let mut eprec = p;
+    if eprec > nd && nd >= dp {
+        eprec = nd;
+    }
+    if prec.is_none() {
+        eprec = 6;
+    }
+    let exp = dp - 1;
+    let body = if !digits.is_empty() && (exp < -4 || exp >= eprec) {
+        if p > nd {
+            p = nd;
+        }
+        fmt_e(&digits, dp, (p - 1).max(0) as usize, upper)
+    } else {
+        if p > dp {
+            p = nd;
+        }
+        fmt_f(&digits, dp, (p - dp).max(0) as usize)
+    };
+    if neg {
+        format!("-{body}")
+    } else {
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_v_float_formatting() {
+        // fmt.Sprint(float64) uses %g with the shortest digits and exponent threshold 21 → 6.
+        assert_eq!(format_float_g(1.0, None, false), "1");
+        assert_eq!(format_float_g(3.5, None, false), "3.5");
+        assert_eq!(format_float_g(100000.0, None, false), "100000");
+        assert_eq!(format_float_g(1000000.0, None, false), "1e+06");
+        assert_eq!(format_float_g(1234567.0, None, false), "1.234567e+06");
+        assert_eq!(format_float_g(0.0001, None, false), "0.0001");
+        assert_eq!(format_float_g(0.00001, None, false), "1e-05");
+        assert_eq!(format_float_g(-2.5, None, false), "-2.5");
+        assert_eq!(format_float_g(0.0, None, false), "0");
+        assert_eq!(format_float_g(f64::INFINITY, None, false), "+Inf");
+    }
+
+    #[test]
+    fn go_g_with_precision() {
+        assert_eq!(format_float_g(3.14158, Some(3), false), "3.14");
+        assert_eq!(format_float_g(1.0, Some(3), false), "1");
+        assert_eq!(format_float_g(123456.0, Some(2), false), "1.2e+05");
+    }
+
+    #[test]
+    fn sprint_of_collections() {
+        let v = Value::map([
+            ("b", Value::Int(2)),
+            (
+                "a",
+                Value::list(vec![Value::Int(1), Value::Nil, "x".into()]),
+            ),
+        ]);
+        assert_eq!(v.to_string(), "map[a:[1 <nil> x] b:2]");
+    }
+
+    #[test]
+    fn truthiness_follows_go_zero_values() {
+        assert!(!Value::Int(0).is_true());
+        assert!(!Value::str("").is_true());
+        assert!(!Value::list(vec![]).is_true());
+        assert!(Value::Float(0.5).is_true());
+        assert!(!Value::Nil.is_true());
+    }
+}
