@@ -23,6 +23,21 @@ use std::path::Path;
 /// Errors: a one-line message naming the problem and its file:line (missing path,
 /// unsupported field, missing resource, cycle, malformed YAML...).
 pub fn render_dir(dir: &Path) -> Result<String, String> {
+    render_dir_with(dir, &RenderOptions::default())
+}
+
+/// How [`render_dir_with`] renders.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    /// Print each scalar's origin (`file:line:column (via)`) as a trailing comment
+    /// (`driftlint render --origins`); the values are unchanged.
+    pub origins: bool,
+}
+
+/// [`render_dir`] with options: `origins` annotates every scalar with where it came from.
+///
+/// Errors: as [`render_dir`].
+pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, String> {
     let root = check::find_root(dir).map_err(|e| e.to_string())?;
     let fs = fs::RepoFs::new(&root).map_err(|e| e.to_string())?;
     let abs = dir
@@ -37,5 +52,9 @@ pub fn render_dir(dir: &Path) -> Result<String, String> {
     for w in &build.warnings {
         eprintln!("{w}");
     }
-    Ok(render::kustomize::render_yaml(&build.objects))
+    Ok(if options.origins {
+        render::kustomize::render_yaml_with_origins(&build.objects)
+    } else {
+        render::kustomize::render_yaml(&build.objects)
+    })
 }

@@ -28,6 +28,10 @@ enum Command {
     Render {
         /// The kustomization directory.
         dir: PathBuf,
+        /// Print each value's origin (file:line:column and the transformation that set it)
+        /// as a trailing comment.
+        #[arg(long)]
+        origins: bool,
     },
     /// Drop-in for `kustomize build DIR`.
     Kustomize {
@@ -114,10 +118,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run_check(args),
-        Command::Render { dir } => run_render(&dir),
+        Command::Render { dir, origins } => run_render(&dir, &driftlint::RenderOptions { origins }),
         Command::Kustomize {
             command: KustomizeCommand::Build { dir },
-        } => run_render(&dir.unwrap_or_else(|| PathBuf::from("."))),
+        } => run_render(
+            &dir.unwrap_or_else(|| PathBuf::from(".")),
+            &driftlint::RenderOptions::default(),
+        ),
         Command::Helm { .. } => {
             eprintln!("error: `driftlint helm template` is not available yet: the native Helm engine is pending");
             2
@@ -225,8 +232,8 @@ fn exit_code(report: &CheckReport, fail_on: Option<FailOn>) -> u8 {
     u8::from(failing)
 }
 
-fn run_render(dir: &std::path::Path) -> u8 {
-    match driftlint::render_dir(dir) {
+fn run_render(dir: &std::path::Path, options: &driftlint::RenderOptions) -> u8 {
+    match driftlint::render_dir_with(dir, options) {
         Ok(yaml) => {
             print!("{yaml}");
             0

@@ -71,7 +71,7 @@ pub use error::{ErrorKind, KustomizeError};
 pub use merge_info::{ListMeta, MergeInfo};
 
 use crate::fs::RepoFs;
-use crate::yaml::{emit_documents, Node, Origin};
+use crate::yaml::{emit_documents, emit_documents_with_origins, Node, Origin};
 
 use loader::{Loader, Target};
 use nodeutil::{is_empty_map, is_null};
@@ -187,6 +187,13 @@ fn finalize_annotations(n: &mut Node) {
 /// The YAML `kubectl kustomize` prints for `objects`: documents separated by `---`.
 pub fn render_yaml(objects: &[Node]) -> String {
     emit_documents(objects.iter())
+}
+
+/// [`render_yaml`] with each scalar's origin as a trailing comment
+/// (`image: nginx:1.2 # apps/base/deployment.yaml:19:18 (images transformer)`): the file,
+/// line and column the value came from and the transformation that last set it.
+pub fn render_yaml_with_origins(objects: &[Node]) -> String {
+    emit_documents_with_origins(objects.iter())
 }
 
 /// The directories the kustomization in `dir` (repo-relative) uses as `resources`,
