@@ -8,14 +8,18 @@
 //! `namespace`, `namePrefix`/`nameSuffix` with name-reference fix-ups, `commonLabels`,
 //! `labels`, `commonAnnotations`, `images`, `replicas`, `configMapGenerator` /
 //! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, `replacements`,
-//! `vars`, `configurations`, `openapi` (top kustomization), `sortOptions`, builtin
-//! transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
-//! `generators`, and kustomize's default (legacy) output order. `helmCharts`,
-//! `helmGlobals`, `helmChartInflationGenerator`, `validators`, `crds`, `buildMetadata` and
-//! non-builtin plugins fail the build with `unsupported: FIELD (FILE:LINE)`.
+//! `vars`, `configurations`, `crds`, `openapi` (the first one met, as kustomize),
+//! `sortOptions`, `buildMetadata` (origin and transformer annotations, managed-by label),
+//! builtin transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
+//! `generators`, builtin transformers as `validators` (which must not change anything), and
+//! kustomize's default (legacy) output order. `helmCharts`, `helmGlobals`,
+//! `helmChartInflationGenerator` (until the native Helm engine exists) and non-builtin
+//! plugins (exec, Go, KRM functions, also as validators) fail the build with
+//! `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
-//! carry the patch's lines (inline patches point into the kustomization file); values a
+//! carry the patch's lines and `via: "patch"` (inline patches point into the kustomization
+//! file); values a
 //! transformer sets point at the kustomization line that asked for them, with `via` naming
 //! the transformer (`"namespace transformer"`, `"images transformer"`, ...); generated
 //! ConfigMaps and Secrets point at their generator entry (data values at their literal,
@@ -34,7 +38,9 @@
 //! the file and line).
 
 mod annotations;
+mod build_metadata;
 mod config;
+mod crds;
 mod decode;
 mod error;
 mod fieldspec;
@@ -63,6 +69,7 @@ mod resource;
 mod selector;
 mod target;
 mod timestamps;
+mod validators;
 mod vars;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +131,7 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
         Some(Some(l)) => order::sort(&mut m.list, &l),
         Some(None) => {}
     }
+    build_metadata::finish(&mut m, &engine.meta)?;
     let objects = m
         .list
         .into_iter()
@@ -224,3 +232,5 @@ pub fn referenced_kustomization_dirs(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_kubectl;
