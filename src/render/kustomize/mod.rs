@@ -19,11 +19,10 @@
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
 //! carry the patch's lines and `via: "patch"` (inline patches point into the kustomization
-//! file); values a
-//! transformer sets point at the kustomization line that asked for them, with `via` naming
-//! the transformer (`"namespace transformer"`, `"images transformer"`, ...); generated
-//! ConfigMaps and Secrets point at their generator entry (data values at their literal,
-//! file or env-file line).
+//! file); values a transformer sets point at the kustomization line that asked for them,
+//! with `via` naming the transformer (`"namespace transformer"`, `"images transformer"`,
+//! ...); generated ConfigMaps and Secrets point at their generator entry (data values at
+//! their literal, file or env-file line).
 //!
 //! All reads go through [`RepoFs`]: nothing outside the repository is read, files
 //! referenced by a kustomization must lie in or below its directory (kustomize's
