@@ -32,9 +32,12 @@ pub struct RenderOptions {
     /// Print each scalar's origin (`file:line:column (via)`) as a trailing comment
     /// (`driftlint render --origins`); the values are unchanged.
     pub origins: bool,
+    /// Clone remote bases with the system `git` into the cache (`--allow-remote`).
+    pub allow_remote: bool,
 }
 
-/// [`render_dir`] with options: `origins` annotates every scalar with where it came from.
+/// [`render_dir`] with options: `origins` annotates every scalar with where it came from;
+/// `allow_remote` clones remote bases.
 ///
 /// Errors: as [`render_dir`].
 pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, String> {
@@ -47,6 +50,8 @@ pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, St
     let catalog = schema::Catalog::newest().map_err(|e| e.to_string())?;
     let opts = render::kustomize::BuildOptions {
         merge_info: Some(&catalog),
+        allow_remote: options.allow_remote,
+        remote_cache: None,
     };
     let build = render::kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {

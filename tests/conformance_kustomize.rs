@@ -95,6 +95,7 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
     };
     let opts = BuildOptions {
         merge_info: Some(catalog),
+        ..BuildOptions::default()
     };
     let result = build(&fs, Path::new(&dir), &opts);
     let expected = case.join("expected.yaml");

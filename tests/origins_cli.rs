@@ -1,4 +1,5 @@
-//! `driftlint render --origins DIR` through the real binary, on a repository written here.
+//! `driftlint render --origins DIR` and `--allow-remote` (on `render`, `kustomize build`
+//! and `check`) through the real binary, on repositories written here.
 
 use std::path::Path;
 
@@ -77,4 +78,84 @@ spec:
         .map(|l| l.split(" # ").next().unwrap_or(l))
         .collect();
     assert_eq!(stripped.join("\n") + "\n", plain);
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args(["-c", "user.email=t@e", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs")
+        .status
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+#[test]
+fn allow_remote_clones_into_the_xdg_cache() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = tmp.path().join("src");
+    write(
+        &src,
+        &[
+            ("deploy/kustomization.yaml", "resources:\n- cm.yaml\n"),
+            (
+                "deploy/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: remote\n",
+            ),
+        ],
+    );
+    git(&src, &["init", "-q", "-b", "main"]);
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "x"]);
+    git(&src, &["tag", "v1"]);
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
+    let k = format!(
+        "resources:\n- file://{}//deploy?ref=v1\nnamePrefix: p-\n",
+        src.display()
+    );
+    write(&repo, &[("ov/kustomization.yaml", k.as_str())]);
+    let cache = tmp.path().join("xdg");
+    let run = |args: &[&str]| {
+        Command::cargo_bin("driftlint")
+            .expect("binary built")
+            .args(args)
+            .env("XDG_CACHE_HOME", &cache)
+            .current_dir(&repo)
+            .output()
+            .expect("runs")
+    };
+    let refused = run(&["render", "ov"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(err.contains("remote resources are not fetched"), "{err}");
+    let expected = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: p-remote\n";
+    for args in [
+        &["render", "--allow-remote", "ov"][..],
+        &["kustomize", "build", "--allow-remote", "ov"][..],
+    ] {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{args:?}");
+    }
+    let clones: Vec<_> = std::fs::read_dir(cache.join("driftlint/remote"))
+        .expect("cache dir")
+        .flatten()
+        .collect();
+    assert_eq!(clones.len(), 1, "one clone, reused");
+    let check = run(&["check", "--allow-remote", "--format", "json", "ov"]);
+    let report = String::from_utf8_lossy(&check.stdout).to_string();
+    assert!(!report.contains("RENDER"), "{report}");
+    let check = run(&["check", "--format", "json", "ov"]);
+    let report = String::from_utf8_lossy(&check.stdout).to_string();
+    assert!(
+        report.contains("remote resources are not fetched"),
+        "{report}"
+    );
 }

@@ -38,6 +38,7 @@ fn build_case(name: &str, dir: &str) -> Option<(PathBuf, Vec<Node>)> {
     let catalog = Catalog::newest().expect("the embedded schema catalog loads");
     let opts = BuildOptions {
         merge_info: Some(&catalog),
+        ..BuildOptions::default()
     };
     let b = build(&fs, Path::new(dir), &opts).expect("the case builds");
     Some((case, b.objects))

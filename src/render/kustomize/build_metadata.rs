@@ -102,9 +102,18 @@ impl BuildOrigin {
         })
     }
 
-    /// kustomize `Origin.Append` for a local path: `path` joined (and cleaned) onto this
-    /// origin's path.
+    /// kustomize `Origin.Append`: a remote base (a URL kustomize would clone) starts a new
+    /// origin with its repository, ref and root; a local path is joined (and cleaned) onto
+    /// this origin's path.
     pub fn append(&self, rel: &str) -> Self {
+        if let Ok(spec) = super::remote::RepoSpec::parse(rel) {
+            return BuildOrigin {
+                path: go_path_join("", &spec.kust_root),
+                repo: spec.clone_spec(),
+                git_ref: spec.git_ref,
+                ..BuildOrigin::default()
+            };
+        }
         BuildOrigin {
             path: go_path_join(&self.path, rel),
             repo: self.repo.clone(),

@@ -26,7 +26,9 @@
 //!
 //! All reads go through [`RepoFs`]: nothing outside the repository is read, files
 //! referenced by a kustomization must lie in or below its directory (kustomize's
-//! `LoadRestrictionsRootOnly`), remote resources are never fetched.
+//! `LoadRestrictionsRootOnly`). Remote bases are not fetched unless
+//! [`BuildOptions::allow_remote`] is set; then they are cloned with the system `git` into a
+//! cache and each clone is read as its own confined repository (see `remote`).
 //!
 //! Known differences from kustomize: generator files that are not UTF-8 text are refused
 //! (kustomize would emit `binaryData`); an env-file line without `=` reads as an empty value
@@ -60,6 +62,7 @@ mod patch_json6902;
 mod patch_smp;
 mod plugins;
 mod prefix_suffix;
+mod remote;
 mod replacements;
 mod replicas;
 mod resid;
@@ -90,6 +93,12 @@ pub struct BuildOptions<'a> {
     /// Without it, every list in a strategic merge patch replaces the object's list, as
     /// kustomize does for types it has no schema for.
     pub merge_info: Option<&'a dyn MergeInfo>,
+    /// Clone remote bases (git URLs such as `github.com/org/repo//dir?ref=v1`) with the
+    /// system `git` (`--allow-remote`); otherwise they fail the build.
+    pub allow_remote: bool,
+    /// Where clones are cached (`DIR/remote/<key>`); None for `$XDG_CACHE_HOME/driftlint`,
+    /// else `$HOME/.cache/driftlint`.
+    pub remote_cache: Option<&'a Path>,
 }
 
 /// The result of a build.
@@ -109,10 +118,15 @@ pub struct Build {
 ///
 /// Errors ([`KustomizeError`], with the file and line responsible): unsupported fields,
 /// missing files, cycles, malformed YAML (file:line:column), paths escaping the repository or
-/// the kustomization directory, remote resources, and everything kustomize itself rejects
+/// the kustomization directory, remote resources (unless allowed; then clone failures),
+/// and everything kustomize itself rejects
 /// (id conflicts, patches without a target, invalid generator input, ...).
 pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
-    let mut engine = target::Engine::new(Loader::new(fs), opts.merge_info);
+    let remote = loader::RemoteAccess {
+        allow: opts.allow_remote,
+        cache: opts.remote_cache.map(Path::to_path_buf),
+    };
+    let mut engine = target::Engine::new(Loader::with_remote(fs, remote), opts.merge_info);
     let mut m = engine.build_dir(dir, None, None)?;
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();

@@ -191,7 +191,7 @@ impl<'a> Engine<'a> {
         }
         self.generate(dir, k, &mut ra)?;
         for c in &k.components {
-            ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
+            ra = match self.loader.resolve_base(dir, &c.value, &c.origin)? {
                 Target::Dir(d) => self.build_sub(&d, &c.value, &c.origin, Some(ra))?,
                 Target::File(_) => {
                     return Err(KustomizeError::invalid(
@@ -283,7 +283,7 @@ impl<'a> Engine<'a> {
         origin: &Origin,
         ra: &mut ResMap,
     ) -> Result<()> {
-        match self.loader.resolve(dir, rel, origin)? {
+        match self.loader.resolve_base(dir, rel, origin)? {
             Target::Dir(d) => {
                 let sub = self.build_sub(&d, rel, origin, None)?;
                 ra.append_all(sub, Some(origin))
@@ -448,7 +448,7 @@ impl<'a> Engine<'a> {
             }
             return Ok(out);
         }
-        match self.loader.resolve(dir, &t.value, &t.origin)? {
+        match self.loader.resolve_base(dir, &t.value, &t.origin)? {
             Target::File(_) => {
                 let (file, text) = self.loader.read_restricted(dir, &t.value, &t.origin)?;
                 let mut out = resources_from(&file, &text)?;

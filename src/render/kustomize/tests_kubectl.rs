@@ -193,3 +193,109 @@ fn openapi_versions_and_crd_files_are_checked() {
     )];
     assert_refused(&files, "k", "buildMetadata");
 }
+
+/// Builds `dir` with remote bases allowed, cloning into `cache`.
+fn build_remote(
+    files: &[(&str, &str)],
+    dir: &str,
+    cache: &Path,
+) -> Result<super::Build, super::KustomizeError> {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (p, c) in files {
+        let path = tmp.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, c).expect("write");
+    }
+    let fs = RepoFs::new(tmp.path()).expect("root");
+    let opts = BuildOptions {
+        allow_remote: true,
+        remote_cache: Some(cache),
+        ..BuildOptions::default()
+    };
+    build(&fs, Path::new(dir), &opts)
+}
+
+#[test]
+fn remote_bases_are_cloned_and_annotated_like_kubectl() {
+    let (tmp, bare, _) = super::remote::tests::bare_repo();
+    let cache = tmp.path().join("cache");
+    let url = format!("file://{}", bare.display());
+    let k = format!(
+        "resources:\n- {url}//deploy?ref=v1\nbuildMetadata: [originAnnotations, transformerAnnotations]\nnameSuffix: -s\n"
+    );
+    let b = build_remote(&[("ov/kustomization.yaml", &k)], "ov", &cache).expect("builds");
+    // kubectl v1.35.2 printed this for the same repository (at /tmp/rr/repo.git).
+    let expected = format!(
+        "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  annotations:\n    alpha.config.kubernetes.io/transformations: |\n      - repo: {url}\n        ref: v1\n        configuredIn: deploy/kustomization.yaml\n        configuredBy:\n          apiVersion: builtin\n          kind: PrefixTransformer\n      - configuredIn: kustomization.yaml\n        configuredBy:\n          apiVersion: builtin\n          kind: SuffixTransformer\n    config.kubernetes.io/origin: |\n      path: deploy/cm.yaml\n      repo: {url}\n      ref: v1\n  name: r-remote-cm-s\n"
+    );
+    assert_eq!(render_yaml(&b.objects), expected);
+    let data = b.objects[0].get_path(&["data", "a"]).expect("data");
+    let label = format!("<remote>/file{}@v1/deploy/cm.yaml", bare.display());
+    assert_eq!((&*data.origin.file, data.origin.line), (label.as_str(), 6));
+    assert_eq!(
+        b.files,
+        vec![std::path::PathBuf::from("ov/kustomization.yaml")]
+    );
+}
+
+#[test]
+fn remote_refusals() {
+    let (tmp, bare, _) = super::remote::tests::bare_repo();
+    let cache = tmp.path().join("cache");
+    let url = format!("file://{}", bare.display());
+    let one = |k: String| {
+        build_remote(&[("ov/kustomization.yaml", k.as_str())], "ov", &cache)
+            .map(|b| render_yaml(&b.objects))
+            .map_err(|e| e.to_string())
+    };
+    let e = one(format!("resources:\n- {url}//deploy?ref=nope\n")).expect_err("bad ref");
+    assert!(
+        e.starts_with(&format!(
+            "fetching remote resource {url}//deploy?ref=nope failed: git clone failed"
+        )),
+        "{e}"
+    );
+    assert!(e.ends_with("(ov/kustomization.yaml:2)"), "{e}");
+    let e = one(format!("resources:\n- {url}//deploy/cm.yaml?ref=v1\n")).expect_err("a file");
+    assert!(
+        e.contains("is a file; a remote base must be a directory"),
+        "{e}"
+    );
+    let e = one(format!("resources:\n- {url}//nowhere?ref=v1\n")).expect_err("missing");
+    assert!(e.starts_with("missing: "), "{e}");
+    let e = one("resources:\n- https://example.com/x/deploy.yaml\n".into()).expect_err("http");
+    assert!(e.starts_with("unsupported: remote file over HTTP"), "{e}");
+    // A clone is its own root: a remote kustomization cannot reach outside it.
+    let src = tmp.path().join("esc");
+    std::fs::create_dir_all(src.join("k")).expect("mkdir");
+    std::fs::write(
+        src.join("k/kustomization.yaml"),
+        "resources:\n- ../../outside\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(tmp.path().join("outside")).expect("mkdir");
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.email=t@e", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(&src)
+            .output()
+            .expect("git")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "x"]);
+    let e = one(format!("resources:\n- file://{}//k\n", src.display())).expect_err("escape");
+    assert!(e.starts_with("refused: ../../outside"), "{e}");
+    // Without --allow-remote nothing is cloned.
+    let tmp2 = tempfile::tempdir().expect("tempdir");
+    let k = format!("resources:\n- {url}//deploy?ref=v1\n");
+    std::fs::create_dir_all(tmp2.path().join("ov")).expect("mkdir");
+    std::fs::write(tmp2.path().join("ov/kustomization.yaml"), k).expect("write");
+    let fs = RepoFs::new(tmp2.path()).expect("root");
+    let e = build(&fs, Path::new("ov"), &BuildOptions::default()).expect_err("not allowed");
+    assert!(matches!(e.kind, super::ErrorKind::Remote { .. }), "{e}");
+}
