@@ -317,7 +317,9 @@ fn find_target(m: &ResMap, patch: &Resource, at: &Origin) -> Result<usize> {
     let id = patch.org_id();
     m.get_by_id(&id, Some(at)).map_err(|_| {
         KustomizeError::invalid(
-            format!("no resource matches strategic merge patch \"{id}\""),
+            format!(
+                "no resource matches strategic merge patch \"{id}\": failed to find unique target for patch {id}"
+            ),
             Some(at),
         )
     })

@@ -299,3 +299,220 @@ fn remote_refusals() {
     let e = build(&fs, Path::new("ov"), &BuildOptions::default()).expect_err("not allowed");
     assert!(matches!(e.kind, super::ErrorKind::Remote { .. }), "{e}");
 }
+
+/// Builds `dir` of `files` and expects success.
+fn ok(files: &[(&str, &str)], dir: &str) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (p, c) in files {
+        let path = tmp.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, c).expect("write");
+    }
+    let fs = RepoFs::new(tmp.path()).expect("root");
+    if let Err(e) = build(&fs, Path::new(dir), &BuildOptions::default()) {
+        panic!("{dir}: kubectl builds this, we refuse: {e}");
+    }
+}
+
+/// Expects a refusal naming `problem`, at `location` (`FILE:LINE`, or "" when none).
+fn no(files: &[(&str, &str)], dir: &str, problem: &str, location: &str) {
+    let msg = assert_refused(files, dir, problem);
+    let at = if location.is_empty() {
+        String::new()
+    } else {
+        format!(" ({location})")
+    };
+    assert!(
+        msg.ends_with(&at) && (!at.is_empty() || !msg.ends_with(')')),
+        "{msg:?} not at {location:?}"
+    );
+}
+
+/// kustomize's refusals (issue 3: conflicting ids, missing resources, patches matching
+/// nothing where that is an error, cycles) and the look-alikes it accepts, each run through
+/// kubectl v1.35.2: we refuse exactly where it does, naming the same problem, with the
+/// kustomization line responsible.
+#[test]
+fn refusals_match_kubectl() {
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from 'a.yaml': may not add resource with an already registered id: ConfigMap.v1.[noGrp]/c.[noNs]': must build at directory: 'k/a...
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k", "may not add resource with an already registered id: ConfigMap.v1.[noGrp]/c.[noNs]", "k/kustomization.yaml:1");
+    // kubectl: error: accumulating resources: accumulation err='merging resources from 'b.yaml': may not add resource with an already registered id: ConfigMap.v1.[noGrp]/c.[noNs]': must build at directory: 'k/b.yaml...
+    no(
+        &[
+            ("k/kustomization.yaml", "resources: [a.yaml, b.yaml]\n"),
+            (
+                "k/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+            (
+                "k/b.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+        ],
+        "k",
+        "may not add resource with an already registered id: ConfigMap.v1.[noGrp]/c.[noNs]",
+        "k/kustomization.yaml:1",
+    );
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from '../b': 'b' must resolve to a file': recursed merging from path 'b': may not add resource with an already registered id: Co...
+    no(
+        &[
+            ("k/kustomization.yaml", "resources: [../a, ../b]\n"),
+            ("a/kustomization.yaml", "resources: [c.yaml]\n"),
+            (
+                "a/c.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+            ("b/kustomization.yaml", "resources: [c.yaml]\n"),
+            (
+                "b/c.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+        ],
+        "k",
+        "may not add resource with an already registered id: ConfigMap.v1.[noGrp]/c.[noNs]",
+        "k/kustomization.yaml:1",
+    );
+    // kubectl: error: merging from generator &{0xc0009a0680 <nil>}: id resid.ResId{Gvk:resid.Gvk{Group:"", Version:"v1", Kind:"ConfigMap", isClusterScoped:false}, Name:"c", Namespace:""} exists; behavior must be mer...
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\nconfigMapGenerator:\n- name: c\n  literals: [a=b]\ngeneratorOptions: {disableNameSuffixHash: true}\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k", "id ConfigMap.v1.[noGrp]/c.[noNs] exists; behavior must be merge or replace", "k/kustomization.yaml:3");
+    // kubectl: error: merging from generator &{0xc0009705b0 <nil>}: id resid.ResId{Gvk:resid.Gvk{Group:"", Version:"v1", Kind:"ConfigMap", isClusterScoped:false}, Name:"c", Namespace:""} exists; behavior must be mer...
+    no(
+        &[(
+            "k/kustomization.yaml",
+            "configMapGenerator:\n- name: c\n  literals: [a=b]\n- name: c\n  literals: [c=d]\n",
+        )],
+        "k",
+        "id ConfigMap.v1.[noGrp]/c.[noNs] exists; behavior must be merge or replace",
+        "k/kustomization.yaml:4",
+    );
+    // kubectl: error: merging from generator &{0xc0009d3a00 <nil>}: id resid.ResId{Gvk:resid.Gvk{Group:"", Version:"v1", Kind:"ConfigMap", isClusterScoped:false}, Name:"c", Namespace:""} does not exist; cannot merge...
+    no(
+        &[(
+            "k/kustomization.yaml",
+            "configMapGenerator:\n- name: c\n  behavior: merge\n  literals: [a=b]\n",
+        )],
+        "k",
+        "id ConfigMap.v1.[noGrp]/c.[noNs] does not exist; cannot merge or replace",
+        "k/kustomization.yaml:2",
+    );
+    // kubectl builds this.
+    ok(
+        &[
+            ("k/kustomization.yaml", "resources: [a.yaml, b.yaml]\n"),
+            (
+                "k/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+            (
+                "k/b.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: x\n",
+            ),
+        ],
+        "k",
+    );
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from 'nope.yaml': evalsymlink failure on 'k/nope.yaml' : lstat k/nope.yaml: no such file or directory': must build at directory:...
+    no(
+        &[("k/kustomization.yaml", "resources: [nope.yaml]\n")],
+        "k",
+        "missing: nope.yaml",
+        "k/kustomization.yaml:1",
+    );
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from '../b': 'b' must resolve to a file': couldn't make target for path 'b': unable to find one of 'kustomization.yaml', 'kustom...
+    no(
+        &[
+            ("k/kustomization.yaml", "resources: [../b]\n"),
+            (
+                "b/x.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+        ],
+        "k",
+        "missing: b/kustomization.yaml",
+        "k/kustomization.yaml:1",
+    );
+    // kubectl: error: trouble configuring builtin PatchTransformer with config: ` path: p.yaml `: failed to get the patch file from path(p.yaml): evalsymlink failure on 'k/p.yaml' : lstat k/p.yaml: no such file or d...
+    no(
+        &[
+            (
+                "k/kustomization.yaml",
+                "resources: [a.yaml]\npatches:\n- path: p.yaml\n",
+            ),
+            (
+                "k/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+        ],
+        "k",
+        "missing: p.yaml",
+        "k/kustomization.yaml:3",
+    );
+    // kubectl: error: accumulating components: loader.New "must build at directory: not a valid directory: evalsymlink failure on 'comp' : lstat comp: no such file or directory"
+    no(
+        &[("k/kustomization.yaml", "components: [../comp]\n")],
+        "k",
+        "missing: ../comp",
+        "k/kustomization.yaml:1",
+    );
+    // kubectl: error: loading KV pairs: file sources: [f.txt]: evalsymlink failure on 'k/f.txt' : lstat k/f.txt: no such file or directory
+    no(
+        &[(
+            "k/kustomization.yaml",
+            "configMapGenerator:\n- name: c\n  files: [f.txt]\n",
+        )],
+        "k",
+        "missing: f.txt",
+        "k/kustomization.yaml:3",
+    );
+    // kubectl: error: unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory 'k'
+    no(
+        &[(
+            "k/a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        )],
+        "k",
+        "missing: k/kustomization.yaml",
+        "",
+    );
+    // kubectl: error: no matches for Id ConfigMap.v1.[noGrp]/other.[noNs]; failed to find unique target for patch ConfigMap.v1.[noGrp]/other.[noNs]
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\npatchesStrategicMerge:\n- |-\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: other\n  data: {a: b}\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k", "failed to find unique target for patch ConfigMap.v1.[noGrp]/other.[noNs]", "k/kustomization.yaml:4");
+    // kubectl: error: no resource matches strategic merge patch "ConfigMap.v1.[noGrp]/other.[noNs]": no matches for Id ConfigMap.v1.[noGrp]/other.[noNs]; failed to find unique target for patch ConfigMap.v1.[noGrp]/o...
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: other\n    data: {a: b}\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k", "failed to find unique target for patch ConfigMap.v1.[noGrp]/other.[noNs]", "k/kustomization.yaml:3");
+    // kubectl builds this.
+    ok(&[("k/kustomization.yaml", "resources: [a.yaml]\npatches:\n- target: {kind: Secret}\n  patch: |-\n    - op: add\n      path: /data\n      value: {a: b}\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k");
+    // kubectl builds this.
+    ok(&[("k/kustomization.yaml", "resources: [a.yaml]\npatchesJson6902:\n- target: {version: v1, kind: ConfigMap, name: other}\n  patch: '[{\"op\": \"add\", \"path\": \"/data\", \"value\": {\"a\": \"b\"}}]'\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k");
+    // kubectl: error: replace operation does not apply: doc is missing path: /data/x: missing value
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\npatches:\n- target: {kind: ConfigMap}\n  patch: '[{\"op\": \"replace\", \"path\": \"/data/x\", \"value\": \"b\"}]'\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k", "replace operation does not apply: doc is missing path", "k/kustomization.yaml:4");
+    // kubectl: error: nothing selected by Secret.[noVer].[noGrp]/s.[noNs]
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\nreplacements:\n- source: {kind: Secret, name: s}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.x]\n"), ("k/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")], "k", "nothing selected by the replacement source Secret.[noVer].[noGrp]/s.[noNs]", "k/kustomization.yaml:3");
+    // kubectl: error: resource with name other does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]
+    no(&[("k/kustomization.yaml", "resources: [a.yaml]\nreplicas:\n- name: other\n  count: 3\n"), ("k/a.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n")], "k", "resource with name other does not match a config with the following GVK", "k/kustomization.yaml:3");
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from '../b': 'b' must resolve to a file': recursed accumulation of path 'b': accumulating resources: accumulation err='accumulat...
+    no(
+        &[
+            ("a/kustomization.yaml", "resources: [../b]\n"),
+            ("b/kustomization.yaml", "resources: [../a]\n"),
+        ],
+        "a",
+        "cycle: a -> b -> a",
+        "b/kustomization.yaml:1",
+    );
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from '.': 'a' must resolve to a file': cycle detected: candidate root 'a' contains visited root 'a'
+    no(
+        &[("a/kustomization.yaml", "resources: [.]\n")],
+        "a",
+        "cycle: a -> a",
+        "a/kustomization.yaml:1",
+    );
+    // kubectl: error: accumulating resources: accumulation err='accumulating resources from '..': 'p' must resolve to a file': cycle detected: candidate root 'p' contains visited root 'p/c'
+    no(
+        &[
+            ("p/kustomization.yaml", "resources: [c]\n"),
+            ("p/c/kustomization.yaml", "resources: [..]\n"),
+        ],
+        "p/c",
+        "cycle: p/c -> p",
+        "p/c/kustomization.yaml:1",
+    );
+    // kubectl: error: accumulating components: accumulateDirectory: "recursed accumulation of path 'c': accumulating components: loader.New \"cycle detected: candidate root 'c' contains visited root 'c'\""
+    no(&[("a/kustomization.yaml", "components: [../c]\n"), ("c/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents: [../c]\n")], "a", "cycle: a -> c -> c", "c/kustomization.yaml:3");
+}
