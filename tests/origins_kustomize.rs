@@ -178,3 +178,49 @@ fn config_map_generator_with_files() {
 fn inline_patches_point_into_the_kustomization() {
     snapshot_case("kust-md-inlinepatch-patch", "input/patch");
 }
+
+#[test]
+fn suffix_labels_and_inline_patches() {
+    let dir = "input/envs/inseng-pdx-egert-sandbox/namespaces/inst-system/apps/hello-world";
+    snapshot_case("kust-argocd-td-components-monorepo", dir);
+    let Some((_, objects)) = build_case("kust-argocd-td-components-monorepo", dir) else {
+        return;
+    };
+    let out = render_yaml_with_origins(&objects);
+    let k = format!("{dir}/kustomization.yaml");
+    // The images entry names `hello-world`, not the `nginx` image the container runs
+    // (kustomize matches image names): the image keeps its base origin.
+    assert_eq!(
+        origin_of(&out, "image: nginx:1.16.0"),
+        "input/kustomize/apps/hello-world/base/deployment.yaml:20:18"
+    );
+    assert_eq!(
+        origin_of(&out, "  name: hello-world-kustomize"),
+        format!("{k}:10:13 (nameSuffix transformer)")
+    );
+    assert!(out.contains(&format!(
+        "serviceAccountName: hello-world-kustomize # {k}:28:33 (patch)"
+    )));
+}
+
+#[test]
+fn image_tags_point_at_new_tag() {
+    let dir = "input/manifests/base";
+    let Some((_, objects)) = build_case("kust-argocd-base", dir) else {
+        return;
+    };
+    let out = render_yaml_with_origins(&objects);
+    let images: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("image: quay.io/argoproj/argocd:latest"))
+        .collect();
+    assert!(images.len() > 3, "{images:?}");
+    // The top kustomization's `newTag: latest` (line 8, column 11) ran last.
+    let k = format!("{dir}/kustomization.yaml");
+    for l in images {
+        assert!(
+            l.ends_with(&format!("# {k}:8:11 (images transformer)")),
+            "{l}"
+        );
+    }
+}
