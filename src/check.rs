@@ -33,6 +33,8 @@ pub struct CheckOptions {
     pub strict: Option<bool>,
     /// Pre-commit mode: only the targets that own one of these files are reported.
     pub changed_files: Option<Vec<PathBuf>>,
+    /// Clone remote Kustomize bases with the system `git` (`--allow-remote`).
+    pub allow_remote: bool,
 }
 
 /// One checked target and how it went.
@@ -230,6 +232,8 @@ fn render_all(
 ) -> Vec<Rendered> {
     let build_opts = BuildOptions {
         merge_info: Some(catalog),
+        allow_remote: opts.allow_remote,
+        ..BuildOptions::default()
     };
     let (mut targets, inventory) = plan_targets(fs, config, opts, starts);
     let mut rendered: Vec<Rendered> = targets

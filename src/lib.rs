@@ -23,6 +23,24 @@ use std::path::Path;
 /// Errors: a one-line message naming the problem and its file:line (missing path,
 /// unsupported field, missing resource, cycle, malformed YAML...).
 pub fn render_dir(dir: &Path) -> Result<String, String> {
+    render_dir_with(dir, &RenderOptions::default())
+}
+
+/// How [`render_dir_with`] renders.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    /// Print each scalar's origin (`file:line:column (via)`) as a trailing comment
+    /// (`driftlint render --origins`); the values are unchanged.
+    pub origins: bool,
+    /// Clone remote bases with the system `git` into the cache (`--allow-remote`).
+    pub allow_remote: bool,
+}
+
+/// [`render_dir`] with options: `origins` annotates every scalar with where it came from;
+/// `allow_remote` clones remote bases.
+///
+/// Errors: as [`render_dir`].
+pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, String> {
     let root = check::find_root(dir).map_err(|e| e.to_string())?;
     let fs = fs::RepoFs::new(&root).map_err(|e| e.to_string())?;
     let abs = dir
@@ -32,10 +50,16 @@ pub fn render_dir(dir: &Path) -> Result<String, String> {
     let catalog = schema::Catalog::newest().map_err(|e| e.to_string())?;
     let opts = render::kustomize::BuildOptions {
         merge_info: Some(&catalog),
+        allow_remote: options.allow_remote,
+        remote_cache: None,
     };
     let build = render::kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {
         eprintln!("{w}");
     }
-    Ok(render::kustomize::render_yaml(&build.objects))
+    Ok(if options.origins {
+        render::kustomize::render_yaml_with_origins(&build.objects)
+    } else {
+        render::kustomize::render_yaml(&build.objects)
+    })
 }

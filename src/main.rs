@@ -28,6 +28,13 @@ enum Command {
     Render {
         /// The kustomization directory.
         dir: PathBuf,
+        /// Print each value's origin (file:line:column and the transformation that set it)
+        /// as a trailing comment.
+        #[arg(long)]
+        origins: bool,
+        /// Clone remote bases (git URLs) with the system `git` into the cache directory.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Drop-in for `kustomize build DIR`.
     Kustomize {
@@ -61,6 +68,9 @@ enum KustomizeCommand {
     Build {
         /// The kustomization directory (default: .).
         dir: Option<PathBuf>,
+        /// Clone remote bases (git URLs) with the system `git` into the cache directory.
+        #[arg(long)]
+        allow_remote: bool,
     },
 }
 
@@ -92,6 +102,9 @@ struct CheckArgs {
     /// Pre-commit mode: PATHS are changed files; check the targets that own them.
     #[arg(long)]
     pre_commit: bool,
+    /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -114,10 +127,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run_check(args),
-        Command::Render { dir } => run_render(&dir),
+        Command::Render {
+            dir,
+            origins,
+            allow_remote,
+        } => run_render(
+            &dir,
+            &driftlint::RenderOptions {
+                origins,
+                allow_remote,
+            },
+        ),
         Command::Kustomize {
-            command: KustomizeCommand::Build { dir },
-        } => run_render(&dir.unwrap_or_else(|| PathBuf::from("."))),
+            command: KustomizeCommand::Build { dir, allow_remote },
+        } => run_render(
+            &dir.unwrap_or_else(|| PathBuf::from(".")),
+            &driftlint::RenderOptions {
+                allow_remote,
+                ..driftlint::RenderOptions::default()
+            },
+        ),
         Command::Helm { .. } => {
             eprintln!("error: `driftlint helm template` is not available yet: the native Helm engine is pending");
             2
@@ -157,6 +186,7 @@ fn run_check(args: CheckArgs) -> u8 {
         crd_dirs: args.crd_dir.clone(),
         strict: args.no_strict.then_some(false),
         changed_files: changed,
+        allow_remote: args.allow_remote,
     };
     let report = match check(&opts) {
         Ok(r) => r,
@@ -225,8 +255,8 @@ fn exit_code(report: &CheckReport, fail_on: Option<FailOn>) -> u8 {
     u8::from(failing)
 }
 
-fn run_render(dir: &std::path::Path) -> u8 {
-    match driftlint::render_dir(dir) {
+fn run_render(dir: &std::path::Path, options: &driftlint::RenderOptions) -> u8 {
+    match driftlint::render_dir_with(dir, options) {
         Ok(yaml) => {
             print!("{yaml}");
             0

@@ -4,7 +4,10 @@
 //!
 //! For every case: a case with `expected.yaml` must build to the same objects in the same
 //! order (equal as JSON values under kyaml typing: "semantic") and render to the same bytes
-//! ("byte"); a case with `expected_error.txt` must fail. Known failures are listed in
+//! ("byte"); a case with `expected_error.txt` must fail with a message naming the same
+//! problem as kustomize's (the same missing file, the same unsupported feature, the same
+//! malformed field; see [`same_problem`]), and both messages are printed. Known failures
+//! are listed in
 //! `tests/conformance/kustomize-ratchet.txt` (`case<TAB>reason`): the test fails when a
 //! listed case passes (remove it from the list) or an unlisted case fails.
 
@@ -95,17 +98,32 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
     };
     let opts = BuildOptions {
         merge_info: Some(catalog),
+        ..BuildOptions::default()
     };
     let result = build(&fs, Path::new(&dir), &opts);
     let expected = case.join("expected.yaml");
     if !expected.exists() {
+        let theirs = std::fs::read_to_string(case.join("expected_error.txt")).unwrap_or_default();
+        let theirs = theirs
+            .lines()
+            .filter(|l| !l.starts_with("# Warning"))
+            .collect::<Vec<_>>()
+            .join("\n");
         return match result {
-            Err(_) => Outcome {
-                semantic: true,
-                byte: true,
-                reason: String::new(),
-                warnings: None,
-            },
+            Err(e) => {
+                let ours = e.to_string();
+                let name = case.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+                println!("error case {name}:\n  ours:      {ours}\n  kustomize: {theirs}");
+                match same_problem(&ours, &theirs) {
+                    Ok(()) => Outcome {
+                        semantic: true,
+                        byte: true,
+                        reason: String::new(),
+                        warnings: None,
+                    },
+                    Err(why) => fail(format!("error differs from kustomize's: {why}")),
+                }
+            }
             Ok(_) => fail("kustomize fails on this case, we built it".into()),
         };
     }
@@ -152,6 +170,60 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
         reason,
         warnings: Some(warnings),
     }
+}
+
+/// Whether our error message names the problem kustomize's `theirs` names:
+///
+/// - a missing file (`lstat PATH: no such file or directory`): ours is `missing:` and names
+///   the same file (its last path component);
+/// - Helm charts (`must specify --enable-helm`): ours is `unsupported:` naming a Helm field;
+/// - a malformed field (`cannot unmarshal ... Kustomization.FIELD`): ours names `FIELD`;
+/// - a cycle (`cycle detected`): ours is `cycle:`;
+/// - a conflicting id (`already registered id`, `found multiple`): ours says the same;
+/// - a patch matching nothing (`failed to find unique target for patch`): ours says so.
+///
+/// Errors: what differs, or that no rule knows kustomize's message (teach one).
+fn same_problem(ours: &str, theirs: &str) -> Result<(), String> {
+    let missing_file = theirs
+        .split("lstat ")
+        .nth(1)
+        .and_then(|rest| rest.split(": no such file or directory").next());
+    if let Some(path) = missing_file {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        return (ours.starts_with("missing: ") && ours.contains(name))
+            .then_some(())
+            .ok_or_else(|| format!("kustomize names the missing file {name}"));
+    }
+    if theirs.contains("must specify --enable-helm") {
+        return (ours.starts_with("unsupported: helm"))
+            .then_some(())
+            .ok_or_else(|| "kustomize refuses the Helm chart".to_string());
+    }
+    if let Some(rest) = theirs.split("Go struct field Kustomization.").nth(1) {
+        let field = rest.split_whitespace().next().unwrap_or("");
+        return ours
+            .contains(&format!("Kustomization.{field}"))
+            .then_some(())
+            .ok_or_else(|| format!("kustomize names the field {field}"));
+    }
+    let rules = [
+        ("cycle detected", "cycle:"),
+        ("already registered id", "already registered id"),
+        ("found multiple", "multiple"),
+        (
+            "failed to find unique target for patch",
+            "failed to find unique target for patch",
+        ),
+    ];
+    for (kind, want) in rules {
+        if theirs.contains(kind) {
+            return ours
+                .contains(want)
+                .then_some(())
+                .ok_or_else(|| format!("kustomize reports {kind:?}"));
+        }
+    }
+    Err(format!("no rule compares kustomize's error {theirs:?}"))
 }
 
 fn ratchet() -> BTreeMap<String, String> {
@@ -229,4 +301,37 @@ fn kustomize_corpus_conformance() {
     println!("deprecation warnings identical to kustomize's: {warned_ok}/{warned_total} successful builds");
     println!("failing cases (ratchet format):\n{}", failing.join("\n"));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn error_comparison_rules() {
+    let lstat = "error: evalsymlink failure on '<CASE>/k/nope.yaml' : lstat <CASE>/k/nope.yaml: no such file or directory";
+    assert!(same_problem(
+        "missing: nope.yaml does not exist (k/kustomization.yaml:1)",
+        lstat
+    )
+    .is_ok());
+    assert!(same_problem(
+        "missing: other.yaml does not exist (k/kustomization.yaml:1)",
+        lstat
+    )
+    .is_err());
+    assert!(same_problem("cycle: a -> a (a/kustomization.yaml:1)", lstat).is_err());
+    let cycle = "error: ... cycle detected: candidate root 'a' contains visited root 'a'";
+    assert!(same_problem("cycle: a -> b -> a (b/kustomization.yaml:1)", cycle).is_ok());
+    let field = "error: invalid Kustomization: json: cannot unmarshal string into Go struct field Kustomization.patches of type types.Patch";
+    assert!(same_problem(
+        "invalid: cannot unmarshal string into Kustomization.patches of type types.Patch (k:7)",
+        field
+    )
+    .is_ok());
+    assert!(same_problem(
+        "invalid: cannot unmarshal string into Kustomization.images (k:7)",
+        field
+    )
+    .is_err());
+    let helm = "error: trouble configuring builtin HelmChartInflationGenerator with config: `...`: must specify --enable-helm";
+    assert!(same_problem("unsupported: helmCharts (k:2)", helm).is_ok());
+    assert!(same_problem("unsupported: vars (k:2)", helm).is_err());
+    assert!(same_problem("anything", "error: something new").is_err());
 }

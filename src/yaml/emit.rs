@@ -34,10 +34,40 @@ pub fn emit_node(node: &Node) -> String {
     w.out
 }
 
+/// Emits documents as [`emit_documents`] does, with each scalar's [`Origin`] as a trailing
+/// comment: `image: nginx:1.2 # apps/base/deployment.yaml:19:18 (images transformer)`
+/// (`file:line:column`, then the `via` transformation in parentheses when there is one).
+///
+/// A literal block scalar gets its comment after the `|` header; mapping keys whose value is
+/// a collection (and empty collections) get none. The output is valid YAML that parses to
+/// the same values: only comments are added to [`emit_documents`]'s text.
+///
+/// [`Origin`]: super::node::Origin
+pub fn emit_documents_with_origins<'a>(docs: impl IntoIterator<Item = &'a Node>) -> String {
+    let mut out = String::new();
+    for (i, doc) in docs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let mut w = Writer {
+            origins: true,
+            ..Writer::default()
+        };
+        w.top(doc);
+        w.out.push('\n');
+        out.push_str(&w.out);
+    }
+    out
+}
+
 #[derive(Default)]
 struct Writer {
     out: String,
     column: usize,
+    /// Annotate scalars with their origin (see [`emit_documents_with_origins`]).
+    origins: bool,
+    /// The origin comment of the scalar being written, until it is placed.
+    pending: Option<String>,
 }
 
 /// A scalar after typing, ready to print.
@@ -125,10 +155,24 @@ impl Writer {
         match &node.value {
             Value::Map(_) => self.push("{}"),
             Value::Seq(_) => self.push("[]"),
-            Value::Scalar(_) => match atom(node) {
-                Atom::Text(t) => self.push(&t),
-                Atom::Str(s) => self.string(s, indent, false),
-            },
+            Value::Scalar(_) => {
+                if self.origins {
+                    self.pending = Some(origin_comment(node));
+                }
+                match atom(node) {
+                    Atom::Text(t) => self.push(&t),
+                    Atom::Str(s) => self.string(s, indent, false),
+                }
+                self.flush_comment();
+            }
+        }
+    }
+
+    /// Writes the pending origin comment, if any, at the cursor.
+    fn flush_comment(&mut self) {
+        if let Some(c) = self.pending.take() {
+            self.out.push_str(" # ");
+            self.out.push_str(&c);
         }
     }
 
@@ -240,6 +284,7 @@ impl Writer {
         } else if s.len() == 1 || s[..s.len() - 1].ends_with('\n') {
             self.push("+");
         }
+        self.flush_comment();
         let body = s.strip_suffix('\n').unwrap_or(s);
         for line in body.split('\n') {
             self.out.push('\n');
@@ -255,6 +300,18 @@ impl Writer {
         self.column += 1;
         self.out.push(c);
     }
+}
+
+/// `file:line:column (via)`, on one line.
+fn origin_comment(node: &Node) -> String {
+    let o = &node.origin;
+    let mut c = o.to_string();
+    if let Some(via) = &o.via {
+        c.push_str(&format!(" ({via})"));
+    }
+    c.chars()
+        .map(|ch| if ch.is_control() { ' ' } else { ch })
+        .collect()
 }
 
 fn key_text(k: &Node) -> String {
@@ -648,6 +705,41 @@ mod tests {
         let src = "x0:1:\n6336z6e66666666666666666666660 :\n630001000!00 :\n630080001]0)0!00 :\n";
         let docs = parse_documents("t.yaml".into(), src).expect("parses");
         emit_documents(docs.iter());
+    }
+
+    #[test]
+    fn origins_as_trailing_comments() {
+        let src = "a: 1\nb:\n  c: |\n    x\n    y\n  d: []\ne:\n- \"s\"\n- k: v\n";
+        let docs = parse_documents("t.yaml".into(), src).expect("parses");
+        let mut doc = docs[0].clone();
+        if let Some(n) = doc.get_mut("a") {
+            n.origin = n.origin.clone().with_via("images transformer");
+        }
+        let out = emit_documents_with_origins(docs.iter().chain([&doc]));
+        assert_eq!(
+            out,
+            "a: 1 # t.yaml:1:4\nb:\n  c: | # t.yaml:4:5\n    x\n    y\n  d: []\ne:\n- s # t.yaml:8:3\n- k: v # t.yaml:9:6\n---\na: 1 # t.yaml:1:4 (images transformer)\nb:\n  c: | # t.yaml:4:5\n    x\n    y\n  d: []\ne:\n- s # t.yaml:8:3\n- k: v # t.yaml:9:6\n"
+        );
+        let again = parse_documents("u.yaml".into(), &out).expect("reparses");
+        let plain = parse_documents("v.yaml".into(), &emit_documents(docs.iter())).expect("ok");
+        assert_eq!(again[0].to_json(), plain[0].to_json());
+    }
+
+    #[test]
+    fn origin_comments_leave_folded_scalars_intact() {
+        let long = "word ".repeat(30);
+        let src = format!("a:\n  b: \"{}\"\n  c: \"x\\n y \"\n", long.trim_end());
+        let docs = parse_documents("t.yaml".into(), &src).expect("parses");
+        let with = emit_documents_with_origins(docs.iter());
+        let without = emit_documents(docs.iter());
+        let stripped: String = with
+            .lines()
+            .map(|l| l.split(" # t.yaml").next().unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(stripped + "\n", without);
+        let again = parse_documents("u.yaml".into(), &with).expect("reparses");
+        assert_eq!(again[0].to_json(), docs[0].to_json());
     }
 
     #[test]

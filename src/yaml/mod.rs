@@ -9,7 +9,7 @@ mod parse;
 mod resolve;
 mod timestamp;
 
-pub use emit::{emit_documents, emit_node};
+pub use emit::{emit_documents, emit_documents_with_origins, emit_node};
 pub use node::{json_pointer, Mapping, Node, Origin, PathSegment, Scalar, ScalarStyle, Value};
 pub use parse::{parse_documents, parse_file, Comment, ParsedFile, YamlError};
 pub use resolve::{looks_like_timestamp, resolve_plain, Resolved, Schema};

@@ -95,6 +95,23 @@ fn merge_specs(into: &mut Vec<FieldSpec>, more: &[FieldSpec], origin: &Origin) -
 }
 
 impl TransformerConfig {
+    /// A configuration with no field specs at all (kustomize `MakeEmptyConfig`), to merge
+    /// additions into the defaults.
+    pub fn empty() -> Self {
+        TransformerConfig {
+            name_prefix: Vec::new(),
+            name_suffix: Vec::new(),
+            namespace: Vec::new(),
+            common_labels: Vec::new(),
+            template_labels: Vec::new(),
+            common_annotations: Vec::new(),
+            images: Vec::new(),
+            replicas: Vec::new(),
+            name_reference: Vec::new(),
+            var_reference: Vec::new(),
+        }
+    }
+
     /// Merges `other` into `self` (kustomize `TransformerConfig.Merge`).
     ///
     /// Errors: conflicting field specs.

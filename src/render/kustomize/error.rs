@@ -51,6 +51,13 @@ pub enum ErrorKind {
         /// The reference as written.
         url: String,
     },
+    /// Cloning a remote base failed (`--allow-remote`).
+    Fetch {
+        /// The reference as written.
+        url: String,
+        /// Why (git's last error line, a timeout, ...).
+        message: String,
+    },
     /// Anything else kustomize itself rejects (bad field types, id conflicts, patches that
     /// match nothing, ...).
     Invalid {
@@ -117,7 +124,13 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Cycle { chain } => write!(f, "cycle: {}", chain.join(" -> ")),
             ErrorKind::Yaml(e) => write!(f, "malformed YAML: {e}"),
             ErrorKind::Escapes { path, reason } => write!(f, "refused: {path} {reason}"),
-            ErrorKind::Remote { url } => write!(f, "remote resources are not fetched: {url}"),
+            ErrorKind::Remote { url } => write!(
+                f,
+                "remote resources are not fetched: {url} (--allow-remote clones git bases)"
+            ),
+            ErrorKind::Fetch { url, message } => {
+                write!(f, "fetching remote resource {url} failed: {message}")
+            }
             ErrorKind::Invalid { message } => write!(f, "invalid: {message}"),
         }
     }

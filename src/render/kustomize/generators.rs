@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::yaml::{Mapping, Node, Origin, Value};
 
+use super::build_metadata;
 use super::decode::{Pairs, Spanned};
 use super::error::{ErrorKind, KustomizeError, Result};
 use super::kustfile::{GeneratorArgs, GeneratorOptions, Kustomization};
@@ -384,6 +385,7 @@ pub fn absorb(m: &mut ResMap, mut res: Resource, origin: &Origin) -> Result<()> 
                 Behavior::Replace => copy_merge_metadata(&mut res, old),
                 Behavior::Merge => {
                     copy_merge_metadata(&mut res, old);
+                    build_metadata::keep_origin(&mut res, old);
                     merge_map_field(&mut res.node, &old.node, &["data"]);
                     merge_map_field(&mut res.node, &old.node, &["binaryData"]);
                 }
@@ -403,12 +405,16 @@ pub fn absorb(m: &mut ResMap, mut res: Resource, origin: &Origin) -> Result<()> 
 ///
 /// Errors: unreadable or escaping files, invalid literals/keys, behavior conflicts.
 /// Notes about inputs driftlint reads differently from kustomize are appended to `notes`.
+///
+/// `stamp` records the provenance of each generated object (`true` for Secrets) when the
+/// build tracks it (`buildMetadata`).
 pub fn run(
     loader: &Loader,
     dir: &Path,
     k: &Kustomization,
     m: &mut ResMap,
     notes: &mut Vec<String>,
+    stamp: &dyn Fn(&mut Resource, bool),
 ) -> Result<()> {
     let global = k.generator_options.as_ref();
     let lists = [
@@ -417,8 +423,9 @@ pub fn run(
     ];
     for (list, secret) in lists {
         for g in list {
-            let res =
+            let mut res =
                 generate(loader, dir, g, secret, global, notes).map_err(|e| at_entry(e, g))?;
+            stamp(&mut res, secret);
             absorb(m, res, &g.origin)?;
         }
     }
@@ -426,7 +433,8 @@ pub fn run(
 }
 
 /// Runs one generator configured by a plugin object (`generators:`), without the
-/// kustomization's `generatorOptions`.
+/// kustomization's `generatorOptions`; `stamp` records the generated object's provenance
+/// when tracked.
 ///
 /// Errors: as [`run`].
 pub fn run_one(
@@ -436,8 +444,10 @@ pub fn run_one(
     secret: bool,
     m: &mut ResMap,
     notes: &mut Vec<String>,
+    stamp: &dyn Fn(&mut Resource),
 ) -> Result<()> {
-    let res = generate(loader, dir, g, secret, None, notes).map_err(|e| at_entry(e, g))?;
+    let mut res = generate(loader, dir, g, secret, None, notes).map_err(|e| at_entry(e, g))?;
+    stamp(&mut res);
     absorb(m, res, &g.origin)
 }
 

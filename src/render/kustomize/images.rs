@@ -126,7 +126,17 @@ impl<'a> Updater<'a> {
         Some(name)
     }
 
+    /// An entry naming no new name, tag, digest or suffix leaves images as they are, so
+    /// they keep their own origin.
+    fn is_noop(&self) -> bool {
+        let a = self.args;
+        a.new_name.is_none() && a.new_tag.is_none() && a.digest.is_none() && a.tag_suffix.is_none()
+    }
+
     fn set(&self, n: &mut Node) {
+        if self.is_noop() && n.as_str().is_some() {
+            return;
+        }
         if let Some(new) = scalar_str(n).and_then(|v| self.updated(v)) {
             *n = string_node(&new, &self.origin);
         }
@@ -271,5 +281,25 @@ mod tests {
             .and_then(|c| c[0].get("image"))
             .and_then(|i| i.origin.via.clone());
         assert_eq!(via.as_deref(), Some("images transformer"));
+    }
+
+    #[test]
+    fn an_entry_without_changes_keeps_the_image_origin() {
+        let mut m = ResMap::new();
+        let src = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: nginx:1\n";
+        for d in parse_documents("r.yaml".into(), src).expect("parses") {
+            m.append(Resource::new(d), None).expect("unique");
+        }
+        apply(&mut m, &img("nginx", None, None, None)).expect("applies");
+        let image = m.list[0]
+            .node
+            .get_path(&["spec", "containers"])
+            .and_then(|c| c.as_seq())
+            .and_then(|c| c[0].get("image"))
+            .cloned();
+        let o = image.map(|i| (i.as_str().map(String::from), i.origin));
+        let (text, origin) = o.expect("image");
+        assert_eq!(text.as_deref(), Some("nginx:1"));
+        assert_eq!((origin.line, origin.via), (7, None));
     }
 }

@@ -205,6 +205,14 @@ pub struct Kustomization {
     pub generators: Vec<Spanned<String>>,
     /// `configurations` (transformer configuration files).
     pub configurations: Vec<Spanned<String>>,
+    /// `crds` (files of OpenAPI definitions whose `x-kubernetes-*` extensions add field
+    /// specs to the transformer configuration).
+    pub crds: Vec<Spanned<String>>,
+    /// `validators` (plugin configs: paths or inline YAML).
+    pub validators: Vec<Spanned<String>>,
+    /// `buildMetadata` (`originAnnotations`, `transformerAnnotations`, `managedByLabel`;
+    /// other values are accepted and ignored, as kustomize does).
+    pub build_metadata: Vec<Spanned<String>>,
     /// `replacements`: inline entries, or `path:` files to load.
     pub replacements: Vec<ReplacementEntry>,
     /// `vars`.
@@ -257,15 +265,9 @@ const TOP_FIELDS: &[&str] = &[
     "buildMetadata",
 ];
 
-/// Fields kustomize accepts that the native engine does not implement.
-const UNSUPPORTED: &[&str] = &[
-    "crds",
-    "helmGlobals",
-    "helmCharts",
-    "helmChartInflationGenerator",
-    "validators",
-    "buildMetadata",
-];
+/// Fields kustomize accepts that the native engine does not implement (Helm: until the
+/// native Helm engine exists).
+const UNSUPPORTED: &[&str] = &["helmGlobals", "helmCharts", "helmChartInflationGenerator"];
 
 fn deprecation(field: &str, instead: &str) -> String {
     let experimental = if field == "vars" {
@@ -345,6 +347,9 @@ impl Kustomization {
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
+                "crds" => k.crds = decode::strings(v, &what)?,
+                "validators" => k.validators = decode::strings(v, &what)?,
+                "buildMetadata" => k.build_metadata = decode::strings(v, &what)?,
                 "generators" => k.generators = decode::strings(v, &what)?,
                 "sortOptions" if !decode::is_null(v) => k.sort = Some(decode_sort(v, &what)?),
                 "openapi" if !is_empty(v) => {
@@ -402,6 +407,9 @@ impl Kustomization {
             generator_options: None,
             transformers: Vec::new(),
             configurations: Vec::new(),
+            crds: Vec::new(),
+            validators: Vec::new(),
+            build_metadata: Vec::new(),
             generators: Vec::new(),
             replacements: Vec::new(),
             vars: Vec::new(),
@@ -952,12 +960,19 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\nvalidators:\n- v.yaml\n").unwrap_err();
+        let err = decode("resources: []\nhelmCharts:\n- name: x\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: validators (k/kustomization.yaml:3)"
+            "unsupported: helmCharts (k/kustomization.yaml:3)"
         );
-        assert!(decode("crds: []\n").is_ok());
+        assert!(decode("helmCharts: []\nresources: [a]\n").is_ok());
+        let k = decode("crds: [c.json]\nvalidators: [v.yaml]\nbuildMetadata: [managedByLabel]\n")
+            .expect("decodes");
+        assert_eq!(
+            (k.crds.len(), k.validators.len(), k.build_metadata.len()),
+            (1, 1, 1)
+        );
+        assert!(decode("buildMetadata: originAnnotations\n").is_err());
     }
 
     #[test]

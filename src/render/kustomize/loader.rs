@@ -2,6 +2,11 @@
 //! repository, follows kustomize's load restrictor (`LoadRestrictionsRootOnly`: a file
 //! referenced by a kustomization must be in or below that kustomization's directory), and is
 //! recorded so callers can map changed files to render targets.
+//!
+//! Remote bases (`--allow-remote`) are cloned (see [`super::remote`]) and mounted at a
+//! virtual directory `<remote>/LABEL` (`<remote>/github.com/org/repo@v1`): paths under it
+//! are read from the clone, which is its own confined root, so origins read
+//! `<remote>/github.com/org/repo@v1/deploy/cm.yaml`. Remote files are not recorded as read.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -13,6 +18,27 @@ use crate::yaml::{parse_file, Origin};
 
 use super::error::{ErrorKind, KustomizeError, Result};
 use super::kustfile::Kustomization;
+use super::remote::{self, RepoSpec};
+
+/// The first component of the virtual directories remote clones are mounted at.
+pub const REMOTE_ROOT: &str = "<remote>";
+
+/// Whether and where remote bases are cloned.
+#[derive(Clone, Debug, Default)]
+pub struct RemoteAccess {
+    /// Clone remote bases (`--allow-remote`); otherwise they are an error.
+    pub allow: bool,
+    /// The cache directory (`CACHE/remote/<key>` holds each clone); None for the default
+    /// (`$XDG_CACHE_HOME/driftlint`, else `$HOME/.cache/driftlint`).
+    pub cache: Option<PathBuf>,
+}
+
+/// A clone mounted at a virtual directory.
+struct Mount {
+    prefix: PathBuf,
+    fs: RepoFs,
+    key: String,
+}
 
 /// The file names kustomize recognises, in its order.
 pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
@@ -31,16 +57,139 @@ pub struct Loader<'a> {
     fs: &'a RepoFs,
     files: RefCell<Vec<PathBuf>>,
     seen: RefCell<HashSet<PathBuf>>,
+    remote: RemoteAccess,
+    mounts: RefCell<Vec<Mount>>,
 }
 
 impl<'a> Loader<'a> {
-    /// A loader over `fs`.
+    /// A loader over `fs` that refuses remote bases.
     pub fn new(fs: &'a RepoFs) -> Self {
+        Loader::with_remote(fs, RemoteAccess::default())
+    }
+
+    /// A loader over `fs` with the given remote access.
+    pub fn with_remote(fs: &'a RepoFs, remote: RemoteAccess) -> Self {
         Loader {
             fs,
             files: RefCell::new(Vec::new()),
             seen: RefCell::new(HashSet::new()),
+            remote,
+            mounts: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Runs `f` with the filesystem holding the (virtual) repo-relative `path` and `path`
+    /// relative to that filesystem's root; also returns the mount prefix, if any.
+    fn with_fs<T>(&self, path: &Path, f: impl FnOnce(&RepoFs, &Path) -> T) -> (T, Option<PathBuf>) {
+        let mounted = self.mounts.borrow().iter().find_map(|m| {
+            let inner = path.strip_prefix(&m.prefix).ok()?;
+            Some((m.fs.clone(), inner.to_path_buf(), m.prefix.clone()))
+        });
+        match mounted {
+            Some((fs, inner, prefix)) => (f(&fs, &inner), Some(prefix)),
+            None => (f(self.fs, path), None),
+        }
+    }
+
+    /// `path` (relative to a mount's root) as a virtual repo-relative path.
+    fn rebase(prefix: Option<PathBuf>, path: PathBuf) -> PathBuf {
+        match prefix {
+            Some(p) if path.as_os_str().is_empty() => p,
+            Some(p) => p.join(path),
+            None => path,
+        }
+    }
+
+    /// Resolves `rel` from `dir` to a canonical (virtual) repo-relative path and whether it
+    /// is a directory.
+    fn resolve_path(
+        &self,
+        dir: &Path,
+        rel: &str,
+    ) -> std::result::Result<(PathBuf, bool), crate::fs::FsError> {
+        let (r, prefix) = self.with_fs(dir, |fs, inner| {
+            fs.resolve(inner, rel)
+                .map(|abs| (fs.relative(&abs), abs.is_dir()))
+        });
+        r.map(|(p, is_dir)| (Self::rebase(prefix, p), is_dir))
+    }
+
+    /// Resolves an entry of `resources`, `components`, `transformers`, `generators` or
+    /// `validators`: a local file or directory as [`Loader::resolve`] does, or a remote
+    /// git base, which is cloned and mounted (with remote access allowed) and must be a
+    /// directory, as in kustomize.
+    ///
+    /// Errors: as [`Loader::resolve`]; `Remote` when remote access is not allowed;
+    /// `Unsupported` for HTTP file URLs; `Fetch` when cloning fails; `Invalid` when the
+    /// remote root is a file.
+    pub fn resolve_base(&self, dir: &Path, rel: &str, origin: &Origin) -> Result<Target> {
+        if remote::is_http_file(rel) && self.remote.allow {
+            return Err(KustomizeError::unsupported(
+                format!(
+                    "remote file over HTTP {rel} (--allow-remote clones git repositories only)"
+                ),
+                Some(origin),
+            ));
+        }
+        let local_file = matches!(self.resolve_path(dir, rel), Ok((_, false)));
+        let spec = match RepoSpec::parse(rel) {
+            Ok(spec) if !local_file => spec,
+            _ => return self.resolve(dir, rel, origin),
+        };
+        if !self.remote.allow {
+            return Err(remote(rel, origin));
+        }
+        let prefix = self.mount(&spec, rel, origin)?;
+        let root = if spec.kust_root.is_empty() {
+            "."
+        } else {
+            spec.kust_root.as_str()
+        };
+        match self.resolve(&prefix, root, origin)? {
+            Target::Dir(d) => Ok(Target::Dir(d)),
+            Target::File(_) => Err(KustomizeError::invalid(
+                format!("remote resource {rel} is a file; a remote base must be a directory holding a kustomization"),
+                Some(origin),
+            )),
+        }
+    }
+
+    /// Clones `spec` (or reuses the clone) and mounts it; returns the mount prefix.
+    fn mount(&self, spec: &RepoSpec, rel: &str, origin: &Origin) -> Result<PathBuf> {
+        let key = spec.cache_key();
+        if let Some(m) = self.mounts.borrow().iter().find(|m| m.key == key) {
+            return Ok(m.prefix.clone());
+        }
+        let fetch_err = |message: String| {
+            KustomizeError::new(
+                ErrorKind::Fetch {
+                    url: rel.to_string(),
+                    message,
+                },
+                Some(origin.clone()),
+            )
+        };
+        let cache = match &self.remote.cache {
+            Some(c) => c.clone(),
+            None => remote::default_cache_root().ok_or_else(|| {
+                fetch_err("no cache directory: set XDG_CACHE_HOME or HOME".into())
+            })?,
+        };
+        let dir = remote::fetch(spec, &cache).map_err(fetch_err)?;
+        let fs = RepoFs::new(&dir).map_err(|e| fetch_err(e.to_string()))?;
+        let mut prefix = Path::new(REMOTE_ROOT).join(spec.label());
+        let mut mounts = self.mounts.borrow_mut();
+        let mut n = 1;
+        while mounts.iter().any(|m| m.prefix == prefix) {
+            n += 1;
+            prefix = Path::new(REMOTE_ROOT).join(format!("{}~{n}", spec.label()));
+        }
+        mounts.push(Mount {
+            prefix: prefix.clone(),
+            fs,
+            key,
+        });
+        Ok(prefix)
     }
 
     /// Every file read so far, repo-relative, in first-read order.
@@ -55,18 +204,13 @@ impl<'a> Loader<'a> {
         if is_url(rel) {
             return Err(remote(rel, origin));
         }
-        let abs = match self.fs.resolve(dir, rel) {
-            Ok(p) => p,
-            Err(crate::fs::FsError::NotFound { .. }) if looks_remote(rel) => {
-                return Err(remote(rel, origin))
+        match self.resolve_path(dir, rel) {
+            Ok((p, true)) => Ok(Target::Dir(p)),
+            Ok((p, false)) => Ok(Target::File(p)),
+            Err(crate::fs::FsError::NotFound { .. }) if RepoSpec::parse(rel).is_ok() => {
+                Err(remote(rel, origin))
             }
-            Err(e) => return Err(KustomizeError::from_fs(e, rel, Some(origin))),
-        };
-        let repo_rel = self.fs.relative(&abs);
-        if abs.is_dir() {
-            Ok(Target::Dir(repo_rel))
-        } else {
-            Ok(Target::File(repo_rel))
+            Err(e) => Err(KustomizeError::from_fs(e, rel, Some(origin))),
         }
     }
 
@@ -108,12 +252,9 @@ impl<'a> Loader<'a> {
 
     /// Reads a repo-relative file (already resolved) and records it.
     pub fn read(&self, path: &Path) -> Result<Arc<str>> {
-        let abs = self.fs.root().join(path);
-        let text = self
-            .fs
-            .read_text(&abs)
-            .map_err(|e| KustomizeError::from_fs(e, &display(path), None))?;
-        if self.seen.borrow_mut().insert(path.to_path_buf()) {
+        let (text, prefix) = self.with_fs(path, |fs, inner| fs.read_text(&fs.root().join(inner)));
+        let text = text.map_err(|e| KustomizeError::from_fs(e, &display(path), None))?;
+        if prefix.is_none() && self.seen.borrow_mut().insert(path.to_path_buf()) {
             self.files.borrow_mut().push(path.to_path_buf());
         }
         Ok(text)
@@ -121,11 +262,9 @@ impl<'a> Loader<'a> {
 
     /// The canonical repo-relative form of the directory `dir`.
     pub fn canonical_dir(&self, dir: &Path, origin: &Origin) -> Result<PathBuf> {
-        let abs = self
-            .fs
-            .resolve(dir, ".")
-            .map_err(|e| KustomizeError::from_fs(e, &display(dir), Some(origin)))?;
-        Ok(self.fs.relative(&abs))
+        self.resolve_path(dir, ".")
+            .map(|(p, _)| p)
+            .map_err(|e| KustomizeError::from_fs(e, &display(dir), Some(origin)))
     }
 
     /// Finds and decodes the kustomization file of the repo-relative directory `dir`.
@@ -134,10 +273,8 @@ impl<'a> Loader<'a> {
     pub fn load_kustomization(&self, dir: &Path, origin: Option<&Origin>) -> Result<Kustomization> {
         let mut found = Vec::new();
         for name in KUSTOMIZATION_FILE_NAMES {
-            if let Ok(abs) = self.fs.resolve(dir, name) {
-                if abs.is_file() {
-                    found.push(self.fs.relative(&abs));
-                }
+            if let Ok((path, false)) = self.resolve_path(dir, name) {
+                found.push(path);
             }
         }
         let path = match found.as_slice() {
@@ -193,18 +330,6 @@ fn remote(rel: &str, origin: &Origin) -> KustomizeError {
 /// URLs and git references kustomize would fetch.
 fn is_url(rel: &str) -> bool {
     rel.contains("://") || rel.starts_with("git@") || rel.starts_with("git::")
-}
-
-/// A path whose first segment looks like a host name (`github.com/org/repo`).
-fn looks_remote(rel: &str) -> bool {
-    let first = rel.split('/').next().unwrap_or("");
-    first.contains('.')
-        && first != "."
-        && first != ".."
-        && rel.contains('/')
-        && !first.ends_with(".yaml")
-        && !first.ends_with(".yml")
-        && !first.ends_with(".json")
 }
 
 #[cfg(test)]

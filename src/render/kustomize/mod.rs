@@ -8,22 +8,27 @@
 //! `namespace`, `namePrefix`/`nameSuffix` with name-reference fix-ups, `commonLabels`,
 //! `labels`, `commonAnnotations`, `images`, `replicas`, `configMapGenerator` /
 //! `secretGenerator` / `generatorOptions` with kustomize's hash suffix, `replacements`,
-//! `vars`, `configurations`, `openapi` (top kustomization), `sortOptions`, builtin
-//! transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
-//! `generators`, and kustomize's default (legacy) output order. `helmCharts`,
-//! `helmGlobals`, `helmChartInflationGenerator`, `validators`, `crds`, `buildMetadata` and
-//! non-builtin plugins fail the build with `unsupported: FIELD (FILE:LINE)`.
+//! `vars`, `configurations`, `crds`, `openapi` (the first one met, as kustomize),
+//! `sortOptions`, `buildMetadata` (origin and transformer annotations, managed-by label),
+//! builtin transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
+//! `generators`, builtin transformers as `validators` (which must not change anything), and
+//! kustomize's default (legacy) output order. `helmCharts`, `helmGlobals`,
+//! `helmChartInflationGenerator` (until the native Helm engine exists) and non-builtin
+//! plugins (exec, Go, KRM functions, also as validators) fail the build with
+//! `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
-//! carry the patch's lines (inline patches point into the kustomization file); values a
-//! transformer sets point at the kustomization line that asked for them, with `via` naming
-//! the transformer (`"namespace transformer"`, `"images transformer"`, ...); generated
-//! ConfigMaps and Secrets point at their generator entry (data values at their literal,
-//! file or env-file line).
+//! carry the patch's lines and `via: "patch"` (inline patches point into the kustomization
+//! file); values a transformer sets point at the kustomization line that asked for them,
+//! with `via` naming the transformer (`"namespace transformer"`, `"images transformer"`,
+//! ...); generated ConfigMaps and Secrets point at their generator entry (data values at
+//! their literal, file or env-file line).
 //!
 //! All reads go through [`RepoFs`]: nothing outside the repository is read, files
 //! referenced by a kustomization must lie in or below its directory (kustomize's
-//! `LoadRestrictionsRootOnly`), remote resources are never fetched.
+//! `LoadRestrictionsRootOnly`). Remote bases are not fetched unless
+//! [`BuildOptions::allow_remote`] is set; then they are cloned with the system `git` into a
+//! cache and each clone is read as its own confined repository (see `remote`).
 //!
 //! Known differences from kustomize: generator files that are not UTF-8 text are refused
 //! (kustomize would emit `binaryData`); an env-file line without `=` reads as an empty value
@@ -34,7 +39,9 @@
 //! the file and line).
 
 mod annotations;
+mod build_metadata;
 mod config;
+mod crds;
 mod decode;
 mod error;
 mod fieldspec;
@@ -55,6 +62,7 @@ mod patch_json6902;
 mod patch_smp;
 mod plugins;
 mod prefix_suffix;
+mod remote;
 mod replacements;
 mod replicas;
 mod resid;
@@ -63,6 +71,7 @@ mod resource;
 mod selector;
 mod target;
 mod timestamps;
+mod validators;
 mod vars;
 
 use std::path::{Path, PathBuf};
@@ -71,7 +80,7 @@ pub use error::{ErrorKind, KustomizeError};
 pub use merge_info::{ListMeta, MergeInfo};
 
 use crate::fs::RepoFs;
-use crate::yaml::{emit_documents, Node, Origin};
+use crate::yaml::{emit_documents, emit_documents_with_origins, Node, Origin};
 
 use loader::{Loader, Target};
 use nodeutil::{is_empty_map, is_null};
@@ -84,6 +93,12 @@ pub struct BuildOptions<'a> {
     /// Without it, every list in a strategic merge patch replaces the object's list, as
     /// kustomize does for types it has no schema for.
     pub merge_info: Option<&'a dyn MergeInfo>,
+    /// Clone remote bases (git URLs such as `github.com/org/repo//dir?ref=v1`) with the
+    /// system `git` (`--allow-remote`); otherwise they fail the build.
+    pub allow_remote: bool,
+    /// Where clones are cached (`DIR/remote/<key>`); None for `$XDG_CACHE_HOME/driftlint`,
+    /// else `$HOME/.cache/driftlint`.
+    pub remote_cache: Option<&'a Path>,
 }
 
 /// The result of a build.
@@ -103,10 +118,15 @@ pub struct Build {
 ///
 /// Errors ([`KustomizeError`], with the file and line responsible): unsupported fields,
 /// missing files, cycles, malformed YAML (file:line:column), paths escaping the repository or
-/// the kustomization directory, remote resources, and everything kustomize itself rejects
+/// the kustomization directory, remote resources (unless allowed; then clone failures),
+/// and everything kustomize itself rejects
 /// (id conflicts, patches without a target, invalid generator input, ...).
 pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
-    let mut engine = target::Engine::new(Loader::new(fs), opts.merge_info);
+    let remote = loader::RemoteAccess {
+        allow: opts.allow_remote,
+        cache: opts.remote_cache.map(Path::to_path_buf),
+    };
+    let mut engine = target::Engine::new(Loader::with_remote(fs, remote), opts.merge_info);
     let mut m = engine.build_dir(dir, None, None)?;
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();
@@ -124,6 +144,7 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
         Some(Some(l)) => order::sort(&mut m.list, &l),
         Some(None) => {}
     }
+    build_metadata::finish(&mut m, &engine.meta)?;
     let objects = m
         .list
         .into_iter()
@@ -189,6 +210,13 @@ pub fn render_yaml(objects: &[Node]) -> String {
     emit_documents(objects.iter())
 }
 
+/// [`render_yaml`] with each scalar's origin as a trailing comment
+/// (`image: nginx:1.2 # apps/base/deployment.yaml:19:18 (images transformer)`): the file,
+/// line and column the value came from and the transformation that last set it.
+pub fn render_yaml_with_origins(objects: &[Node]) -> String {
+    emit_documents_with_origins(objects.iter())
+}
+
 /// The directories the kustomization in `dir` (repo-relative) uses as `resources`,
 /// `components` or `bases` (entries that are directories in the repository), repo-relative
 /// and deduplicated, in kustomization order. Discovery uses it to find root kustomizations
@@ -217,3 +245,5 @@ pub fn referenced_kustomization_dirs(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_kubectl;

@@ -62,6 +62,21 @@ fn rebase_inline(mut nodes: Vec<Node>, text: &str, at: &Origin, source: &str) ->
     nodes
 }
 
+/// Sets `via` on `n` and every node below it, keeping their positions.
+fn mark_via(n: &mut Node, via: &Arc<str>) {
+    n.origin.via = Some(via.clone());
+    match &mut n.value {
+        Value::Scalar(_) => {}
+        Value::Seq(items) => items.iter_mut().for_each(|i| mark_via(i, via)),
+        Value::Map(m) => {
+            for (k, v) in m.entries_mut().iter_mut() {
+                mark_via(k, via);
+                mark_via(v, via);
+            }
+        }
+    }
+}
+
 fn shift(n: &mut Node, at: &Origin) {
     n.origin.file = at.file.clone();
     n.origin.line += at.line - 1;
@@ -88,17 +103,21 @@ fn as_patch_resource(doc: Node) -> Option<Resource> {
 impl Patcher<'_, '_> {
     /// Parses patch text from a file (origins in that file) or inline (origins in the
     /// kustomization).
+    /// Every node is marked `via: "patch"`, so values a patch sets say so.
     fn parse(&self, text: &str, file: Option<&Path>, at: &Origin) -> Result<Vec<Node>> {
-        match file {
-            Some(f) => Ok(parse_file(display(f).into(), text)?.documents),
+        let mut docs = match file {
+            Some(f) => parse_file(display(f).into(), text)?.documents,
             None => {
                 let name: Arc<str> = at.file.clone();
                 let docs = parse_file(name, text)
                     .map_err(|e| KustomizeError::invalid(format!("inline patch: {e}"), Some(at)))?
                     .documents;
-                Ok(rebase_inline(docs, text, at, &self.kust.source))
+                rebase_inline(docs, text, at, &self.kust.source)
             }
-        }
+        };
+        let via: Arc<str> = "patch".into();
+        docs.iter_mut().for_each(|d| mark_via(d, &via));
+        Ok(docs)
     }
 
     /// Loads `patch:`/`path:` content and classifies it.
@@ -298,7 +317,9 @@ fn find_target(m: &ResMap, patch: &Resource, at: &Origin) -> Result<usize> {
     let id = patch.org_id();
     m.get_by_id(&id, Some(at)).map_err(|_| {
         KustomizeError::invalid(
-            format!("no resource matches strategic merge patch \"{id}\""),
+            format!(
+                "no resource matches strategic merge patch \"{id}\": failed to find unique target for patch {id}"
+            ),
             Some(at),
         )
     })

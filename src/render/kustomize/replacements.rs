@@ -359,10 +359,15 @@ pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
         let idx = match src.as_slice() {
             [one] => *one,
             [] => {
+                let sel = super::resid::ResId {
+                    gvk: r.source.gvk.clone(),
+                    name: r.source.name.clone(),
+                    namespace: r.source.namespace.clone(),
+                };
                 return Err(KustomizeError::invalid(
-                    "nothing selected by the replacement source",
+                    format!("nothing selected by the replacement source {sel}"),
                     Some(&r.origin),
-                ))
+                ));
             }
             _ => {
                 return Err(KustomizeError::invalid(

@@ -57,7 +57,7 @@ pub fn apply_with(m: &mut ResMap, r: &ReplicaArgs, specs: &[FieldSpec]) -> Resul
     } else {
         Err(KustomizeError::invalid(
             format!(
-                "resource with name {} does not match a config with the following GVK [Deployment ReplicationController ReplicaSet StatefulSet]",
+                "resource with name {} does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]",
                 r.name
             ),
             Some(&r.origin),

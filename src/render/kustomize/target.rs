@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::yaml::{parse_file, Node, Origin};
 
+use super::build_metadata::{self, BuildOrigin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
-use super::generators;
 use super::kustfile::{self, KustKind, Kustomization, ReplacementEntry};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
@@ -19,7 +19,11 @@ use super::replacements::{self, ReplacementArgs};
 use super::resmap::ResMap;
 use super::resource::Resource;
 use super::vars;
+use super::{crds, generators, validators};
 use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
+
+/// The only OpenAPI version kustomize v5.7.1 has built in (`openapi: {version: ...}`).
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
 
 /// One build in progress.
 pub struct Engine<'a> {
@@ -27,12 +31,19 @@ pub struct Engine<'a> {
     pub loader: Loader<'a>,
     /// Merge-key lookups for strategic merge patches.
     pub info: Option<&'a dyn MergeInfo>,
-    /// A custom schema from the top kustomization's `openapi: {path: ...}`, replacing `info`.
+    /// A custom schema from an `openapi: {path: ...}`, replacing `info`.
     custom: Option<CustomSchema>,
+    /// An `openapi` field has chosen the schema; later ones are ignored.
+    schema_chosen: bool,
     /// Deprecation warnings, in visit order.
     pub warnings: Vec<String>,
     /// The top kustomization's `sortOptions` (kustomize ignores the others).
     pub top_sort: Option<Option<super::order::Legacy>>,
+    /// The top kustomization's `buildMetadata`.
+    pub meta: build_metadata::Options,
+    /// The provenance of the kustomization being built (kustomize `KustTarget.origin`):
+    /// its directory relative to the top one.
+    here: BuildOrigin,
     chain: Vec<PathBuf>,
 }
 
@@ -43,8 +54,11 @@ impl<'a> Engine<'a> {
             loader,
             info,
             custom: None,
+            schema_chosen: false,
             warnings: Vec::new(),
             top_sort: None,
+            meta: build_metadata::Options::default(),
+            here: BuildOrigin::default(),
             chain: Vec::new(),
         }
     }
@@ -69,6 +83,7 @@ impl<'a> Engine<'a> {
         self.set_openapi(&canonical, &k)?;
         if self.chain.is_empty() {
             self.top_sort = k.sort.clone();
+            self.meta = build_metadata::Options::of(&k);
         }
         Ok((canonical, k))
     }
@@ -81,27 +96,27 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// kustomize applies the first `openapi` it meets, starting with the top kustomization:
-    /// `path` replaces the built-in schema, `version` picks a built-in one (the catalog given
-    /// in the options stands for every version here).
+    /// kustomize's `openapi.SetSchema`: the schema is chosen once, by the first `openapi`
+    /// met in build order (the top kustomization first, then kustomizations as they are
+    /// entered); later ones are ignored, though their `path` file must still be readable.
+    /// `path` replaces the built-in schema; `version` must name a schema kustomize has
+    /// built in (`v1.21.2`), for which the catalog given in the options stands.
     fn set_openapi(&mut self, dir: &Path, k: &Kustomization) -> Result<()> {
         let Some(o) = &k.openapi else { return Ok(()) };
-        if !self.chain.is_empty() {
-            return Err(KustomizeError::unsupported(
-                "openapi in a kustomization used by another (only the top kustomization's is honoured)",
-                Some(&o.origin),
-            ));
-        }
         let get = |key: &str| o.value.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        match (get("path"), get("version")) {
+        let path = match get("path") {
+            Some(p) => Some((p, self.loader.read_restricted(dir, &p.value, &p.origin)?)),
+            None => None,
+        };
+        if self.schema_chosen {
+            return Ok(());
+        }
+        match (path, get("version")) {
             (Some(_), Some(_)) => Err(KustomizeError::invalid(
                 "builtin version and custom schema provided, cannot use both",
                 Some(&o.origin),
             )),
-            (Some(path), None) => {
-                let (file, text) = self
-                    .loader
-                    .read_restricted(dir, &path.value, &path.origin)?;
+            (Some((p, (file, text))), None) => {
                 let parsed = parse_file(display(&file).into(), &text)?;
                 let doc = parsed
                     .documents
@@ -111,13 +126,23 @@ impl<'a> Engine<'a> {
                 let schema = CustomSchema::from_json(&doc).ok_or_else(|| {
                     KustomizeError::invalid(
                         "custom OpenAPI schema has no definitions",
-                        Some(&path.origin),
+                        Some(&p.origin),
                     )
                 })?;
                 self.custom = Some(schema);
+                self.schema_chosen = true;
                 Ok(())
             }
-            _ => Ok(()),
+            (None, Some(v)) if v.value.is_empty() => Ok(()),
+            (None, Some(v)) if v.value != BUILTIN_OPENAPI_VERSION => Err(KustomizeError::invalid(
+                format!("the specified OpenAPI version is not built in: {}", v.value),
+                Some(&v.origin),
+            )),
+            (None, Some(_)) => {
+                self.schema_chosen = true;
+                Ok(())
+            }
+            (None, None) => Ok(()),
         }
     }
 
@@ -160,23 +185,14 @@ impl<'a> Engine<'a> {
             ra.config
                 .load_into(&self.loader, dir, &c.value, &c.origin)?;
         }
-        generators::run(&self.loader, dir, k, &mut ra, &mut self.warnings)?;
-        for g in &k.generators {
-            for cfg in self.transformer_configs(dir, g)? {
-                let (args, secret) = plugins::decode_generator(&cfg)?;
-                generators::run_one(
-                    &self.loader,
-                    dir,
-                    &args,
-                    secret,
-                    &mut ra,
-                    &mut self.warnings,
-                )?;
-            }
+        if let Some(first) = k.crds.first() {
+            let tc = crds::load(&self.loader, dir, &k.crds)?;
+            ra.config.merge(&tc, &first.origin)?;
         }
+        self.generate(dir, k, &mut ra)?;
         for c in &k.components {
-            ra = match self.loader.resolve(dir, &c.value, &c.origin)? {
-                Target::Dir(d) => self.build_dir(&d, Some(&c.origin), Some(ra))?,
+            ra = match self.loader.resolve_base(dir, &c.value, &c.origin)? {
+                Target::Dir(d) => self.build_sub(&d, &c.value, &c.origin, Some(ra))?,
                 Target::File(_) => {
                     return Err(KustomizeError::invalid(
                         format!("component {} must be a directory", c.value),
@@ -187,12 +203,77 @@ impl<'a> Engine<'a> {
         }
         let mut configs = Vec::new();
         for t in &k.transformers {
-            configs.extend(self.transformer_configs(dir, t)?);
+            configs.extend(self.transformer_configs(dir, k, t)?);
         }
         self.transform(dir, k, &configs, &mut ra)?;
+        for v in &k.validators {
+            let configs = self.transformer_configs(dir, k, v)?;
+            validators::run(&self.patcher(dir, k), &configs, &ra)?;
+        }
         vars::merge(&mut ra.vars, &k.vars)?;
         ra.list.retain(|r| !is_local_config(&r.node));
         Ok(ra)
+    }
+
+    /// Builds the kustomization `rel` (resolved to `dir`) used by the current one, with
+    /// the provenance path extended by `rel` (kustomize `Origin.Append`).
+    fn build_sub(
+        &mut self,
+        dir: &Path,
+        rel: &str,
+        origin: &Origin,
+        component: Option<ResMap>,
+    ) -> Result<ResMap> {
+        let saved = self.here.clone();
+        self.here = saved.append(rel);
+        let out = self.build_dir(dir, Some(origin), component);
+        self.here = saved;
+        out
+    }
+
+    /// Records that `res` was read from `rel` (kustomize `accumulateFile`), when tracked.
+    fn stamp_file(&self, res: &mut Resource, rel: &str) {
+        if let Some(at) = &self.meta.tracking {
+            build_metadata::set_origin(res, &self.here.append(rel), at);
+        }
+    }
+
+    /// `configMapGenerator`, `secretGenerator`, then `generators` entries.
+    fn generate(&mut self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
+        let (tracking, here) = (self.meta.tracking.clone(), self.here.clone());
+        let stamp = |res: &mut Resource, secret: bool| {
+            let kind = if secret {
+                "SecretGenerator"
+            } else {
+                "ConfigMapGenerator"
+            };
+            if let Some(at) = &tracking {
+                let o = BuildOrigin::builtin(&here, kust_file_name(k), kind);
+                build_metadata::set_origin(res, &o, at);
+            }
+        };
+        generators::run(&self.loader, dir, k, ra, &mut self.warnings, &stamp)?;
+        for g in &k.generators {
+            for cfg in self.transformer_configs(dir, k, g)? {
+                let (args, secret) = plugins::decode_generator(&cfg)?;
+                let origin = BuildOrigin::of_plugin(&cfg);
+                let stamp = |res: &mut Resource| {
+                    if let (Some(at), Some(o)) = (&tracking, &origin) {
+                        build_metadata::set_origin(res, o, at);
+                    }
+                };
+                generators::run_one(
+                    &self.loader,
+                    dir,
+                    &args,
+                    secret,
+                    ra,
+                    &mut self.warnings,
+                    &stamp,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn accumulate_resource(
@@ -202,14 +283,15 @@ impl<'a> Engine<'a> {
         origin: &Origin,
         ra: &mut ResMap,
     ) -> Result<()> {
-        match self.loader.resolve(dir, rel, origin)? {
+        match self.loader.resolve_base(dir, rel, origin)? {
             Target::Dir(d) => {
-                let sub = self.build_dir(&d, Some(origin), None)?;
+                let sub = self.build_sub(&d, rel, origin, None)?;
                 ra.append_all(sub, Some(origin))
             }
             Target::File(_) => {
                 let (file, text) = self.loader.read_restricted(dir, rel, origin)?;
-                for res in resources_from(&file, &text)? {
+                for mut res in resources_from(&file, &text)? {
+                    self.stamp_file(&mut res, rel);
                     ra.append(res, Some(origin))?;
                 }
                 Ok(())
@@ -217,7 +299,18 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// kustomize's builtin transformers, in its order.
+    fn patcher<'p>(&'p self, dir: &'p Path, k: &'p Kustomization) -> Patcher<'p, 'a> {
+        Patcher {
+            loader: &self.loader,
+            dir,
+            kust: k,
+            info: self.merge_info(),
+        }
+    }
+
+    /// kustomize's builtin transformers, in its order, then the `transformers` configs.
+    /// When provenance is tracked, each transformer instance kustomize would configure is
+    /// recorded on every object after it ran (kustomize `multiTransformer`).
     fn transform(
         &self,
         dir: &Path,
@@ -225,14 +318,20 @@ impl<'a> Engine<'a> {
         configs: &[Resource],
         ra: &mut ResMap,
     ) -> Result<()> {
-        let patcher = Patcher {
-            loader: &self.loader,
-            dir,
-            kust: k,
-            info: self.merge_info(),
+        let patcher = self.patcher(dir, k);
+        let rec = |ra: &mut ResMap, kind: &str, times: usize| {
+            if let Some(at) = &self.meta.tracking {
+                let t = BuildOrigin::builtin(&self.here, kust_file_name(k), kind);
+                (0..times).for_each(|_| build_metadata::record_transformation(ra, &t, at));
+            }
         };
+        let non_empty =
+            |s: &Option<Spanned<String>>| s.as_ref().is_some_and(|s| !s.value.is_empty());
         patcher.apply_strategic_merge(ra, &k.patches_strategic_merge)?;
+        let psm = usize::from(!k.patches_strategic_merge.is_empty());
+        rec(ra, "PatchStrategicMergeTransformer", psm);
         patcher.apply_patches(ra, &k.patches)?;
+        rec(ra, "PatchTransformer", k.patches.len());
         let tc = ra.config.clone();
         if let Some(ns) = &k.namespace {
             let opts = namespace::Options {
@@ -241,28 +340,62 @@ impl<'a> Engine<'a> {
             };
             namespace::apply_with(ra, ns, &opts)?;
         }
+        rec(
+            ra,
+            "NamespaceTransformer",
+            usize::from(non_empty(&k.namespace)),
+        );
         let (prefix, suffix) = (k.name_prefix.as_ref(), k.name_suffix.as_ref());
         prefix_suffix::apply_with(ra, prefix, prefix_suffix::End::Prefix, &tc.name_prefix)?;
+        rec(
+            ra,
+            "PrefixTransformer",
+            usize::from(non_empty(&k.name_prefix)),
+        );
         prefix_suffix::apply_with(ra, suffix, prefix_suffix::End::Suffix, &tc.name_suffix)?;
+        rec(
+            ra,
+            "SuffixTransformer",
+            usize::from(non_empty(&k.name_suffix)),
+        );
         labels::apply(ra, &k.labels, &k.common_labels, &tc)?;
+        let any_labels = !k.labels.is_empty() || !k.common_labels.is_empty();
+        rec(
+            ra,
+            "LabelTransformer",
+            if any_labels { k.labels.len() + 1 } else { 0 },
+        );
         labels::set_entries(
             ra,
             &k.common_annotations,
             &tc.common_annotations,
             "commonAnnotations transformer",
         )?;
+        let any_annotations = usize::from(!k.common_annotations.is_empty());
+        rec(ra, "AnnotationsTransformer", any_annotations);
         patcher.apply_json6902(ra, &k.patches_json6902)?;
+        rec(ra, "PatchJson6902Transformer", k.patches_json6902.len());
         for r in &k.replicas {
             replicas::apply_with(ra, r, &tc.replicas)?;
+            rec(ra, "ReplicaCountTransformer", 1);
         }
         for i in &k.images {
             images::apply_with(ra, i, &tc.images)?;
+            rec(ra, "ImageTagTransformer", 1);
         }
         let repl = self.replacements(dir, k)?;
         replacements::apply(ra, &repl)?;
+        rec(
+            ra,
+            "ReplacementTransformer",
+            usize::from(!k.replacements.is_empty()),
+        );
         for cfg in configs {
             let b = plugins::decode(cfg)?;
             plugins::apply(&b, ra, &patcher)?;
+            if let (Some(at), Some(t)) = (&self.meta.tracking, BuildOrigin::of_plugin(cfg)) {
+                build_metadata::record_transformation(ra, &t, at);
+            }
         }
         Ok(())
     }
@@ -293,9 +426,15 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
-    /// The config objects of a `transformers` or `generators` entry: inline YAML, a file,
-    /// or a directory whose kustomization builds them.
-    fn transformer_configs(&mut self, dir: &Path, t: &Spanned<String>) -> Result<Vec<Resource>> {
+    /// The config objects of a `transformers`, `generators` or `validators` entry: inline
+    /// YAML, a file, or a directory whose kustomization builds them (each with its
+    /// provenance when tracked).
+    fn transformer_configs(
+        &mut self,
+        dir: &Path,
+        k: &Kustomization,
+        t: &Spanned<String>,
+    ) -> Result<Vec<Resource>> {
         if t.value.contains('\n') {
             let parsed = parse_file(t.origin.file.clone(), &t.value).map_err(|e| {
                 KustomizeError::invalid(format!("inline transformer: {e}"), Some(&t.origin))
@@ -303,18 +442,30 @@ impl<'a> Engine<'a> {
             let mut out = Vec::new();
             for mut d in parsed.documents.into_iter().filter(|d| !is_null(d)) {
                 d.set_origin_deep(&t.origin);
-                out.push(Resource::new(d));
+                let mut r = Resource::new(d);
+                self.stamp_file(&mut r, kust_file_name(k));
+                out.push(r);
             }
             return Ok(out);
         }
-        match self.loader.resolve(dir, &t.value, &t.origin)? {
+        match self.loader.resolve_base(dir, &t.value, &t.origin)? {
             Target::File(_) => {
                 let (file, text) = self.loader.read_restricted(dir, &t.value, &t.origin)?;
-                resources_from(&file, &text)
+                let mut out = resources_from(&file, &text)?;
+                for r in &mut out {
+                    self.stamp_file(r, &t.value);
+                }
+                Ok(out)
             }
-            Target::Dir(d) => Ok(self.build_dir(&d, Some(&t.origin), None)?.list),
+            Target::Dir(d) => Ok(self.build_sub(&d, &t.value, &t.origin, None)?.list),
         }
     }
+}
+
+/// The kustomization's file name (`kustomization.yaml`, `kustomization.yml` or
+/// `Kustomization`).
+fn kust_file_name(k: &Kustomization) -> &str {
+    k.file.rsplit('/').next().unwrap_or("kustomization.yaml")
 }
 
 /// kustomize drops objects annotated `config.kubernetes.io/local-config` with any value

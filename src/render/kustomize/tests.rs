@@ -179,7 +179,7 @@ fn remote_and_unsupported_are_loud() {
     );
     assert_eq!(
         e.to_string(),
-        "remote resources are not fetched: github.com/org/repo//deploy?ref=v1 (k/kustomization.yaml:2)"
+        "remote resources are not fetched: github.com/org/repo//deploy?ref=v1 (--allow-remote clones git bases) (k/kustomization.yaml:2)"
     );
     let e = err(
         &[(
