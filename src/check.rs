@@ -156,8 +156,9 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
 }
 
 /// The repository root: the nearest ancestor of `path` (itself included) holding
-/// `.driftlint.yaml`, else the nearest holding `.git`, else `path` itself (its directory, for
-/// a file).
+/// `.driftlint.yaml`, else the nearest holding `.git`, else the current directory when `path`
+/// is inside it (so `driftlint render overlays/prod` may read `../base`), else `path` itself
+/// (its directory, for a file).
 pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
     let abs = path
         .canonicalize()
@@ -168,8 +169,12 @@ pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
         abs.clone()
     };
     let marked = |marker: &str| dir.ancestors().find(|a| a.join(marker).exists());
-    let root = marked(crate::config::CONFIG_FILE).or_else(|| marked(".git"));
-    Ok(root.unwrap_or(&dir).to_path_buf())
+    let cwd = std::env::current_dir().and_then(|c| c.canonicalize()).ok();
+    let root = marked(crate::config::CONFIG_FILE)
+        .or_else(|| marked(".git"))
+        .map(Path::to_path_buf)
+        .or_else(|| cwd.filter(|c| dir.starts_with(c)));
+    Ok(root.unwrap_or(dir))
 }
 
 fn start_dirs(fs: &RepoFs, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
