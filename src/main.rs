@@ -41,7 +41,8 @@ enum Command {
         #[command(subcommand)]
         command: KustomizeCommand,
     },
-    /// Drop-in for `helm template` (not available yet: the Helm engine is pending).
+    /// Drop-in for `helm template [NAME] CHART [flags]` (Helm v4.1.4), rendered natively;
+    /// files are read confined to the current directory.
     Helm {
         /// The arguments `helm` would take.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -147,10 +148,7 @@ fn main() -> ExitCode {
                 ..driftlint::RenderOptions::default()
             },
         ),
-        Command::Helm { .. } => {
-            eprintln!("error: `driftlint helm template` is not available yet: the native Helm engine is pending");
-            2
-        }
+        Command::Helm { args } => run_helm(&args),
         Command::Init { force } => run_init(force),
         Command::Rules => {
             print!("{}", driftlint::rules::list());
@@ -264,6 +262,47 @@ fn run_render(dir: &std::path::Path, options: &driftlint::RenderOptions) -> u8 {
         Err(e) => {
             eprintln!("Error: {e}");
             2
+        }
+    }
+}
+
+/// `driftlint helm template ...`: Helm's stdout/stderr shapes (`Error: ...`, exit 1).
+fn run_helm(args: &[String]) -> u8 {
+    use driftlint::render::helm::chart;
+    let parsed = match chart::parse_template_args(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    let result = std::env::current_dir()
+        .map_err(|e| chart::HelmError::Io(e.to_string()))
+        .and_then(|cwd| Ok(driftlint::fs::RepoFs::new(&cwd)?))
+        .and_then(|fs| {
+            let rel = |p: &std::path::Path| {
+                p.strip_prefix(fs.root())
+                    .map(|r| r.to_path_buf())
+                    .unwrap_or(p.to_path_buf())
+            };
+            let mut opts = parsed.opts.clone();
+            opts.value_files = opts.value_files.iter().map(|p| rel(p)).collect();
+            chart::template(&fs, &rel(&parsed.chart), &opts)
+        });
+    match result {
+        Ok(r) => {
+            for w in &r.warnings {
+                eprintln!("{w}");
+            }
+            print!("{}", r.manifest);
+            0
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            if e.wants_debug_hint() {
+                eprintln!("\nUse --debug flag to render out invalid YAML");
+            }
+            1
         }
     }
 }

@@ -1,3 +1,4 @@
 //! Native Helm rendering.
 
+pub mod chart;
 pub mod template;

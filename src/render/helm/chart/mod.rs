@@ -1,0 +1,147 @@
+//! Helm charts and `helm template`, matching Helm v4.1.4: chart loading ([`load`]), values
+//! ([`values`]), dependencies (`condition`/`tags`/`alias`, library charts), built-in objects
+//! ([`objects`]), rendering with our Go template engine ([`render`]) and Helm's manifest
+//! splitting, install-order sort and output format ([`output`]).
+//!
+//! ```no_run
+//! use driftlint::render::helm::chart::{template, TemplateOptions};
+//! let fs = driftlint::fs::RepoFs::new(std::path::Path::new(".")).unwrap();
+//! let opts = TemplateOptions { release_name: "rel".into(), ..TemplateOptions::default() };
+//! let out = template(&fs, std::path::Path::new("charts/app"), &opts).unwrap();
+//! print!("{}", out.manifest);
+//! ```
+
+pub mod cli;
+pub mod load;
+pub mod objects;
+pub mod output;
+pub mod render;
+pub mod semver;
+pub mod values;
+
+use std::path::{Path, PathBuf};
+
+use crate::fs::{FsError, RepoFs};
+
+pub use cli::{parse_template_args, TemplateArgs};
+pub use load::{load_chart, Chart};
+pub use values::SetKind;
+
+/// Why a chart could not be templated. `Display` is the text Helm prints after `Error: `.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HelmError {
+    /// A confined read failed.
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    /// Another I/O failure.
+    #[error("{0}")]
+    Io(String),
+    /// The chart or a values file is invalid.
+    #[error("{0}")]
+    Load(String),
+    /// Input Helm accepts that this implementation does not support.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Declared dependencies missing from `charts/` (checked before rendering, as Helm).
+    #[error("an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {0}")]
+    MissingDependencies(String),
+    /// A failure inside Helm's install action (kubeVersion, schema, template errors); Helm's
+    /// `template` command follows these with the `--debug` hint.
+    #[error("{0}")]
+    Render(String),
+}
+
+impl HelmError {
+    /// Whether `helm template` appends `Use --debug flag to render out invalid YAML`.
+    pub fn wants_debug_hint(&self) -> bool {
+        matches!(self, HelmError::Render(_))
+    }
+}
+
+/// `helm template` options (the flags of Helm v4.1.4's `template` command we support).
+#[derive(Clone, Debug)]
+pub struct TemplateOptions {
+    /// Release name (`NAME`, `--release-name`); Helm's default is `release-name`.
+    pub release_name: String,
+    /// `-n/--namespace` (default `default`).
+    pub namespace: String,
+    /// `-f/--values` files, repo-relative, applied in order.
+    pub value_files: Vec<PathBuf>,
+    /// `--set`, `--set-string`, `--set-json` arguments, in command-line order per kind as
+    /// Helm applies them (json, then set, then string).
+    pub sets: Vec<(SetKind, String)>,
+    /// `--set-file key=path` arguments (repo-relative paths).
+    pub set_files: Vec<String>,
+    /// `--kube-version` (default: Helm's built-in `v1.35.0`).
+    pub kube_version: Option<String>,
+    /// `-a/--api-versions`, added to the built-in set.
+    pub api_versions: Vec<String>,
+    /// `--include-crds`.
+    pub include_crds: bool,
+    /// `--skip-tests`.
+    pub skip_tests: bool,
+    /// `--no-hooks`.
+    pub no_hooks: bool,
+    /// `-s/--show-only` template paths (chart-relative, e.g. `templates/x.yaml`).
+    pub show_only: Vec<String>,
+    /// `--is-upgrade` (`.Release.IsUpgrade`).
+    pub is_upgrade: bool,
+    /// `--skip-schema-validation`.
+    pub skip_schema_validation: bool,
+}
+
+impl Default for TemplateOptions {
+    fn default() -> Self {
+        TemplateOptions {
+            release_name: "release-name".into(),
+            namespace: "default".into(),
+            value_files: Vec::new(),
+            sets: Vec::new(),
+            set_files: Vec::new(),
+            kube_version: None,
+            api_versions: Vec::new(),
+            include_crds: false,
+            skip_tests: false,
+            no_hooks: false,
+            show_only: Vec::new(),
+            is_upgrade: false,
+            skip_schema_validation: false,
+        }
+    }
+}
+
+/// What `helm template` prints: stdout and the warnings it logs to stderr.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// stdout: `---\n# Source: PATH\nDOC\n` per manifest.
+    pub manifest: String,
+    /// stderr lines (e.g. `level=WARN msg="this chart is deprecated"`).
+    pub warnings: Vec<String>,
+}
+
+/// Renders the chart in `chart_dir` (repo-relative) as `helm template` does, in Helm's order:
+/// values, chart load, installability and dependency checks, dependency processing,
+/// `kubeVersion`, values coalescing and schema validation, rendering, sorting, output.
+///
+/// Errors: [`HelmError`], whose `Display` is Helm's message.
+pub fn template(
+    fs: &RepoFs,
+    chart_dir: &Path,
+    opts: &TemplateOptions,
+) -> Result<Rendered, HelmError> {
+    let user = render::user_values(fs, opts)?;
+    let chart = load_chart(fs, chart_dir)?;
+    let mut warnings = Vec::new();
+    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
+        return Err(HelmError::Load(format!(
+            "{} charts are not installable",
+            chart.chart_type
+        )));
+    }
+    if chart.meta.get("deprecated").and_then(|d| d.as_bool()) == Some(true) {
+        warnings.push("level=WARN msg=\"this chart is deprecated\"".to_string());
+    }
+    render::check_dependencies(&chart)?;
+    let manifest = render::run(chart, user, opts)?;
+    Ok(Rendered { manifest, warnings })
+}

@@ -1,0 +1,215 @@
+//! From rendered template files to `helm template`'s stdout, as Helm's
+//! `releaseutil.SplitManifests`, `SortManifests` (hooks split out by the `helm.sh/hook`
+//! annotation, unknown hook events dropped) and the install-order kind sort
+//! (pkg/release/v1/util/kind_sorter.go, Helm v4).
+
+use std::sync::Arc;
+
+use once_cell::sync::Lazy;
+use regex::Regex;
+use serde_json::Value as Json;
+
+use super::HelmError;
+
+/// Helm v4's `InstallOrder`: kinds not listed sort after these, alphabetically.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Hook events Helm knows (`release.HookEvent`).
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// One manifest document of a rendered template file.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// `chart/templates/x.yaml`, printed as `# Source:`.
+    pub source: String,
+    /// The document text, trimmed.
+    pub content: String,
+    /// `kind:` (empty when absent).
+    pub kind: String,
+    /// Hook events, when this is a hook.
+    pub hook_events: Option<Vec<String>>,
+}
+
+impl Manifest {
+    /// Whether this is a test hook.
+    pub fn is_test(&self) -> bool {
+        self.hook_events
+            .as_ref()
+            .is_some_and(|e| e.iter().any(|x| x == "test" || x == "test-success"))
+    }
+}
+
+static SEP: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?:^|\s*\n)---\s*").unwrap_or_else(|_| unreachable!("static regex")));
+
+/// Helm's `SplitManifests`: the file cut at `---` lines, each piece trimmed, empty ones dropped.
+pub fn split_manifests(text: &str) -> Vec<String> {
+    SEP.split(text.trim())
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+/// Sorts rendered files (path → text) into (manifests, hooks), both in install order, as
+/// Helm's `SortManifests`. Partials and blank files are skipped. Errors: `YAML parse error on
+/// PATH: ...` when a document's head does not parse.
+pub fn sort_manifests(
+    files: &[(String, String)],
+) -> Result<(Vec<Manifest>, Vec<Manifest>), HelmError> {
+    let mut sorted: Vec<&(String, String)> = files.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut generic = Vec::new();
+    let mut hooks = Vec::new();
+    for (path, text) in sorted {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || text.trim().is_empty() {
+            continue;
+        }
+        for doc in split_manifests(text) {
+            let m = head(path, doc)?;
+            match &m.hook_events {
+                None => generic.push(m),
+                Some(ev) if ev.iter().all(|e| HOOK_EVENTS.contains(&e.as_str())) => hooks.push(m),
+                Some(_) => {}
+            }
+        }
+    }
+    sort_by_kind(&mut generic);
+    sort_by_kind(&mut hooks);
+    Ok((generic, hooks))
+}
+
+fn head(path: &str, doc: String) -> Result<Manifest, HelmError> {
+    let parse_err = |e: String| HelmError::Render(format!("YAML parse error on {path}: {e}"));
+    let docs = crate::yaml::parse_documents(Arc::from(path), &doc)
+        .map_err(|e| parse_err(format!("error converting YAML to JSON: {e}")))?;
+    let json = docs.first().map(|d| d.to_json()).unwrap_or(Json::Null);
+    let obj = match json {
+        Json::Object(m) => m,
+        Json::Null => serde_json::Map::new(),
+        other => {
+            let t = match other {
+                Json::String(_) => "string",
+                Json::Array(_) => "array",
+                Json::Bool(_) => "bool",
+                _ => "number",
+            };
+            return Err(parse_err(format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {t} into Go value of type util.SimpleHead"
+            )));
+        }
+    };
+    let kind = obj
+        .get("kind")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string();
+    let hook = obj
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("helm.sh/hook"))
+        .and_then(Json::as_str)
+        .map(|h| {
+            h.split(',')
+                .map(|e| e.trim().to_lowercase())
+                .collect::<Vec<_>>()
+        });
+    Ok(Manifest {
+        source: path.to_string(),
+        content: doc,
+        kind,
+        hook_events: hook,
+    })
+}
+
+/// Stable sort by `INSTALL_ORDER`; unknown kinds last, alphabetically among themselves.
+pub fn sort_by_kind(ms: &mut [Manifest]) {
+    let rank = |k: &str| INSTALL_ORDER.iter().position(|x| *x == k);
+    ms.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.kind.cmp(&b.kind),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_and_sort() {
+        let files = vec![
+            (
+                "c/templates/b.yaml".to_string(),
+                "kind: Service\n---\n---\n# c\n".to_string(),
+            ),
+            ("c/templates/a.yaml".to_string(), "kind: Zeta\n".to_string()),
+            (
+                "c/templates/h.yaml".to_string(),
+                "kind: Pod\nmetadata:\n  annotations:\n    helm.sh/hook: test\n".to_string(),
+            ),
+            ("c/templates/_h.tpl".to_string(), "kind: Pod\n".to_string()),
+            (
+                "c/templates/n.yaml".to_string(),
+                "kind: Namespace\n".to_string(),
+            ),
+        ];
+        let (m, h) = sort_manifests(&files).unwrap();
+        let kinds: Vec<&str> = m.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, ["Namespace", "Service", "", "Zeta"]);
+        assert_eq!(h.len(), 1);
+        assert!(h[0].is_test());
+    }
+}

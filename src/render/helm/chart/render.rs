@@ -1,0 +1,573 @@
+//! The install action of `helm template`: user values (`-f`, `--set*`), dependency checks and
+//! processing (`condition`, `tags`, `alias`), `kubeVersion`, Helm's values coalescing and
+//! schema validation, and rendering every chart's templates with Helm's engine rules
+//! (deepest path first, partials parsed but not rendered, `<no value>` removed,
+//! `missingkey=zero`), as pkg/action/install.go and pkg/engine/engine.go.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use once_cell::sync::Lazy;
+use regex::Regex;
+use serde_json::{Map, Value as Json};
+
+use super::load::Chart;
+use super::objects::{ApiVersions, Capabilities, Files, KubeVersion, DEFAULT_KUBE_VERSION};
+use super::output::{sort_manifests, Manifest};
+use super::values::{
+    coalesce, floats, merge_maps, parse_set, parse_values, push_globals, set_string_at, to_value,
+    SetKind,
+};
+use super::{HelmError, TemplateOptions};
+use crate::fs::RepoFs;
+use crate::render::helm::template::{
+    funcs, FuncMap, Function, MissingKey, Param, Templates, Value,
+};
+
+/// Merges `-f` files, then `--set-json`, `--set`, `--set-string` and `--set-file`, as
+/// Helm's `values.Options.MergeValues`. Errors: unreadable files, YAML and strvals errors.
+pub fn user_values(fs: &RepoFs, opts: &TemplateOptions) -> Result<Map<String, Json>, HelmError> {
+    let mut base = Map::new();
+    for f in &opts.value_files {
+        let path = fs.resolve(Path::new(""), &f.to_string_lossy())?;
+        let text = fs.read_text(&path)?;
+        let file = f.to_string_lossy();
+        let m = parse_values(&file, &text)
+            .map_err(|e| HelmError::Load(format!("failed to parse {file}: {e}")))?;
+        merge_maps(&mut base, m);
+    }
+    for kind in [SetKind::Json, SetKind::Typed, SetKind::String] {
+        for (k, arg) in opts.sets.iter().filter(|(k, _)| *k == kind) {
+            let mut m = Map::new();
+            let flag = match k {
+                SetKind::Json => "--set-json",
+                SetKind::Typed => "--set",
+                SetKind::String => "--set-string",
+            };
+            parse_set(arg, *k, &mut m)
+                .map_err(|e| HelmError::Load(format!("failed parsing {flag} data: {e}")))?;
+            if *k == SetKind::Json {
+                m = match floats(Json::Object(m)) {
+                    Json::Object(m) => m,
+                    _ => Map::new(),
+                };
+            }
+            merge_maps(&mut base, m);
+        }
+    }
+    for arg in &opts.set_files {
+        let Some((key, file)) = arg.split_once('=') else {
+            return Err(HelmError::Load(format!(
+                "failed parsing --set-file data: key {arg:?} has no value"
+            )));
+        };
+        let path = fs.resolve(Path::new(""), file)?;
+        let text = fs.read_text(&path)?;
+        let mut m = Map::new();
+        set_string_at(key, &text, &mut m)
+            .map_err(|e| HelmError::Load(format!("failed parsing --set-file data: {e}")))?;
+        merge_maps(&mut base, m);
+    }
+    Ok(base)
+}
+
+/// Helm's `action.CheckDependencies`: every `dependencies:` entry of the chart must have a
+/// subchart of that name in `charts/`.
+pub fn check_dependencies(chart: &Chart) -> Result<(), HelmError> {
+    let missing: Vec<&str> = chart
+        .dependencies
+        .iter()
+        .filter(|d| !chart.subcharts.iter().any(|s| s.name == d.name))
+        .map(|d| d.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(HelmError::MissingDependencies(missing.join(", ")))
+    }
+}
+
+/// Coalesces user values with the chart tree's defaults, as Helm's `CoalesceValues`.
+fn coalesce_chart(chart: &Chart, vals: &mut Map<String, Json>) {
+    coalesce(vals, &chart.values);
+    for sub in &chart.subcharts {
+        let mut sv = match vals.remove(&sub.name) {
+            Some(Json::Object(m)) => m,
+            _ => Map::new(),
+        };
+        push_globals(vals, &mut sv);
+        coalesce_chart(sub, &mut sv);
+        vals.insert(sub.name.clone(), Json::Object(sv));
+    }
+}
+
+fn lookup<'a>(vals: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
+    let mut parts = path.split('.');
+    let first = parts.next()?;
+    let mut cur = vals.get(first)?;
+    for p in parts {
+        cur = cur.as_object()?.get(p)?;
+    }
+    Some(cur)
+}
+
+/// Helm's `ProcessDependencies`: aliases applied, subcharts disabled by `condition`/`tags`
+/// removed, recursively; `cvals` are the coalesced top-level values, `prefix` the value path
+/// of `chart`.
+fn process_dependencies(chart: &mut Chart, cvals: &Map<String, Json>, prefix: &str) {
+    let mut subs: Vec<Chart> = Vec::new();
+    let mut used = vec![false; chart.subcharts.len()];
+    for dep in &chart.dependencies {
+        let Some(pos) = chart.subcharts.iter().position(|s| s.name == dep.name) else {
+            continue;
+        };
+        if let Some(u) = used.get_mut(pos) {
+            *u = true;
+        }
+        let Some(orig) = chart.subcharts.get(pos) else {
+            continue;
+        };
+        let mut sub = orig.clone();
+        if let Some(alias) = &dep.alias {
+            sub.name = alias.clone();
+        }
+        if enabled(dep, cvals, prefix) {
+            subs.push(sub);
+        }
+    }
+    for (i, s) in chart.subcharts.iter().enumerate() {
+        if !used.get(i).copied().unwrap_or(true) {
+            subs.push(s.clone());
+        }
+    }
+    for sub in &mut subs {
+        let p = format!("{prefix}{}.", sub.name);
+        process_dependencies(sub, cvals, &p);
+    }
+    chart.subcharts = subs;
+}
+
+fn enabled(dep: &super::load::Dependency, cvals: &Map<String, Json>, prefix: &str) -> bool {
+    let mut on = true;
+    if !dep.tags.is_empty() {
+        let tags = cvals.get("tags").and_then(Json::as_object);
+        let vals: Vec<bool> = dep
+            .tags
+            .iter()
+            .filter_map(|t| tags.and_then(|m| m.get(t)).and_then(Json::as_bool))
+            .collect();
+        if !vals.is_empty() {
+            on = vals.iter().any(|b| *b);
+        }
+    }
+    if let Some(cond) = &dep.condition {
+        for c in cond.split(',') {
+            let path = format!("{prefix}{}", c.trim());
+            if let Some(Json::Bool(b)) = lookup(cvals, &path) {
+                return *b;
+            }
+        }
+    }
+    on
+}
+
+/// Runs the install action on a loaded chart; returns `helm template`'s stdout.
+pub fn run(
+    mut chart: Chart,
+    user: Map<String, Json>,
+    opts: &TemplateOptions,
+) -> Result<String, HelmError> {
+    let mut cvals = user.clone();
+    coalesce_chart(&chart, &mut cvals);
+    process_dependencies(&mut chart, &cvals, "");
+    let kube = KubeVersion::parse(opts.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION))
+        .map_err(HelmError::Load)?;
+    if let Some(c) = &chart.kube_version {
+        check_kube_version(c, &kube)?;
+    }
+    let mut vals = user;
+    coalesce_chart(&chart, &mut vals);
+    if !opts.skip_schema_validation {
+        validate_schemas(&chart, &vals)?;
+    }
+    let caps = Value::Object(Arc::new(Capabilities {
+        kube,
+        apis: ApiVersions::with_extra(&opts.api_versions),
+    }));
+    let files = render_all(&chart, &vals, caps, opts)?;
+    let (manifests, hooks) = sort_manifests(&files)?;
+    let mut body = String::new();
+    if opts.include_crds {
+        crds(&chart, &chart.name, &mut body);
+    }
+    let print = |ms: &[Manifest], out: &mut String| {
+        for m in ms {
+            out.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+        }
+    };
+    let hooks: Vec<Manifest> = if opts.no_hooks {
+        Vec::new()
+    } else {
+        hooks
+            .into_iter()
+            .filter(|h| !(opts.skip_tests && h.is_test()))
+            .collect()
+    };
+    if !opts.show_only.is_empty() {
+        let mut all = manifests;
+        all.extend(hooks);
+        let mut out = String::new();
+        print(&show_only(all, &chart.name, &opts.show_only)?, &mut out);
+        return Ok(out);
+    }
+    print(&manifests, &mut body);
+    // Helm's template command: the release manifest trimmed, a newline, then the hooks.
+    let mut out = format!("{}\n", body.trim());
+    print(&hooks, &mut out);
+    Ok(out)
+}
+
+fn check_kube_version(constraint: &str, kube: &KubeVersion) -> Result<(), HelmError> {
+    let v = super::semver::Version::parse(&kube.version)
+        .ok_or_else(|| HelmError::Load(format!("invalid kube version {}", kube.version)))?;
+    let ok = super::semver::satisfies(constraint, &v).map_err(HelmError::Render)?;
+    if ok {
+        Ok(())
+    } else {
+        Err(HelmError::Render(format!(
+            "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {}",
+            kube.version
+        )))
+    }
+}
+
+fn crds(chart: &Chart, path: &str, out: &mut String) {
+    for (p, text) in chart.crds() {
+        out.push_str(&format!("---\n# Source: {path}/{p}\n{text}\n"));
+    }
+    for sub in &chart.subcharts {
+        crds(sub, &format!("{path}/charts/{}", sub.name), out);
+    }
+}
+
+fn show_only(
+    all: Vec<Manifest>,
+    root: &str,
+    wanted: &[String],
+) -> Result<Vec<Manifest>, HelmError> {
+    let mut keep = vec![false; all.len()];
+    for w in wanted {
+        let w = w.trim_start_matches("./");
+        let full = format!("{root}/{w}");
+        let glob = globset::Glob::new(&full).ok().map(|g| g.compile_matcher());
+        let mut found = false;
+        for (i, m) in all.iter().enumerate() {
+            if m.source == full || glob.as_ref().is_some_and(|g| g.is_match(&m.source)) {
+                if let Some(k) = keep.get_mut(i) {
+                    *k = true;
+                }
+                found = true;
+            }
+        }
+        if !found {
+            return Err(HelmError::Load(format!(
+                "could not find template {w} in chart"
+            )));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(m, k)| k.then_some(m))
+        .collect())
+}
+
+fn validate_schemas(chart: &Chart, vals: &Map<String, Json>) -> Result<(), HelmError> {
+    let mut report = String::new();
+    collect_schema_errors(chart, vals, &mut report)?;
+    if report.is_empty() {
+        Ok(())
+    } else {
+        Err(HelmError::Render(format!(
+            "values don't meet the specifications of the schema(s) in the following chart(s):\n{report}"
+        )))
+    }
+}
+
+fn collect_schema_errors(
+    chart: &Chart,
+    vals: &Map<String, Json>,
+    report: &mut String,
+) -> Result<(), HelmError> {
+    if let Some(schema) = &chart.schema {
+        let validator = jsonschema::validator_for(schema)
+            .map_err(|e| HelmError::Load(format!("{}/values.schema.json: {e}", chart.dir)))?;
+        let instance = Json::Object(vals.clone());
+        let errs: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("- at '{}': {e}", e.instance_path()))
+            .collect();
+        if !errs.is_empty() {
+            report.push_str(&format!("{}:\n{}\n", chart.name, errs.join("\n")));
+        }
+    }
+    for sub in &chart.subcharts {
+        if let Some(Json::Object(sv)) = vals.get(&sub.name) {
+            collect_schema_errors(sub, sv, report)?;
+        }
+    }
+    Ok(())
+}
+
+/// A template to execute: its full name and the data (`.Values`, `.Chart`, ...) of its chart.
+struct Renderable {
+    name: String,
+    base_path: String,
+    text: String,
+    objects: Value,
+}
+
+fn chart_map(chart: &Chart, is_root: bool) -> Value {
+    let m = &chart.meta;
+    let s = |k: &str| match m.get(k) {
+        Some(Json::String(s)) => Value::str(s),
+        Some(Json::Number(n)) => Value::str(&super::objects::go_float(n.as_f64().unwrap_or(0.0))),
+        _ => Value::str(""),
+    };
+    let list = |k: &str| match m.get(k) {
+        Some(v @ Json::Array(_)) => to_value(v),
+        _ => Value::list(Vec::new()),
+    };
+    let mut name = s("name");
+    if !is_root || name.as_str() != Some(chart.name.as_str()) {
+        name = Value::str(&chart.name);
+    }
+    Value::map([
+        ("APIVersion", Value::str(&chart.api_version)),
+        (
+            "Annotations",
+            m.get("annotations")
+                .map_or_else(|| Value::map(Vec::<(String, Value)>::new()), to_value),
+        ),
+        ("AppVersion", s("appVersion")),
+        ("Condition", s("condition")),
+        ("Dependencies", list("dependencies")),
+        (
+            "Deprecated",
+            Value::Bool(m.get("deprecated").and_then(Json::as_bool).unwrap_or(false)),
+        ),
+        ("Description", s("description")),
+        ("Home", s("home")),
+        ("Icon", s("icon")),
+        ("IsRoot", Value::Bool(is_root)),
+        ("Keywords", list("keywords")),
+        ("KubeVersion", s("kubeVersion")),
+        ("Maintainers", list("maintainers")),
+        ("Name", name),
+        ("Sources", list("sources")),
+        ("Tags", s("tags")),
+        ("Type", s("type")),
+        ("Version", s("version")),
+    ])
+}
+
+/// Builds the per-chart top-level data (`.Values .Release .Chart .Capabilities .Files
+/// .Subcharts`) and collects renderables, as Helm's `recAllTpls`.
+fn collect(
+    chart: &Chart,
+    path: &str,
+    vals: &Map<String, Json>,
+    release: &Value,
+    caps: &Value,
+    is_root: bool,
+    out: &mut Vec<Renderable>,
+) -> Value {
+    let mut subcharts = Vec::new();
+    for sub in &chart.subcharts {
+        let sv = match vals.get(&sub.name) {
+            Some(Json::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        let p = format!("{path}/charts/{}", sub.name);
+        subcharts.push((
+            sub.name.clone(),
+            collect(sub, &p, &sv, release, caps, false, out),
+        ));
+    }
+    let objects = Value::map([
+        ("Values", to_value(&Json::Object(vals.clone()))),
+        ("Release", release.clone()),
+        ("Chart", chart_map(chart, is_root)),
+        ("Capabilities", caps.clone()),
+        (
+            "Files",
+            Value::Object(Arc::new(Files(Arc::new(chart.files.clone())))),
+        ),
+        ("Subcharts", Value::map(subcharts)),
+    ]);
+    for (rel, text) in &chart.templates {
+        let base = rel.rsplit('/').next().unwrap_or(rel);
+        if chart.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.push(Renderable {
+            name: format!("{path}/{rel}"),
+            base_path: format!("{path}/templates"),
+            text: text.clone(),
+            objects: objects.clone(),
+        });
+    }
+    objects
+}
+
+/// Helm's `sortTemplates`: more path segments first, then reverse lexical order.
+fn sort_templates(r: &mut [Renderable]) {
+    r.sort_by(|a, b| {
+        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
+    });
+}
+
+fn render_all(
+    chart: &Chart,
+    vals: &Map<String, Json>,
+    caps: Value,
+    opts: &TemplateOptions,
+) -> Result<Vec<(String, String)>, HelmError> {
+    let release = Value::map([
+        ("Name", Value::str(&opts.release_name)),
+        ("Namespace", Value::str(&opts.namespace)),
+        ("IsUpgrade", Value::Bool(opts.is_upgrade)),
+        ("IsInstall", Value::Bool(!opts.is_upgrade)),
+        ("Revision", Value::Int(1)),
+        ("Service", Value::str("Helm")),
+    ]);
+    let mut rs = Vec::new();
+    collect(chart, &chart.name, vals, &release, &caps, true, &mut rs);
+    sort_templates(&mut rs);
+    let mut set = Templates::new("gotpl", engine_funcs());
+    set.set_missing_key(MissingKey::Zero);
+    for r in &rs {
+        set.parse(&r.name, &r.text)
+            .map_err(|e| parse_error(&r.name, &e.to_string()))?;
+    }
+    let mut out = Vec::new();
+    for r in &rs {
+        let base = r.name.rsplit('/').next().unwrap_or(&r.name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let data = with_template(&r.objects, &r.name, &r.base_path);
+        let text = set
+            .execute(&r.name, &data)
+            .map_err(|e| exec_error(&r.name, &e.to_string()))?;
+        if r.name.ends_with("NOTES.txt") {
+            continue;
+        }
+        out.push((r.name.clone(), text.replace("<no value>", "")));
+    }
+    Ok(out)
+}
+
+fn with_template(objects: &Value, name: &str, base: &str) -> Value {
+    let mut m = match objects {
+        Value::Map(m) => (**m).clone(),
+        _ => Default::default(),
+    };
+    m.insert(
+        "Template".into(),
+        Value::map([("Name", Value::str(name)), ("BasePath", Value::str(base))]),
+    );
+    Value::Map(Arc::new(m))
+}
+
+const WARN_START: &str = "HELM_ERR_START";
+const WARN_END: &str = "HELM_ERR_END";
+
+static WARN_RE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?s)HELM_ERR_START(.*)HELM_ERR_END")
+        .unwrap_or_else(|_| unreachable!("static regex"))
+});
+
+/// Helm's `reformatExecErrorMsg`: `required`/`fail` errors become
+/// `execution error at (FILE:LINE:COL): MESSAGE`; others are Go's text.
+fn exec_error(name: &str, msg: &str) -> HelmError {
+    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
+    let [_, location, rest] = tokens.as_slice() else {
+        return HelmError::Render(format!("execution error in ({name}): {msg}"));
+    };
+    if let Some(c) = WARN_RE.captures(rest) {
+        let m = c.get(1).map_or("", |m| m.as_str());
+        return HelmError::Render(format!("execution error at ({location}): {m}"));
+    }
+    HelmError::Render(msg.to_string())
+}
+
+/// Helm's `cleanupParseError`.
+fn parse_error(name: &str, msg: &str) -> HelmError {
+    let tokens: Vec<&str> = msg.split(": ").collect();
+    match tokens.as_slice() {
+        [_, location, .., last] => {
+            HelmError::Render(format!("parse error at ({location}): {last}"))
+        }
+        _ => HelmError::Render(format!("parse error in ({name}): {msg}")),
+    }
+}
+
+/// The function map: the template builtins plus Helm's engine functions (`include`, `tpl`,
+/// `required`, `fail`, `lookup` returning an empty map as in client-only mode).
+pub fn engine_funcs() -> FuncMap {
+    let mut m = FuncMap::builtins();
+    m.insert("include", funcs::include());
+    m.insert("tpl", tpl());
+    m.insert(
+        "required",
+        Function::new(&[Param::String, Param::Any], None, |_, a| {
+            let v = a.get(1).cloned().unwrap_or_default();
+            let empty = matches!(&v, Value::Nil) || v.as_str() == Some("");
+            if empty {
+                let w = a.first().and_then(Value::as_str).unwrap_or("");
+                return Err(format!("{WARN_START}{w}{WARN_END}"));
+            }
+            Ok(v)
+        }),
+    );
+    m.insert(
+        "fail",
+        Function::new(&[Param::String], None, |_, a| {
+            let w = a.first().and_then(Value::as_str).unwrap_or("");
+            Err(format!("{WARN_START}{w}{WARN_END}"))
+        }),
+    );
+    m.insert(
+        "lookup",
+        Function::new(
+            &[Param::String, Param::String, Param::String, Param::String],
+            None,
+            |_, _| Ok(Value::map(Vec::<(String, Value)>::new())),
+        ),
+    );
+    m
+}
+
+fn tpl() -> Function {
+    Function::new(&[Param::String, Param::Any], None, |ctx, a| {
+        let text = a.first().and_then(Value::as_str).unwrap_or("").to_string();
+        let data = a.get(1).cloned().unwrap_or_default();
+        let name = template_name(&data).ok_or_else(|| {
+            format!("cannot retrieve Template.Name from values inside tpl function: {text}")
+        })?;
+        let out = ctx
+            .execute_text(&name, &text, data)
+            .map_err(|e| format!("error during tpl function execution for {text:?}: {e}"))?;
+        Ok(Value::str(&out.replace("<no value>", "")))
+    })
+}
+
+fn template_name(data: &Value) -> Option<String> {
+    let Value::Map(m) = data else { return None };
+    let Some(Value::Map(t)) = m.get("Template") else {
+        return None;
+    };
+    t.get("Name").and_then(Value::as_str).map(str::to_string)
+}
