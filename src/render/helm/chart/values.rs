@@ -335,3 +335,90 @@ impl Parser {
         Json::String(v.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(args: &[(&str, SetKind)], base: Json) -> Json {
+        let mut m = match base {
+            Json::Object(m) => m,
+            _ => Map::new(),
+        };
+        for (a, k) in args {
+            let mut layer = Map::new();
+            parse_set(a, *k, &mut layer).unwrap();
+            merge_maps(&mut m, layer);
+        }
+        Json::Object(m)
+    }
+
+    #[test]
+    fn strvals_like_helm() {
+        // Observed with helm v4.1.4 `--set 'a.b=null,x\.y=1\,2,l[1].n=007,z={a,b},t=true'`.
+        let v = set(
+            &[
+                (
+                    r"a.b=null,x\.y=1\,2,l[1].n=007,z={a,b},t=true",
+                    SetKind::Typed,
+                ),
+                (r#"j={"k":[1,2.5]}"#, SetKind::Json),
+                ("s=5", SetKind::String),
+            ],
+            json!({}),
+        );
+        assert_eq!(
+            v,
+            json!({"a": {"b": null}, "x.y": "1,2", "l": [null, {"n": "007"}], "z": ["a", "b"],
+                   "t": true, "j": {"k": [1, 2.5]}, "s": "5"})
+        );
+        assert_eq!(
+            set(&[("n=12,e=", SetKind::Typed)], json!({}))["n"],
+            json!(12)
+        );
+        assert_eq!(set(&[("e=", SetKind::Typed)], json!({}))["e"], json!(""));
+        let mut m = Map::new();
+        assert_eq!(
+            parse_set("a.b", SetKind::Typed, &mut m).unwrap_err(),
+            r#"key "b" has no value"#
+        );
+    }
+
+    #[test]
+    fn coalesce_null_deletes_default_only() {
+        let mut user = match json!({"a": {"b": null, "x": null}, "keep": 1}) {
+            Json::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let defaults = match json!({"a": {"b": 1, "c": 2}, "keep": 5, "d": [1]}) {
+            Json::Object(m) => m,
+            _ => unreachable!(),
+        };
+        coalesce(&mut user, &defaults);
+        assert_eq!(
+            Json::Object(user),
+            json!({"a": {"c": 2, "x": null}, "keep": 1, "d": [1]})
+        );
+    }
+
+    #[test]
+    fn globals_flow_down_and_numbers_are_floats() {
+        let parent = match json!({"global": {"r": "p", "o": 1}}) {
+            Json::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let mut sub = match json!({"global": {"r": "s", "mine": true}}) {
+            Json::Object(m) => m,
+            _ => unreachable!(),
+        };
+        push_globals(&parent, &mut sub);
+        assert_eq!(sub["global"], json!({"r": "p", "o": 1, "mine": true}));
+        let v = parse_values("v.yaml", "n: 3\nf: 1.5\n").unwrap();
+        assert!(matches!(to_value(&v["n"]), Value::Float(x) if x == 3.0));
+        assert!(matches!(to_value(&json!(3)), Value::Int(3)));
+        let mut m = Map::new();
+        set_string_at("a.b[0]", "text", &mut m).unwrap();
+        assert_eq!(Json::Object(m), json!({"a": {"b": ["text"]}}));
+    }
+}
