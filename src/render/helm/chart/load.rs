@@ -275,3 +275,27 @@ fn walk(
     }
     Ok(())
 }
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A chart with only a name, for unit tests.
+    pub fn empty_chart(name: &str) -> Chart {
+        Chart {
+            meta: Map::new(),
+            name: name.into(),
+            version: "1.0.0".into(),
+            api_version: "v2".into(),
+            kube_version: None,
+            chart_type: String::new(),
+            dependencies: Vec::new(),
+            values: Map::new(),
+            schema: None,
+            templates: Vec::new(),
+            files: Vec::new(),
+            subcharts: Vec::new(),
+            dir: name.into(),
+        }
+    }
+}

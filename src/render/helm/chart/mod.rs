@@ -16,6 +16,7 @@ pub mod load;
 pub mod objects;
 pub mod output;
 pub mod render;
+pub mod schema;
 pub mod semver;
 pub mod values;
 

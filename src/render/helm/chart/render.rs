@@ -188,7 +188,7 @@ pub fn run(
     let mut vals = user;
     coalesce_chart(&chart, &mut vals);
     if !opts.skip_schema_validation {
-        validate_schemas(&chart, &vals)?;
+        super::schema::validate(&chart, &vals)?;
     }
     let caps = Value::Object(Arc::new(Capabilities {
         kube,
@@ -280,43 +280,6 @@ fn show_only(
         .zip(keep)
         .filter_map(|(m, k)| k.then_some(m))
         .collect())
-}
-
-fn validate_schemas(chart: &Chart, vals: &Map<String, Json>) -> Result<(), HelmError> {
-    let mut report = String::new();
-    collect_schema_errors(chart, vals, &mut report)?;
-    if report.is_empty() {
-        Ok(())
-    } else {
-        Err(HelmError::Render(format!(
-            "values don't meet the specifications of the schema(s) in the following chart(s):\n{report}"
-        )))
-    }
-}
-
-fn collect_schema_errors(
-    chart: &Chart,
-    vals: &Map<String, Json>,
-    report: &mut String,
-) -> Result<(), HelmError> {
-    if let Some(schema) = &chart.schema {
-        let validator = jsonschema::validator_for(schema)
-            .map_err(|e| HelmError::Load(format!("{}/values.schema.json: {e}", chart.dir)))?;
-        let instance = Json::Object(vals.clone());
-        let errs: Vec<String> = validator
-            .iter_errors(&instance)
-            .map(|e| format!("- at '{}': {e}", e.instance_path()))
-            .collect();
-        if !errs.is_empty() {
-            report.push_str(&format!("{}:\n{}\n", chart.name, errs.join("\n")));
-        }
-    }
-    for sub in &chart.subcharts {
-        if let Some(Json::Object(sv)) = vals.get(&sub.name) {
-            collect_schema_errors(sub, sv, report)?;
-        }
-    }
-    Ok(())
 }
 
 /// A template to execute: its full name and the data (`.Values`, `.Chart`, ...) of its chart.
