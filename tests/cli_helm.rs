@@ -118,3 +118,36 @@ fn errors_like_helm() {
         "Error: chart requires kubeVersion: >=1.31.0-0 which is incompatible with Kubernetes v1.30.0\n\nUse --debug flag to render out invalid YAML\n"
     );
 }
+
+/// Packs `dir` as Helm does (`NAME/...` entries, gzip).
+fn package(dir: &std::path::Path, name: &str) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut b = tar::Builder::new(gz);
+    b.append_dir_all(name, dir).unwrap();
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn packaged_subchart_renders_as_its_folder() {
+    let d = chart();
+    let run = || {
+        let out = Command::cargo_bin("driftlint")
+            .unwrap()
+            .current_dir(d.path())
+            .args(["helm", "template", "rel", "c"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from_dir = run();
+    let sub = d.path().join("c/charts/sub");
+    let tgz = package(&sub, "sub");
+    fs::remove_dir_all(&sub).unwrap();
+    fs::write(d.path().join("c/charts/sub-0.1.0.tgz"), tgz).unwrap();
+    assert_eq!(run(), from_dir);
+}

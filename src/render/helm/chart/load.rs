@@ -73,14 +73,41 @@ impl Chart {
     }
 }
 
+/// A file of a chart: (chart-relative path, bytes).
+pub type FileEntry = (String, Vec<u8>);
+
+/// Largest total size of the files unpacked from one packaged subchart: 64 MiB.
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Loads the chart in `dir` (repo-relative). Errors: missing/invalid `Chart.yaml`, unreadable
-/// files, packaged `.tgz` subcharts (not supported), YAML errors in values.
+/// files, invalid `.tgz` subcharts, YAML errors in values.
 pub fn load_chart(fs: &RepoFs, dir: &Path) -> Result<Chart, HelmError> {
     let abs = fs.resolve(Path::new(""), &dir.to_string_lossy())?;
     let display = fs.display(&abs);
     let ignore = helmignore(fs, &abs)?;
     let mut entries = Vec::new();
     walk(fs, &abs, &abs, &ignore, &mut entries)?;
+    let mut files = Vec::new();
+    for (rel, path) in entries {
+        let meta =
+            std::fs::metadata(&path).map_err(|e| HelmError::Io(format!("{display}/{rel}: {e}")))?;
+        if meta.len() > crate::fs::MAX_FILE_BYTES {
+            return Err(HelmError::Load(format!(
+                "{display}/{rel}: file is {} bytes, larger than the {}-byte limit",
+                meta.len(),
+                crate::fs::MAX_FILE_BYTES
+            )));
+        }
+        let bytes =
+            std::fs::read(&path).map_err(|e| HelmError::Io(format!("{display}/{rel}: {e}")))?;
+        files.push((rel, bytes));
+    }
+    from_files(&display, files)
+}
+
+/// Builds a chart from its files (chart-relative path, bytes), as Helm's `loader.LoadFiles`:
+/// `charts/NAME/...` become subcharts, `charts/*.tgz` packaged subcharts are unpacked.
+pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart, HelmError> {
     let mut chart_yaml = None;
     let mut requirements = None;
     let mut chart = Chart {
@@ -96,26 +123,28 @@ pub fn load_chart(fs: &RepoFs, dir: &Path) -> Result<Chart, HelmError> {
         templates: Vec::new(),
         files: Vec::new(),
         subcharts: Vec::new(),
-        dir: display.clone(),
+        dir: display.to_string(),
     };
-    let mut sub_dirs: Vec<PathBuf> = Vec::new();
-    for (rel, path) in entries {
+    let mut subs: Vec<(String, Vec<FileEntry>)> = Vec::new();
+    let mut packaged: Vec<FileEntry> = Vec::new();
+    for (rel, bytes) in files {
         let file = format!("{display}/{rel}");
         if let Some(rest) = rel.strip_prefix("charts/") {
-            let first = rest.split('/').next().unwrap_or("");
-            if rest.ends_with(".tgz") && !rest.contains('/') {
-                return Err(HelmError::Unsupported(format!(
-                    "{file}: packaged subcharts (.tgz) are not supported; unpack it into charts/{}",
-                    first.trim_end_matches(".tgz")
-                )));
-            }
-            let sub = abs.join("charts").join(first);
-            if sub.is_dir() && !sub_dirs.contains(&sub) && sub.join("Chart.yaml").is_file() {
-                sub_dirs.push(sub);
+            match rest.split_once('/') {
+                Some((name, inner)) => {
+                    let inner = (inner.to_string(), bytes);
+                    match subs.iter_mut().find(|(n, _)| n == name) {
+                        Some((_, fs)) => fs.push(inner),
+                        None => subs.push((name.to_string(), vec![inner])),
+                    }
+                }
+                None if rest.ends_with(".tgz") || rest.ends_with(".tar.gz") => {
+                    packaged.push((file, bytes))
+                }
+                None => chart.files.push((rel, bytes)),
             }
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|e| HelmError::Io(format!("{file}: {e}")))?;
         let text = || String::from_utf8_lossy(&bytes).into_owned();
         match rel.as_str() {
             "Chart.yaml" => chart_yaml = Some(text()),
@@ -147,11 +176,64 @@ pub fn load_chart(fs: &RepoFs, dir: &Path) -> Result<Chart, HelmError> {
             chart.dependencies = dependencies(m.get("dependencies"));
         }
     }
-    for sub in sub_dirs {
-        let rel = fs.relative(&sub);
-        chart.subcharts.push(load_chart(fs, &rel)?);
+    for (name, files) in subs {
+        if files.iter().any(|(p, _)| p == "Chart.yaml") {
+            chart
+                .subcharts
+                .push(from_files(&format!("{display}/charts/{name}"), files)?);
+        }
+    }
+    for (file, bytes) in packaged {
+        chart.subcharts.push(load_archive(&file, &bytes)?);
     }
     Ok(chart)
+}
+
+/// Unpacks a packaged chart (`.tgz`: gzip, tar, one top-level directory) and loads it, as
+/// Helm's `loader.LoadArchive`. Errors: corrupt archives, absolute or `..` entry paths,
+/// archives above [`MAX_UNPACKED_BYTES`].
+pub fn load_archive(file: &str, bytes: &[u8]) -> Result<Chart, HelmError> {
+    use std::io::Read;
+    let bad = |e: String| HelmError::Load(format!("{file}: {e}"));
+    let gz = flate2::read::GzDecoder::new(bytes);
+    let mut archive = tar::Archive::new(gz);
+    let mut files = Vec::new();
+    let mut total: u64 = 0;
+    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| bad(e.to_string()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let mut parts = path.split('/').filter(|p| !p.is_empty() && *p != ".");
+        let _top = parts.next();
+        let rest: Vec<&str> = parts.collect();
+        if path.starts_with('/') || rest.contains(&"..") {
+            return Err(bad(format!(
+                "chart illegally contains content outside the base directory: {path:?}"
+            )));
+        }
+        if rest.is_empty() {
+            continue;
+        }
+        total = total.saturating_add(entry.header().size().unwrap_or(0));
+        if total > MAX_UNPACKED_BYTES {
+            return Err(bad(format!(
+                "unpacked chart is larger than {MAX_UNPACKED_BYTES} bytes"
+            )));
+        }
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| bad(e.to_string()))?;
+        files.push((rest.join("/"), data));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    from_files(file, files)
 }
 
 fn read_metadata(chart: &mut Chart, file: &str, text: &str) -> Result<(), HelmError> {
