@@ -517,20 +517,58 @@ fn tpl() -> Function {
     Function::new(&[Param::String, Param::Any], None, |ctx, a| {
         let text = a.first().and_then(Value::as_str).unwrap_or("").to_string();
         let data = a.get(1).cloned().unwrap_or_default();
-        let name = template_name(&data).ok_or_else(|| {
-            format!("cannot retrieve Template.Name from values inside tpl function: {text}")
-        })?;
+        // Helm v4 parses the text as template "gotpl" in a clone of the set.
         let out = ctx
-            .execute_text(&name, &text, data)
+            .execute_text("gotpl", &text, data)
             .map_err(|e| format!("error during tpl function execution for {text:?}: {e}"))?;
         Ok(Value::str(&out.replace("<no value>", "")))
     })
 }
 
-fn template_name(data: &Value) -> Option<String> {
-    let Value::Map(m) = data else { return None };
-    let Some(Value::Map(t)) = m.get("Template") else {
-        return None;
-    };
-    t.get("Name").and_then(Value::as_str).map(str::to_string)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::helm::chart::load::from_files;
+
+    fn render(tpl: &str) -> Result<String, HelmError> {
+        let files = vec![
+            (
+                "Chart.yaml".to_string(),
+                b"apiVersion: v2\nname: d\nversion: 1.0.0\n".to_vec(),
+            ),
+            ("templates/x.txt".to_string(), tpl.as_bytes().to_vec()),
+        ];
+        let chart = from_files("d", files).unwrap();
+        run(chart, Map::new(), &TemplateOptions::default())
+    }
+
+    #[test]
+    fn engine_functions_as_helm() {
+        // Outputs and messages observed with helm v4.1.4.
+        assert_eq!(
+            render("# a[{{ tpl \"\" . }}]b[{{ tpl \"  \" . }}]c[{{ tpl \"{{/* x */}}\" . }}]")
+                .unwrap(),
+            "---\n# Source: d/templates/x.txt\n# a[]b[  ]c[]\n"
+        );
+        assert_eq!(
+            render("# {{ tpl \"{{ .Values.q.r.s }}\" . }}").unwrap_err().to_string(),
+            "template: d/templates/x.txt:1:5: executing \"d/templates/x.txt\" at <tpl \"{{ .Values.q.r.s }}\" .>: error calling tpl: error during tpl function execution for \"{{ .Values.q.r.s }}\": template: gotpl:1:10: executing \"gotpl\" at <.Values.q.r.s>: nil pointer evaluating interface {}.r"
+        );
+        assert_eq!(
+            render("# a[{{ tpl \"{{ fail \\\"boom\\\" }}\" . }}]")
+                .unwrap_err()
+                .to_string(),
+            "execution error at (d/templates/x.txt:1:7): boom"
+        );
+        assert_eq!(
+            render("# {{ required \"need x\" .Values.x }}")
+                .unwrap_err()
+                .to_string(),
+            "execution error at (d/templates/x.txt:1:5): need x"
+        );
+        assert_eq!(
+            render("# {{ .Release.Name }} {{ .Release.Namespace }} {{ .Release.Revision }} {{ .Release.IsInstall }} {{ .Release.Service }} {{ .Template.BasePath }} {{ .Chart.IsRoot }}").unwrap(),
+            "---\n# Source: d/templates/x.txt\n# release-name default 1 true Helm d/templates true\n"
+        );
+    }
 }
