@@ -100,20 +100,34 @@ pub fn parse_template_args(args: &[String]) -> Result<TemplateArgs, String> {
         [chart] => (None, chart.clone()),
         [name, chart] => (Some(name.clone()), chart.clone()),
         [] => return Err("\"helm template\" requires at least 1 argument".into()),
-        _ => {
+        [_, _, extra @ ..] => {
             return Err(format!(
-                "\"helm template\" accepts at most 2 arguments; received {}",
-                positional.len()
+                "expected at most two arguments, unexpected arguments: {}",
+                extra.join(", ")
             ))
         }
     };
-    if let Some(n) = name.or(name_template) {
-        opts.release_name = n;
+    match (name, name_template) {
+        (Some(n), _) => opts.release_name = n,
+        (None, Some(t)) => opts.release_name = render_name(&t)?,
+        (None, None) => {}
     }
     Ok(TemplateArgs {
         chart: PathBuf::from(chart),
         opts,
     })
+}
+
+/// Renders `--name-template` with the template engine and Helm's functions (no data), as
+/// Helm's `template.New("name-template").Funcs(sprig).Parse`.
+fn render_name(t: &str) -> Result<String, String> {
+    let mut set = crate::render::helm::template::Templates::new(
+        "name-template",
+        super::render::engine_funcs(),
+    );
+    set.parse("name-template", t).map_err(|e| e.to_string())?;
+    set.execute("name-template", &crate::render::helm::template::Value::Nil)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -132,8 +132,12 @@ pub fn sort_manifests(
 
 fn head(path: &str, doc: String) -> Result<Manifest, HelmError> {
     let parse_err = |e: String| HelmError::Render(format!("YAML parse error on {path}: {e}"));
-    let docs = crate::yaml::parse_documents(Arc::from(path), &doc)
-        .map_err(|e| parse_err(format!("error converting YAML to JSON: {e}")))?;
+    let docs = crate::yaml::parse_documents(Arc::from(path), &doc).map_err(|e| {
+        parse_err(format!(
+            "error converting YAML to JSON: yaml: line {}: {}",
+            e.line, e.message
+        ))
+    })?;
     let json = docs.first().map(|d| d.to_json()).unwrap_or(Json::Null);
     let obj = match json {
         Json::Object(m) => m,

@@ -44,8 +44,12 @@ pub fn user_values(fs: &RepoFs, opts: &TemplateOptions) -> Result<Map<String, Js
                 SetKind::Typed => "--set",
                 SetKind::String => "--set-string",
             };
-            parse_set(arg, *k, &mut m)
-                .map_err(|e| HelmError::Load(format!("failed parsing {flag} data: {e}")))?;
+            parse_set(arg, *k, &mut m).map_err(|e| {
+                HelmError::Load(match k {
+                    SetKind::Json => format!("failed parsing {flag} data {arg}"),
+                    _ => format!("failed parsing {flag} data: {e}"),
+                })
+            })?;
             if *k == SetKind::Json {
                 m = match floats(Json::Object(m)) {
                     Json::Object(m) => m,
@@ -250,36 +254,32 @@ fn crds(chart: &Chart, path: &str, out: &mut String) {
     }
 }
 
+/// `--show-only`: for each requested path in flag order, the manifests rendered from it
+/// (`templates/x.yaml` relative to the root chart, or a glob). Errors: Helm's
+/// `could not find template X in chart`.
 fn show_only(
     all: Vec<Manifest>,
     root: &str,
     wanted: &[String],
 ) -> Result<Vec<Manifest>, HelmError> {
-    let mut keep = vec![false; all.len()];
+    let mut out = Vec::new();
     for w in wanted {
         let w = w.trim_start_matches("./");
         let full = format!("{root}/{w}");
         let glob = globset::Glob::new(&full).ok().map(|g| g.compile_matcher());
-        let mut found = false;
-        for (i, m) in all.iter().enumerate() {
+        let before = out.len();
+        for m in &all {
             if m.source == full || glob.as_ref().is_some_and(|g| g.is_match(&m.source)) {
-                if let Some(k) = keep.get_mut(i) {
-                    *k = true;
-                }
-                found = true;
+                out.push(m.clone());
             }
         }
-        if !found {
+        if out.len() == before {
             return Err(HelmError::Load(format!(
                 "could not find template {w} in chart"
             )));
         }
     }
-    Ok(all
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(m, k)| k.then_some(m))
-        .collect())
+    Ok(out)
 }
 
 /// A template to execute: its full name and the data (`.Values`, `.Chart`, ...) of its chart.
