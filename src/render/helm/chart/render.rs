@@ -175,6 +175,60 @@ fn enabled(dep: &super::load::Dependency, cvals: &Map<String, Json>, prefix: &st
     on
 }
 
+/// Helm's `processDependencyImportValues`: bottom-up, each chart's `import-values` copy
+/// tables from its subcharts' default values (`exports.X` for the string form, `child` to
+/// `parent` paths for the map form) into its own defaults, its own values winning.
+fn import_values(chart: &mut Chart) {
+    for sub in &mut chart.subcharts {
+        import_values(sub);
+    }
+    let wanted: Vec<(String, Json)> = chart
+        .dependencies
+        .iter()
+        .filter_map(|d| {
+            let name = d.alias.clone().unwrap_or_else(|| d.name.clone());
+            d.raw.get("import-values").map(|iv| (name, iv.clone()))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mut cvals = Map::new();
+    coalesce_chart(chart, &mut cvals);
+    let mut imported = Map::new();
+    for (name, ivs) in wanted {
+        for iv in ivs.as_array().into_iter().flatten() {
+            let (child, parent) = match iv {
+                Json::String(s) => (format!("exports.{s}"), String::new()),
+                Json::Object(m) => (
+                    m.get("child")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    m.get("parent")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                _ => continue,
+            };
+            let Some(Json::Object(table)) = lookup(&cvals, &format!("{name}.{child}")) else {
+                continue;
+            };
+            let mut layer = table.clone();
+            for key in parent.split('.').rev().filter(|k| !k.is_empty()) {
+                let mut m = Map::new();
+                m.insert(key.to_string(), Json::Object(layer));
+                layer = m;
+            }
+            let mut merged = imported.clone();
+            coalesce(&mut merged, &layer);
+            imported = merged;
+        }
+    }
+    coalesce(&mut chart.values, &imported);
+}
+
 /// Runs the install action on a loaded chart; returns `helm template`'s stdout.
 pub fn run(
     mut chart: Chart,
@@ -184,6 +238,7 @@ pub fn run(
     let mut cvals = user.clone();
     coalesce_chart(&chart, &mut cvals);
     process_dependencies(&mut chart, &cvals, "");
+    import_values(&mut chart);
     let kube = KubeVersion::parse(opts.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION))
         .map_err(HelmError::Load)?;
     if let Some(c) = &chart.kube_version {
@@ -569,6 +624,25 @@ mod tests {
         assert_eq!(
             render("# {{ .Release.Name }} {{ .Release.Namespace }} {{ .Release.Revision }} {{ .Release.IsInstall }} {{ .Release.Service }} {{ .Template.BasePath }} {{ .Chart.IsRoot }}").unwrap(),
             "---\n# Source: d/templates/x.txt\n# release-name default 1 true Helm d/templates true\n"
+        );
+    }
+
+    #[test]
+    fn import_values_and_globals_as_helm() {
+        // Output observed with helm v4.1.4 on the same chart.
+        let f = |p: &str, t: &str| (p.to_string(), t.as_bytes().to_vec());
+        let files = vec![
+            f("Chart.yaml", "apiVersion: v2\nname: p\nversion: 1.0.0\ndependencies:\n- name: s\n  version: 0.1.0\n  import-values:\n  - data\n  - child: deep.t\n    parent: got.here\n"),
+            f("values.yaml", "a: parent\ngot:\n  here:\n    w: parentwins\n"),
+            f("templates/x.txt", "# {{ .Values }}\n"),
+            f("charts/s/Chart.yaml", "apiVersion: v2\nname: s\nversion: 0.1.0\n"),
+            f("charts/s/values.yaml", "exports:\n  data:\n    a: child\n    b: child\ndeep:\n  t:\n    x: 1\n    w: 2\n"),
+        ];
+        let chart = from_files("p", files).unwrap();
+        let out = run(chart, Map::new(), &TemplateOptions::default()).unwrap();
+        assert_eq!(
+            out,
+            "---\n# Source: p/templates/x.txt\n# map[a:parent b:child got:map[here:map[w:parentwins x:1]] s:map[deep:map[t:map[w:2 x:1]] exports:map[data:map[a:child b:child]] global:map[]]]\n"
         );
     }
 }

@@ -72,16 +72,21 @@ pub fn coalesce(dst: &mut Map<String, Json>, defaults: &Map<String, Json>) {
 }
 
 /// Copies the parent's `global` map into a subchart's values (`dst`), the subchart's own
-/// globals losing to the parent's, as Helm's `coalesceGlobals`.
+/// globals losing to the parent's, as Helm's `coalesceGlobals` (which always leaves a
+/// `global` map in the subchart's values).
 pub fn push_globals(parent: &Map<String, Json>, dst: &mut Map<String, Json>) {
-    let Some(Json::Object(pg)) = parent.get("global") else {
-        return;
-    };
     let mut g = match dst.remove("global") {
         Some(Json::Object(g)) => g,
-        _ => Map::new(),
+        Some(other) => {
+            // Helm: "skipping globals because destination is not a table".
+            dst.insert("global".into(), other);
+            return;
+        }
+        None => Map::new(),
     };
-    merge_maps(&mut g, pg.clone());
+    if let Some(Json::Object(pg)) = parent.get("global") {
+        merge_maps(&mut g, pg.clone());
+    }
     dst.insert("global".into(), Json::Object(g));
 }
 
