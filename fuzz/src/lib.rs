@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use driftlint::fs::RepoFs;
 use driftlint::render::kustomize::{build, render_yaml, BuildOptions};
 use driftlint::schema::Catalog;
+use driftlint::yaml::parse_documents;
 
 /// Separator between the parts of a multi-file fuzz input.
 pub const SEP: u8 = 0;
@@ -73,8 +74,16 @@ pub fn write(root: &Path, rel: &Path, body: &[u8]) {
     let _ = std::fs::write(path, body);
 }
 
+/// Whether `DRIFTLINT_FUZZ_STRICT` is set: then [`build_and_render`] also checks that a
+/// second build renders the same bytes and that the rendered YAML parses again.
+fn strict() -> bool {
+    static STRICT: OnceLock<bool> = OnceLock::new();
+    *STRICT.get_or_init(|| std::env::var_os("DRIFTLINT_FUZZ_STRICT").is_some())
+}
+
 /// Builds the kustomization in `root/dir` with the schema catalog and renders it; any
-/// error is fine, a panic is the bug the fuzzers look for.
+/// error is fine, a panic is the bug the fuzzers look for. In strict mode (see [`strict`])
+/// a nondeterministic rendering or one that does not parse back also aborts.
 pub fn build_and_render(root: &Path, dir: &Path) {
     let Ok(fs) = RepoFs::new(root) else {
         return;
@@ -82,7 +91,15 @@ pub fn build_and_render(root: &Path, dir: &Path) {
     let opts = BuildOptions {
         merge_info: Some(catalog()),
     };
-    if let Ok(out) = build(&fs, dir, &opts) {
-        let _ = render_yaml(&out.objects);
+    let render = || build(&fs, dir, &opts).map(|out| render_yaml(&out.objects));
+    let Ok(yaml) = render() else {
+        return;
+    };
+    if strict() {
+        let again = render().map_err(|e| e.to_string());
+        assert_eq!(again.as_deref(), Ok(yaml.as_str()), "second build differs");
+        if let Err(e) = parse_documents("rendered.yaml".into(), &yaml) {
+            panic!("rendered YAML does not parse: {e}\n{yaml}");
+        }
     }
 }
