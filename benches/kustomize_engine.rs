@@ -84,6 +84,7 @@ fn render(root: &Path, dir: &Path) -> Result<(usize, String), String> {
     let fs = RepoFs::new(root).map_err(|e| e.to_string())?;
     let opts = BuildOptions {
         merge_info: Some(catalog()),
+        ..Default::default()
     };
     let out = build(&fs, dir, &opts).map_err(|e| e.to_string())?;
     Ok((out.objects.len(), render_yaml(&out.objects)))
@@ -154,6 +155,7 @@ fn overlay(bencher: Bencher, name: &str) {
     };
     let opts = BuildOptions {
         merge_info: Some(catalog()),
+        ..Default::default()
     };
     bencher
         .counter(divan::counter::BytesCount::new(case.bytes))

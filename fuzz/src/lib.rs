@@ -90,6 +90,7 @@ pub fn build_and_render(root: &Path, dir: &Path) {
     };
     let opts = BuildOptions {
         merge_info: Some(catalog()),
+        ..Default::default()
     };
     let render = || build(&fs, dir, &opts).map(|out| render_yaml(&out.objects));
     let Ok(yaml) = render() else {

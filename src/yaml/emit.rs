@@ -706,7 +706,10 @@ mod tests {
         // Found by the kustomization_loader fuzzer; expected bytes from kubectl kustomize.
         let long = "k".repeat(130);
         let out = roundtrip(&format!("data: {{\"a\\nb\": \"2\", {long}: x, c: d}}\n"));
-        assert_eq!(out, format!("data:\n  ? |-\n    a\n    b\n  : \"2\"\n  c: d\n  ? {long}\n  : x\n"));
+        assert_eq!(
+            out,
+            format!("data:\n  ? |-\n    a\n    b\n  : \"2\"\n  c: d\n  ? {long}\n  : x\n")
+        );
     }
 
     #[test]
