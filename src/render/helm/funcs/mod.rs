@@ -27,10 +27,13 @@ pub mod encoding;
 pub mod helm;
 mod lists;
 mod math;
+pub mod semver;
 
 mod strings;
 
 use super::template::{FuncMap, Function, Param, Value};
+
+pub use semver::{semver_compare, Constraint, Version};
 
 /// Options of the Helm function set.
 #[derive(Clone, Debug, Default)]
@@ -58,6 +61,7 @@ pub fn helm_funcs_with(_opts: &FuncOptions) -> FuncMap {
     lists::register(&mut m);
     dicts::register(&mut m);
     math::register(&mut m);
+    semver::register(&mut m);
     encoding::register(&mut m);
 
     helm::register(&mut m);
