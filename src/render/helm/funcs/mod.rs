@@ -22,6 +22,7 @@
 
 pub mod conv;
 
+mod dates;
 mod dicts;
 pub mod encoding;
 pub mod helm;
@@ -54,7 +55,7 @@ pub fn helm_funcs() -> FuncMap {
 /// Go builtins + Sprig v3 + Helm functions, configured by `opts`. Helm's functions replace
 /// Sprig's of the same name, and Sprig's replace Go builtins (`slice`), as in Helm's
 /// `funcMap()` added with `template.Funcs`.
-pub fn helm_funcs_with(_opts: &FuncOptions) -> FuncMap {
+pub fn helm_funcs_with(opts: &FuncOptions) -> FuncMap {
     let mut m = FuncMap::builtins();
     strings::register(&mut m);
     conv::register(&mut m);
@@ -62,6 +63,7 @@ pub fn helm_funcs_with(_opts: &FuncOptions) -> FuncMap {
     dicts::register(&mut m);
     math::register(&mut m);
     semver::register(&mut m);
+    dates::register(&mut m, opts);
     encoding::register(&mut m);
 
     helm::register(&mut m);
