@@ -33,6 +33,7 @@ fn ints(v: impl IntoIterator<Item = i64>) -> Value {
 
 pub(super) fn register(m: &mut FuncMap) {
     m.insert("list", fv(&[], A, |a| Ok(Value::list(a.to_vec()))));
+    m.insert("tuple", fv(&[], A, |a| Ok(Value::list(a.to_vec()))));
     both(
         m,
         "first",

@@ -28,6 +28,7 @@ pub mod encoding;
 pub mod helm;
 mod lists;
 mod math;
+mod random;
 pub mod semver;
 
 mod strings;
@@ -42,9 +43,10 @@ pub struct FuncOptions {
     /// The instant `now` returns, as Unix seconds in UTC. `None` uses the system clock, which
     /// makes output that calls `now`/`date` non-deterministic.
     pub fixed_now: Option<i64>,
-    /// Whether `tpl` executes with `missingkey=error` (Helm's `--strict`); unused when the
-    /// template set already carries the option.
-    pub strict: bool,
+    /// Seed for `randAlphaNum`, `uuidv4` and the other random functions. `None` draws from
+    /// the OS (non-deterministic, as Helm); `Some` restarts the same sequence at every
+    /// top-level execution, so output is reproducible.
+    pub random_seed: Option<u64>,
 }
 
 /// Go builtins + Sprig v3 + Helm functions, with the system clock (see [`helm_funcs_with`]).
@@ -64,6 +66,7 @@ pub fn helm_funcs_with(opts: &FuncOptions) -> FuncMap {
     math::register(&mut m);
     semver::register(&mut m);
     dates::register(&mut m, opts);
+    random::register(&mut m, opts);
     encoding::register(&mut m);
 
     helm::register(&mut m);
@@ -127,7 +130,7 @@ pub(crate) mod testutil {
     pub fn render(src: &str, data: &Value) -> Result<String, String> {
         let opts = FuncOptions {
             fixed_now: Some(1_700_000_000),
-            strict: false,
+            random_seed: Some(1),
         };
         let mut set = Templates::new("gotpl", helm_funcs_with(&opts));
         set.parse("t", src).map_err(|e| e.to_string())?;

@@ -437,6 +437,17 @@ fn register_regex(m: &mut FuncMap) {
             Ok(str_list(regex_split(&r, sarg(a, 1), iarg(a, 2))))
         }),
     );
+    for name in [
+        "regexFind",
+        "regexFindAll",
+        "regexReplaceAll",
+        "regexReplaceAllLiteral",
+        "regexSplit",
+    ] {
+        if let Some(func) = m.get(name).cloned() {
+            m.insert(&format!("must{}{}", "R", &name[1..]), func);
+        }
+    }
     m.insert("regexQuoteMeta", s1(regex::escape));
 }
 
