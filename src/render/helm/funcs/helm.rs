@@ -1,5 +1,5 @@
-//! Helm's own template functions (`pkg/engine/funcs.go` and `engine.go`): `toYaml fromYaml
-//! fromYamlArray toJson fromJson fromJsonArray include tpl required fail lookup`.
+//! Helm's own template functions (`pkg/engine/funcs.go` and `engine.go`): `toYaml mustToYaml
+//! fromYaml fromYamlArray toJson fromJson fromJsonArray include tpl required fail lookup`.
 
 use std::sync::Arc;
 
@@ -137,6 +137,19 @@ fn as_list(v: Result<Value, String>, yaml: bool) -> Value {
 pub(super) fn register(m: &mut FuncMap) {
     m.insert("toYaml", f(&[A], |a| Ok(to_yaml(arg(a, 0)).into())));
     m.insert(
+        "mustToYaml",
+        f(&[A], |a| match arg(a, 0) {
+            v @ (Value::Func(_) | Value::Object(_)) => Err(format!(
+                "error marshaling into JSON: json: unsupported type: {}",
+                v.go_type()
+            )),
+            v => match to_json(v, JsonStyle::Compact) {
+                Err(e) => Err(format!("error marshaling into JSON: {e}")),
+                Ok(_) => Ok(to_yaml(v).into()),
+            },
+        }),
+    );
+    m.insert(
         "fromYaml",
         f(&[S], |a| Ok(as_map(from_yaml(sarg(a, 0)), true))),
     );
@@ -217,6 +230,8 @@ mod tests {
         );
         assert_eq!(to_yaml(&Value::Nil), "null");
         assert_eq!(to_yaml(&Value::Float(f64::NAN)), "");
+        assert!(err("{{ mustToYaml (list 1 (now)) }}").contains("unsupported type"));
+        assert_eq!(r("{{ mustToYaml (dict \"a\" 1) }}"), "a: 1");
         let data = Value::map([("r", Value::map([("cpu", "100m".into())]))]);
         assert_eq!(
             render("r:{{ toYaml .r | nindent 2 }}", &data).unwrap(),
