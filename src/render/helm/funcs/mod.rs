@@ -28,6 +28,7 @@ pub mod encoding;
 pub mod helm;
 mod lists;
 mod math;
+pub mod paths;
 mod random;
 pub mod semver;
 
@@ -64,6 +65,7 @@ pub fn helm_funcs_with(opts: &FuncOptions) -> FuncMap {
     lists::register(&mut m);
     dicts::register(&mut m);
     math::register(&mut m);
+    paths::register(&mut m);
     semver::register(&mut m);
     dates::register(&mut m, opts);
     random::register(&mut m, opts);

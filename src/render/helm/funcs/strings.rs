@@ -92,12 +92,12 @@ pub(super) fn register(m: &mut FuncMap) {
     );
     m.insert(
         "indent",
-        f(&[I, S], |a| Ok(indent(iarg(a, 0), sarg(a, 1)).into())),
+        f(&[I, S], |a| Ok(indent(iarg(a, 0), sarg(a, 1))?.into())),
     );
     m.insert(
         "nindent",
         f(&[I, S], |a| {
-            Ok(format!("\n{}", indent(iarg(a, 0), sarg(a, 1))).into())
+            Ok(format!("\n{}", indent(iarg(a, 0), sarg(a, 1))?).into())
         }),
     );
     m.insert(
@@ -325,10 +325,14 @@ fn abbrev(width: i64, s: &str) -> String {
     format!("{}...", byte_slice(s, 0, (width - 3) as usize))
 }
 
-/// Sprig's `indent`: `n` spaces before the text and after every newline in it.
-fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+/// Sprig's `indent`: `n` spaces before the text and after every newline in it; a negative
+/// `n` fails as Go's `strings.Repeat` panics.
+fn indent(n: i64, s: &str) -> Result<String, String> {
+    if n < 0 {
+        return Err("strings: negative Repeat count".into());
+    }
+    let pad = " ".repeat(n as usize);
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 /// goutils `WrapCustom(s, width, newline, wrapLongWords)` as Sprig's `wrap`/`wrapWith`.
@@ -528,6 +532,7 @@ mod tests {
         assert_eq!(r(r#"{{ indent 4 "a\nb" }}"#), "    a\n    b");
         assert_eq!(r(r#"{{ "a: 1\nb: 2" | nindent 2 }}"#), "\n  a: 1\n  b: 2");
         assert_eq!(r(r#"{{ wrap 80 "short" }}"#), "short");
+        assert!(err(r#"{{ indent -1 "x" }}"#).contains("negative Repeat count"));
         assert_eq!(r(r#"{{ wrap 5 "Hello World" }}"#), "Hello\nWorld");
         assert_eq!(r(r#"{{ wrapWith 5 "\t" "Hello World" }}"#), "Hello\tWorld");
         assert_eq!(r(r#"{{ wrap 3 "abcdefgh ij" }}"#), "abcdefgh\nij");
