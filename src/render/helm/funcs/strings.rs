@@ -379,8 +379,72 @@ fn wrap(s: &str, width: i64, newline: &str, long_words: bool) -> String {
     out
 }
 
+/// Compiles a Go RE2 pattern. Go's Perl classes `\d \w \s` (and negations) are ASCII-only
+/// while Rust's are Unicode-aware, so they are rewritten to ASCII classes first.
 fn compile(re: &str) -> Result<Regex, String> {
-    Regex::new(re).map_err(|e| format!("regexp: Compile({}): {e}", go_quote(re)))
+    Regex::new(&ascii_perl_classes(re))
+        .map_err(|e| format!("regexp: Compile({}): {e}", go_quote(re)))
+}
+
+/// Rewrites `\d \D \w \W \s \S` to Go's ASCII meanings, inside and outside brackets.
+fn ascii_perl_classes(re: &str) -> String {
+    let mut out = String::with_capacity(re.len());
+    let mut chars = re.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let class = match n {
+                    'd' => "[:digit:]",
+                    'D' => "[:^digit:]",
+                    'w' => "[:word:]",
+                    'W' => "[:^word:]",
+                    's' => "\\t\\n\\x0C\\r ",
+                    'S' => "[:^space:]",
+                    _ => "",
+                };
+                if class.is_empty() {
+                    out.push(c);
+                    out.push(n);
+                } else if in_class {
+                    out.push_str(class);
+                } else {
+                    out.push_str(&format!("[{class}]"));
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            '[' if chars.peek() == Some(&':') => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn register_regex(m: &mut FuncMap) {
@@ -388,7 +452,7 @@ fn register_regex(m: &mut FuncMap) {
         "regexMatch",
         f(&[S, S], |a| {
             Ok(Value::Bool(
-                Regex::new(sarg(a, 0)).is_ok_and(|r| r.is_match(sarg(a, 1))),
+                compile(sarg(a, 0)).is_ok_and(|r| r.is_match(sarg(a, 1))),
             ))
         }),
     );
@@ -611,5 +675,18 @@ mod tests {
         assert_eq!(r(r#"{{ regexSplit "z+" "pizza" -1 }}"#), "[pi a]");
         assert_eq!(r(r#"{{ regexSplit "z+" "pizza" 1 }}"#), "[pizza]");
         assert!(err(r#"{{ regexFind "(" "x" }}"#).contains("regexp: Compile"));
+        // Go's \d, \w and \s are ASCII-only.
+        assert_eq!(
+            r(r#"{{ regexMatch "^\\d+$" "١٢" }} {{ regexMatch "^\\d+$" "12" }}"#),
+            "false true"
+        );
+        assert_eq!(
+            r(r#"{{ regexFindAll "[\\w-]+" "añb-c d" -1 }}"#),
+            "[a b-c d]"
+        );
+        assert_eq!(
+            r(r#"{{ regexReplaceAll "\\s+" "a \t b" "_" }} {{ regexSplit "[^\\S]" "a b" -1 }}"#),
+            "a_b [a b]"
+        );
     }
 }
