@@ -40,7 +40,15 @@ pub(super) fn register(m: &mut FuncMap) {
     m.insert("div", f(&[A, A], |a| int_div(a, i64::wrapping_div)));
     m.insert("mod", f(&[A, A], |a| int_div(a, i64::wrapping_rem)));
     m.insert("max", fv(&[A], A, |a| Ok(fold_i(a, i64::max))));
+    m.insert("biggest", fv(&[A], A, |a| Ok(fold_i(a, i64::max))));
     m.insert("min", fv(&[A], A, |a| Ok(fold_i(a, i64::min))));
+    m.insert(
+        "toDecimal",
+        f(&[A], |a| {
+            let s = super::conv::strval(arg(a, 0));
+            Ok(Value::Int(i64::from_str_radix(&s, 8).unwrap_or(0)))
+        }),
+    );
     m.insert(
         "addf",
         fv(&[], A, |a| Ok(Value::Float(a.iter().map(to_float64).sum()))),
@@ -112,6 +120,11 @@ mod tests {
             "3 1 5 2"
         );
         assert_eq!(r("{{ add \"3\" 1.9 }}"), "4");
+        // Sprig docs: toDecimal "0777" → 511.
+        assert_eq!(
+            r("{{ toDecimal \"0777\" }} {{ toDecimal \"9\" }} {{ biggest 1 7 3 }}"),
+            "511 0 7"
+        );
         assert!(err("{{ div 1 0 }}").contains("integer divide by zero"));
         // Values-file numbers are float64 and are truncated by cast.ToInt64.
         let data = Value::map([("replicas", Value::Float(3.0))]);

@@ -43,6 +43,7 @@ pub(super) fn register(m: &mut FuncMap) {
         s1(|s| s.chars().filter(|c| !c.is_whitespace()).collect()),
     );
     m.insert("camelcase", s1(camelcase));
+    m.insert("hello", f(&[], |_| Ok("Hello!".into())));
     m.insert(
         "trimAll",
         s2(|cut, s| s.trim_matches(|c| cut.contains(c)).to_string()),
