@@ -15,9 +15,12 @@ use crate::render::helm::template::{FuncMap, Value};
 type Map = BTreeMap<String, Value>;
 
 /// The map argument `i`, or the engine's type error for a `map[string]interface {}` parameter.
+/// A nil argument is Go's nil map: readable as empty (assignment to it fails, see `set`).
 fn map_arg(a: &[Value], i: usize) -> Result<&Map, String> {
+    static EMPTY: Map = Map::new();
     match arg(a, i) {
         Value::Map(m) => Ok(m),
+        Value::Nil => Ok(&EMPTY),
         other => Err(format!(
             "wrong type for value; expected map[string]interface {{}}; got {}",
             other.go_type()
@@ -49,6 +52,9 @@ pub(super) fn register(m: &mut FuncMap) {
     m.insert(
         "set",
         f(&[A, S, A], |a| {
+            if matches!(arg(a, 0), Value::Nil) {
+                return Err("assignment to entry in nil map".into());
+            }
             let mut d = map_arg(a, 0)?.clone();
             d.insert(sarg(a, 1).to_string(), arg(a, 2).clone());
             Ok(d.into())
@@ -241,6 +247,12 @@ mod tests {
             "map[a:1 b:2] map[b:2]"
         );
         assert!(err(r#"{{ get "x" "a" }}"#).contains("expected map[string]interface {}"));
+        // A nil (missing) value is Go's nil map: readable, not assignable.
+        assert_eq!(
+            r(r#"{{ hasKey nil "a" }} {{ get nil "a" }}|{{ keys nil }} {{ omit nil "a" }}"#),
+            "false |[] map[]"
+        );
+        assert!(err(r#"{{ set nil "a" 1 }}"#).contains("assignment to entry in nil map"));
     }
 
     #[test]
