@@ -21,7 +21,6 @@
 //! example `{{ $_ := set $d "k" 1 }}{{ $d.k }}`) does not see the change.
 
 pub mod conv;
-
 mod dates;
 mod dicts;
 pub mod encoding;
@@ -31,7 +30,6 @@ mod math;
 pub mod paths;
 mod random;
 pub mod semver;
-
 mod strings;
 
 use super::template::{FuncMap, Function, Param, Value};
@@ -70,12 +68,11 @@ pub fn helm_funcs_with(opts: &FuncOptions) -> FuncMap {
     dates::register(&mut m, opts);
     random::register(&mut m, opts);
     encoding::register(&mut m);
-
     helm::register(&mut m);
     m
 }
 
-/// The first argument (or nil).
+/// Argument `i` (nil when absent).
 pub(crate) fn arg(a: &[Value], i: usize) -> &Value {
     static NIL: Value = Value::Nil;
     a.get(i).unwrap_or(&NIL)
