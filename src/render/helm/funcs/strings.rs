@@ -44,6 +44,7 @@ pub(super) fn register(m: &mut FuncMap) {
     );
     m.insert("camelcase", s1(camelcase));
     m.insert("hello", f(&[], |_| Ok("Hello!".into())));
+    m.insert("swapcase", s1(swapcase));
     m.insert(
         "trimAll",
         s2(|cut, s| s.trim_matches(|c| cut.contains(c)).to_string()),
@@ -211,6 +212,21 @@ pub(crate) fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
         return out;
     }
     s.splitn(limit, sep).map(str::to_string).collect()
+}
+
+/// huandu/xstrings `SwapCase`: upper-case letters lowered, lower-case letters raised.
+fn swapcase(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_uppercase() {
+            out.extend(c.to_lowercase());
+        } else if c.is_lowercase() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Go's `strings.Title`: upper-cases the first letter of each word.
@@ -573,6 +589,8 @@ mod tests {
         );
         assert_eq!(r(r#"{{ nospace "hello w o r l d" }}"#), "helloworld");
         assert_eq!(r(r#"{{ camelcase "http_server" }}"#), "HttpServer");
+        // Sprig docs: swapcase "This Is A.Test" → "tHIS iS a.tEST".
+        assert_eq!(r(r#"{{ swapcase "This Is A.Test" }}"#), "tHIS iS a.tEST");
     }
 
     #[test]
