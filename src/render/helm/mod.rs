@@ -1,3 +1,4 @@
 //! Native Helm rendering.
 
+pub mod funcs;
 pub mod template;
