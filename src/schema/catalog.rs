@@ -41,8 +41,9 @@ impl Catalog {
     /// The catalog for Kubernetes `kube_minor` (`"1.25"` to `"1.37"`; a leading `v` and a patch
     /// number are accepted and ignored: `"v1.30.2"` is `1.30`).
     ///
-    /// Decodes the embedded index of that version and the bundled Flux schemas; definition bodies
-    /// are parsed when a validator or a patch-metadata lookup first needs them.
+    /// Decodes the embedded index of that version; the bundled Flux schemas and definition
+    /// bodies are decoded when a lookup first needs them (a `render` that only asks for
+    /// strategic-merge keys of built-in kinds never decodes the Flux bundle).
     ///
     /// # Errors
     /// [`SchemaError::UnsupportedVersion`] for other versions; [`SchemaError::Embedded`] if the
@@ -55,7 +56,6 @@ impl Catalog {
             },
             other => other,
         })?;
-        embedded::flux()?;
         Ok(Catalog {
             kube,
             crds: GvkMap::default(),

@@ -103,11 +103,17 @@ struct RawVersion {
 }
 
 struct Embedded {
-    pool: Pool,
     index: RawIndex,
 }
 
 static EMBEDDED: OnceLock<Result<Embedded, SchemaError>> = OnceLock::new();
+static POOL: OnceLock<Result<Pool, SchemaError>> = OnceLock::new();
+
+/// The definition bodies, decompressed on first use (a render that never asks for a
+/// definition never pays for it).
+fn pool() -> Result<&'static Pool, SchemaError> {
+    POOL.get_or_init(Pool::load).as_ref().map_err(Clone::clone)
+}
 static VERSIONS: [OnceLock<Result<KubeVersion, SchemaError>>; SUPPORTED_VERSIONS.len()] =
     [const { OnceLock::new() }; SUPPORTED_VERSIONS.len()];
 static FLUX: OnceLock<Result<FluxBundle, SchemaError>> = OnceLock::new();
@@ -118,10 +124,7 @@ fn embedded() -> Result<&'static Embedded, SchemaError> {
             let index = gunzip(INDEX_FILE, INDEX_GZ)?;
             let index: RawIndex =
                 serde_json::from_str(&index).map_err(|err| embedded_error(INDEX_FILE, err))?;
-            Ok(Embedded {
-                pool: Pool::load()?,
-                index,
-            })
+            Ok(Embedded { index })
         })
         .as_ref()
         .map_err(Clone::clone)
@@ -130,7 +133,6 @@ fn embedded() -> Result<&'static Embedded, SchemaError> {
 /// The built-in definitions of one Kubernetes minor.
 pub(crate) struct KubeVersion {
     version: &'static str,
-    pool: &'static Pool,
     defs: HashMap<&'static str, usize>,
     kinds: GvkMap<&'static str>,
 }
@@ -171,7 +173,6 @@ impl KubeVersion {
         }
         Ok(KubeVersion {
             version,
-            pool: &embedded.pool,
             defs,
             kinds,
         })
@@ -190,9 +191,8 @@ impl KubeVersion {
     /// The body of definition `name`, parsed on first use; `Ok(None)` when this version has no
     /// such definition.
     pub(crate) fn def(&self, name: &str) -> Result<Option<&'static Value>, SchemaError> {
-        let pool: &'static Pool = self.pool;
         match self.defs.get(name) {
-            Some(id) => pool.body(*id).map(Some),
+            Some(id) => pool()?.body(*id).map(Some),
             None => Ok(None),
         }
     }

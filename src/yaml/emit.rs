@@ -111,7 +111,14 @@ impl Writer {
             if i > 0 {
                 self.newline_indent(indent);
             }
-            self.key(&key);
+            if is_simple_key(&key) {
+                self.key(&key);
+            } else {
+                // go-yaml writes keys that cannot be simple keys in explicit `? ` form.
+                self.push("? ");
+                self.string(&key, indent + 2, false);
+                self.newline_indent(indent);
+            }
             self.push(":");
             self.map_value(value, indent);
         }
@@ -312,6 +319,11 @@ fn origin_comment(node: &Node) -> String {
     c.chars()
         .map(|ch| if ch.is_control() { ' ' } else { ch })
         .collect()
+}
+
+/// libyaml's simple-key check: at most 128 bytes and on one line.
+fn is_simple_key(key: &str) -> bool {
+    key.len() <= 128 && !key.chars().any(is_break)
 }
 
 fn key_text(k: &Node) -> String {
@@ -687,6 +699,17 @@ mod tests {
     fn invalid_dates_are_not_quoted() {
         let out = roundtrip("a: \"2001-13-14\"\nb: \"2002-02-30\"\nc: \"2004-02-29\"\n");
         assert_eq!(out, "a: 2001-13-14\nb: 2002-02-30\nc: \"2004-02-29\"\n");
+    }
+
+    #[test]
+    fn multi_line_and_long_keys_use_explicit_form() {
+        // Found by the kustomization_loader fuzzer; expected bytes from kubectl kustomize.
+        let long = "k".repeat(130);
+        let out = roundtrip(&format!("data: {{\"a\\nb\": \"2\", {long}: x, c: d}}\n"));
+        assert_eq!(
+            out,
+            format!("data:\n  ? |-\n    a\n    b\n  : \"2\"\n  c: d\n  ? {long}\n  : x\n")
+        );
     }
 
     #[test]

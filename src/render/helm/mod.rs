@@ -1,4 +1,5 @@
 //! Native Helm rendering.
 
 pub mod chart;
+pub mod funcs;
 pub mod template;

@@ -3,6 +3,7 @@
 //! files add to it, and a kustomization's configuration flows up into the kustomizations that
 //! use it, as kustomize merges accumulators.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::yaml::{parse_file, Node, Origin};
@@ -79,18 +80,30 @@ impl Default for TransformerConfig {
 /// kustomize `FsSlice.MergeAll`: adds specs not yet present (same GVK and path); the same
 /// spec with a different `create` is a conflict.
 fn merge_specs(into: &mut Vec<FieldSpec>, more: &[FieldSpec], origin: &Origin) -> Result<()> {
+    if into.as_slice() == more {
+        return Ok(());
+    }
+    let mut known: HashMap<(&Gvk, &str), bool> = HashMap::with_capacity(into.len());
+    for x in into.iter() {
+        known.entry((&x.gvk, x.path.as_str())).or_insert(x.create);
+    }
+    let mut added = Vec::new();
     for fs in more {
-        match into.iter().find(|x| x.gvk == fs.gvk && x.path == fs.path) {
-            Some(x) if x.create != fs.create => {
+        match known.get(&(&fs.gvk, fs.path.as_str())) {
+            Some(create) if *create != fs.create => {
                 return Err(KustomizeError::invalid(
                     format!("conflicting fieldspecs for {}", fs.path),
                     Some(origin),
                 ))
             }
             Some(_) => {}
-            None => into.push(fs.clone()),
+            None => {
+                known.insert((&fs.gvk, fs.path.as_str()), fs.create);
+                added.push(fs.clone());
+            }
         }
     }
+    into.extend(added);
     Ok(())
 }
 

@@ -535,7 +535,7 @@ fn parse_error(name: &str, msg: &str) -> HelmError {
 /// The function map: the template builtins plus Helm's engine functions (`include`, `tpl`,
 /// `required`, `fail`, `lookup` returning an empty map as in client-only mode).
 pub fn engine_funcs() -> FuncMap {
-    let mut m = FuncMap::builtins();
+    let mut m = crate::render::helm::funcs::helm_funcs();
     m.insert("include", funcs::include());
     m.insert("tpl", tpl());
     m.insert(
@@ -568,14 +568,29 @@ pub fn engine_funcs() -> FuncMap {
     m
 }
 
+/// Helm's functions, built once (parse-time lookups for `tpl`'s emptiness check).
+static ENGINE_FUNCS: Lazy<FuncMap> = Lazy::new(engine_funcs);
+
 fn tpl() -> Function {
     Function::new(&[Param::String, Param::Any], None, |ctx, a| {
         let text = a.first().and_then(Value::as_str).unwrap_or("").to_string();
         let data = a.get(1).cloned().unwrap_or_default();
-        // Helm v4 parses the text as template "gotpl" in a clone of the set.
-        let out = ctx
-            .execute_text("gotpl", &text, data)
-            .map_err(|e| format!("error during tpl function execution for {text:?}: {e}"))?;
+        let fail = |e: String| format!("error during tpl function execution for {text:?}: {e}");
+        // Helm v4 parses the text as a new template "gotpl" in a clone of the set and
+        // executes that new template directly. Go keeps an existing "gotpl" (an enclosing
+        // tpl) when the new tree is empty, so an empty tree (whitespace, comments) is
+        // rendered on its own here instead of re-running the enclosing text.
+        let mut alone = Templates::new("gotpl", ENGINE_FUNCS.clone());
+        alone
+            .parse("gotpl", &text)
+            .map_err(|e| fail(e.to_string()))?;
+        let out = if alone.get("gotpl").is_none_or(|t| t.is_empty()) {
+            alone
+                .execute("gotpl", &data)
+                .map_err(|e| fail(e.to_string()))?
+        } else {
+            ctx.execute_text("gotpl", &text, data).map_err(fail)?
+        };
         Ok(Value::str(&out.replace("<no value>", "")))
     })
 }
@@ -614,6 +629,11 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "execution error at (d/templates/x.txt:1:7): boom"
+        );
+        assert_eq!(
+            render("# a[{{ tpl \"{{ tpl \\\"\\\" . }}x{{ tpl \\\" {{/* c */}}\\\" . }}\" . }}]")
+                .unwrap(),
+            "---\n# Source: d/templates/x.txt\n# a[x ]\n"
         );
         assert_eq!(
             render("# {{ required \"need x\" .Values.x }}")

@@ -1,0 +1,154 @@
+//! The function set Helm registers for chart templates: Go's builtins, Sprig v3's
+//! `TxtFuncMap` (as `github.com/Masterminds/sprig/v3`'s `functions.go`) and Helm v4's own
+//! functions (`pkg/engine/funcs.go`: `toYaml`, `fromYaml`, `toJson`, `include`, `tpl`,
+//! `required`, `fail`, `lookup`, ...).
+//!
+//! ```
+//! use driftlint::render::helm::funcs::helm_funcs;
+//! use driftlint::render::helm::template::{Templates, Value};
+//! let mut set = Templates::new("gotpl", helm_funcs());
+//! set.parse("t", r#"{{ "hello" | upper | quote }} {{ default "d" "" }}"#).unwrap();
+//! assert_eq!(set.execute("t", &Value::Nil).unwrap(), r#""HELLO" d"#);
+//! ```
+//!
+//! Values follow Helm's data model: numbers read from values files are `float64`
+//! ([`Value::Float`]), integer literals in templates are `int` ([`Value::Int`]); Sprig's
+//! conversions (`cast.ToInt64`, `cast.ToFloat64`) are mirrored in [`conv`].
+//!
+//! Known model difference: Go maps are references, so Sprig's `set`, `unset`, `merge` and
+//! `mergeOverwrite` mutate their first argument in place. [`Value::Map`] is immutable, so these
+//! functions return the updated map but a *different* reference to the original map (for
+//! example `{{ $_ := set $d "k" 1 }}{{ $d.k }}`) does not see the change.
+
+pub mod conv;
+mod dates;
+mod dicts;
+pub mod encoding;
+pub mod helm;
+mod lists;
+mod math;
+pub mod paths;
+mod random;
+pub mod semver;
+mod strings;
+
+use super::template::{FuncMap, Function, Param, Value};
+
+pub use semver::{semver_compare, Constraint, Version};
+
+/// Options of the Helm function set.
+#[derive(Clone, Debug, Default)]
+pub struct FuncOptions {
+    /// The instant `now` returns, as Unix seconds in UTC. `None` uses the system clock, which
+    /// makes output that calls `now`/`date` non-deterministic.
+    pub fixed_now: Option<i64>,
+    /// Seed for `randAlphaNum`, `uuidv4` and the other random functions. `None` draws from
+    /// the OS (non-deterministic, as Helm); `Some` restarts the same sequence at every
+    /// top-level execution, so output is reproducible.
+    pub random_seed: Option<u64>,
+}
+
+/// Go builtins + Sprig v3 + Helm functions, with the system clock (see [`helm_funcs_with`]).
+pub fn helm_funcs() -> FuncMap {
+    helm_funcs_with(&FuncOptions::default())
+}
+
+/// Go builtins + Sprig v3 + Helm functions, configured by `opts`. Helm's functions replace
+/// Sprig's of the same name, and Sprig's replace Go builtins (`slice`), as in Helm's
+/// `funcMap()` added with `template.Funcs`.
+pub fn helm_funcs_with(opts: &FuncOptions) -> FuncMap {
+    let mut m = FuncMap::builtins();
+    strings::register(&mut m);
+    conv::register(&mut m);
+    lists::register(&mut m);
+    dicts::register(&mut m);
+    math::register(&mut m);
+    paths::register(&mut m);
+    semver::register(&mut m);
+    dates::register(&mut m, opts);
+    random::register(&mut m, opts);
+    encoding::register(&mut m);
+    helm::register(&mut m);
+    m
+}
+
+/// Argument `i` (nil when absent).
+pub(crate) fn arg(a: &[Value], i: usize) -> &Value {
+    static NIL: Value = Value::Nil;
+    a.get(i).unwrap_or(&NIL)
+}
+
+/// The string argument `i` (the engine checked the type for `Param::String` parameters).
+pub(crate) fn sarg(a: &[Value], i: usize) -> &str {
+    arg(a, i).as_str().unwrap_or("")
+}
+
+/// The int argument `i` (the engine checked the type for `Param::Int` parameters).
+pub(crate) fn iarg(a: &[Value], i: usize) -> i64 {
+    match arg(a, i) {
+        Value::Int(n) => *n,
+        _ => 0,
+    }
+}
+
+/// A function of fixed parameters.
+pub(crate) fn f(
+    params: &[Param],
+    body: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + 'static,
+) -> Function {
+    Function::new(params, None, move |_, a| body(a))
+}
+
+/// A variadic function (`fixed` parameters then any number of `rest`).
+pub(crate) fn fv(
+    params: &[Param],
+    rest: Param,
+    body: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + 'static,
+) -> Function {
+    Function::new(params, Some(rest), move |_, a| body(a))
+}
+
+/// Shorthands for parameter types.
+pub(crate) const S: Param = Param::String;
+pub(crate) const A: Param = Param::Any;
+pub(crate) const I: Param = Param::Int("int");
+pub(crate) const B: Param = Param::Bool;
+
+/// A list of strings.
+pub(crate) fn str_list<I2: IntoIterator<Item = String>>(items: I2) -> Value {
+    Value::list(items.into_iter().map(Value::from).collect())
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use super::helm_funcs_with;
+    use super::FuncOptions;
+    use crate::render::helm::template::{Templates, Value};
+
+    /// Renders `src` with `data` as dot under the Helm function set and a fixed clock.
+    pub fn render(src: &str, data: &Value) -> Result<String, String> {
+        let opts = FuncOptions {
+            fixed_now: Some(1_700_000_000),
+            random_seed: Some(1),
+        };
+        let mut set = Templates::new("gotpl", helm_funcs_with(&opts));
+        set.parse("t", src).map_err(|e| e.to_string())?;
+        set.execute("t", data).map_err(|e| e.to_string())
+    }
+
+    /// Renders with nil data, panicking on error (tests only).
+    pub fn r(src: &str) -> String {
+        match render(src, &Value::Nil) {
+            Ok(s) => s,
+            Err(e) => panic!("render {src:?}: {e}"),
+        }
+    }
+
+    /// The error text of rendering `src`.
+    pub fn err(src: &str) -> String {
+        match render(src, &Value::Nil) {
+            Ok(s) => panic!("expected error from {src:?}, got {s:?}"),
+            Err(e) => e,
+        }
+    }
+}
