@@ -532,10 +532,44 @@ fn parse_error(name: &str, msg: &str) -> HelmError {
     }
 }
 
+/// Sprig/Helm functions the library does not implement yet (key and certificate generation,
+/// password hashing, AES, DNS). Go checks function names when parsing, so charts that merely
+/// mention them (behind a disabled `if`) must parse; calling one fails loudly.
+const UNSUPPORTED_FUNCS: &[&str] = &[
+    "genCA",
+    "genCAWithKey",
+    "genPrivateKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "derivePassword",
+    "buildCustomCert",
+    "encryptAES",
+    "decryptAES",
+    "htpasswd",
+    "bcrypt",
+    "getHostByName",
+    "randBytes",
+];
+
+fn unsupported(name: &'static str) -> Function {
+    Function::new(&[], Some(Param::Any), move |_, _| {
+        Err(format!(
+            "{name} is not supported by driftlint's native Helm engine (not implemented)"
+        ))
+    })
+}
+
 /// The function map: the template builtins plus Helm's engine functions (`include`, `tpl`,
 /// `required`, `fail`, `lookup` returning an empty map as in client-only mode).
 pub fn engine_funcs() -> FuncMap {
     let mut m = crate::render::helm::funcs::helm_funcs();
+    for name in UNSUPPORTED_FUNCS {
+        if !m.contains(name) {
+            m.insert(name, unsupported(name));
+        }
+    }
     m.insert("include", funcs::include());
     m.insert("tpl", tpl());
     m.insert(
