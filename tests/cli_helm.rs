@@ -151,3 +151,33 @@ fn packaged_subchart_renders_as_its_folder() {
     fs::write(d.path().join("c/charts/sub-0.1.0.tgz"), tgz).unwrap();
     assert_eq!(run(), from_dir);
 }
+
+#[test]
+fn files_object_like_helm() {
+    // Output observed with helm v4.1.4 on the same chart.
+    let d = chart();
+    write(d.path(), "c/files/a.conf", "a=1\nb=2\n");
+    write(d.path(), "c/files/b.txt", "x\n");
+    write(
+        d.path(),
+        "c/templates/files.txt",
+        "# {{ .Files.Get \"files/b.txt\" | trim }} {{ len (.Files.Lines \"files/a.conf\") }}\n{{- range $p, $_ := .Files.Glob \"files/*\" }}\n# {{ $p }}\n{{- end }}\n# {{ (.Files.Glob \"files/*\").AsConfig | replace \"\\n\" \"|\" }}\n# {{ (.Files.Glob \"files/*\").AsSecrets | replace \"\\n\" \"|\" }}\n",
+    );
+    let out = Command::cargo_bin("driftlint")
+        .unwrap()
+        .current_dir(d.path())
+        .args([
+            "helm",
+            "template",
+            "rel",
+            "c",
+            "--show-only",
+            "templates/files.txt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "---\n# Source: c/templates/files.txt\n# x 2\n# files/a.conf\n# files/b.txt\n# a.conf: ||  a=1|  b=2|b.txt: ||  x\n# a.conf: YT0xCmI9Mgo=|b.txt: eAo=\n"
+    );
+}

@@ -109,6 +109,9 @@ impl Object for ApiVersions {
     fn format(&self) -> String {
         format!("[{}]", self.0.join(" "))
     }
+    fn underlying(&self) -> Option<Value> {
+        Some(Value::list(self.0.iter().map(|s| Value::str(s)).collect()))
+    }
 }
 
 /// `.Capabilities.HelmVersion`.
@@ -252,7 +255,9 @@ impl Object for Files {
                 let Some(b) = f.get(arg(a)) else {
                     return Ok(Value::list(Vec::new()));
                 };
+                // Helm's `Lines`: one trailing newline dropped, then split.
                 let text = String::from_utf8_lossy(b);
+                let text = text.strip_suffix('\n').unwrap_or(&text);
                 Ok(Value::list(text.split('\n').map(Value::str).collect()))
             }),
             "Glob" => files_fn(f, &s, |f, a| Ok(Value::Object(Arc::new(f.glob(arg(a))?)))),
@@ -264,5 +269,11 @@ impl Object for Files {
     fn format(&self) -> String {
         let parts: Vec<String> = self.0.iter().map(|(p, b)| format!("{p}:{:?}", b)).collect();
         format!("map[{}]", parts.join(" "))
+    }
+    fn underlying(&self) -> Option<Value> {
+        Some(Value::map(self.0.iter().map(|(p, b)| {
+            let bytes = b.iter().map(|x| Value::Int(i64::from(*x))).collect();
+            (p.clone(), Value::list(bytes))
+        })))
     }
 }

@@ -77,6 +77,11 @@ fn write_json(out: &mut String, v: &Value, style: JsonStyle, depth: usize) -> Re
             }
             out.push('}');
         }
+        Value::Object(o) if o.underlying().is_some() => {
+            if let Some(u) = o.underlying() {
+                write_json(out, &u, style, depth)?;
+            }
+        }
         Value::Func(_) | Value::Object(_) => {
             return Err(format!("json: unsupported type: {}", v.go_type()))
         }

@@ -219,7 +219,11 @@ impl<'a, 'e> Exec<'a, 'e> {
     fn range_body(&mut self, dot: &Ev, r: &'a Branch) -> R<bool> {
         let val = self.eval_pipeline(dot, &r.pipe)?;
         let mark = self.vars.len();
-        let items: Vec<(Ev, Ev)> = match val.value() {
+        let under = match val.value() {
+            Value::Object(o) => o.underlying(),
+            _ => None,
+        };
+        let items: Vec<(Ev, Ev)> = match under.as_ref().unwrap_or(val.value()) {
             Value::List(l) => l
                 .iter()
                 .enumerate()

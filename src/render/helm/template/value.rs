@@ -48,6 +48,12 @@ pub trait Object: fmt::Debug + Send + Sync {
     }
     /// How Go's `fmt` prints the value with `%v` (e.g. `{a b}` for a struct).
     fn format(&self) -> String;
+    /// The Go map or slice this object's type is defined as (Helm's `files` is a
+    /// `map[string][]byte`, `VersionSet` a `[]string`), for `range` and encoders; `None` for
+    /// structs.
+    fn underlying(&self) -> Option<Value> {
+        None
+    }
 }
 
 impl Value {
