@@ -254,14 +254,14 @@ fn read_metadata(chart: &mut Chart, file: &str, text: &str) -> Result<(), HelmEr
         chart.api_version = "v1".into();
     }
     if chart.name.is_empty() {
-        return Err(HelmError::Load(format!(
-            "validation: chart.metadata.name is required (in {file})"
-        )));
+        return Err(HelmError::Load(
+            "validation: chart.metadata.name is required".to_string(),
+        ));
     }
     if chart.version.is_empty() {
-        return Err(HelmError::Load(format!(
-            "validation: chart.metadata.version is required (in {file})"
-        )));
+        return Err(HelmError::Load(
+            "validation: chart.metadata.version is required".to_string(),
+        ));
     }
     if chart.api_version == "v2" {
         chart.dependencies = dependencies(meta.get("dependencies"));

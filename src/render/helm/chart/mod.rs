@@ -130,8 +130,8 @@ pub fn template(
     chart_dir: &Path,
     opts: &TemplateOptions,
 ) -> Result<Rendered, HelmError> {
+    let chart = locate_and_load(fs, chart_dir)?;
     let user = render::user_values(fs, opts)?;
-    let chart = load_chart(fs, chart_dir)?;
     let mut warnings = Vec::new();
     if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
         return Err(HelmError::Load(format!(
@@ -145,4 +145,39 @@ pub fn template(
     render::check_dependencies(&chart)?;
     let manifest = render::run(chart, user, opts)?;
     Ok(Rendered { manifest, warnings })
+}
+
+/// Helm's `LocateChart` + `loader.Load` for local charts: a directory, or a packaged `.tgz`.
+/// Errors as Helm words them for a missing path (`path "./x" not found`, `repo a not found`,
+/// `non-absolute URLs should be in form of repo_name/path_to_chart, got: x`).
+fn locate_and_load(fs: &RepoFs, chart: &Path) -> Result<Chart, HelmError> {
+    let given = chart.to_string_lossy().to_string();
+    let abs = match fs.resolve(Path::new(""), &given) {
+        Ok(p) => p,
+        Err(FsError::NotFound { .. }) | Err(FsError::Io { .. }) => {
+            let msg = if given.starts_with("./") || given.starts_with("../") || chart.is_absolute()
+            {
+                format!("path {given:?} not found")
+            } else if let Some((repo, _)) = given.split_once('/') {
+                format!("repo {repo} not found")
+            } else {
+                format!(
+                    "non-absolute URLs should be in form of repo_name/path_to_chart, got: {given}"
+                )
+            };
+            return Err(HelmError::Load(msg));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if abs.is_dir() {
+        return load_chart(fs, chart);
+    }
+    let display = fs.display(&abs);
+    let bytes = std::fs::read(&abs).map_err(|e| HelmError::Io(format!("{display}: {e}")))?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return load::load_archive(&display, &bytes);
+    }
+    Err(HelmError::Load(format!(
+        "file '{display}' does not appear to be a gzipped archive"
+    )))
 }

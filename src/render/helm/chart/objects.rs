@@ -37,8 +37,9 @@ impl KubeVersion {
     /// Parses `1.31.4` or `v1.31.4` (a missing patch is `0`), as Helm's
     /// `common.ParseKubeVersion`. Errors: Helm's `invalid kube version` text.
     pub fn parse(text: &str) -> Result<KubeVersion, String> {
-        let v = super::semver::Version::parse(text.trim_start_matches('v'))
-            .ok_or_else(|| format!("invalid kube version {text:?}: Invalid Semantic Version"))?;
+        let v = super::semver::Version::parse(text.trim_start_matches('v')).ok_or_else(|| {
+            format!("invalid kube version '{text}': could not parse {text:?} as version")
+        })?;
         Ok(KubeVersion {
             version: format!("v{}", v.text()),
             major: v.major.to_string(),

@@ -29,7 +29,14 @@ use crate::render::helm::template::{
 pub fn user_values(fs: &RepoFs, opts: &TemplateOptions) -> Result<Map<String, Json>, HelmError> {
     let mut base = Map::new();
     for f in &opts.value_files {
-        let path = fs.resolve(Path::new(""), &f.to_string_lossy())?;
+        let path = fs
+            .resolve(Path::new(""), &f.to_string_lossy())
+            .map_err(|e| match e {
+                crate::fs::FsError::NotFound { path } | crate::fs::FsError::Io { path, .. } => {
+                    HelmError::Load(format!("open {path}: no such file or directory"))
+                }
+                e => e.into(),
+            })?;
         let text = fs.read_text(&path)?;
         let file = f.to_string_lossy();
         let m = parse_values(&file, &text)
