@@ -87,6 +87,7 @@ pub fn parse_template_args(args: &[String]) -> Result<TemplateArgs, String> {
             "--set-string" => opts.sets.push((SetKind::String, value()?)),
             "--set-json" => opts.sets.push((SetKind::Json, value()?)),
             "--set-file" => opts.set_files.push(value()?),
+            "--set-literal" => opts.set_literals.push(value()?),
             "--kube-version" => opts.kube_version = Some(value()?),
             "-a" | "--api-versions" => opts
                 .api_versions

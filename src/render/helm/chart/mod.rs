@@ -73,6 +73,8 @@ pub struct TemplateOptions {
     pub sets: Vec<(SetKind, String)>,
     /// `--set-file key=path` arguments (repo-relative paths).
     pub set_files: Vec<String>,
+    /// `--set-literal key=value` arguments (the value taken verbatim, no escapes or commas).
+    pub set_literals: Vec<String>,
     /// `--kube-version` (default: Helm's built-in `v1.35.0`).
     pub kube_version: Option<String>,
     /// `-a/--api-versions`, added to the built-in set.
@@ -99,6 +101,7 @@ impl Default for TemplateOptions {
             value_files: Vec::new(),
             sets: Vec::new(),
             set_files: Vec::new(),
+            set_literals: Vec::new(),
             kube_version: None,
             api_versions: Vec::new(),
             include_crds: false,

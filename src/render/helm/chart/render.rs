@@ -79,6 +79,17 @@ pub fn user_values(fs: &RepoFs, opts: &TemplateOptions) -> Result<Map<String, Js
             .map_err(|e| HelmError::Load(format!("failed parsing --set-file data: {e}")))?;
         merge_maps(&mut base, m);
     }
+    for arg in &opts.set_literals {
+        let Some((key, value)) = arg.split_once('=') else {
+            return Err(HelmError::Load(format!(
+                "failed parsing --set-literal data: key {arg:?} has no value"
+            )));
+        };
+        let mut m = Map::new();
+        set_string_at(key, value, &mut m)
+            .map_err(|e| HelmError::Load(format!("failed parsing --set-literal data: {e}")))?;
+        merge_maps(&mut base, m);
+    }
     Ok(base)
 }
 
