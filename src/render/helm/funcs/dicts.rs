@@ -22,6 +22,15 @@ fn not_a_map(v: &Value) -> String {
     )
 }
 
+/// Refuses to store `v` into `dst` when that would make `dst` contain itself (Go accepts it
+/// and then recurses forever when the map is printed or encoded).
+fn no_cycle(dst: &MapRef, v: &Value) -> Result<(), String> {
+    if v.reaches_map(dst) {
+        return Err("unsupported: storing a map inside itself (cyclic map)".into());
+    }
+    Ok(())
+}
+
 /// A shallow copy of map argument `i` (nested maps stay shared), or the type error.
 /// A nil argument is Go's nil map: readable as empty (assignment to it fails, see `set`).
 fn map_arg(a: &[Value], i: usize) -> Result<Map, String> {
@@ -66,6 +75,7 @@ pub(super) fn register(m: &mut FuncMap) {
         "set",
         f(&[A, S, A], |a| {
             let d = map_ref_arg(a, 0)?;
+            no_cycle(d, arg(a, 2))?;
             d.write().insert(sarg(a, 1).to_string(), arg(a, 2).clone());
             Ok(Value::Map(d.clone()))
         }),
@@ -200,7 +210,7 @@ fn register_merge(m: &mut FuncMap) {
                     _ => map_ref_arg(a, 0)?.clone(),
                 };
                 for i in 1..a.len() {
-                    merge_into(&dst, map_arg(a, i)?, overwrite);
+                    merge_into(&dst, map_arg(a, i)?, overwrite)?;
                 }
                 Ok(Value::Map(dst))
             }),
@@ -214,7 +224,7 @@ fn register_merge(m: &mut FuncMap) {
 /// `dst` and its nested maps are mutated in place (written values alias the source's maps, as
 /// in Go). `src` is a snapshot and no lock is held across the recursion, so aliasing between
 /// source and destination cannot deadlock.
-fn merge_into(dst: &MapRef, src: Map, overwrite: bool) {
+fn merge_into(dst: &MapRef, src: Map, overwrite: bool) -> Result<(), String> {
     for (k, sv) in src {
         if matches!(sv, Value::Nil) {
             if overwrite {
@@ -225,14 +235,18 @@ fn merge_into(dst: &MapRef, src: Map, overwrite: bool) {
         let dv = dst.get(&k);
         match (dv, &sv) {
             (Some(Value::Map(dm)), Value::Map(sm)) => {
-                merge_into(&dm, sm.snapshot(), overwrite);
+                if !dm.ptr_eq(sm) {
+                    merge_into(&dm, sm.snapshot(), overwrite)?;
+                }
             }
             (Some(dv), _) if !overwrite && !is_empty(&dv) => {}
             _ => {
+                no_cycle(dst, &sv)?;
                 dst.write().insert(k, sv);
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -358,6 +372,10 @@ mod tests {
             ),
             "map[a:1] map[a:1]"
         );
+        // Cyclic maps are refused loudly (Go would recurse forever printing them).
+        assert!(err(r#"{{ $d := dict }}{{ $_ := set $d "self" $d }}"#).contains("cyclic map"));
+        assert!(err(r#"{{ $d := dict }}{{ $_ := set $d "l" (list 1 $d) }}"#).contains("cyclic"));
+        assert!(err(r#"{{ $d := dict }}{{ $_ := merge $d (dict "x" $d) }}"#).contains("cyclic"));
         // A nil destination gets a fresh map.
         assert_eq!(r(r#"{{ merge nil (dict "a" 1) }}"#), "map[a:1]");
     }

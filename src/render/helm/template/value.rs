@@ -104,6 +104,17 @@ impl fmt::Debug for MapRef {
 }
 
 impl Value {
+    /// Whether `map` is this value or is reachable from it through lists and maps. Mutators
+    /// check this before storing a value into `map`, so maps never become cyclic (Go would
+    /// recurse forever printing one; this engine rejects building it).
+    pub fn reaches_map(&self, map: &MapRef) -> bool {
+        match self {
+            Value::List(l) => l.iter().any(|v| v.reaches_map(map)),
+            Value::Map(m) => m.ptr_eq(map) || m.snapshot().values().any(|v| v.reaches_map(map)),
+            _ => false,
+        }
+    }
+
     /// Sprig's `deepCopy` (copystructure): a value sharing no map with `self`; lists and maps
     /// are copied recursively, scalars and objects are kept.
     pub fn deep_copy(&self) -> Value {
