@@ -507,14 +507,14 @@ fn render_all(
 
 fn with_template(objects: &Value, name: &str, base: &str) -> Value {
     let mut m = match objects {
-        Value::Map(m) => (**m).clone(),
+        Value::Map(m) => m.snapshot(),
         _ => Default::default(),
     };
     m.insert(
         "Template".into(),
         Value::map([("Name", Value::str(name)), ("BasePath", Value::str(base))]),
     );
-    Value::Map(Arc::new(m))
+    Value::from(m)
 }
 
 const WARN_START: &str = "HELM_ERR_START";

@@ -2,29 +2,51 @@
 //! merge mergeOverwrite deepCopy omit pick dig`.
 //!
 //! Go maps are references and Sprig's `set`, `unset`, `merge` and `mergeOverwrite` mutate
-//! their first argument; here they return the updated map (see the module note in
-//! [`super`]).
+//! their first argument in place and return it, so the change is seen through every variable
+//! (and `.Values`) holding that map ([`MapRef`] is shared); `dict`, `pick`, `omit` and
+//! `deepCopy` build new maps.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::conv::{is_empty, strval};
 use super::{arg, f, fv, sarg, str_list, A, S};
-use crate::render::helm::template::{FuncMap, Value};
+use crate::render::helm::template::{FuncMap, MapRef, Value};
 
 type Map = BTreeMap<String, Value>;
 
-/// The map argument `i`, or the engine's type error for a `map[string]interface {}` parameter.
+/// The engine's type error for a `map[string]interface {}` parameter.
+fn not_a_map(v: &Value) -> String {
+    format!(
+        "wrong type for value; expected map[string]interface {{}}; got {}",
+        v.go_type()
+    )
+}
+
+/// Refuses to store `v` into `dst` when that would make `dst` contain itself (Go accepts it
+/// and then recurses forever when the map is printed or encoded).
+fn no_cycle(dst: &MapRef, v: &Value) -> Result<(), String> {
+    if v.reaches_map(dst) {
+        return Err("unsupported: storing a map inside itself (cyclic map)".into());
+    }
+    Ok(())
+}
+
+/// A shallow copy of map argument `i` (nested maps stay shared), or the type error.
 /// A nil argument is Go's nil map: readable as empty (assignment to it fails, see `set`).
-fn map_arg(a: &[Value], i: usize) -> Result<&Map, String> {
-    static EMPTY: Map = Map::new();
+fn map_arg(a: &[Value], i: usize) -> Result<Map, String> {
+    match arg(a, i) {
+        Value::Map(m) => Ok(m.snapshot()),
+        Value::Nil => Ok(Map::new()),
+        other => Err(not_a_map(other)),
+    }
+}
+
+/// The map argument `i` itself, for functions mutating it; a nil map cannot be assigned to.
+fn map_ref_arg(a: &[Value], i: usize) -> Result<&MapRef, String> {
     match arg(a, i) {
         Value::Map(m) => Ok(m),
-        Value::Nil => Ok(&EMPTY),
-        other => Err(format!(
-            "wrong type for value; expected map[string]interface {{}}; got {}",
-            other.go_type()
-        )),
+        Value::Nil => Err("assignment to entry in nil map".into()),
+        other => Err(not_a_map(other)),
     }
 }
 
@@ -52,20 +74,22 @@ pub(super) fn register(m: &mut FuncMap) {
     m.insert(
         "set",
         f(&[A, S, A], |a| {
-            if matches!(arg(a, 0), Value::Nil) {
-                return Err("assignment to entry in nil map".into());
-            }
-            let mut d = map_arg(a, 0)?.clone();
-            d.insert(sarg(a, 1).to_string(), arg(a, 2).clone());
-            Ok(d.into())
+            let d = map_ref_arg(a, 0)?;
+            no_cycle(d, arg(a, 2))?;
+            d.write().insert(sarg(a, 1).to_string(), arg(a, 2).clone());
+            Ok(Value::Map(d.clone()))
         }),
     );
     m.insert(
         "unset",
         f(&[A, S], |a| {
-            let mut d = map_arg(a, 0)?.clone();
-            d.remove(sarg(a, 1));
-            Ok(d.into())
+            // Go's delete on a nil map is a no-op.
+            if matches!(arg(a, 0), Value::Nil) {
+                return Ok(Value::Map(MapRef::default()));
+            }
+            let d = map_ref_arg(a, 0)?;
+            d.write().remove(sarg(a, 1));
+            Ok(Value::Map(d.clone()))
         }),
     );
     m.insert(
@@ -107,7 +131,7 @@ pub(super) fn register(m: &mut FuncMap) {
         fv(&[A], S, |a| {
             let d = map_arg(a, 0)?;
             let keys: Vec<&str> = (1..a.len()).map(|i| sarg(a, i)).collect();
-            Ok(filter(d, |k| keys.contains(&k)))
+            Ok(filter(&d, |k| keys.contains(&k)))
         }),
     );
     m.insert(
@@ -115,13 +139,13 @@ pub(super) fn register(m: &mut FuncMap) {
         fv(&[A], S, |a| {
             let d = map_arg(a, 0)?;
             let keys: Vec<&str> = (1..a.len()).map(|i| sarg(a, i)).collect();
-            Ok(filter(d, |k| !keys.contains(&k)))
+            Ok(filter(&d, |k| !keys.contains(&k)))
         }),
     );
     m.insert("dig", fv(&[A], A, dig));
     let copy = f(&[A], |a| match arg(a, 0) {
         Value::Nil => Err("copy: cannot copy nil".into()),
-        v => Ok(v.clone()),
+        v => Ok(v.deep_copy()),
     });
     m.insert("deepCopy", copy.clone());
     m.insert("mustDeepCopy", copy);
@@ -154,20 +178,20 @@ fn dig(a: &[Value]) -> Result<Value, String> {
         return Err("dig needs at least three arguments".into());
     }
     let (keys, rest) = a.split_at(a.len() - 2);
-    let (def, mut cur) = (&rest[0], &rest[1]);
+    let (def, mut cur) = (&rest[0], rest[1].clone());
     for k in keys {
         let Value::String(k) = k else {
             return Err(conversion(k, "string"));
         };
-        let Value::Map(m) = cur else {
-            return Err(conversion(cur, "map[string]interface {}"));
+        let Value::Map(m) = &cur else {
+            return Err(conversion(&cur, "map[string]interface {}"));
         };
         match m.get(k.as_ref()) {
             None => return Ok(def.clone()),
             Some(v) => cur = v,
         }
     }
-    Ok(cur.clone())
+    Ok(cur)
 }
 
 fn register_merge(m: &mut FuncMap) {
@@ -180,11 +204,15 @@ fn register_merge(m: &mut FuncMap) {
         m.insert(
             name,
             fv(&[A], A, move |a| {
-                let mut dst = map_arg(a, 0)?.clone();
+                // mergo gives a nil destination a fresh map.
+                let dst = match arg(a, 0) {
+                    Value::Nil => MapRef::default(),
+                    _ => map_ref_arg(a, 0)?.clone(),
+                };
                 for i in 1..a.len() {
-                    merge_into(&mut dst, map_arg(a, i)?, overwrite);
+                    merge_into(&dst, map_arg(a, i)?, overwrite)?;
                 }
-                Ok(dst.into())
+                Ok(Value::Map(dst))
             }),
         );
     }
@@ -193,24 +221,32 @@ fn register_merge(m: &mut FuncMap) {
 /// dario.cat/mergo's map merge as Sprig calls it: maps on both sides merge recursively; a nil
 /// source value is skipped (or, with `overwrite`, written); otherwise the source value is
 /// written when `overwrite` is set or the destination key is missing or empty (Go zero value).
-fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
+/// `dst` and its nested maps are mutated in place (written values alias the source's maps, as
+/// in Go). `src` is a snapshot and no lock is held across the recursion, so aliasing between
+/// source and destination cannot deadlock.
+fn merge_into(dst: &MapRef, src: Map, overwrite: bool) -> Result<(), String> {
     for (k, sv) in src {
         if matches!(sv, Value::Nil) {
             if overwrite {
-                dst.insert(k.clone(), Value::Nil);
+                dst.write().insert(k, Value::Nil);
             }
             continue;
         }
-        match (dst.get_mut(k), sv) {
+        let dv = dst.get(&k);
+        match (dv, &sv) {
             (Some(Value::Map(dm)), Value::Map(sm)) => {
-                merge_into(Arc::make_mut(dm), sm, overwrite);
+                if !dm.ptr_eq(sm) {
+                    merge_into(&dm, sm.snapshot(), overwrite)?;
+                }
             }
-            (Some(dv), _) if !overwrite && !is_empty(dv) => {}
+            (Some(dv), _) if !overwrite && !is_empty(&dv) => {}
             _ => {
-                dst.insert(k.clone(), sv.clone());
+                no_cycle(dst, &sv)?;
+                dst.write().insert(k, sv);
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -268,6 +304,80 @@ mod tests {
         let t = r#"{{ dig "user" "role" "humanName" "guest" .d }} {{ dig "user" "x" "guest" .d }}"#;
         assert_eq!(render(t, &data).unwrap(), "admin guest");
         assert!(render(r#"{{ dig "user" "role" "humanName" "x" "d" .d }}"#, &data).is_err());
+    }
+
+    #[test]
+    fn maps_are_shared_references() {
+        // Go maps are references: `set` through one variable is seen through another.
+        assert_eq!(
+            r(r#"{{ $d := dict "a" 1 }}{{ $e := $d }}{{ $_ := set $e "b" 2 }}{{ $d }}"#),
+            "map[a:1 b:2]"
+        );
+        assert_eq!(
+            r(r#"{{ $d := dict "a" 1 "b" 2 }}{{ $_ := unset $d "a" }}{{ $d }}"#),
+            "map[b:2]"
+        );
+        // A nested map reached through a field is the same map.
+        assert_eq!(
+            r(r#"{{ $d := dict "n" (dict) }}{{ $_ := set $d.n "x" 1 }}{{ $d }}"#),
+            "map[n:map[x:1]]"
+        );
+        // set returns its (mutated) first argument.
+        assert_eq!(
+            r(r#"{{ $d := dict }}{{ $e := set $d "a" 1 }}{{ $_ := set $e "b" 2 }}{{ $d }}"#),
+            "map[a:1 b:2]"
+        );
+        // dict always builds an independent map.
+        assert_eq!(
+            r(r#"{{ $d := dict "a" 1 }}{{ $e := dict "a" 1 }}{{ $_ := set $e "a" 2 }}{{ $d }}"#),
+            "map[a:1]"
+        );
+        // deepCopy shares nothing, even nested maps.
+        assert_eq!(
+            r(
+                r#"{{ $d := dict "n" (dict "x" 1) }}{{ $c := deepCopy $d }}{{ $_ := set $c.n "x" 2 }}{{ $_ := set $c "y" 3 }}{{ $d }} {{ $c }}"#
+            ),
+            "map[n:map[x:1]] map[n:map[x:2] y:3]"
+        );
+    }
+
+    #[test]
+    fn set_on_values_is_seen_later() {
+        // Helm charts do `set .Values "k" v` and read `.Values.k` afterwards.
+        let data = Value::map([(
+            "Values",
+            Value::map([("sub", Value::map([("a", Value::Int(1))]))]),
+        )]);
+        let t = r#"{{ $_ := set .Values.sub "b" 2 }}{{ $v := .Values }}{{ $_ := set $v "c" 3 }}{{ .Values.sub.b }} {{ .Values.c }}"#;
+        assert_eq!(render(t, &data).unwrap(), "2 3");
+    }
+
+    #[test]
+    fn merge_mutates_destination() {
+        // merge writes into dst (and its nested maps) and returns dst itself.
+        assert_eq!(
+            r(
+                r#"{{ $d := dict "a" 1 "n" (dict "x" 1) }}{{ $n := $d.n }}{{ $r := merge $d (dict "b" 2 "n" (dict "y" 2)) }}{{ $d }} {{ $n }} {{ $_ := set $r "c" 3 }}{{ $d.c }}"#
+            ),
+            "map[a:1 b:2 n:map[x:1 y:2]] map[x:1 y:2] 3"
+        );
+        assert_eq!(
+            r(r#"{{ $d := dict "a" 1 }}{{ $_ := mergeOverwrite $d (dict "a" 2) }}{{ $d }}"#),
+            "map[a:2]"
+        );
+        // Sources are not modified; merging a map into itself terminates.
+        assert_eq!(
+            r(
+                r#"{{ $s := dict "a" 1 }}{{ $_ := merge (dict "b" 2) $s }}{{ $s }} {{ merge $s $s }}"#
+            ),
+            "map[a:1] map[a:1]"
+        );
+        // Cyclic maps are refused loudly (Go would recurse forever printing them).
+        assert!(err(r#"{{ $d := dict }}{{ $_ := set $d "self" $d }}"#).contains("cyclic map"));
+        assert!(err(r#"{{ $d := dict }}{{ $_ := set $d "l" (list 1 $d) }}"#).contains("cyclic"));
+        assert!(err(r#"{{ $d := dict }}{{ $_ := merge $d (dict "x" $d) }}"#).contains("cyclic"));
+        // A nil destination gets a fresh map.
+        assert_eq!(r(r#"{{ merge nil (dict "a" 1) }}"#), "map[a:1]");
     }
 
     #[test]

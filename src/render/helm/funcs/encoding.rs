@@ -60,7 +60,7 @@ fn write_json(out: &mut String, v: &Value, style: JsonStyle, depth: usize) -> Re
         }
         Value::Map(m) => {
             out.push('{');
-            for (i, (k, item)) in m.iter().enumerate() {
+            for (i, (k, item)) in m.read().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

@@ -53,7 +53,7 @@ fn yaml_node(v: &Value, o: &Origin) -> Option<Node> {
         }
         Value::Map(m) => {
             let mut map = Mapping::new();
-            for (k, item) in m.iter() {
+            for (k, item) in m.read().iter() {
                 map.push(Node::string(k.clone(), o.clone()), yaml_node(item, o)?);
             }
             Node::new(YValue::Map(map), o.clone())

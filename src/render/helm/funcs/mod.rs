@@ -15,10 +15,11 @@
 //! ([`Value::Float`]), integer literals in templates are `int` ([`Value::Int`]); Sprig's
 //! conversions (`cast.ToInt64`, `cast.ToFloat64`) are mirrored in [`conv`].
 //!
-//! Known model difference: Go maps are references, so Sprig's `set`, `unset`, `merge` and
-//! `mergeOverwrite` mutate their first argument in place. [`Value::Map`] is immutable, so these
-//! functions return the updated map but a *different* reference to the original map (for
-//! example `{{ $_ := set $d "k" 1 }}{{ $d.k }}`) does not see the change.
+//! Maps are shared references as in Go ([`Value::Map`] holds a
+//! [`MapRef`](crate::render::helm::template::MapRef)): Sprig's `set`, `unset`, `merge` and
+//! `mergeOverwrite` mutate their first argument in place and return it, so
+//! `{{ $_ := set $d "k" 1 }}{{ $d.k }}` prints `1`, also for maps reached through `.Values`.
+//! Lists are immutable: Sprig's `append`/`prepend` build new lists, as they do here.
 
 pub mod conv;
 mod dates;

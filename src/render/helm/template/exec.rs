@@ -230,6 +230,7 @@ impl<'a, 'e> Exec<'a, 'e> {
                 .map(|(i, v)| (Ev::Val(Value::Int(i as i64)), Ev::Boxed(v.clone())))
                 .collect(),
             Value::Map(m) => m
+                .read()
                 .iter()
                 .map(|(k, v)| (Ev::Val(Value::str(k)), Ev::Boxed(v.clone())))
                 .collect(),
@@ -499,7 +500,7 @@ impl<'a, 'e> Exec<'a, 'e> {
                     return self.error(format!("{name} is not a method but has arguments"));
                 }
                 match m.get(name) {
-                    Some(x) => Ok(Ev::Boxed(x.clone())),
+                    Some(x) => Ok(Ev::Boxed(x)),
                     None => match missing_key {
                         MissingKey::Default => Ok(Ev::Missing),
                         MissingKey::Zero => Ok(Ev::Boxed(Value::Nil)),

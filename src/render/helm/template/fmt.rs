@@ -217,6 +217,7 @@ fn format_arg(arg: &Value, verb: char, spec: Spec) -> String {
         }
         Value::Map(m) => {
             let items: Vec<String> = m
+                .read()
                 .iter()
                 .map(|(k, v)| {
                     let key = format_str(k, verb, spec)

@@ -417,7 +417,7 @@ fn index(a: &[Value]) -> Result<Value, String> {
                 Value::Int(i64::from(*b))
             }
             Value::Map(m) => match i {
-                Value::String(k) => m.get(k.as_ref()).cloned().unwrap_or(Value::Nil),
+                Value::String(k) => m.get(k.as_ref()).unwrap_or(Value::Nil),
                 Value::Nil => return Err("value is nil; should be of type string".into()),
                 other => {
                     return Err(format!(

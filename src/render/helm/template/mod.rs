@@ -28,7 +28,7 @@ use std::sync::Arc;
 pub use ast::Tree;
 pub use funcs::{Extensions, FuncContext, FuncMap, Function, Param};
 pub use parse::MAX_PARSE_DEPTH;
-pub use value::{Object, Value};
+pub use value::{MapRef, Object, Value};
 
 /// Deepest chain of template invocations (`{{template}}`, `include`, `tpl`) before execution
 /// fails with `exceeded maximum template depth (1000)` (Helm's include limit is also 1000).

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::funcs::Function;
 
@@ -27,12 +27,111 @@ pub enum Value {
     String(Arc<str>),
     /// Go `[]interface{}`.
     List(Arc<Vec<Value>>),
-    /// Go `map[string]interface{}`, sorted by key.
-    Map(Arc<BTreeMap<String, Value>>),
+    /// Go `map[string]interface{}`, sorted by key. A shared reference, as Go maps are: cloning
+    /// the value aliases the map (see [`MapRef`]).
+    Map(MapRef),
     /// A function value (for `call`), like a Go `func` field.
     Func(Function),
     /// A Go struct or pointer with exported fields and methods (Helm's `.Capabilities`, `.Files`).
     Object(Arc<dyn Object>),
+}
+
+/// A shared, mutable Go map (`map[string]interface{}`): clones alias the same entries, so a
+/// Sprig `set` through one variable is seen through every other (and through `.Values`), as
+/// Go map references behave. Fresh maps come only from constructors (`dict`, `deepCopy`,
+/// decoding). Send + Sync (an `Arc<RwLock<..>>`); locks are held only for the duration of a
+/// read or a single mutation, never across template execution.
+#[derive(Clone, Default)]
+pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>);
+
+impl MapRef {
+    /// A new map owning `entries`.
+    pub fn new(entries: BTreeMap<String, Value>) -> Self {
+        MapRef(Arc::new(RwLock::new(entries)))
+    }
+
+    /// Read access to the entries (sorted by key). Do not mutate this map while holding it.
+    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the entries, seen through every alias of this map.
+    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A shallow copy of the entries (nested maps stay shared, as a Go map copy loop).
+    pub fn snapshot(&self) -> BTreeMap<String, Value> {
+        self.read().clone()
+    }
+
+    /// The value at `key` (aliasing nested maps).
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Whether both handles name the same Go map.
+    pub fn ptr_eq(&self, other: &MapRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl PartialEq for MapRef {
+    /// Entry-wise equality (as `reflect.DeepEqual`); the same map is always equal to itself.
+    fn eq(&self, other: &Self) -> bool {
+        if self.ptr_eq(other) {
+            return true;
+        }
+        let (a, b) = (self.snapshot(), other.snapshot());
+        a == b
+    }
+}
+
+impl fmt::Debug for MapRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.read().iter()).finish()
+    }
+}
+
+impl Value {
+    /// Whether `map` is this value or is reachable from it through lists and maps. Mutators
+    /// check this before storing a value into `map`, so maps never become cyclic (Go would
+    /// recurse forever printing one; this engine rejects building it).
+    pub fn reaches_map(&self, map: &MapRef) -> bool {
+        match self {
+            Value::List(l) => l.iter().any(|v| v.reaches_map(map)),
+            Value::Map(m) => m.ptr_eq(map) || m.snapshot().values().any(|v| v.reaches_map(map)),
+            _ => false,
+        }
+    }
+
+    /// Sprig's `deepCopy` (copystructure): a value sharing no map with `self`; lists and maps
+    /// are copied recursively, scalars and objects are kept.
+    pub fn deep_copy(&self) -> Value {
+        match self {
+            Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
+            Value::Map(m) => {
+                let entries = m.snapshot();
+                Value::Map(MapRef::new(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k, v.deep_copy()))
+                        .collect(),
+                ))
+            }
+            other => other.clone(),
+        }
+    }
 }
 
 /// A Go struct-like value: named fields and methods, as reached by `.Name` in a template.
@@ -69,7 +168,7 @@ impl Value {
 
     /// Builds a map value from `(key, value)` pairs.
     pub fn map<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Map(Arc::new(
+        Value::Map(MapRef::new(
             pairs.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         ))
     }
@@ -162,7 +261,7 @@ impl From<Vec<Value>> for Value {
 }
 impl From<BTreeMap<String, Value>> for Value {
     fn from(m: BTreeMap<String, Value>) -> Self {
-        Value::Map(Arc::new(m))
+        Value::Map(MapRef::new(m))
     }
 }
 
@@ -203,7 +302,7 @@ impl fmt::Display for Value {
             }
             Value::Map(m) => {
                 f.write_str("map[")?;
-                for (i, (k, v)) in m.iter().enumerate() {
+                for (i, (k, v)) in m.read().iter().enumerate() {
                     if i > 0 {
                         f.write_str(" ")?;
                     }
