@@ -19,9 +19,15 @@ do not fail the run, and are kept out of the ratios. Cases where Helm fails (err
 timed and checked for "both fail" but kept out of the ratios too, which are about rendering
 charts.
 
-Output: a Markdown table per case (objects, medians in ms, helm/driftlint ratio, identical or
-not), then the geometric mean of the per-case ratios ("driftlint is Nx faster per chart") and
-the total ratio (sum of Helm medians over sum of driftlint medians).
+Two times are taken per run: wall (elapsed) and cpu (user+sys of the child, from
+getrusage(RUSAGE_CHILDREN) deltas; Helm's Go runtime may use several threads, so its cpu can
+exceed its wall). On a loaded machine the wall time of a short process is mostly waiting for a
+core; cpu time is the steadier measure then.
+
+Output: a Markdown table per case (objects, wall and cpu medians in ms, helm/driftlint ratios,
+identical or not), then for wall and for cpu the geometric mean of the per-case ratios
+("driftlint is Nx faster per chart") and the total ratio (sum of Helm medians over sum of
+driftlint medians).
 
 Usage: bench/helm_vs_helm.py [--rounds N] [--helm PATH] [--driftlint PATH] [--corpus DIR]
                              [--only SUBSTRING]
@@ -31,6 +37,7 @@ Needs: Helm v4.1.4 (shared/tools/install-reference-tools), a release build of dr
 import argparse
 import math
 import os
+import resource
 import shlex
 import shutil
 import statistics
@@ -119,11 +126,14 @@ def helm_env(scratch):
 
 def run(argv, cwd, scratch):
     home, env = helm_env(scratch)
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(argv, cwd=cwd, env=env, capture_output=True)
     elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     shutil.rmtree(home)
-    return elapsed, p.returncode, p.stdout, p.stderr
+    return (elapsed, cpu), p.returncode, p.stdout, p.stderr
 
 
 def first_diff_line(a, b):
@@ -146,7 +156,7 @@ def check(name, ours, theirs, problems):
 
 
 def measure(cases, args, scratch, problems):
-    times = {c["name"]: {"driftlint": [], "helm": []} for c in cases}
+    times = {c["name"]: {"driftlint": [], "helm": [], "driftlint-cpu": [], "helm-cpu": []} for c in cases}
     outputs = {}
     for rnd in range(-1, args.rounds):  # round -1 is the warm-up, not timed
         for case in cases:
@@ -160,7 +170,9 @@ def measure(cases, args, scratch, problems):
             outputs[case["name"]] = res["helm"]
             if rnd >= 0:
                 for tool in order:
-                    times[case["name"]][tool].append(res[tool][0])
+                    wall, cpu = res[tool][0]
+                    times[case["name"]][tool].append(wall)
+                    times[case["name"]][tool + "-cpu"].append(cpu)
         if rnd >= 0:
             print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
     return times, outputs
@@ -171,39 +183,54 @@ def objects(stdout):
     return sum(1 for line in stdout.decode("utf-8", "replace").split("\n") if line == "---")
 
 
+def geo_mean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def summary(label, unit, pairs):
+    """Print totals and ratios for (helm, driftlint) median pairs (seconds)."""
+    ratios = [h / d for h, d in pairs if d > 0]
+    tot_h, tot_d = sum(h for h, _ in pairs), sum(d for _, d in pairs)
+    print(f"{label}: helm total {tot_h * 1000:.1f} ms, driftlint total {tot_d * 1000:.1f} ms (sums of per-case medians)")
+    print(f"{label}: geometric mean ratio: driftlint is {geo_mean(ratios):.1f}x faster per {unit}")
+    print(f"{label}: total ratio: driftlint is {tot_h / tot_d:.1f}x faster over the corpus")
+    print(f"{label}: per-case ratio range: {min(ratios):.1f}x .. {max(ratios):.1f}x")
+
+
 def report(cases, times, outputs, problems, known, args):
     ms = lambda s: s * 1000.0
-    print(f"rounds: {args.rounds}; driftlint: {args.driftlint}; helm: {args.helm}\n")
-    print("| case | objects | helm ms | driftlint ms | ratio | identical |")
-    print("|---|---:|---:|---:|---:|---|")
-    ratios, tot_h, tot_d = [], 0.0, 0.0
+    ratio = lambda h, d: f"{h / d:.1f}x" if d > 0 else "-"
+    print(f"rounds: {args.rounds}; driftlint: {args.driftlint}; helm: {args.helm}")
+    print("wall = elapsed time; cpu = user+sys time of the process (less sensitive to machine load)\n")
+    print("| case | objects | helm wall ms | driftlint wall ms | wall ratio | helm cpu ms | driftlint cpu ms | cpu ratio | identical |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    wall, cpu = [], []
     n_err, n_known = 0, 0
     for case in cases:
         n = case["name"]
-        h, d = statistics.median(times[n]["helm"]), statistics.median(times[n]["driftlint"])
+        med = {k: statistics.median(v) for k, v in times[n].items()}
+        h, d, hc, dc = med["helm"], med["driftlint"], med["helm-cpu"], med["driftlint-cpu"]
         rc_h, out_h = outputs[n][1], outputs[n][2]
         if n in problems:
             same = "no (known, ratchet)" if n in known else "**no**"
         else:
             same = "yes" if rc_h == 0 else "both fail"
-        cell = f"{h / d:.1f}x" if d > 0 else "-"
+        note = ""
         if n in problems:
             n_known += n in known
-            cell += " (mismatch, not in ratios)"
+            note = " (mismatch, not in ratios)"
         elif rc_h != 0:
             n_err += 1
-            cell += " (error case, not in ratios)"
+            note = " (error case, not in ratios)"
         else:
-            ratios.append(h / d)
-            tot_h, tot_d = tot_h + h, tot_d + d
-        print(f"| {n} | {objects(out_h) if rc_h == 0 else '-'} | {ms(h):.1f} | {ms(d):.1f} | {cell} | {same} |")
-    if ratios:
-        geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        print(f"\ncharts timed in ratios: {len(ratios)} (plus {n_err} error cases, {len(problems)} mismatches of which {n_known} known)")
-        print(f"helm total {ms(tot_h):.1f} ms, driftlint total {ms(tot_d):.1f} ms (sums of per-case medians, ratio cases)")
-        print(f"geometric mean ratio: driftlint is {geo:.1f}x faster per chart")
-        print(f"total ratio: driftlint is {tot_h / tot_d:.1f}x faster over the corpus")
-        print(f"per-case ratio range: {min(ratios):.1f}x .. {max(ratios):.1f}x")
+            wall.append((h, d))
+            cpu.append((hc, dc))
+        objs = objects(out_h) if rc_h == 0 else "-"
+        print(f"| {n} | {objs} | {ms(h):.1f} | {ms(d):.1f} | {ratio(h, d)}{note} | {ms(hc):.1f} | {ms(dc):.1f} | {ratio(hc, dc)} | {same} |")
+    if wall:
+        print(f"\ncharts in ratios: {len(wall)} (plus {n_err} error cases, {len(problems)} mismatches of which {n_known} known)")
+        summary("wall", "chart", wall)
+        summary("cpu", "chart", cpu)
     stale = sorted(n for n in known if n not in problems and n in times)
     if stale:
         print(f"\nratchet cases that now match (remove them from {os.path.relpath(RATCHET, REPO)}): {', '.join(stale)}")
