@@ -146,7 +146,9 @@ pub fn template(
         warnings.push("level=WARN msg=\"this chart is deprecated\"".to_string());
     }
     render::check_dependencies(&chart)?;
-    let manifest = render::run(chart, user, opts)?;
+    let manifest =
+        crate::render::helm::template::with_exec_stack(|| render::run(chart, user, opts))
+            .map_err(HelmError::Load)??;
     Ok(Rendered { manifest, warnings })
 }
 

@@ -22,6 +22,7 @@ mod lex;
 mod parse;
 pub mod value;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,6 +37,32 @@ pub const MAX_TEMPLATE_DEPTH: usize = 1000;
 
 /// Deepest nesting of lists and pipelines across all active templates before execution fails.
 pub const MAX_NESTING: usize = 10_000;
+
+thread_local! {
+    /// True on a thread started by [`with_exec_stack`]: executions run inline there.
+    static ON_EXEC_STACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` on a thread with a stack sized for [`MAX_NESTING`], on which every template
+/// execution runs inline (one thread for a whole chart instead of one per template).
+///
+/// Errors: the thread could not start, or `f` panicked (as a message).
+pub fn with_exec_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, String> {
+    if ON_EXEC_STACK.with(Cell::get) {
+        return Ok(f());
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(EXEC_STACK)
+            .spawn_scoped(s, || {
+                ON_EXEC_STACK.with(|c| c.set(true));
+                f()
+            })
+            .map_err(|e| format!("cannot start template execution thread: {e}"))?
+            .join()
+            .map_err(|_| "template execution panicked".to_string())
+    })
+}
 
 /// Stack size of the thread each top-level execution runs on, sized for [`MAX_NESTING`].
 const EXEC_STACK: usize = 512 << 20;
@@ -188,20 +215,11 @@ impl Templates {
         data: &Value,
         ext: &mut Extensions,
     ) -> Result<String, ExecError> {
-        let spawned = std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .stack_size(EXEC_STACK)
-                .spawn_scoped(s, || self.execute_nested(name, data, 0, ext))
-                .map(|h| h.join())
-        });
-        match spawned {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(ExecError::bare(name, "template execution panicked".into())),
-            Err(e) => Err(ExecError::bare(
-                name,
-                format!("cannot start template execution thread: {e}"),
-            )),
+        if ON_EXEC_STACK.with(Cell::get) {
+            return self.execute_nested(name, data, 0, ext);
         }
+        with_exec_stack(|| self.execute_nested(name, data, 0, ext))
+            .unwrap_or_else(|e| Err(ExecError::bare(name, e)))
     }
 
     /// Executes on the current thread at template depth `depth`.
