@@ -9,22 +9,13 @@
 //! in `tests/conformance/helm-ratchet.txt` (`case<TAB>reason`): the test fails when a listed
 //! case passes (remove it) or an unlisted case fails.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use driftlint::fs::RepoFs;
 use driftlint::render::helm::chart::{parse_template_args, template};
 use driftlint::yaml::{parse_documents, Node, Schema};
-
-fn corpus() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        manifest.join("../shared/corpus"),
-        manifest.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir())
-}
 
 /// Shell-like word splitting with single and double quotes (what case commands use).
 fn shell_words(s: &str) -> Vec<String> {
@@ -181,35 +172,15 @@ fn run_case(case: &Path) -> Outcome {
     }
 }
 
-fn ratchet() -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/helm-ratchet.txt");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| match l.split_once('\t') {
-            Some((c, r)) => (c.to_string(), r.to_string()),
-            None => (l.to_string(), String::new()),
-        })
-        .collect()
-}
-
 #[test]
 fn helm_corpus_conformance() {
-    let Some(corpus) = corpus() else {
+    let Some(corpus) = common::corpus() else {
         println!("skipped: the shared corpus (../shared/corpus) is absent");
         return;
     };
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    cases.retain(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("helm-"))
-    });
-    cases.sort();
+    let cases = common::cases(&corpus, "helm-");
     assert!(!cases.is_empty(), "no helm-* cases in {}", corpus.display());
-    let known = ratchet();
+    let known = common::ratchet("helm-ratchet.txt");
     let (mut semantic, mut byte) = (0, 0);
     let mut problems = Vec::new();
     let mut failing = Vec::new();

@@ -11,23 +11,14 @@
 //! `tests/conformance/kustomize-ratchet.txt` (`case<TAB>reason`): the test fails when a
 //! listed case passes (remove it from the list) or an unlisted case fails.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use driftlint::fs::RepoFs;
 use driftlint::render::kustomize::{build, render_yaml, BuildOptions};
 use driftlint::schema::Catalog;
 use driftlint::yaml::{parse_documents, Node, Schema};
-
-fn corpus() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        manifest.join("../shared/corpus"),
-        manifest.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir())
-}
 
 /// The directory argument and the flags of a case's `command: 'kubectl kustomize ... DIR'`.
 fn command(case: &Path) -> Result<(String, Vec<String>), String> {
@@ -226,36 +217,15 @@ fn same_problem(ours: &str, theirs: &str) -> Result<(), String> {
     Err(format!("no rule compares kustomize's error {theirs:?}"))
 }
 
-fn ratchet() -> BTreeMap<String, String> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/kustomize-ratchet.txt");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| match l.split_once('\t') {
-            Some((c, r)) => (c.to_string(), r.to_string()),
-            None => (l.to_string(), String::new()),
-        })
-        .collect()
-}
-
 #[test]
 fn kustomize_corpus_conformance() {
-    let Some(corpus) = corpus() else {
+    let Some(corpus) = common::corpus() else {
         println!("skipped: the shared corpus (../shared/corpus) is absent");
         return;
     };
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    cases.retain(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("kust-"))
-    });
-    cases.sort();
+    let cases = common::cases(&corpus, "kust-");
     assert!(!cases.is_empty(), "no kust-* cases in {}", corpus.display());
-    let known = ratchet();
+    let known = common::ratchet("kustomize-ratchet.txt");
     let catalog = Catalog::newest().expect("the embedded schema catalog loads");
     let (mut semantic, mut byte) = (0, 0);
     let (mut warned_ok, mut warned_total) = (0, 0);

@@ -1,25 +1,19 @@
 //! The emitter reproduces kustomize's own output byte for byte: every `expected.yaml` of the
 //! Kustomize cases in `../shared/corpus`, parsed and re-emitted, must come back unchanged.
 
-use std::path::Path;
+mod common;
 
 #[test]
 fn emitter_round_trips_kustomize_output() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(entries) = std::fs::read_dir(&corpus) else {
-        println!("skipped: {} is absent", corpus.display());
+    let Some(corpus) = common::corpus() else {
+        println!("skipped: the shared corpus (../shared/corpus) is absent");
         return;
     };
     let mut failures = Vec::new();
     let mut checked = 0;
-    for entry in entries.flatten() {
-        let dir = entry.path();
+    for dir in common::cases(&corpus, "kust-") {
         let expected = dir.join("expected.yaml");
-        let is_kust = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("kust-"));
-        if !is_kust || !expected.exists() {
+        if !expected.exists() {
             continue;
         }
         let src = std::fs::read_to_string(&expected).expect("readable corpus file");

@@ -5,6 +5,8 @@
 //! Origins are repo-relative to the case directory (the case is its own repository), so a
 //! comment such as `# input/base/deployment.yaml:19:18` names the case's file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use driftlint::fs::RepoFs;
@@ -12,20 +14,10 @@ use driftlint::render::kustomize::{build, render_yaml, render_yaml_with_origins,
 use driftlint::schema::Catalog;
 use driftlint::yaml::{Node, Origin, ScalarStyle, Value};
 
-fn corpus() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        manifest.join("../shared/corpus"),
-        manifest.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir())
-}
-
 /// The case directory and its built objects; None (with the reason printed) when the corpus
 /// or the case is absent.
 fn build_case(name: &str, dir: &str) -> Option<(PathBuf, Vec<Node>)> {
-    let Some(corpus) = corpus() else {
+    let Some(corpus) = common::corpus() else {
         println!("skipped: the shared corpus (../shared/corpus) is absent");
         return None;
     };
