@@ -48,6 +48,18 @@ pub fn run_rule_with(
 }
 
 /// Runs one rule with the default config and no known GVKs.
+/// Runs one rule over `src` with the target Kubernetes version set to `version` (`"1.30"`)
+/// and no custom resources known.
+pub fn run_rule_at_version(
+    check: fn(&Node, &Scope<'_>, &mut Vec<Hit>),
+    version: &str,
+    src: &str,
+) -> Vec<Hit> {
+    let mut cfg = RuleConfig::default();
+    assert!(cfg.set_kube_version(version), "bad version {version}");
+    run_rule_with(check, src, &cfg, &|_: &str, _: &str| false)
+}
+
 pub fn run_rule(check: fn(&Node, &Scope<'_>, &mut Vec<Hit>), src: &str) -> Vec<Hit> {
     run_rule_with(check, src, &RuleConfig::default(), &|_: &str, _: &str| {
         false

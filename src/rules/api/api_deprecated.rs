@@ -56,12 +56,9 @@ pub(crate) fn check(obj: &Node, scope: &Scope<'_>, out: &mut Vec<Hit>) {
 mod tests {
     use super::*;
     use crate::rules::testutil::*;
-    use crate::rules::RuleConfig;
 
     fn at(version: &str, src: &str) -> Vec<Hit> {
-        let mut cfg = RuleConfig::default();
-        assert!(cfg.set_kube_version(version));
-        run_rule_with(check, src, &cfg, &|_: &str, _: &str| false)
+        run_rule_at_version(check, version, src)
     }
 
     const FLOW: &str = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: PriorityLevelConfiguration\nmetadata: {name: p}\n";

@@ -56,9 +56,7 @@ mod tests {
     use crate::rules::RuleConfig;
 
     fn at(version: &str, src: &str) -> Vec<Hit> {
-        let mut cfg = RuleConfig::default();
-        assert!(cfg.set_kube_version(version));
-        run_rule_with(check, src, &cfg, &|_: &str, _: &str| false)
+        run_rule_at_version(check, version, src)
     }
 
     const INGRESS: &str = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\n";
