@@ -7,6 +7,7 @@
 pub mod check;
 pub mod config;
 pub mod discover;
+pub mod drift;
 pub mod fs;
 pub mod render;
 pub mod report;
