@@ -7,3 +7,6 @@
 pub mod model;
 
 pub use model::{DriftKind, FieldDrift, FieldPath, Mode, ObjectDrift, PathSegment};
+
+#[cfg(feature = "cluster")]
+pub mod cluster;
