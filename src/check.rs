@@ -681,3 +681,59 @@ fn finish(mut findings: Vec<Finding>, fs: &RepoFs) -> Vec<Finding> {
     });
     findings
 }
+
+/// Every target of a repository rendered as [`check`] renders them, for `driftlint drift`.
+pub struct RenderedRepo {
+    /// The repository root every origin is relative to.
+    pub root: PathBuf,
+    /// The loaded configuration (defaults when invalid; the error is in `findings`).
+    pub config: Config,
+    /// The schemas of the target Kubernetes version plus every CRD rendered or in `crdDirs`.
+    pub catalog: Catalog,
+    /// Each target that rendered, with its objects (origins intact), in target order.
+    pub targets: Vec<(Target, Vec<Node>)>,
+    /// Render and configuration failures (RENDER001/RENDER002/CONFIG001).
+    pub findings: Vec<Finding>,
+}
+
+/// Renders every target under `opts.paths` without validating or linting them.
+///
+/// Errors: as [`check`] (missing path, unsupported Kubernetes version); a target that fails
+/// to render is a finding and is left out of `targets`.
+pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
+    let first = opts
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let root = find_root(&first)?;
+    let fs = RepoFs::new(&root)?;
+    let mut findings = Vec::new();
+    let config = Config::load(&fs).unwrap_or_else(|e| {
+        findings.push(config_finding(e.message, e.origin));
+        Config::default()
+    });
+    let version = opts
+        .kubernetes_version
+        .clone()
+        .or_else(|| config.kubernetes_version.clone())
+        .unwrap_or_else(|| Catalog::newest_version().to_string());
+    let mut catalog = Catalog::builtin(&version)?;
+    let starts = start_dirs(&fs, &opts.paths)?;
+    let rendered = render_all(&fs, &config, opts, &starts, &catalog);
+    register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
+    let mut targets = Vec::new();
+    for r in rendered {
+        match r.failure {
+            Some(f) if f.severity == Severity::Error => findings.push(f),
+            _ => targets.push((r.target, r.objects)),
+        }
+    }
+    Ok(RenderedRepo {
+        root: fs.root().to_path_buf(),
+        config,
+        catalog,
+        targets,
+        findings,
+    })
+}

@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Discover, render, validate and lint every target under PATH (default: .).
     Check(CheckArgs),
+    /// Compare the rendered repository with a live cluster and report drift.
+    #[cfg(feature = "cluster")]
+    Drift(DriftArgs),
     /// Render one kustomization directory natively and print the YAML.
     Render {
         /// The kustomization directory.
@@ -108,6 +111,73 @@ struct CheckArgs {
     allow_remote: bool,
 }
 
+#[cfg(feature = "cluster")]
+#[derive(clap::Args)]
+struct DriftArgs {
+    /// Paths inside one repository (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else the in-cluster account).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context); names the cluster in reports.
+    #[arg(long)]
+    context: Option<String>,
+    /// `server`: server-side-apply dry-run, compared with the live object (needs `patch`;
+    /// falls back to read-only per object when forbidden). `read-only`: only get/list.
+    #[arg(long, value_enum, default_value_t = DriftMode::Server)]
+    mode: DriftMode,
+    /// Most API requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Time limit of one API request, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// Retries of a request after 429/502/503/504, a timeout or a transport error.
+    #[arg(long, default_value_t = 4)]
+    retries: u32,
+    /// An extra inventory: objects matching this label selector must be declared.
+    #[arg(long)]
+    selector: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Human)]
+    format: DriftFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long)]
+    markdown_summary: Option<PathBuf>,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Kubernetes version of the schemas used for normalisation (default: config, else newest).
+    #[arg(long)]
+    kubernetes_version: Option<String>,
+    /// A directory of CRD manifests (repeatable).
+    #[arg(long)]
+    crd_dir: Vec<PathBuf>,
+    /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+#[cfg(feature = "cluster")]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DriftMode {
+    Server,
+    ReadOnly,
+}
+
+#[cfg(feature = "cluster")]
+#[derive(Clone, Copy, ValueEnum)]
+enum DriftFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+    Markdown,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Human,
@@ -128,6 +198,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run_check(args),
+        #[cfg(feature = "cluster")]
+        Command::Drift(args) => run_drift(args),
         Command::Render {
             dir,
             origins,
@@ -238,19 +310,132 @@ fn exit_code(report: &CheckReport, fail_on: Option<FailOn>) -> u8 {
     if report.has_input_errors() {
         return 2;
     }
+    findings_exit(&report.findings, fail_on, report.config_fail_on.as_deref())
+}
+
+/// 1 when a finding reaches `--fail-on` (else the configuration's `failOn`, else `error`).
+fn findings_exit(
+    findings: &[report::Finding],
+    fail_on: Option<FailOn>,
+    config_fail_on: Option<&str>,
+) -> u8 {
     let threshold = match fail_on {
         Some(FailOn::Note) => Some(Severity::Note),
         Some(FailOn::Warning) => Some(Severity::Warning),
         Some(FailOn::Error) => Some(Severity::Error),
         Some(FailOn::Never) => None,
-        None => match report.config_fail_on.as_deref() {
+        None => match config_fail_on {
             Some("never") => None,
             Some(s) => Severity::parse(s),
             None => Some(Severity::Error),
         },
     };
-    let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    let failing = threshold.is_some_and(|t| findings.iter().any(|f| f.severity >= t));
     u8::from(failing)
+}
+
+#[cfg(feature = "cluster")]
+fn run_drift(args: DriftArgs) -> u8 {
+    use driftlint::drift::cluster::ClusterOptions;
+    use driftlint::drift::run::{drift, DriftOptions};
+    use driftlint::drift::Mode;
+    let paths = match args.paths.is_empty() {
+        true => vec![PathBuf::from(".")],
+        false => args.paths.clone(),
+    };
+    let opts = DriftOptions {
+        check: CheckOptions {
+            paths,
+            kubernetes_version: args.kubernetes_version.clone(),
+            crd_dirs: args.crd_dir.clone(),
+            allow_remote: args.allow_remote,
+            ..CheckOptions::default()
+        },
+        cluster: ClusterOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            concurrency: args.concurrency,
+            timeout: std::time::Duration::from_secs_f64(args.timeout.clamp(0.01, 3600.0)),
+            retries: args.retries,
+        },
+        mode: match args.mode {
+            DriftMode::Server => Mode::Server,
+            DriftMode::ReadOnly => Mode::ReadOnly,
+        },
+        selector: args.selector.clone(),
+    };
+    let report = match drift(&opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for f in report.findings.iter().filter(|f| f.code == "DRIFT006") {
+        eprintln!("warning: {}", f.message);
+    }
+    let text = format_drift(&report, args.format, args.output.is_none());
+    if let Err(e) = write_output(args.output.as_ref(), &text) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    if let Some(path) = &args.markdown_summary {
+        let markdown = format_drift(&report, DriftFormat::Markdown, false);
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(markdown.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("error: {}: {e}", path.display());
+            return 2;
+        }
+    }
+    if report.has_input_errors() {
+        return 2;
+    }
+    findings_exit(&report.findings, args.fail_on, None)
+}
+
+#[cfg(feature = "cluster")]
+fn format_drift(
+    report: &driftlint::drift::run::DriftReport,
+    format: DriftFormat,
+    to_stdout: bool,
+) -> String {
+    let summary = report::Summary::new(&report.findings, report.objects.len(), 0);
+    match format {
+        DriftFormat::Human => {
+            let color = to_stdout
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            let mut text = report::drift_human(&report.objects, &report.cluster, color);
+            let others: Vec<report::Finding> = report
+                .findings
+                .iter()
+                .filter(|f| !f.code.starts_with("DRIFT"))
+                .cloned()
+                .collect();
+            if !others.is_empty() {
+                let root = report.root.clone();
+                let sources = move |file: &str| {
+                    std::fs::read_to_string(root.join(file))
+                        .ok()
+                        .map(Into::into)
+                };
+                text.push_str(&report::human(&others, &sources, color));
+            }
+            text
+        }
+        DriftFormat::Json => report::json(&report.findings, &summary),
+        DriftFormat::Sarif => report::sarif(
+            &report.findings,
+            driftlint::rules::registry(),
+            &report::SarifRun::drift(&report.cluster),
+        ),
+        DriftFormat::Github => report::github(&report.findings),
+        DriftFormat::Markdown => report::markdown_summary(&report.findings, &summary),
+    }
 }
 
 fn run_render(dir: &std::path::Path, options: &driftlint::RenderOptions) -> u8 {

@@ -10,3 +10,5 @@ pub use model::{DriftKind, FieldDrift, FieldPath, Mode, ObjectDrift, PathSegment
 
 #[cfg(feature = "cluster")]
 pub mod cluster;
+#[cfg(feature = "cluster")]
+pub mod run;

@@ -68,6 +68,24 @@ impl SarifRun {
     }
 }
 
+impl SarifRun {
+    /// The run of `driftlint drift` against `cluster`: `automationDetails.id =
+    /// "driftlint/drift/CLUSTER/"`, so each cluster keeps its own analysis in code scanning.
+    pub fn drift(cluster: &str) -> SarifRun {
+        let safe: String = cluster
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => c,
+                _ => '-',
+            })
+            .collect();
+        SarifRun {
+            automation_id: format!("driftlint/drift/{safe}/"),
+            srcroot_uri: None,
+        }
+    }
+}
+
 impl Default for SarifRun {
     fn default() -> Self {
         SarifRun::check()

@@ -1,0 +1,368 @@
+//! The `driftlint drift` pipeline: render the repository as `check` does, ask the cluster for
+//! each desired object (and, in server mode, a server-side-apply dry-run of it), compare, find
+//! orphans through the inventories, and turn every verdict into findings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::cluster::{ApiFailure, ApiResource, Cluster, ClusterError, ClusterOptions, Resolution};
+use super::compare::{self, CompareContext};
+use super::findings::to_findings;
+use super::ignore::IgnoreRules;
+use super::inventory::{self, InventoryQuery};
+use super::model::{DriftKind, Mode, ObjectDrift};
+use crate::check::{self, CheckError, CheckOptions};
+use crate::report::{Finding, ObjectRef, Severity};
+use crate::yaml::{Node, Origin};
+
+/// What to compare and how.
+#[derive(Clone, Debug)]
+pub struct DriftOptions {
+    /// Paths, Kubernetes version, CRD dirs... as for `check` (`changed_files` is ignored).
+    pub check: CheckOptions,
+    /// How to reach the cluster.
+    pub cluster: ClusterOptions,
+    /// Server-side-apply dry-run (default) or read-only comparison.
+    pub mode: Mode,
+    /// An extra inventory: a label selector whose objects the repository must declare
+    /// (`--selector`).
+    pub selector: Option<String>,
+}
+
+/// The outcome of a drift run.
+#[derive(Clone, Debug)]
+pub struct DriftReport {
+    /// The repository root every origin is relative to.
+    pub root: PathBuf,
+    /// The cluster's name (kubeconfig context), part of every fingerprint.
+    pub cluster: String,
+    /// The mode asked for; objects whose dry-run was forbidden were compared read-only.
+    pub mode: Mode,
+    /// One verdict per desired object (in-sync ones included) and per orphan, in
+    /// deterministic order.
+    pub objects: Vec<ObjectDrift>,
+    /// Drift, render and query findings, sorted.
+    pub findings: Vec<Finding>,
+}
+
+/// Codes that mean "the run could not look at something" (exit code 2).
+pub const ERROR_CODES: [&str; 4] = ["RENDER001", "RENDER002", "CONFIG001", "DRIFT005"];
+
+impl DriftReport {
+    /// True when a target failed to render, the configuration is invalid or the cluster
+    /// answered an object with an error (exit code 2).
+    pub fn has_input_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| ERROR_CODES.contains(&f.code.as_str()))
+    }
+}
+
+/// A problem that stops the run.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    /// The repository could not be read at all.
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    /// The cluster cannot be used.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+/// One object the repository declares, ready to send.
+struct Desired {
+    target: String,
+    node: Node,
+    object: ObjectRef,
+    resource: ApiResource,
+}
+
+/// Runs drift over `opts.check.paths` against the cluster of `opts.cluster`.
+///
+/// Errors: [`DriftError`] when the repository root is unusable or the cluster cannot be
+/// reached; everything about single objects is a finding.
+pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
+    let repo = check::render_repo(&opts.check)?;
+    let cluster = Cluster::connect(&opts.cluster)?;
+    let mut objects = Vec::new();
+    let desired = resolve_desired(&cluster, &repo.targets, &mut objects);
+    let lives = cluster.get_all(
+        desired
+            .iter()
+            .map(|d| {
+                (
+                    d.resource.clone(),
+                    d.object.namespace.clone(),
+                    d.object.name.clone(),
+                )
+            })
+            .collect(),
+    );
+    let nodes: Vec<Node> = desired.iter().map(|d| d.node.clone()).collect();
+    let live_values: Vec<Value> = lives
+        .iter()
+        .filter_map(|l| l.clone().ok().flatten())
+        .collect();
+    let hpa = inventory::hpa_targets(&nodes, &live_values);
+    let ignore = repo.config.drift_ignore.clone();
+    let ctx = CompareContext {
+        catalog: &repo.catalog,
+        hpa_targets: &hpa,
+        ignore: &ignore,
+    };
+    let dry_runs = dry_runs(&cluster, opts.mode, &desired, &lives);
+    let mut fell_back = 0;
+    for ((d, live), dry) in desired.iter().zip(&lives).zip(dry_runs) {
+        let verdict = judge(d, live, dry, &ctx, &mut fell_back);
+        objects.push(ObjectDrift {
+            object: d.object.clone(),
+            origin: d.node.origin.clone(),
+            target: d.target.clone(),
+            drift: verdict,
+        });
+    }
+    objects.extend(orphans(&cluster, &desired, &repo, opts.selector.as_deref()));
+    objects.sort_by(|a, b| a.object.cmp(&b.object).then(a.target.cmp(&b.target)));
+    let mut findings = repo.findings;
+    findings.extend(to_findings(&objects, cluster.name()));
+    if fell_back > 0 {
+        findings.push(fallback_finding(fell_back, cluster.name()));
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(DriftReport {
+        root: repo.root,
+        cluster: cluster.name().to_string(),
+        mode: opts.mode,
+        objects,
+        findings,
+    })
+}
+
+/// Maps every rendered object to its resource; unserved kinds and failed discovery become
+/// verdicts in `out`. An object rendered by two targets is compared once (first target).
+fn resolve_desired(
+    cluster: &Cluster,
+    targets: &[(crate::discover::Target, Vec<Node>)],
+    out: &mut Vec<ObjectDrift>,
+) -> Vec<Desired> {
+    let gvks: BTreeSet<(String, String)> = targets
+        .iter()
+        .flat_map(|(_, objs)| objs.iter())
+        .map(|o| {
+            let r = ObjectRef::of(o);
+            (r.api_version, r.kind)
+        })
+        .collect();
+    let resolved = cluster.resolve(&gvks.into_iter().collect::<Vec<_>>());
+    let mut seen = BTreeSet::new();
+    let mut desired = Vec::new();
+    for (target, objs) in targets {
+        for node in objs {
+            let mut object = ObjectRef::of(node);
+            let key = (object.api_version.clone(), object.kind.clone());
+            let verdict = |drift| ObjectDrift {
+                object: object.clone(),
+                origin: node.origin.clone(),
+                target: target.id(),
+                drift,
+            };
+            match resolved.get(&key) {
+                Some(Resolution::Served(res)) => {
+                    object.namespace = match res.namespaced {
+                        true => object
+                            .namespace
+                            .or_else(|| Some(cluster.default_namespace().to_string())),
+                        false => None,
+                    };
+                    if seen.insert(object.clone()) {
+                        desired.push(Desired {
+                            target: target.id(),
+                            node: with_namespace(node, object.namespace.as_deref()),
+                            object,
+                            resource: res.clone(),
+                        });
+                    }
+                }
+                Some(Resolution::Failed(f)) => out.push(verdict(failed(f))),
+                Some(Resolution::NotServed) | None => out.push(verdict(DriftKind::NotServed)),
+            }
+        }
+    }
+    desired
+}
+
+/// `node` with `metadata.namespace` set when it lacks one (as `kubectl apply -n` does).
+fn with_namespace(node: &Node, namespace: Option<&str>) -> Node {
+    let mut node = node.clone();
+    if let Some(ns) = namespace {
+        if node.str_at(&["metadata", "namespace"]).is_none() {
+            if let Some(meta) = node.get_mut("metadata") {
+                let origin = meta.origin.clone();
+                if let Some(map) = meta.as_map_mut() {
+                    map.insert("namespace", Node::string(ns, origin));
+                }
+            }
+        }
+    }
+    node
+}
+
+/// Server mode: one dry-run per object that exists (a missing object needs none).
+fn dry_runs(
+    cluster: &Cluster,
+    mode: Mode,
+    desired: &[Desired],
+    lives: &[Result<Option<Value>, ApiFailure>],
+) -> Vec<Option<Result<Value, ApiFailure>>> {
+    if mode == Mode::ReadOnly {
+        return desired.iter().map(|_| None).collect();
+    }
+    let wanted: Vec<usize> = lives
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| matches!(l, Ok(Some(_))))
+        .map(|(i, _)| i)
+        .collect();
+    let answers = cluster.apply_dry_run_all(
+        wanted
+            .iter()
+            .map(|&i| {
+                let d = &desired[i];
+                (
+                    d.resource.clone(),
+                    d.object.namespace.clone(),
+                    d.object.name.clone(),
+                    d.node.to_json(),
+                )
+            })
+            .collect(),
+    );
+    let mut out: Vec<Option<Result<Value, ApiFailure>>> = desired.iter().map(|_| None).collect();
+    for (i, answer) in wanted.into_iter().zip(answers) {
+        out[i] = Some(answer);
+    }
+    out
+}
+
+/// The verdict for one object from its live state and dry-run answer; a forbidden dry-run
+/// falls back to read-only (counted in `fell_back`).
+fn judge(
+    d: &Desired,
+    live: &Result<Option<Value>, ApiFailure>,
+    dry: Option<Result<Value, ApiFailure>>,
+    ctx: &CompareContext,
+    fell_back: &mut usize,
+) -> DriftKind {
+    let live = match live {
+        Err(f) => return failed(f),
+        Ok(None) if IgnoreRules::skips_missing(&d.node) => return DriftKind::InSync,
+        Ok(None) => return DriftKind::Missing,
+        Ok(Some(live)) => live,
+    };
+    let fields = match dry {
+        Some(Ok(dry)) => compare::server(&d.node, &dry, live, ctx),
+        Some(Err(f)) if f.code == 403 => {
+            *fell_back += 1;
+            compare::read_only(&d.node, live, ctx)
+        }
+        Some(Err(f)) => return failed(&f),
+        None => compare::read_only(&d.node, live, ctx),
+    };
+    if fields.is_empty() {
+        DriftKind::InSync
+    } else {
+        DriftKind::Changed { fields }
+    }
+}
+
+fn failed(f: &ApiFailure) -> DriftKind {
+    DriftKind::Failed {
+        code: f.code,
+        message: f.message.clone(),
+    }
+}
+
+/// Lists every inventory's kinds and reports the objects the repository does not declare.
+fn orphans(
+    cluster: &Cluster,
+    desired: &[Desired],
+    repo: &check::RenderedRepo,
+    selector: Option<&str>,
+) -> Vec<ObjectDrift> {
+    let nodes: Vec<Node> = desired.iter().map(|d| d.node.clone()).collect();
+    let queries = inventory::plan(&nodes, selector);
+    let gvks: BTreeSet<(String, String)> = queries
+        .iter()
+        .flat_map(|q| q.kinds.iter().cloned())
+        .collect();
+    let resolved = cluster.resolve(&gvks.into_iter().collect::<Vec<_>>());
+    let mut lists: Vec<(usize, ApiResource)> = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        for gvk in &q.kinds {
+            if let Some(Resolution::Served(res)) = resolved.get(gvk) {
+                lists.push((qi, res.clone()));
+            }
+        }
+    }
+    let answers = cluster.list_all(
+        lists
+            .iter()
+            .map(|(qi, res)| (res.clone(), queries[*qi].label_selector.clone()))
+            .collect(),
+    );
+    let mut live_by_query: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for ((qi, res), answer) in lists.iter().zip(answers) {
+        match answer {
+            Ok(items) => live_by_query.entry(*qi).or_default().extend(items),
+            Err(f) => out.push(list_failure(&queries[*qi], res, &f, repo)),
+        }
+    }
+    let declared: Vec<ObjectRef> = desired.iter().map(|d| d.object.clone()).collect();
+    for (qi, live) in live_by_query {
+        out.extend(inventory::orphans(&declared, &queries[qi], &live, &nodes));
+    }
+    out
+}
+
+fn list_failure(
+    q: &InventoryQuery,
+    res: &ApiResource,
+    f: &ApiFailure,
+    repo: &check::RenderedRepo,
+) -> ObjectDrift {
+    let target = repo
+        .targets
+        .first()
+        .map(|(t, _)| t.id())
+        .unwrap_or_else(|| ".".into());
+    ObjectDrift {
+        object: ObjectRef {
+            api_version: res.api_version.clone(),
+            kind: res.kind.clone(),
+            namespace: None,
+            name: format!("<list {}>", q.label_selector),
+        },
+        origin: Origin::new(format!("{target}/").into(), 1, 1),
+        target,
+        drift: failed(f),
+    }
+}
+
+/// DRIFT006: some dry-runs were forbidden and those objects were compared read-only.
+fn fallback_finding(count: usize, cluster: &str) -> Finding {
+    Finding {
+        code: "DRIFT006".into(),
+        severity: Severity::Warning,
+        message: format!(
+            "server-side-apply dry-run forbidden for {count} object(s) on cluster {cluster}: \
+             compared read-only instead (grant `patch` to use server mode)"
+        ),
+        origin: Origin::new(crate::config::CONFIG_FILE.into(), 1, 1),
+        object: None,
+        target: ".".into(),
+        field: None,
+    }
+}
