@@ -1,11 +1,20 @@
 //! `driftlint drift`: compare the rendered repository with a live cluster.
 //!
-//! [`model`] holds the shared data model. Comparison, normalisation, ignore rules and inventory
-//! are pure functions over rendered [`crate::yaml::Node`]s and live JSON; cluster access sits
-//! behind the `cluster` cargo feature.
+//! [`model`] holds the shared data model. Comparison ([`compare`], with [`normalize`]), ignore
+//! rules ([`ignore`]) are pure functions over rendered [`crate::yaml::Node`]s and live JSON;
+//! cluster access sits behind the `cluster` cargo feature.
 
+pub mod compare;
+pub mod ignore;
+pub mod inventory;
 pub mod model;
+pub mod normalize;
 
+#[cfg(test)]
+mod fixtures;
+
+pub use compare::{origin_at, read_only, server, CompareContext};
+pub use ignore::IgnoreRules;
 pub use model::{DriftKind, FieldDrift, FieldPath, Mode, ObjectDrift, PathSegment};
 
 #[cfg(feature = "cluster")]

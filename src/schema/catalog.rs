@@ -10,7 +10,7 @@ use super::crd::{self, CrdSchema};
 use super::embedded::{self, KubeVersion, SUPPORTED_VERSIONS};
 use super::gvk_map::GvkMap;
 use super::validate::{assemble, compile, violations};
-use super::{patch_meta, PatchMeta, SchemaError, Validation, Violation};
+use super::{patch_meta, FieldFormat, PatchMeta, SchemaError, Validation, Violation};
 
 /// A compiled validator, or why the schema did not compile (cached as well).
 type Compiled = Result<Arc<Validator>, Arc<str>>;
@@ -240,6 +240,24 @@ impl Catalog {
                 patch_meta::lookup(root, self.kube, path)
             }
             Source::Crd(crd) => patch_meta::lookup(&crd.schema, self.kube, path),
+        }
+    }
+
+    /// The value format of the field at `path` (as for [`Catalog::list_patch_meta`]): whether
+    /// it is a resource quantity or an int-or-string. `None` for an unknown GVK or a path that
+    /// leaves the schema.
+    pub fn field_format(
+        &self,
+        api_version: &str,
+        kind: &str,
+        path: &[&str],
+    ) -> Option<FieldFormat> {
+        match self.source(api_version, kind)? {
+            Source::Builtin(name) => {
+                let root = self.kube.def(name).ok()??;
+                patch_meta::format(root, self.kube, path)
+            }
+            Source::Crd(crd) => patch_meta::format(&crd.schema, self.kube, path),
         }
     }
 

@@ -102,6 +102,19 @@ pub struct Violation {
     pub message: String,
 }
 
+/// How the values of one field are written, for comparing them as the apiserver does
+/// (read by [`Catalog::field_format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FieldFormat {
+    /// `io.k8s.apimachinery.pkg.api.resource.Quantity`: `1000m` = `1`, `1Gi` = `1024Mi`.
+    Quantity,
+    /// `intstr.IntOrString` or `x-kubernetes-int-or-string: true`: `80` and `"80"` are the
+    /// same value written two ways only for the purpose of comparison.
+    IntOrString,
+    /// Any other field.
+    Other,
+}
+
 /// Strategic-merge-patch metadata of one field, as read by kustomize's patch engine from the
 /// OpenAPI extensions `x-kubernetes-patch-merge-key`, `x-kubernetes-patch-strategy`,
 /// `x-kubernetes-list-type` and `x-kubernetes-list-map-keys`.

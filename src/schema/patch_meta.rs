@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::embedded::KubeVersion;
-use super::PatchMeta;
+use super::{FieldFormat, PatchMeta};
 
 /// `$ref` chains longer than this are treated as unresolvable (a cycle guard).
 const MAX_REF_DEPTH: usize = 32;
@@ -18,6 +18,27 @@ pub(crate) fn lookup(root: &Value, kube: &KubeVersion, path: &[&str]) -> Option<
         field = child(field, segment, kube)?;
     }
     Some(meta(field, kube))
+}
+
+/// The value format of the field at `path` below `root` (same walk as [`lookup`]): a
+/// `resource.Quantity`, an `intstr.IntOrString` / `x-kubernetes-int-or-string`, or anything
+/// else; `None` when the path leaves the schema.
+pub(crate) fn format(root: &Value, kube: &KubeVersion, path: &[&str]) -> Option<FieldFormat> {
+    let (first, rest) = path.split_first()?;
+    let mut field = child(root, first, kube)?;
+    for segment in rest {
+        field = child(field, segment, kube)?;
+    }
+    let reference = field.get("$ref").and_then(Value::as_str).unwrap_or("");
+    let target = resolve(field, kube);
+    let int_or_string = |s: &Value| s.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
+    Some(if reference.ends_with(".api.resource.Quantity") {
+        FieldFormat::Quantity
+    } else if int_or_string(field) || target.is_some_and(int_or_string) {
+        FieldFormat::IntOrString
+    } else {
+        FieldFormat::Other
+    })
 }
 
 /// Follow `$ref` until a schema with its own structure.
