@@ -60,6 +60,8 @@ pub struct Config {
     pub fail_on: Option<String>,
     /// The raw `rules:` section, handed to the rule registry.
     pub rules: Option<Node>,
+    /// `drift.ignoreDifferences`: fields `driftlint drift` never reports (Argo CD's shape).
+    pub drift_ignore: crate::drift::IgnoreRules,
     /// The file the configuration came from, if any.
     pub file: Option<Arc<str>>,
 }
@@ -109,9 +111,10 @@ impl Config {
                 "strict" => config.strict = Some(boolean(value)?),
                 "failOn" => config.fail_on = Some(fail_on(value)?),
                 "rules" => config.rules = Some(value.clone()),
+                "drift" => config.drift_ignore = drift(value)?,
                 other => {
                     return Err(err(
-                        format!("unknown configuration key {other:?} (known: kubernetesVersion, targets, ignore, crdDirs, strict, failOn, rules)"),
+                        format!("unknown configuration key {other:?} (known: kubernetesVersion, targets, ignore, crdDirs, strict, failOn, rules, drift)"),
                         key,
                     ))
                 }
@@ -185,6 +188,26 @@ fn fail_on(node: &Node) -> Result<String, ConfigError> {
             node,
         )),
     }
+}
+
+/// The `drift:` section: `ignoreDifferences` (see [`crate::drift::IgnoreRules::parse`]).
+fn drift(node: &Node) -> Result<crate::drift::IgnoreRules, ConfigError> {
+    let map = node
+        .as_map()
+        .ok_or_else(|| err("drift must be a mapping", node))?;
+    let mut rules = crate::drift::IgnoreRules::default();
+    for (key, value) in map.iter() {
+        match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
+            "ignoreDifferences" => rules = crate::drift::IgnoreRules::parse(value)?,
+            other => {
+                return Err(err(
+                    format!("unknown drift key {other:?} (known: ignoreDifferences)"),
+                    key,
+                ))
+            }
+        }
+    }
+    Ok(rules)
 }
 
 fn targets(node: &Node) -> Result<Vec<TargetEntry>, ConfigError> {
@@ -267,6 +290,19 @@ ignore:
 #   PIN004: { enabled: true }              # require image digests
 #   PIN003: { tags: [main, stable, edge, nightly, latest] }
 #   WL008: { severity: note }
+
+# driftlint drift: differences that are never reported (Argo CD ignoreDifferences shape).
+# group/kind/name/namespace are globs; a left-out one matches every object. Per object, the
+# annotations driftlint.io/ignore-differences: "/spec/replicas" and
+# driftlint.io/ignore-managers: "kubectl-set" do the same.
+# drift:
+#   ignoreDifferences:
+#     - group: apps
+#       kind: Deployment
+#       namespace: "*"
+#       jsonPointers: [/spec/template/metadata/annotations]
+#     - kind: "*"
+#       managedFieldsManagers: [vpa-recommender]
 "#;
 
 #[cfg(test)]
@@ -299,6 +335,35 @@ mod tests {
     #[test]
     fn bad_versions_are_refused() {
         assert!(Config::parse("c.yaml".into(), "kubernetesVersion: latest\n").is_err());
+    }
+
+    #[test]
+    fn drift_ignore_differences_are_read_and_checked() {
+        let c = Config::parse(
+            "c.yaml".into(),
+            "drift:\n  ignoreDifferences:\n    - kind: Deployment\n      jsonPointers: [/spec/replicas]\n",
+        )
+        .expect("valid");
+        assert_eq!(c.drift_ignore.entries.len(), 1);
+        let e = Config::parse("c.yaml".into(), "drift:\n  ignoreDifference: []\n").unwrap_err();
+        assert_eq!(e.origin.line, 2);
+        let e = Config::parse(
+            "c.yaml".into(),
+            "drift:\n  ignoreDifferences:\n    - kind: A\n      jsonPointers: [spec]\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.origin.line, e.origin.column), (4, 22));
+    }
+
+    #[test]
+    fn the_commented_drift_example_parses() {
+        let block: String = DEFAULT_CONFIG
+            .lines()
+            .skip_while(|l| !l.starts_with("# drift:"))
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let c = Config::parse("c.yaml".into(), &block).expect("valid example");
+        assert_eq!(c.drift_ignore.entries.len(), 2);
     }
 
     #[test]
