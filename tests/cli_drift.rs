@@ -114,7 +114,7 @@ fn injected() -> Vec<(String, String, String)> {
         ),
         triple("DRIFT001", "cluster/50-platform.yaml:50", "data.LOG_LEVEL"),
         triple("DRIFT002", "cluster/50-platform.yaml:53", ""),
-        triple("DRIFT003", "cluster/30-shop.yaml:1", ""),
+        triple("DRIFT003", "cluster/00-namespaces.yaml:1", ""),
     ];
     v.sort();
     v
@@ -212,10 +212,17 @@ fn a_kind_the_cluster_does_not_serve_is_its_own_finding() {
 #[test]
 fn throttling_is_retried_and_changes_nothing() {
     let repo = repo();
-    let srv = server("live-after-drift").throttle_first(6).start().unwrap();
+    // The first three requests (all `GET /version`, the reachability probe) answer 429 with
+    // `Retry-After: 1`; the fourth attempt succeeds.
+    let srv = server("live-after-drift").throttle_first(3).start().unwrap();
     let out = drift(&srv, repo.path(), &["--format", "json"]);
     assert_eq!(findings(&out), injected());
-    assert!(srv.requests().iter().any(|r| r.status == 429));
+    let probes = srv
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/version")
+        .count();
+    assert_eq!(probes, 4);
 }
 
 #[test]

@@ -322,9 +322,44 @@ fn orphans(
     }
     let declared: Vec<ObjectRef> = desired.iter().map(|d| d.object.clone()).collect();
     for (qi, live) in live_by_query {
-        out.extend(inventory::orphans(&declared, &queries[qi], &live, &nodes));
+        let (origin, target) = owner(&queries[qi], desired, repo);
+        out.extend(inventory::orphans(
+            &declared,
+            &queries[qi],
+            &live,
+            &origin,
+            &target,
+        ));
     }
     out
+}
+
+/// Where an orphan of `q` points: the Flux Kustomization that owns the inventory when the
+/// repository renders it, else the first declared object of the inventory.
+fn owner(q: &InventoryQuery, desired: &[Desired], repo: &check::RenderedRepo) -> (Origin, String) {
+    if let Some(rest) = q.inventory.strip_prefix("flux:") {
+        let (ns, name) = rest.split_once('/').unwrap_or(("", rest));
+        let flux = repo.targets.iter().find_map(|(t, objs)| {
+            objs.iter()
+                .find(|o| {
+                    o.str_at(&["kind"]) == Some("Kustomization")
+                        && o.str_at(&["apiVersion"])
+                            .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
+                        && o.str_at(&["metadata", "name"]) == Some(name)
+                        && (ns.is_empty() || o.str_at(&["metadata", "namespace"]) == Some(ns))
+                })
+                .map(|o| (o.origin.clone(), t.id()))
+        });
+        if let Some(found) = flux {
+            return found;
+        }
+    }
+    desired
+        .iter()
+        .find(|d| inventory::selector_matches(&q.label_selector, &d.node.to_json()))
+        .or(desired.first())
+        .map(|d| (d.node.origin.clone(), d.target.clone()))
+        .unwrap_or_else(|| (Origin::new(".".into(), 1, 1), ".".into()))
 }
 
 fn list_failure(
