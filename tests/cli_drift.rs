@@ -150,7 +150,11 @@ fn every_injected_drift_is_found_at_its_source_line_in_server_mode() {
 fn read_only_mode_finds_the_same_drift_without_patching() {
     let repo = repo();
     let srv = server("live-after-drift").start().unwrap();
-    let out = drift(&srv, repo.path(), &["--mode", "read-only", "--format", "json"]);
+    let out = drift(
+        &srv,
+        repo.path(),
+        &["--mode", "read-only", "--format", "json"],
+    );
     assert_eq!(findings(&out), injected());
     assert!(srv.requests().iter().all(|r| r.method == "GET"));
 }
@@ -214,7 +218,10 @@ fn throttling_is_retried_and_changes_nothing() {
     let repo = repo();
     // The first three requests (all `GET /version`, the reachability probe) answer 429 with
     // `Retry-After: 1`; the fourth attempt succeeds.
-    let srv = server("live-after-drift").throttle_first(3).start().unwrap();
+    let srv = server("live-after-drift")
+        .throttle_first(3)
+        .start()
+        .unwrap();
     let out = drift(&srv, repo.path(), &["--format", "json"]);
     assert_eq!(findings(&out), injected());
     let probes = srv
@@ -233,14 +240,13 @@ fn an_unreachable_cluster_is_exit_2_with_a_clear_message_not_a_hang() {
         .start()
         .unwrap();
     let started = std::time::Instant::now();
-    let out = drift(
-        &srv,
-        repo.path(),
-        &["--timeout", "0.2", "--retries", "1"],
-    );
+    let out = drift(&srv, repo.path(), &["--timeout", "0.2", "--retries", "1"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot reach the Kubernetes API server"), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the Kubernetes API server"),
+        "{stderr}"
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
@@ -259,8 +265,16 @@ fn a_server_that_dies_mid_run_ends_the_run_with_exit_2() {
 fn sarif_fingerprints_are_identical_across_nights_and_thread_counts() {
     let repo = repo();
     let srv = server("live-after-drift").start().unwrap();
-    let a = drift(&srv, repo.path(), &["--format", "sarif", "--concurrency", "1"]);
-    let b = drift(&srv, repo.path(), &["--format", "sarif", "--concurrency", "16"]);
+    let a = drift(
+        &srv,
+        repo.path(),
+        &["--format", "sarif", "--concurrency", "1"],
+    );
+    let b = drift(
+        &srv,
+        repo.path(),
+        &["--format", "sarif", "--concurrency", "16"],
+    );
     assert_eq!(a.stdout, b.stdout);
     let log: Value = serde_json::from_slice(&a.stdout).unwrap();
     let run = &log["runs"][0];
@@ -288,7 +302,10 @@ fn secret_values_are_never_printed() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(all.contains("password"), "{format}: the field is named: {all}");
+        assert!(
+            all.contains("password"),
+            "{format}: the field is named: {all}"
+        );
         assert!(!all.contains("rotated-password"), "{format}: {all}");
         assert!(!all.contains("fixture-password"), "{format}: {all}");
         assert_eq!(out.status.code(), Some(1), "{format}");
