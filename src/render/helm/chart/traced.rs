@@ -68,6 +68,12 @@ pub fn render_objects(
 ) -> Result<Vec<TracedManifest>, HelmError> {
     let chart = super::locate_and_load(fs, chart_dir)?;
     let user = super::render::user_values(fs, opts)?;
+    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
+        return Err(HelmError::Load(format!(
+            "{} charts are not installable",
+            chart.chart_type
+        )));
+    }
     let mut tracer = Tracer {
         user_docs: user_docs(fs, opts)?,
         ..Tracer::default()
@@ -459,14 +465,29 @@ mod tests {
 
     #[test]
     fn scalars_point_at_values_lines_and_the_rest_at_template_lines() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm-check");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm-check/good");
         let fs = RepoFs::new(&root).unwrap();
         let opts = TemplateOptions {
             release_name: "app".into(),
             ..TemplateOptions::default()
         };
         let out = render_objects(&fs, Path::new("charts/app"), &opts).unwrap();
-        let d = &out[0].document;
+        let kind = |k: &str| {
+            out.iter()
+                .map(|m| &m.document)
+                .find(|d| d.str_at(&["kind"]) == Some(k))
+                .expect("rendered")
+        };
+        // The subchart's image tag comes from the parent's values (`worker.image.tag`).
+        let job = kind("Job");
+        assert_eq!(
+            at(
+                job,
+                &["spec", "template", "spec", "containers", "0", "image"]
+            ),
+            "charts/app/values.yaml:16:10"
+        );
+        let d = kind("Deployment");
         let v = "charts/app/values.yaml";
         let t = "charts/app/templates/deployment.yaml";
         let c = ["spec", "template", "spec", "containers", "0"];
