@@ -639,14 +639,17 @@ pub fn origin_at_pointer(obj: &Node, pointer: &str) -> Origin {
     node.origin.clone()
 }
 
-/// True when `r` read one of `changed`; for a target whose inputs are unknown (a chart, or a
-/// target that failed to render), when a changed file lies under its directory or is the file
-/// its failure points at.
+/// True when `r` read one of `changed`; for a chart, see [`helm_target_reads`]; for a target
+/// that failed to render (inputs unknown), when a changed file lies under its directory or is
+/// the file its failure points at.
 fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
     if r.files.iter().any(|f| changed.contains(f)) {
         return true;
     }
-    let inputs_unknown = r.target.kind == Kind::Helm || r.failure.is_some();
+    if r.target.kind == Kind::Helm {
+        return changed.iter().any(|c| helm_target_reads(r, c));
+    }
+    let inputs_unknown = r.failure.is_some();
     let failure_file = r
         .failure
         .as_ref()
@@ -655,6 +658,15 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
         && changed
             .iter()
             .any(|c| c.starts_with(&r.target.path) || Some(c) == failure_file.as_ref())
+}
+
+/// Whether a chart target reads `changed`: a file of the chart (a `ci/` values file only for
+/// the variant rendered with it) or one of its values files elsewhere.
+fn helm_target_reads(r: &Rendered, changed: &Path) -> bool {
+    if r.files.iter().any(|f| f == changed) {
+        return true;
+    }
+    changed.starts_with(&r.target.path) && !changed.starts_with(r.target.path.join("ci"))
 }
 
 /// PIN011 and other kustomization-file rules, once per kustomization file read.
