@@ -339,7 +339,7 @@ fn apply_releases(
     findings: &mut Vec<Finding>,
 ) {
     let mut declared = Vec::new();
-    for r in &config.releases {
+    for (i, r) in config.releases.iter().enumerate() {
         let chart = PathBuf::from(r.chart.trim_end_matches('/'));
         if !fs.root().join(&chart).join("Chart.yaml").is_file() {
             findings.push(config_finding(
@@ -359,7 +359,10 @@ fn apply_releases(
             continue;
         }
         let release = discover::Release {
-            label: r.name.clone().unwrap_or_else(|| "release".into()),
+            label: r
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("release {}", i + 1)),
             name: r.name.clone(),
             namespace: r.namespace.clone(),
             values: r.values.iter().map(PathBuf::from).collect(),

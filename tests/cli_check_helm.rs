@@ -123,8 +123,10 @@ fn render_failures_and_bad_releases_are_findings_at_their_lines() {
                 "RENDER001",
                 "charts/req/templates/cm.yaml",
                 6,
-                "charts/req (release)"
+                "charts/req (release 1)"
             ),
+            // values.schema.json violation: at the offending values line.
+            row("RENDER001", "charts/schema/values.yaml", 3, "charts/schema"),
             row(
                 "RENDER002",
                 "charts/unsup/templates/secret.yaml",
@@ -141,7 +143,12 @@ fn render_failures_and_bad_releases_are_findings_at_their_lines() {
             .to_string()
     };
     assert!(msg(1).contains("image.tag is required"), "{}", msg(1));
-    assert!(msg(2).contains("genCA"), "{}", msg(2));
+    assert!(
+        msg(2).contains("at '/replicas': got string, want integer"),
+        "{}",
+        msg(2)
+    );
+    assert!(msg(3).contains("genCA"), "{}", msg(3));
     assert_eq!(code, 2);
 }
 

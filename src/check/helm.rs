@@ -11,6 +11,7 @@ use regex::Regex;
 use super::{flatten_list, is_object, Rendered};
 use crate::discover::Target;
 use crate::fs::RepoFs;
+use crate::render::helm::chart::values::helm_key;
 use crate::render::helm::chart::{render_objects, HelmError, SetKind, TemplateOptions};
 use crate::report::{Finding, Severity};
 use crate::yaml::Origin;
@@ -111,6 +112,7 @@ fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
                 .map_or(1, |c| c + 1);
             Some(Origin::new(Arc::from(format!("{chart}/{rest}")), line, col))
         })
+        .or_else(|| schema_origin(fs, target, &msg))
         .unwrap_or_else(|| {
             let file = if msg.contains("values don't meet the specifications") {
                 "values.yaml"
@@ -133,6 +135,47 @@ fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
         target: target.id(),
         field: None,
     }
+}
+
+static SCHEMA_AT: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"- at '([^']*)'").unwrap_or_else(|_| unreachable!("static regex")));
+
+/// For a values schema error, the line of the first offending value: looked up by its JSON
+/// pointer in the release's values files (last first), then in the chart's `values.yaml`.
+fn schema_origin(fs: &RepoFs, target: &Target, msg: &str) -> Option<Origin> {
+    if !msg.contains("values don't meet the specifications") {
+        return None;
+    }
+    let pointer = SCHEMA_AT.captures(msg)?.get(1)?.as_str();
+    let path: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut files: Vec<std::path::PathBuf> = target
+        .release
+        .as_ref()
+        .map(|r| r.values.iter().rev().cloned().collect())
+        .unwrap_or_default();
+    files.push(target.path.join("values.yaml"));
+    files.iter().find_map(|f| {
+        let abs = fs.root().join(f);
+        let text = fs.read_text(&abs).ok()?;
+        let docs = crate::yaml::parse_documents(Arc::from(fs.display(&abs)), &text).ok()?;
+        let mut node = docs.first()?;
+        for seg in &path {
+            node = match &node.value {
+                crate::yaml::Value::Map(m) => m
+                    .iter()
+                    .filter(|(k, _)| helm_key(k) == *seg)
+                    .map(|(_, v)| v)
+                    .last()?,
+                crate::yaml::Value::Seq(items) => items.get(seg.parse::<usize>().ok()?)?,
+                crate::yaml::Value::Scalar(_) => return None,
+            };
+        }
+        Some(node.origin.clone())
+    })
 }
 
 #[cfg(test)]
