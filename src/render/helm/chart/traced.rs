@@ -526,6 +526,50 @@ mod tests {
     }
 
     #[test]
+    fn defines_ranges_defaults_and_transformed_values() {
+        let d = tempfile::tempdir().unwrap();
+        let w = |rel: &str, text: &str| {
+            let p = d.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        w("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        w(
+            "c/values.yaml",
+            "name: web\nimage: nginx\nargs:\n  - a\n  - b\nn: 1\n",
+        );
+        w(
+            "c/templates/_helpers.tpl",
+            "{{- define \"c.ports\" }}\n        - containerPort: 80\n{{- end }}\n",
+        );
+        w(
+            "c/templates/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name | default \"x\" }}\n  labels:\n    gone: \"{{ .Values.nothing }}\"\n    flag: {{ .Values.false | quote }}\nspec:\n  containers:\n    - image: {{ .Values.image | upper }}\n      args:\n      {{- range .Values.args }}\n        - {{ . }}\n      {{- end }}\n      ports:\n      {{- template \"c.ports\" . }}\n",
+        );
+        let fs = RepoFs::new(d.path()).unwrap();
+        let out = render_objects(&fs, Path::new("c"), &TemplateOptions::default()).unwrap();
+        let doc = &out[0].document;
+        let (v, t) = ("c/values.yaml", "c/templates/pod.yaml");
+        assert_eq!(at(doc, &["metadata", "name"]), format!("{v}:1:7"));
+        // `<no value>` removed: the rest of the line keeps its template columns.
+        assert_eq!(
+            at(doc, &["metadata", "labels", "gone"]),
+            format!("{t}:6:11")
+        );
+        // The key `n:` is the boolean false for Helm: `.Values.false` is its value.
+        assert_eq!(at(doc, &["metadata", "labels", "flag"]), format!("{v}:6:4"));
+        let c = ["spec", "containers", "0"];
+        let cat = |rest: &[&str]| at(doc, &[&c[..], rest].concat());
+        // `upper` prints text that is not the value's: the template line.
+        assert_eq!(cat(&["image"]), format!("{t}:10:17"));
+        assert_eq!(cat(&["args", "1"]), format!("{v}:5:5"));
+        assert_eq!(
+            cat(&["ports", "0", "containerPort"]),
+            "c/templates/_helpers.tpl:2:26"
+        );
+    }
+
+    #[test]
     fn no_value_removal_moves_offsets() {
         let mut rec = Recorded {
             ranges: vec![ValueRange {
