@@ -119,6 +119,13 @@ fn render_failures_and_bad_releases_are_findings_at_their_lines() {
         rows,
         vec![
             row("CONFIG001", ".driftlint.yaml", 4, ".driftlint.yaml"),
+            // Invalid YAML in the output: at the template line that produced it.
+            row(
+                "RENDER001",
+                "charts/badyaml/templates/cm.yaml",
+                7,
+                "charts/badyaml"
+            ),
             row(
                 "RENDER001",
                 "charts/req/templates/cm.yaml",
@@ -142,13 +149,18 @@ fn render_failures_and_bad_releases_are_findings_at_their_lines() {
             .unwrap_or("")
             .to_string()
     };
-    assert!(msg(1).contains("image.tag is required"), "{}", msg(1));
     assert!(
-        msg(2).contains("at '/replicas': got string, want integer"),
+        msg(1).contains("mapping values are not allowed"),
         "{}",
-        msg(2)
+        msg(1)
     );
-    assert!(msg(3).contains("genCA"), "{}", msg(3));
+    assert!(msg(2).contains("image.tag is required"), "{}", msg(2));
+    assert!(
+        msg(3).contains("at '/replicas': got string, want integer"),
+        "{}",
+        msg(3)
+    );
+    assert!(msg(4).contains("genCA"), "{}", msg(4));
     assert_eq!(code, 2);
 }
 

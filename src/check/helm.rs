@@ -92,6 +92,12 @@ static LOCATION: Lazy<Regex> = Lazy::new(|| {
         .unwrap_or_else(|_| unreachable!("static regex"))
 });
 
+/// `(template line FILE:LINE)`, added by the traced renderer to YAML errors in its output.
+static TEMPLATE_LINE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"\(template line ([^\s:]+):(\d+)\)")
+        .unwrap_or_else(|_| unreachable!("static regex"))
+});
+
 /// RENDER001 (RENDER002 for what the native engine does not support) with Helm's message,
 /// at the template file and line the message names (Go's 0-based column made 1-based), else
 /// at values.yaml for schema errors, else at Chart.yaml.
@@ -100,17 +106,23 @@ fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
     let chart = fs.display(&fs.root().join(&target.path));
     let unsupported =
         matches!(e, HelmError::Unsupported(_)) || msg.contains("not supported by driftlint");
-    let origin = LOCATION
+    let origin = TEMPLATE_LINE
         .captures(&msg)
         .and_then(|c| {
-            let name = c.get(1)?.as_str();
-            let (_, rest) = name.split_once('/')?;
-            let line = c.get(2).and_then(|l| l.as_str().parse().ok()).unwrap_or(1);
-            let col = c
-                .get(3)
-                .and_then(|l| l.as_str().parse::<u32>().ok())
-                .map_or(1, |c| c + 1);
-            Some(Origin::new(Arc::from(format!("{chart}/{rest}")), line, col))
+            let line = c.get(2)?.as_str().parse().ok()?;
+            Some(Origin::new(Arc::from(c.get(1)?.as_str()), line, 1))
+        })
+        .or_else(|| {
+            LOCATION.captures(&msg).and_then(|c| {
+                let name = c.get(1)?.as_str();
+                let (_, rest) = name.split_once('/')?;
+                let line = c.get(2).and_then(|l| l.as_str().parse().ok()).unwrap_or(1);
+                let col = c
+                    .get(3)
+                    .and_then(|l| l.as_str().parse::<u32>().ok())
+                    .map_or(1, |c| c + 1);
+                Some(Origin::new(Arc::from(format!("{chart}/{rest}")), line, col))
+            })
         })
         .or_else(|| schema_origin(fs, target, &msg))
         .unwrap_or_else(|| {

@@ -281,12 +281,6 @@ fn traced_doc(
     files: &HashMap<String, String>,
 ) -> Result<Vec<TracedManifest>, HelmError> {
     let content = text.get(span.clone()).unwrap_or("");
-    let docs = yaml::parse_documents(Arc::from(file), content).map_err(|e| {
-        HelmError::Render(format!(
-            "YAML parse error on {name}: line {} of its output: {}",
-            e.line, e.message
-        ))
-    })?;
     let mut mapper = Mapper {
         content,
         base: span.start,
@@ -297,6 +291,17 @@ fn traced_doc(
         src_lines: HashMap::new(),
         scalar_starts: Vec::new(),
     };
+    let docs = yaml::parse_documents(Arc::from(file), content).map_err(|e| {
+        let at = mapper
+            .offset(&Origin::new(Arc::from(file), e.line, e.column))
+            .and_then(|o| mapper.template_origin(o))
+            .map(|o| format!(" (template line {}:{})", o.file, o.line))
+            .unwrap_or_default();
+        HelmError::Render(format!(
+            "YAML parse error on {name}: line {} of its output: {}{at}",
+            e.line, e.message
+        ))
+    })?;
     let mut out = Vec::new();
     for mut doc in docs {
         mapper.scalar_starts.clear();
