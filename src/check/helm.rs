@@ -39,6 +39,8 @@ pub(super) fn render_chart(fs: &RepoFs, target: &Target, version: &str) -> Rende
             release.kube_version.as_deref().unwrap_or(version),
         )),
         api_versions: release.api_versions.clone(),
+        // `helm install` applies `crds/` first: their schemas validate the chart's resources.
+        include_crds: true,
         ..TemplateOptions::default()
     };
     let (objects, failure) = match render_objects(fs, &target.path, &opts) {

@@ -58,8 +58,8 @@ pub(crate) struct Tracer {
 /// An ancestor chart's `values.yaml` and its value path from the root chart.
 pub(crate) type Chain = [(Option<Arc<Node>>, Vec<String>)];
 
-/// Renders like [`super::template`] and returns every manifest (hooks included, CRDs from
-/// `crds/` not) as a YAML tree with origins. Errors: as [`super::template`]; a manifest our
+/// Renders like [`super::template`] and returns every manifest (hooks and test hooks
+/// included; the `crds/` files first with `opts.include_crds`) as a YAML tree with origins. Errors: as [`super::template`]; a manifest our
 /// YAML parser rejects is a [`HelmError::Render`] naming the template.
 pub fn render_objects(
     fs: &RepoFs,
@@ -79,6 +79,10 @@ pub fn render_objects(
         ..Tracer::default()
     };
     super::render::check_dependencies(&chart)?;
+    let mut out = Vec::new();
+    if opts.include_crds {
+        crd_manifests(&chart, &chart.name, &mut out)?;
+    }
     let files = crate::render::helm::template::with_exec_stack(|| {
         trace::start();
         let r = super::render::run_traced(chart, user, opts, &mut tracer);
@@ -86,7 +90,6 @@ pub fn render_objects(
         r
     })
     .map_err(HelmError::Load)??;
-    let mut out = Vec::new();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|a, b| files[*a].0.cmp(&files[*b].0));
     for i in order {
@@ -107,6 +110,29 @@ pub fn render_objects(
         }
     }
     Ok(out)
+}
+
+/// The `crds/` files of the chart and its subcharts (as `--include-crds` prints them), parsed
+/// with their own file's lines. Errors: YAML errors in a CRD file.
+fn crd_manifests(
+    chart: &super::Chart,
+    source: &str,
+    out: &mut Vec<TracedManifest>,
+) -> Result<(), HelmError> {
+    for (path, text) in chart.crds() {
+        let file = format!("{}/{path}", chart.dir);
+        let docs = yaml::parse_documents(Arc::from(file.as_str()), &text)
+            .map_err(|e| HelmError::Load(e.to_string()))?;
+        out.extend(docs.into_iter().map(|document| TracedManifest {
+            source: format!("{source}/{path}"),
+            file: file.clone(),
+            document,
+        }));
+    }
+    for sub in &chart.subcharts {
+        crd_manifests(sub, &format!("{source}/charts/{}", sub.name), out)?;
+    }
+    Ok(())
 }
 
 fn user_docs(fs: &RepoFs, opts: &TemplateOptions) -> Result<Vec<Arc<Node>>, HelmError> {
