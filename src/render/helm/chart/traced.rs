@@ -567,15 +567,15 @@ mod tests {
         w("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
         w(
             "c/values.yaml",
-            "name: web\nimage: nginx\nargs:\n  - a\n  - b\nn: 1\n",
+            "name: web\nimage: nginx\nargs:\n  - a\n  - b\nn: 1\nenabled: true\n",
         );
         w(
             "c/templates/_helpers.tpl",
-            "{{- define \"c.ports\" }}\n        - containerPort: 80\n{{- end }}\n",
+            "{{- define \"c.ports\" }}\n        - containerPort: 80\n{{- end }}\n{{- define \"c.on\" }}{{ if .Values.enabled }}true-ish{{ end }}{{- end }}\n",
         );
         w(
             "c/templates/pod.yaml",
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name | default \"x\" }}\n  labels:\n    gone: \"{{ .Values.nothing }}\"\n    flag: {{ .Values.false | quote }}\nspec:\n  containers:\n    - image: {{ .Values.image | upper }}\n      args:\n      {{- range .Values.args }}\n        - {{ . }}\n      {{- end }}\n      ports:\n      {{- template \"c.ports\" . }}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name | default \"x\" }}\n  labels:\n    gone: \"{{ .Values.nothing }}\"\n    flag: {{ .Values.false | quote }}\n    on: \"{{ include \"c.on\" . }}\"\n    enabled: {{ .Values.enabled }}\nspec:\n  containers:\n    - image: {{ .Values.image | upper }}\n      args:\n      {{- range .Values.args }}\n        - {{ . }}\n      {{- end }}\n      ports:\n      {{- template \"c.ports\" . }}\n",
         );
         let fs = RepoFs::new(d.path()).unwrap();
         let out = render_objects(&fs, Path::new("c"), &TemplateOptions::default()).unwrap();
@@ -589,10 +589,16 @@ mod tests {
         );
         // The key `n:` is the boolean false for Helm: `.Values.false` is its value.
         assert_eq!(at(doc, &["metadata", "labels", "flag"]), format!("{v}:6:4"));
+        // A flag tested inside an `include` is not what the include printed.
+        assert_eq!(at(doc, &["metadata", "labels", "on"]), format!("{t}:8:9"));
+        assert_eq!(
+            at(doc, &["metadata", "labels", "enabled"]),
+            format!("{v}:7:10")
+        );
         let c = ["spec", "containers", "0"];
         let cat = |rest: &[&str]| at(doc, &[&c[..], rest].concat());
         // `upper` prints text that is not the value's: the template line.
-        assert_eq!(cat(&["image"]), format!("{t}:10:17"));
+        assert_eq!(cat(&["image"]), format!("{t}:12:17"));
         assert_eq!(cat(&["args", "1"]), format!("{v}:5:5"));
         assert_eq!(
             cat(&["ports", "0", "containerPort"]),

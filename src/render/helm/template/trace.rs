@@ -11,7 +11,8 @@
 //! strings also by their own address. Each top-level `{{ action }}` collects the registered
 //! entries it looks up (also inside `include`/`tpl` it calls). When it prints, the printed
 //! value itself (if it is a registered string) or each collected scalar whose text occurs in
-//! the printed text as a whole token gives a [`ValueRange`] over those bytes; a collected map
+//! the printed text as a whole token (a boolean: as the whole text) gives a [`ValueRange`]
+//! over those bytes; a collected map
 //! or list (`toYaml .Values.resources`) gives one range per leaf found, in key order.
 //! Everything printed at top level is also covered by a [`Seg`]: literal text maps byte for
 //! byte to its template source, an action's output to the action's position.
@@ -230,6 +231,9 @@ pub fn printed(at: usize, text: &str, printed: &Value) {
                     leaves(t, v, text, &mut cursor, &mut found);
                 }
                 Value::Func(_) | Value::Object(_) | Value::Nil => {}
+                // A flag tested by an `if` inside an `include` says nothing about a `true`
+                // printed elsewhere in its output: a boolean counts only when printed alone.
+                Value::Bool(b) if text.trim().trim_matches(['"', '\'']) != b.to_string() => {}
                 scalar => {
                     if let Some(i) = find_token(text, &scalar.to_string(), 0) {
                         found.push((i, i + scalar.to_string().len(), o.clone()));
