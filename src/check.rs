@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+mod helm;
+
 use crate::config::Config;
 use crate::discover::{self, Kind, Target};
 use crate::fs::RepoFs;
@@ -90,11 +92,11 @@ pub enum CheckError {
 }
 
 /// Rendered objects of one target, or why it failed.
-struct Rendered {
-    target: Target,
-    objects: Vec<Node>,
-    files: Vec<PathBuf>,
-    failure: Option<Finding>,
+pub(crate) struct Rendered {
+    pub(crate) target: Target,
+    pub(crate) objects: Vec<Node>,
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) failure: Option<Finding>,
 }
 
 /// Runs the whole pipeline over `opts.paths`.
@@ -122,7 +124,15 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     let mut catalog = Catalog::builtin(&version)?;
     let rule_config = rule_config(&config, &version, &mut findings);
     let starts = start_dirs(&fs, &opts.paths)?;
-    let rendered = render_all(&fs, &config, opts, &starts, &catalog);
+    let rendered = render_all(
+        &fs,
+        &config,
+        opts,
+        &starts,
+        &catalog,
+        &version,
+        &mut findings,
+    );
     register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
     let catalog = catalog;
     let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
@@ -234,6 +244,8 @@ fn render_all(
     opts: &CheckOptions,
     starts: &[PathBuf],
     catalog: &Catalog,
+    version: &str,
+    findings: &mut Vec<Finding>,
 ) -> Vec<Rendered> {
     let build_opts = BuildOptions {
         merge_info: Some(catalog),
@@ -241,10 +253,11 @@ fn render_all(
         ..BuildOptions::default()
     };
     let (mut targets, inventory) = plan_targets(fs, config, opts, starts);
+    apply_releases(fs, config, &mut targets, findings);
     let mut rendered: Vec<Rendered> = targets
         .par_iter()
         .filter(|t| t.kind != Kind::Manifests)
-        .map(|t| render_target(fs, t, &build_opts))
+        .map(|t| render_target(fs, t, &build_opts, version))
         .collect();
     let used: BTreeSet<PathBuf> = rendered
         .iter()
@@ -282,8 +295,16 @@ fn plan_targets(
                 } else {
                     Vec::new()
                 };
-                Some(Target { kind, path, files })
+                let mut ts = vec![Target {
+                    files,
+                    ..Target::new(kind, path.clone())
+                }];
+                if kind == Kind::Helm {
+                    ts.extend(discover::ci_variants(fs, &path));
+                }
+                Some(ts)
             })
+            .flatten()
             .collect();
         return (targets, None);
     }
@@ -303,21 +324,62 @@ fn plan_targets(
     let mut targets: Vec<Target> =
         discover::kustomization_roots(&inv, opts.all_kustomizations, &refs)
             .into_iter()
-            .map(|path| Target {
-                kind: Kind::Kustomize,
-                path,
-                files: Vec::new(),
-            })
+            .map(|path| Target::new(Kind::Kustomize, path))
             .collect();
-    targets.extend(inv.charts.iter().map(|path| Target {
-        kind: Kind::Helm,
-        path: path.clone(),
-        files: Vec::new(),
-    }));
+    targets.extend(discover::chart_targets(fs, &inv));
     (targets, Some(inv))
 }
 
-fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions) -> Rendered {
+/// `releases:` from the configuration replace the discovered renderings of their charts.
+/// A release whose chart or values file does not exist is a CONFIG001 at its line.
+fn apply_releases(
+    fs: &RepoFs,
+    config: &Config,
+    targets: &mut Vec<Target>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut declared = Vec::new();
+    for (i, r) in config.releases.iter().enumerate() {
+        let chart = PathBuf::from(r.chart.trim_end_matches('/'));
+        if !fs.root().join(&chart).join("Chart.yaml").is_file() {
+            findings.push(config_finding(
+                format!(
+                    "release chart {:?} is not a chart directory (no Chart.yaml)",
+                    r.chart
+                ),
+                r.chart_origin.clone(),
+            ));
+            continue;
+        }
+        if let Some(v) = r.values.iter().find(|v| !fs.root().join(v).is_file()) {
+            findings.push(config_finding(
+                format!("release values file {v:?} does not exist"),
+                r.origin.clone(),
+            ));
+            continue;
+        }
+        let release = discover::Release {
+            label: r
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("release {}", i + 1)),
+            name: r.name.clone(),
+            namespace: r.namespace.clone(),
+            values: r.values.iter().map(PathBuf::from).collect(),
+            set: r.set.clone(),
+            kube_version: r.kube_version.clone(),
+            api_versions: r.api_versions.clone(),
+        };
+        declared.push(Target {
+            release: Some(release),
+            ..Target::new(Kind::Helm, chart)
+        });
+    }
+    targets.retain(|t| t.kind != Kind::Helm || !declared.iter().any(|d| d.path == t.path));
+    targets.extend(declared);
+}
+
+fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &str) -> Rendered {
     match target.kind {
         Kind::Kustomize => match kustomize::build(fs, &target.path, opts) {
             Ok(build) => Rendered {
@@ -328,26 +390,7 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions) -> Rendered 
             },
             Err(e) => failed(target, render_failure(target, &e)),
         },
-        Kind::Helm => {
-            let file: Arc<str> = fs
-                .display(&fs.root().join(&target.path).join("Chart.yaml"))
-                .into();
-            let note = Finding {
-                code: "RENDER003".into(),
-                severity: Severity::Note,
-                message: format!("not rendered: Helm engine pending (chart {})", target.id()),
-                origin: Origin::new(file, 1, 1),
-                object: None,
-                target: target.id(),
-                field: None,
-            };
-            Rendered {
-                target: target.clone(),
-                objects: Vec::new(),
-                files: Vec::new(),
-                failure: Some(note),
-            }
-        }
+        Kind::Helm => helm::render_chart(fs, target, version),
         Kind::Manifests => render_manifests(fs, target),
     }
 }
@@ -431,12 +474,12 @@ fn render_ok(target: &Target, objects: Vec<Node>) -> Rendered {
     }
 }
 
-fn is_object(doc: &Node) -> bool {
+pub(crate) fn is_object(doc: &Node) -> bool {
     doc.str_at(&["apiVersion"]).is_some() && doc.str_at(&["kind"]).is_some()
 }
 
 /// `kind: List` items become objects of their own, as kubectl does.
-fn flatten_list(doc: Node) -> Vec<Node> {
+pub(crate) fn flatten_list(doc: Node) -> Vec<Node> {
     if doc.str_at(&["kind"]) == Some("List") {
         if let Some(items) = doc.get("items").and_then(Node::as_seq) {
             return items.iter().filter(|n| is_object(n)).cloned().collect();
@@ -473,9 +516,8 @@ fn register_crds(
     for dir in dirs {
         let rel = fs.relative(&dir.canonicalize().unwrap_or(dir.clone()));
         let target = Target {
-            kind: Kind::Manifests,
-            path: rel.clone(),
             files: discover::yaml_files_in(fs, &rel),
+            ..Target::new(Kind::Manifests, rel.clone())
         };
         let crds = render_manifests(fs, &target);
         if let Some(f) = crds.failure {
@@ -600,14 +642,17 @@ pub fn origin_at_pointer(obj: &Node, pointer: &str) -> Origin {
     node.origin.clone()
 }
 
-/// True when `r` read one of `changed`; for a target whose inputs are unknown (a chart, or a
-/// target that failed to render), when a changed file lies under its directory or is the file
-/// its failure points at.
+/// True when `r` read one of `changed`; for a chart, see [`helm_target_reads`]; for a target
+/// that failed to render (inputs unknown), when a changed file lies under its directory or is
+/// the file its failure points at.
 fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
     if r.files.iter().any(|f| changed.contains(f)) {
         return true;
     }
-    let inputs_unknown = r.target.kind == Kind::Helm || r.failure.is_some();
+    if r.target.kind == Kind::Helm {
+        return changed.iter().any(|c| helm_target_reads(r, c));
+    }
+    let inputs_unknown = r.failure.is_some();
     let failure_file = r
         .failure
         .as_ref()
@@ -616,6 +661,15 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
         && changed
             .iter()
             .any(|c| c.starts_with(&r.target.path) || Some(c) == failure_file.as_ref())
+}
+
+/// Whether a chart target reads `changed`: a file of the chart (a `ci/` values file only for
+/// the variant rendered with it) or one of its values files elsewhere.
+fn helm_target_reads(r: &Rendered, changed: &Path) -> bool {
+    if r.files.iter().any(|f| f == changed) {
+        return true;
+    }
+    changed.starts_with(&r.target.path) && !changed.starts_with(r.target.path.join("ci"))
 }
 
 /// PIN011 and other kustomization-file rules, once per kustomization file read.

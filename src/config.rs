@@ -43,6 +43,29 @@ pub struct TargetEntry {
     pub origin: Origin,
 }
 
+/// One `releases:` entry: a chart rendered as `helm template` with these settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseEntry {
+    /// Repo-relative chart directory (`chart:`).
+    pub chart: String,
+    /// Release name (`name:`); default the chart's name.
+    pub name: Option<String>,
+    /// Namespace (`namespace:`); default `default`.
+    pub namespace: Option<String>,
+    /// Repo-relative values files (`values:`), applied in order as `-f`.
+    pub values: Vec<String>,
+    /// `--set` arguments (`set:` as a map of scalars or a list of `key=value` strings).
+    pub set: Vec<String>,
+    /// `--kube-version` (`kubeVersion:`); default the checked Kubernetes version.
+    pub kube_version: Option<String>,
+    /// `--api-versions` (`apiVersions:`).
+    pub api_versions: Vec<String>,
+    /// Where the entry was declared.
+    pub origin: Origin,
+    /// Where its `chart:` was declared.
+    pub chart_origin: Origin,
+}
+
 /// The parsed configuration, with defaults for everything not set.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -50,6 +73,8 @@ pub struct Config {
     pub kubernetes_version: Option<String>,
     /// Explicit targets; when non-empty, discovery is skipped.
     pub targets: Vec<TargetEntry>,
+    /// Helm releases: how to render charts (replacing the discovered defaults for them).
+    pub releases: Vec<ReleaseEntry>,
     /// Path globs (repo-relative) that discovery skips.
     pub ignore: Vec<String>,
     /// Extra directories of CRD manifests whose schemas are registered.
@@ -106,6 +131,7 @@ impl Config {
                     config.kubernetes_version = Some(kube_version(value)?);
                 }
                 "targets" => config.targets = targets(value)?,
+                "releases" => config.releases = releases(value)?,
                 "ignore" => config.ignore = strings(value)?,
                 "crdDirs" => config.crd_dirs = strings(value)?,
                 "strict" => config.strict = Some(boolean(value)?),
@@ -114,7 +140,7 @@ impl Config {
                 "drift" => config.drift_ignore = drift(value)?,
                 other => {
                     return Err(err(
-                        format!("unknown configuration key {other:?} (known: kubernetesVersion, targets, ignore, crdDirs, strict, failOn, rules, drift)"),
+                        format!("unknown configuration key {other:?} (known: kubernetesVersion, targets, releases, ignore, crdDirs, strict, failOn, rules, drift)"),
                         key,
                     ))
                 }
@@ -258,6 +284,111 @@ fn target(node: &Node) -> Result<TargetEntry, ConfigError> {
     Ok(entry)
 }
 
+fn releases(node: &Node) -> Result<Vec<ReleaseEntry>, ConfigError> {
+    let items = node
+        .as_seq()
+        .ok_or_else(|| err("releases must be a list", node))?;
+    items.iter().map(release).collect()
+}
+
+fn release(node: &Node) -> Result<ReleaseEntry, ConfigError> {
+    let map = node.as_map().ok_or_else(|| {
+        err(
+            "a release is a mapping {chart, name, namespace, values, set, kubeVersion, apiVersions}",
+            node,
+        )
+    })?;
+    let mut entry = ReleaseEntry {
+        chart: String::new(),
+        name: None,
+        namespace: None,
+        values: Vec::new(),
+        set: Vec::new(),
+        kube_version: None,
+        api_versions: Vec::new(),
+        origin: node.origin.clone(),
+        chart_origin: node.origin.clone(),
+    };
+    for (key, value) in map.iter() {
+        match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
+            "chart" => {
+                entry.chart = string(value)?;
+                entry.chart_origin = value.origin.clone();
+            }
+            "name" => entry.name = Some(release_name(value)?),
+            "namespace" => entry.namespace = Some(string(value)?),
+            "values" => entry.values = strings(value)?,
+            "set" => entry.set = set_values(value)?,
+            "kubeVersion" => entry.kube_version = Some(string(value)?),
+            "apiVersions" => entry.api_versions = strings(value)?,
+            other => {
+                return Err(err(
+                    format!("unknown release key {other:?} (known: chart, name, namespace, values, set, kubeVersion, apiVersions)"),
+                    key,
+                ))
+            }
+        }
+    }
+    if entry.chart.is_empty() {
+        return Err(err("a release needs a chart (a chart directory)", node));
+    }
+    Ok(entry)
+}
+
+/// Helm's release-name rule: at most 53 characters of DNS-1123 label syntax.
+fn release_name(node: &Node) -> Result<String, ConfigError> {
+    let name = string(node)?;
+    let ok = !name.is_empty()
+        && name.len() <= 53
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(name)
+    } else {
+        Err(err(
+            format!("release name {name:?} is invalid: lowercase letters, digits, '-' and '.', at most 53 characters, as Helm requires"),
+            node,
+        ))
+    }
+}
+
+/// `set:` as `{key: scalar}` (each becomes `key=value`, commas escaped) or `["key=value"]`.
+fn set_values(node: &Node) -> Result<Vec<String>, ConfigError> {
+    if let Some(map) = node.as_map() {
+        return map
+            .iter()
+            .map(|(k, v)| {
+                let key = string(k)?;
+                let value = v
+                    .as_scalar()
+                    .map(|s| s.text.replace(',', "\\,"))
+                    .ok_or_else(|| err("a set value must be a scalar", v))?;
+                Ok(format!("{key}={value}"))
+            })
+            .collect();
+    }
+    let items = node.as_seq().ok_or_else(|| {
+        err(
+            "set must be a mapping of keys to values or a list of key=value",
+            node,
+        )
+    })?;
+    items
+        .iter()
+        .map(|i| {
+            let s = string(i)?;
+            if s.contains('=') {
+                Ok(s)
+            } else {
+                Err(err(format!("set entry {s:?} is not key=value"), i))
+            }
+        })
+        .collect()
+}
+
 /// The commented default written by `driftlint init`.
 pub const DEFAULT_CONFIG: &str = r#"# driftlint configuration (https://github.com/driftlint/driftlint)
 # Every key is optional; remove the ones you do not need.
@@ -270,6 +401,18 @@ pub const DEFAULT_CONFIG: &str = r#"# driftlint configuration (https://github.co
 #   - path: clusters/production            # kind is classified as discovery would
 #   - path: apps/base/podinfo
 #     kind: kustomize                      # kustomize | helm | manifests
+
+# Helm releases. A discovered chart is rendered with its values.yaml (release named after the
+# chart, namespace default) and once more per ci/*-values.yaml, as chart-testing does. Declare a
+# release to render a chart your way instead (every key but chart is optional):
+# releases:
+#   - chart: charts/podinfo
+#     name: podinfo                        # default: the chart's name
+#     namespace: apps                      # default: default
+#     values: [envs/prod/podinfo.yaml]     # -f files, in order
+#     set: { replicaCount: 3 }             # or a list of key=value, as --set
+#     kubeVersion: "1.33"                  # default: kubernetesVersion
+#     apiVersions: [monitoring.coreos.com/v1]
 
 # Path globs that discovery skips (repo-relative).
 ignore:
@@ -330,6 +473,35 @@ mod tests {
             Config::parse("c.yaml".into(), "strict: true\nkubernetsVersion: 1.30\n").unwrap_err();
         assert_eq!(e.origin.line, 2);
         assert!(e.message.contains("kubernetsVersion"));
+    }
+
+    #[test]
+    fn releases_are_parsed_and_checked_at_their_line() {
+        let c = Config::parse(
+            "c.yaml".into(),
+            "releases:\n  - chart: charts/a\n    name: prod\n    values: [v.yaml]\n    set: {x: 1, y: 'a,b'}\n    apiVersions: [a/v1]\n",
+        )
+        .expect("valid");
+        let r = &c.releases[0];
+        assert_eq!(r.chart, "charts/a");
+        assert_eq!(r.chart_origin.line, 2);
+        assert_eq!(r.set, ["x=1", "y=a\\,b"]);
+        let bad = |text: &str| Config::parse("c.yaml".into(), text).unwrap_err();
+        let e = bad("releases:\n  - chart: a\n    nmae: x\n");
+        assert_eq!((e.origin.line, e.message.contains("nmae")), (3, true));
+        assert_eq!(bad("releases:\n  - name: x\n").origin.line, 2);
+        assert_eq!(
+            bad("releases:\n  - chart: a\n    name: Prod_1\n")
+                .origin
+                .line,
+            3
+        );
+        assert_eq!(
+            bad("releases:\n  - chart: a\n    set: [novalue]\n")
+                .origin
+                .line,
+            3
+        );
     }
 
     #[test]

@@ -24,6 +24,28 @@ pub struct Target {
     pub path: PathBuf,
     /// For manifest folders: the repo-relative YAML files, sorted.
     pub files: Vec<PathBuf>,
+    /// For charts: how to render them (`None`: the chart's own values, release named after
+    /// the chart, namespace `default`).
+    pub release: Option<Release>,
+}
+
+/// How a chart target is rendered: a `helm template` invocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Release {
+    /// Shown after the chart path in the target id: `charts/app (ci/prod-values.yaml)`.
+    pub label: String,
+    /// Release name; `None` = the chart's name.
+    pub name: Option<String>,
+    /// Namespace; `None` = `default`.
+    pub namespace: Option<String>,
+    /// Repo-relative `-f` values files, in order.
+    pub values: Vec<PathBuf>,
+    /// `--set` arguments (`a.b=c`), in order.
+    pub set: Vec<String>,
+    /// `--kube-version`; `None` = the checked Kubernetes version.
+    pub kube_version: Option<String>,
+    /// `--api-versions`.
+    pub api_versions: Vec<String>,
 }
 
 /// The kind of a [`Target`].
@@ -31,7 +53,7 @@ pub struct Target {
 pub enum Kind {
     /// A kustomization directory, rendered natively.
     Kustomize,
-    /// A Helm chart directory (recorded; rendered once the Helm engine lands).
+    /// A Helm chart directory, rendered natively as `helm template`.
     Helm,
     /// A folder of plain manifests.
     Manifests,
@@ -49,13 +71,24 @@ impl Kind {
 }
 
 impl Target {
-    /// The target's display id: its repo-relative directory.
+    /// The target's display id: its repo-relative directory, for a chart rendered with
+    /// other values followed by the variant (`charts/app (ci/prod-values.yaml)`).
     pub fn id(&self) -> String {
         let s = self.path.to_string_lossy().replace('\\', "/");
-        if s.is_empty() {
-            ".".into()
-        } else {
-            s
+        let s = if s.is_empty() { ".".into() } else { s };
+        match &self.release {
+            Some(r) if !r.label.is_empty() => format!("{s} ({})", r.label),
+            _ => s,
+        }
+    }
+
+    /// A target with no files and no release.
+    pub fn new(kind: Kind, path: PathBuf) -> Target {
+        Target {
+            kind,
+            path,
+            files: Vec::new(),
+            release: None,
         }
     }
 }
@@ -124,6 +157,49 @@ pub fn kustomization_roots(
         .collect()
 }
 
+/// The chart targets of the inventory, as chart-testing renders them: each top-level chart
+/// (not a subchart inside another chart's `charts/`) once with its own values, then once per
+/// `ci/*-values.yaml` file (sorted), that file given with `-f`.
+pub fn chart_targets(fs: &RepoFs, inv: &Inventory) -> Vec<Target> {
+    let mut out = Vec::new();
+    for chart in &inv.charts {
+        let nested = inv
+            .charts
+            .iter()
+            .any(|c| c != chart && chart.starts_with(c.join("charts")));
+        if nested {
+            continue;
+        }
+        out.push(Target::new(Kind::Helm, chart.clone()));
+        out.extend(ci_variants(fs, chart));
+    }
+    out
+}
+
+/// One target per `ci/*-values.yaml` of the chart in `chart`.
+pub fn ci_variants(fs: &RepoFs, chart: &Path) -> Vec<Target> {
+    let Ok(entries) = std::fs::read_dir(fs.root().join(chart).join("ci")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with("-values.yaml") || n.ends_with("-values.yml"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| Target {
+            release: Some(Release {
+                label: format!("ci/{n}"),
+                values: vec![chart.join("ci").join(&n)],
+                ..Release::default()
+            }),
+            ..Target::new(Kind::Helm, chart.to_path_buf())
+        })
+        .collect()
+}
+
 /// Manifest-folder targets from the inventory, leaving out files a kustomization read
 /// (patches, generator sources, resources of an overlay).
 pub fn manifest_targets(inv: &Inventory, used: &BTreeSet<PathBuf>) -> Vec<Target> {
@@ -136,9 +212,8 @@ pub fn manifest_targets(inv: &Inventory, used: &BTreeSet<PathBuf>) -> Vec<Target
                 .cloned()
                 .collect();
             (!files.is_empty()).then(|| Target {
-                kind: Kind::Manifests,
-                path: dir.clone(),
                 files,
+                ..Target::new(Kind::Manifests, dir.clone())
             })
         })
         .collect()
@@ -234,6 +309,20 @@ mod tests {
             vec![PathBuf::from("overlay")]
         );
         assert_eq!(kustomization_roots(&inv, true, &refs).len(), 2);
+        write(d.path(), "chart/ci/b-values.yaml", "x: 1\n");
+        write(d.path(), "chart/ci/a-values.yaml", "x: 1\n");
+        write(d.path(), "chart/ci/notes.yaml", "x: 1\n");
+        write(d.path(), "chart/charts/sub/Chart.yaml", "name: s\n");
+        let inv = walk(&fs, fs.root(), &Config::default());
+        let ids: Vec<String> = chart_targets(&fs, &inv).iter().map(Target::id).collect();
+        assert_eq!(
+            ids,
+            [
+                "chart",
+                "chart (ci/a-values.yaml)",
+                "chart (ci/b-values.yaml)"
+            ]
+        );
         let manifests = manifest_targets(&inv, &BTreeSet::new());
         assert_eq!(manifests.len(), 1);
         assert_eq!(manifests[0].files, vec![PathBuf::from("plain/cm.yaml")]);

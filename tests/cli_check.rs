@@ -324,30 +324,30 @@ fn init_writes_a_config_that_check_accepts() {
 }
 
 #[test]
-fn helm_charts_are_recorded_with_a_pending_note_never_silence() {
+fn helm_charts_are_rendered_and_checked() {
     let d = tempfile::tempdir().expect("tempdir");
     write(
         d.path(),
         "charts/web/Chart.yaml",
         b"apiVersion: v2\nname: web\nversion: 0.1.0\n",
     );
+    write(d.path(), "charts/web/values.yaml", b"kind: ConfigMap\n");
     write(
         d.path(),
-        "charts/web/templates/deploy.yaml",
-        b"kind: {{ .Values.kind }}\n",
+        "charts/web/templates/cm.yaml",
+        b"apiVersion: v1\nkind: {{ .Values.kind }}\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  token: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n",
     );
     let (code, findings, report) = check_json(d.path(), &[]);
     assert_eq!(
         findings,
         vec![(
-            "RENDER003".to_string(),
-            "charts/web/Chart.yaml".to_string(),
-            1
+            "SEC003".to_string(),
+            "charts/web/templates/cm.yaml".to_string(),
+            6
         )],
         "{report:#}"
     );
-    assert_eq!(report["findings"][0]["severity"], "note");
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
 }
 
 #[test]

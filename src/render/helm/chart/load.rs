@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
-use super::values::parse_values;
+use super::values::{parse_values, parse_values_doc};
 use super::HelmError;
 use crate::fs::RepoFs;
 
@@ -45,6 +45,8 @@ pub struct Chart {
     pub dependencies: Vec<Dependency>,
     /// `values.yaml` defaults.
     pub values: Map<String, Json>,
+    /// `values.yaml` as parsed, its nodes carrying the file's lines (for value origins).
+    pub values_doc: Option<std::sync::Arc<crate::yaml::Node>>,
     /// `values.schema.json`, when present.
     pub schema: Option<Json>,
     /// `templates/...` files: (chart-relative path, text).
@@ -119,6 +121,7 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
         chart_type: String::new(),
         dependencies: Vec::new(),
         values: Map::new(),
+        values_doc: None,
         schema: None,
         templates: Vec::new(),
         files: Vec::new(),
@@ -149,7 +152,9 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
         match rel.as_str() {
             "Chart.yaml" => chart_yaml = Some(text()),
             "values.yaml" => {
-                chart.values = parse_values(&file, &text()).map_err(HelmError::Load)?
+                let (values, doc) = parse_values_doc(&file, &text()).map_err(HelmError::Load)?;
+                chart.values = values;
+                chart.values_doc = doc.map(std::sync::Arc::new);
             }
             "values.schema.json" => {
                 chart.schema =
@@ -373,6 +378,7 @@ pub(crate) mod tests_support {
             chart_type: String::new(),
             dependencies: Vec::new(),
             values: Map::new(),
+            values_doc: None,
             schema: None,
             templates: Vec::new(),
             files: Vec::new(),

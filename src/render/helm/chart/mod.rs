@@ -18,6 +18,7 @@ pub mod output;
 pub mod render;
 pub mod schema;
 pub mod semver;
+pub mod traced;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::fs::{FsError, RepoFs};
 
 pub use cli::{parse_template_args, TemplateArgs};
 pub use load::{load_chart, Chart};
+pub use traced::{render_objects, TracedManifest};
 pub use values::SetKind;
 
 /// Why a chart could not be templated. `Display` is the text Helm prints after `Error: `.
@@ -155,7 +157,7 @@ pub fn template(
 /// Helm's `LocateChart` + `loader.Load` for local charts: a directory, or a packaged `.tgz`.
 /// Errors as Helm words them for a missing path (`path "./x" not found`, `repo a not found`,
 /// `non-absolute URLs should be in form of repo_name/path_to_chart, got: x`).
-fn locate_and_load(fs: &RepoFs, chart: &Path) -> Result<Chart, HelmError> {
+pub(crate) fn locate_and_load(fs: &RepoFs, chart: &Path) -> Result<Chart, HelmError> {
     let given = chart.to_string_lossy().to_string();
     let abs = match fs.resolve(Path::new(""), &given) {
         Ok(p) => p,

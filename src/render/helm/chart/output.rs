@@ -101,6 +101,17 @@ pub fn split_manifests(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Byte ranges in `text` of the documents [`split_manifests`] returns, in order.
+pub fn manifest_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let base = text.as_ptr() as usize;
+    let off = |s: &str| s.as_ptr() as usize - base;
+    SEP.split(text.trim())
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| off(d)..off(d) + d.len())
+        .collect()
+}
+
 /// Sorts rendered files (path → text) into (manifests, hooks), both in install order, as
 /// Helm's `SortManifests`. Partials and blank files are skipped. Errors: `YAML parse error on
 /// PATH: ...` when a document's head does not parse.
@@ -191,6 +202,13 @@ pub fn sort_by_kind(ms: &mut [Manifest]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_match_split() {
+        let t = "\n---\na: 1\n---\n\n# c\nb: 2\n---\n";
+        let spans: Vec<&str> = manifest_spans(t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(spans, split_manifests(t));
+    }
 
     #[test]
     fn split_and_sort() {

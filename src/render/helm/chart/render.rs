@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json};
 use super::load::Chart;
 use super::objects::{ApiVersions, Capabilities, Files, KubeVersion, DEFAULT_KUBE_VERSION};
 use super::output::{sort_manifests, Manifest};
+use super::traced::{register_values, strip_no_value, Tracer};
 use super::values::{
     coalesce, floats, merge_maps, parse_set, parse_values, push_globals, set_string_at, to_value,
     SetKind,
@@ -21,7 +22,7 @@ use super::values::{
 use super::{HelmError, TemplateOptions};
 use crate::fs::RepoFs;
 use crate::render::helm::template::{
-    funcs, FuncMap, Function, MissingKey, Param, Templates, Value,
+    funcs, trace, FuncMap, Function, MissingKey, Param, Templates, Value,
 };
 
 /// Merges `-f` files, then `--set-json`, `--set`, `--set-string` and `--set-file`, as
@@ -249,10 +250,34 @@ fn import_values(chart: &mut Chart) {
 
 /// Runs the install action on a loaded chart; returns `helm template`'s stdout.
 pub fn run(
-    mut chart: Chart,
+    chart: Chart,
     user: Map<String, Json>,
     opts: &TemplateOptions,
 ) -> Result<String, HelmError> {
+    let (chart, vals, caps) = prepare(chart, user, opts)?;
+    let files = render_all(&chart, &vals, caps, opts, None)?;
+    print_all(&chart, &files, opts)
+}
+
+/// [`run`] with provenance tracing on: the rendered files (parse name, text) before Helm's
+/// sorting, `tracer.recorded` holding what the engine recorded for each.
+pub(crate) fn run_traced(
+    chart: Chart,
+    user: Map<String, Json>,
+    opts: &TemplateOptions,
+    tracer: &mut Tracer,
+) -> Result<Vec<(String, String)>, HelmError> {
+    let (chart, vals, caps) = prepare(chart, user, opts)?;
+    render_all(&chart, &vals, caps, opts, Some(tracer))
+}
+
+/// Dependencies, `kubeVersion`, values coalescing and schema validation: the chart to render,
+/// its final values and `.Capabilities`.
+fn prepare(
+    mut chart: Chart,
+    user: Map<String, Json>,
+    opts: &TemplateOptions,
+) -> Result<(Chart, Map<String, Json>, Value), HelmError> {
     let mut cvals = user.clone();
     coalesce_chart(&chart, &mut cvals);
     process_dependencies(&mut chart, &cvals, "");
@@ -271,11 +296,19 @@ pub fn run(
         kube,
         apis: ApiVersions::with_extra(&opts.api_versions),
     }));
-    let files = render_all(&chart, &vals, caps, opts)?;
-    let (manifests, hooks) = sort_manifests(&files)?;
+    Ok((chart, vals, caps))
+}
+
+/// Helm's sorting and `helm template` output of rendered files.
+fn print_all(
+    chart: &Chart,
+    files: &[(String, String)],
+    opts: &TemplateOptions,
+) -> Result<String, HelmError> {
+    let (manifests, hooks) = sort_manifests(files)?;
     let mut body = String::new();
     if opts.include_crds {
-        crds(&chart, &chart.name, &mut body);
+        crds(chart, &chart.name, &mut body);
     }
     let print = |ms: &[Manifest], out: &mut String| {
         for m in ms {
@@ -409,6 +442,7 @@ fn chart_map(chart: &Chart, is_root: bool) -> Value {
 
 /// Builds the per-chart top-level data (`.Values .Release .Chart .Capabilities .Files
 /// .Subcharts`) and collects renderables, as Helm's `recAllTpls`.
+#[allow(clippy::too_many_arguments)]
 fn collect(
     chart: &Chart,
     path: &str,
@@ -417,6 +451,8 @@ fn collect(
     caps: &Value,
     is_root: bool,
     out: &mut Vec<Renderable>,
+    tracer: &mut Option<&mut Tracer>,
+    chain: &mut Vec<(Option<Arc<crate::yaml::Node>>, Vec<String>)>,
 ) -> Value {
     let mut subcharts = Vec::new();
     for sub in &chart.subcharts {
@@ -425,13 +461,23 @@ fn collect(
             _ => Map::new(),
         };
         let p = format!("{path}/charts/{}", sub.name);
-        subcharts.push((
-            sub.name.clone(),
-            collect(sub, &p, &sv, release, caps, false, out),
-        ));
+        let mut at = chain.last().map(|(_, p)| p.clone()).unwrap_or_default();
+        at.push(sub.name.clone());
+        chain.push((sub.values_doc.clone(), at));
+        let v = collect(sub, &p, &sv, release, caps, false, out, tracer, chain);
+        chain.pop();
+        subcharts.push((sub.name.clone(), v));
+    }
+    let values = to_value(&Json::Object(vals.clone()));
+    if let Some(t) = tracer.as_deref_mut() {
+        register_values(t, chain, vals, &values);
+        for (rel, _) in &chart.templates {
+            t.files
+                .insert(format!("{path}/{rel}"), format!("{}/{rel}", chart.dir));
+        }
     }
     let objects = Value::map([
-        ("Values", to_value(&Json::Object(vals.clone()))),
+        ("Values", values),
         ("Release", release.clone()),
         ("Chart", chart_map(chart, is_root)),
         ("Capabilities", caps.clone()),
@@ -469,6 +515,7 @@ fn render_all(
     vals: &Map<String, Json>,
     caps: Value,
     opts: &TemplateOptions,
+    mut tracer: Option<&mut Tracer>,
 ) -> Result<Vec<(String, String)>, HelmError> {
     let release = Value::map([
         ("Name", Value::str(&opts.release_name)),
@@ -479,7 +526,18 @@ fn render_all(
         ("Service", Value::str("Helm")),
     ]);
     let mut rs = Vec::new();
-    collect(chart, &chart.name, vals, &release, &caps, true, &mut rs);
+    let mut chain = vec![(chart.values_doc.clone(), Vec::new())];
+    collect(
+        chart,
+        &chart.name,
+        vals,
+        &release,
+        &caps,
+        true,
+        &mut rs,
+        &mut tracer,
+        &mut chain,
+    );
     sort_templates(&mut rs);
     let mut set = Templates::new("gotpl", engine_funcs());
     set.set_missing_key(MissingKey::Zero);
@@ -494,13 +552,24 @@ fn render_all(
             continue;
         }
         let data = with_template(&r.objects, &r.name, &r.base_path);
+        if tracer.is_some() {
+            trace::take();
+        }
         let text = set
             .execute(&r.name, &data)
             .map_err(|e| exec_error(&r.name, &e.to_string()))?;
         if r.name.ends_with("NOTES.txt") {
             continue;
         }
-        out.push((r.name.clone(), text.replace("<no value>", "")));
+        match tracer.as_deref_mut() {
+            Some(t) => {
+                let mut rec = trace::take();
+                let text = strip_no_value(&text, &mut rec);
+                t.recorded.push(rec);
+                out.push((r.name.clone(), text));
+            }
+            None => out.push((r.name.clone(), text.replace("<no value>", ""))),
+        }
     }
     Ok(out)
 }
@@ -637,9 +706,15 @@ fn tpl() -> Function {
             .parse("gotpl", &text)
             .map_err(|e| fail(e.to_string()))?;
         let out = if alone.get("gotpl").is_none_or(|t| t.is_empty()) {
-            alone
-                .execute("gotpl", &data)
-                .map_err(|e| fail(e.to_string()))?
+            let tracing = trace::on();
+            if tracing {
+                trace::func_depth(true);
+            }
+            let r = alone.execute("gotpl", &data);
+            if tracing {
+                trace::func_depth(false);
+            }
+            r.map_err(|e| fail(e.to_string()))?
         } else {
             ctx.execute_text("gotpl", &text, data).map_err(fail)?
         };

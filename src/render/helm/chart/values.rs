@@ -6,21 +6,64 @@ use serde_json::{Map, Number, Value as Json};
 use std::sync::Arc;
 
 use crate::render::helm::template::Value;
+use crate::yaml::Node;
 
 /// Parses a values YAML document into a JSON object with every number a float64, as Helm's
 /// `chartutil.ReadValues` (sigs.k8s.io/yaml then `encoding/json` into `interface{}`).
 /// An empty document is an empty map. Errors: the YAML error text, or `not a map`.
 pub fn parse_values(file: &str, text: &str) -> Result<Map<String, Json>, String> {
+    parse_values_doc(file, text).map(|(m, _)| m)
+}
+
+/// [`parse_values`], also returning the parsed document (whose nodes carry the origins of
+/// the values file's lines), `None` for an empty file.
+pub fn parse_values_doc(
+    file: &str,
+    text: &str,
+) -> Result<(Map<String, Json>, Option<Node>), String> {
     let docs = crate::yaml::parse_documents(Arc::from(file), text).map_err(|e| e.to_string())?;
-    let Some(doc) = docs.first() else {
-        return Ok(Map::new());
+    let Some(doc) = docs.into_iter().next() else {
+        return Ok((Map::new(), None));
     };
-    match floats(doc.to_json()) {
-        Json::Object(m) => Ok(m),
-        Json::Null => Ok(Map::new()),
+    match floats(helm_json(&doc)) {
+        Json::Object(m) => Ok((m, Some(doc))),
+        Json::Null => Ok((Map::new(), Some(doc))),
         _ => Err(format!(
             "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal into Go value of type map[string]interface {{}} ({file})"
         )),
+    }
+}
+
+/// A YAML tree as sigs.k8s.io/yaml's `YAMLToJSON` gives it to Helm: scalars typed by YAML 1.1
+/// (go-yaml v2), and map keys decoded the same way and then printed by
+/// `convertToJSONableObject`: `y`/`yes`/`on` become `"true"`, `n`/`no`/`off` `"false"`,
+/// `0x10` `"16"`, `1.0` `"1"` (Go's `%g`), `~` `"null"`. Later duplicate keys win.
+pub fn helm_json(node: &Node) -> Json {
+    match &node.value {
+        crate::yaml::Value::Map(m) => {
+            let mut out = Map::new();
+            for (k, v) in m.iter() {
+                out.insert(helm_key(k), helm_json(v));
+            }
+            Json::Object(out)
+        }
+        crate::yaml::Value::Seq(items) => Json::Array(items.iter().map(helm_json).collect()),
+        crate::yaml::Value::Scalar(_) => node.to_json(),
+    }
+}
+
+/// The string a values-file map key becomes in Helm (see [`helm_json`]).
+pub fn helm_key(k: &Node) -> String {
+    use crate::yaml::Resolved;
+    match k.resolve() {
+        Some(Resolved::Str(s)) => s.to_string(),
+        Some(Resolved::Null) => "null".to_string(),
+        Some(Resolved::Bool(b)) => b.to_string(),
+        Some(Resolved::Int(n)) => n.to_string(),
+        Some(Resolved::Float(f)) => {
+            crate::render::helm::template::value::format_float_g(f, None, false)
+        }
+        None => format!("<collection key at {}>", k.origin),
     }
 }
 
@@ -391,6 +434,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_decode_as_sigs_yaml() {
+        // Observed with helm v4.1.4: `n: 1`, `y: 2`, `yes: 3`, `on: off`, `k: {no: x, 1.5: f,
+        // 0x10: h}`, `v: [y, n, no]` gives `.Values | toJson` =
+        // {"false":1,"k":{"1.5":"f","16":"h","false":"x"},"true":false,"v":[true,false,false]}.
+        let v = parse_values(
+            "v.yaml",
+            "n: 1\ny: 2\nyes: 3\non: off\nk:\n  no: x\n  1.5: f\n  0x10: h\nv: [y, n, no]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Json::Object(v),
+            json!({"false": 1.0, "k": {"1.5": "f", "16": "h", "false": "x"}, "true": false,
+                   "v": [true, false, false]})
+        );
+    }
+
+    #[test]
     fn coalesce_null_deletes_default_only() {
         let mut user = match json!({"a": {"b": null, "x": null}, "keep": 1}) {
             Json::Object(m) => m,
@@ -419,8 +479,8 @@ mod tests {
         };
         push_globals(&parent, &mut sub);
         assert_eq!(sub["global"], json!({"r": "p", "o": 1, "mine": true}));
-        let v = parse_values("v.yaml", "n: 3\nf: 1.5\n").unwrap();
-        assert!(matches!(to_value(&v["n"]), Value::Float(x) if x == 3.0));
+        let v = parse_values("v.yaml", "x: 3\nf: 1.5\n").unwrap();
+        assert!(matches!(to_value(&v["x"]), Value::Float(x) if x == 3.0));
         assert!(matches!(to_value(&json!(3)), Value::Int(3)));
         let mut m = Map::new();
         set_string_at("a.b[0]", "text", &mut m).unwrap();

@@ -34,7 +34,7 @@ impl Tree {
     /// Whether the body holds nothing but white space (Go's `parse.IsEmptyTree`).
     pub fn is_empty(&self) -> bool {
         self.root.iter().all(|n| match n {
-            Node::Text(t) => t.trim().is_empty(),
+            Node::Text(t, _) => t.trim().is_empty(),
             _ => false,
         })
     }
@@ -43,8 +43,8 @@ impl Tree {
 /// A statement in a template body.
 #[derive(Debug, Clone)]
 pub enum Node {
-    /// Literal text.
-    Text(String),
+    /// Literal text and the byte offset in the source where it starts.
+    Text(String, usize),
     /// `{{pipeline}}`.
     Action(Pipe),
     /// `{{if}}`.

@@ -5,6 +5,7 @@
 //! reports as `nil pointer evaluating interface {}.x`) is kept by [`Ev`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::ast::{Arg, Branch, Command, Node, Pipe, Tree};
 use super::fmt::go_quote;
@@ -147,12 +148,25 @@ impl<'a, 'e> Exec<'a, 'e> {
     fn walk(&mut self, dot: &Ev, node: &'a Node) -> R<()> {
         self.at = At::Node(node);
         match node {
-            Node::Text(t) => self.out.push_str(t),
+            Node::Text(t, pos) => {
+                if super::trace::on() {
+                    self.trace_seg(self.out.len(), self.out.len() + t.len(), *pos, true);
+                }
+                self.out.push_str(t)
+            }
             Node::Action(pipe) => {
+                let tracing = super::trace::on();
+                if tracing {
+                    super::trace::action_start();
+                }
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
+                    let start = self.out.len();
                     self.print_value(node, &v)?;
+                    if tracing {
+                        self.trace_print(start, &v, pipe.pos);
+                    }
                 }
             }
             Node::If(b) => self.walk_if_or_with(false, dot, b)?,
@@ -163,6 +177,25 @@ impl<'a, 'e> Exec<'a, 'e> {
             Node::Continue(_) => return Err(Flow::Continue),
         }
         Ok(())
+    }
+
+    fn trace_seg(&self, start: usize, end: usize, pos: usize, literal: bool) {
+        super::trace::seg(super::trace::Seg {
+            start,
+            end,
+            file: Arc::from(self.tree.parse_name.as_str()),
+            text: self.tree.text.clone(),
+            pos,
+            literal,
+        });
+    }
+
+    fn trace_print(&self, start: usize, v: &Ev, pos: usize) {
+        let end = self.out.len();
+        self.trace_seg(start, end, pos, false);
+        if let Ev::Val(v) | Ev::Boxed(v) = v {
+            super::trace::printed(start, self.out.get(start..end).unwrap_or(""), v);
+        }
     }
 
     fn print_value(&mut self, node: &'a Node, v: &Ev) -> R<()> {
@@ -295,7 +328,11 @@ impl<'a, 'e> Exec<'a, 'e> {
         };
         let mut sub = Exec::new(self.set, tree, new_dot.clone(), self.depth + 1, self.ext);
         sub.nesting = self.nesting;
+        let mark = super::trace::on().then(super::trace::mark);
         let result = sub.walk_list(&new_dot, &tree.root);
+        if let Some(mark) = mark {
+            super::trace::shift_since(mark, self.out.len());
+        }
         self.out.push_str(&sub.out);
         match result {
             Err(Flow::Err(e)) => Err(Flow::Err(e)),
@@ -500,7 +537,12 @@ impl<'a, 'e> Exec<'a, 'e> {
                     return self.error(format!("{name} is not a method but has arguments"));
                 }
                 match m.get(name) {
-                    Some(x) => Ok(Ev::Boxed(x)),
+                    Some(x) => {
+                        if super::trace::on() {
+                            super::trace::touch(&v, name, &x);
+                        }
+                        Ok(Ev::Boxed(x))
+                    }
                     None => match missing_key {
                         MissingKey::Default => Ok(Ev::Missing),
                         MissingKey::Zero => Ok(Ev::Boxed(Value::Nil)),
@@ -699,7 +741,7 @@ impl<'a, 'e> Exec<'a, 'e> {
 
 fn node_pos(n: &Node) -> usize {
     match n {
-        Node::Text(_) => 0,
+        Node::Text(..) => 0,
         Node::Action(p) => p.pos,
         Node::If(b) | Node::Range(b) | Node::With(b) => b.pipe.pos,
         Node::Template { pos, .. } | Node::Break(pos) | Node::Continue(pos) => *pos,
@@ -719,7 +761,7 @@ fn write_list(f: &mut fmt::Formatter<'_>, list: &[Node]) -> fmt::Result {
 impl fmt::Display for NodeDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (word, b) = match self.0 {
-            Node::Text(t) => return f.write_str(t),
+            Node::Text(t, _) => return f.write_str(t),
             Node::Action(p) => return write!(f, "{{{{{p}}}}}"),
             Node::Template { name, pipe, .. } => {
                 return match pipe {

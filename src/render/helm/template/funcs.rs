@@ -295,9 +295,18 @@ impl FuncContext<'_> {
                 "exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})"
             ));
         }
-        self.set
+        let tracing = super::trace::on();
+        if tracing {
+            super::trace::func_depth(true);
+        }
+        let r = self
+            .set
             .execute_nested(name, &data, self.depth + 1, self.ext)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        if tracing {
+            super::trace::func_depth(false);
+        }
+        r
     }
 
     /// Parses `text` as template `name` into a copy of the current set (so its `define`s are
@@ -312,8 +321,17 @@ impl FuncContext<'_> {
         }
         let mut set = self.set.clone();
         set.parse(name, text).map_err(|e| e.to_string())?;
-        set.execute_nested(name, &data, self.depth + 1, self.ext)
-            .map_err(|e| e.to_string())
+        let tracing = super::trace::on();
+        if tracing {
+            super::trace::func_depth(true);
+        }
+        let r = set
+            .execute_nested(name, &data, self.depth + 1, self.ext)
+            .map_err(|e| e.to_string());
+        if tracing {
+            super::trace::func_depth(false);
+        }
+        r
     }
 
     /// The current template nesting depth (0 at the top-level execution).

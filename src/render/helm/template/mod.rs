@@ -20,6 +20,7 @@ pub mod fmt;
 pub mod funcs;
 mod lex;
 mod parse;
+pub mod trace;
 pub mod value;
 
 use std::cell::Cell;

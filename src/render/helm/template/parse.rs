@@ -237,7 +237,7 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> R<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Text => Ok(Item::Node(Node::Text(t.val))),
+            Kind::Text => Ok(Item::Node(Node::Text(t.val, t.pos))),
             Kind::LeftDelim => self.action(),
             _ => self.unexpected(&t, "input"),
         }

@@ -80,6 +80,11 @@ impl MapRef {
         self.read().is_empty()
     }
 
+    /// The map's identity (its allocation address), stable while any handle lives.
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+
     /// Whether both handles name the same Go map.
     pub fn ptr_eq(&self, other: &MapRef) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
