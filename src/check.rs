@@ -104,37 +104,15 @@ pub(crate) struct Rendered {
 /// Errors: only for problems that make checking impossible (missing path, unsupported
 /// Kubernetes version); everything about the repository's content is a finding.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
-    let first = opts
-        .paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let root = find_root(&first)?;
-    let fs = RepoFs::new(&root)?;
-    let mut findings = Vec::new();
-    let config = Config::load(&fs).unwrap_or_else(|e| {
-        findings.push(config_finding(e.message, e.origin));
-        Config::default()
-    });
-    let version = opts
-        .kubernetes_version
-        .clone()
-        .or_else(|| config.kubernetes_version.clone())
-        .unwrap_or_else(|| Catalog::newest_version().to_string());
-    let mut catalog = Catalog::builtin(&version)?;
+    let Prepared {
+        fs,
+        config,
+        version,
+        catalog,
+        rendered,
+        mut findings,
+    } = prepare(opts)?;
     let rule_config = rule_config(&config, &version, &mut findings);
-    let starts = start_dirs(&fs, &opts.paths)?;
-    let rendered = render_all(
-        &fs,
-        &config,
-        opts,
-        &starts,
-        &catalog,
-        &version,
-        &mut findings,
-    );
-    register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
-    let catalog = catalog;
     let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
     let ctx = RuleContext::new(&rule_config, &known);
     let strict = opts.strict.or(config.strict).unwrap_or(true);
@@ -755,6 +733,42 @@ pub struct RenderedRepo {
 /// Errors: as [`check`] (missing path, unsupported Kubernetes version); a target that fails
 /// to render is a finding and is left out of `targets`.
 pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
+    let Prepared {
+        fs,
+        config,
+        catalog,
+        rendered,
+        mut findings,
+        ..
+    } = prepare(opts)?;
+    let mut targets = Vec::new();
+    for r in rendered {
+        match r.failure {
+            Some(f) if f.severity == Severity::Error => findings.push(f),
+            _ => targets.push((r.target, r.objects)),
+        }
+    }
+    Ok(RenderedRepo {
+        root: fs.root().to_path_buf(),
+        config,
+        catalog,
+        targets,
+        findings,
+    })
+}
+
+/// What [`check`] and [`render_repo`] share: the repository, its configuration, the schemas
+/// (with every CRD registered) and every target rendered.
+struct Prepared {
+    fs: RepoFs,
+    config: Config,
+    version: String,
+    catalog: Catalog,
+    rendered: Vec<Rendered>,
+    findings: Vec<Finding>,
+}
+
+fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
     let first = opts
         .paths
         .first()
@@ -774,20 +788,22 @@ pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
         .unwrap_or_else(|| Catalog::newest_version().to_string());
     let mut catalog = Catalog::builtin(&version)?;
     let starts = start_dirs(&fs, &opts.paths)?;
-    let rendered = render_all(&fs, &config, opts, &starts, &catalog);
+    let rendered = render_all(
+        &fs,
+        &config,
+        opts,
+        &starts,
+        &catalog,
+        &version,
+        &mut findings,
+    );
     register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
-    let mut targets = Vec::new();
-    for r in rendered {
-        match r.failure {
-            Some(f) if f.severity == Severity::Error => findings.push(f),
-            _ => targets.push((r.target, r.objects)),
-        }
-    }
-    Ok(RenderedRepo {
-        root: fs.root().to_path_buf(),
+    Ok(Prepared {
+        fs,
         config,
+        version,
         catalog,
-        targets,
+        rendered,
         findings,
     })
 }
