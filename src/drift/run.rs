@@ -159,6 +159,12 @@ fn resolve_desired(
     let mut seen = BTreeSet::new();
     let mut desired = Vec::new();
     for (target, objs) in targets {
+        // As `helm install -n NS` for a release, else as `kubectl apply` (the context's).
+        let default_ns = target
+            .release
+            .as_ref()
+            .and_then(|r| r.namespace.clone())
+            .unwrap_or_else(|| cluster.default_namespace().to_string());
         for node in objs {
             let mut object = ObjectRef::of(node);
             let key = (object.api_version.clone(), object.kind.clone());
@@ -171,9 +177,7 @@ fn resolve_desired(
             match resolved.get(&key) {
                 Some(Resolution::Served(res)) => {
                     object.namespace = match res.namespaced {
-                        true => object
-                            .namespace
-                            .or_else(|| Some(cluster.default_namespace().to_string())),
+                        true => object.namespace.or_else(|| Some(default_ns.clone())),
                         false => None,
                     };
                     if seen.insert(object.clone()) {
