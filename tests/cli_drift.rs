@@ -311,3 +311,86 @@ fn secret_values_are_never_printed() {
         assert_eq!(out.status.code(), Some(1), "{format}");
     }
 }
+
+/// The repository with podinfo as a Helm release of the vendored chart (instead of its
+/// rendered manifests), declared in `.driftlint.yaml` as the fixtures were made.
+fn helm_repo() -> tempfile::TempDir {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::remove_dir_all(root.join("podinfo")).unwrap();
+    let chart =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift-helm/charts/podinfo");
+    copy_dir(&chart, &root.join("charts/podinfo"));
+    std::fs::write(
+        root.join(".driftlint.yaml"),
+        "releases:\n- chart: charts/podinfo\n  name: podinfo\n  namespace: podinfo\n  values: [charts/podinfo/values-prod.yaml]\n  set: [replicaCount=2, certificate.create=true]\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The live podinfo Deployment of the fixtures with `edit` applied.
+fn live_podinfo(edit: impl FnOnce(&mut Value)) -> Value {
+    let path = fixtures().join("live-after-apply/podinfo.Deployment.podinfo.json");
+    let mut obj: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut obj);
+    obj
+}
+
+#[test]
+fn a_helm_release_applied_unchanged_has_no_drift() {
+    let repo = helm_repo();
+    let srv = server("live-after-apply").start().unwrap();
+    for mode in ["server", "read-only"] {
+        let out = drift(&srv, repo.path(), &["--mode", mode, "--format", "json"]);
+        assert_eq!(
+            findings(&out),
+            vec![],
+            "mode {mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn drift_of_a_chart_value_points_at_the_values_file_line() {
+    let repo = helm_repo();
+    let live = live_podinfo(|d| {
+        let c = &mut d["spec"]["template"]["spec"]["containers"][0];
+        c["image"] = "ghcr.io/stefanprodan/podinfo:6.13.0".into();
+        c["resources"]["limits"]["memory"] = "512Mi".into();
+    });
+    let srv = server("live-after-apply").object(live).start().unwrap();
+    for mode in ["server", "read-only"] {
+        let out = drift(&srv, repo.path(), &["--mode", mode, "--format", "json"]);
+        assert_eq!(
+            findings(&out),
+            vec![
+                triple(
+                    "DRIFT001",
+                    "charts/podinfo/values-prod.yaml:11",
+                    "spec.template.spec.containers[name=podinfo].image"
+                ),
+                triple(
+                    "DRIFT001",
+                    "charts/podinfo/values-prod.yaml:169",
+                    "spec.template.spec.containers[name=podinfo].resources.limits.memory"
+                ),
+            ],
+            "mode {mode}"
+        );
+    }
+}

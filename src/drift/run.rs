@@ -165,7 +165,7 @@ fn resolve_desired(
             .as_ref()
             .and_then(|r| r.namespace.clone())
             .unwrap_or_else(|| cluster.default_namespace().to_string());
-        for node in objs {
+        for node in objs.iter().filter(|o| !is_helm_hook(o)) {
             let mut object = ObjectRef::of(node);
             let key = (object.api_version.clone(), object.kind.clone());
             let verdict = |drift| ObjectDrift {
@@ -195,6 +195,13 @@ fn resolve_desired(
         }
     }
     desired
+}
+
+/// Helm hooks (`helm.sh/hook`: tests, pre/post-install Jobs) are not part of a release's
+/// manifest: Helm runs them and usually deletes them, so their absence is not drift.
+fn is_helm_hook(node: &Node) -> bool {
+    node.get_path(&["metadata", "annotations", "helm.sh/hook"])
+        .is_some()
 }
 
 /// `node` with `metadata.namespace` set when it lacks one (as `kubectl apply -n` does).
