@@ -159,7 +159,7 @@ fn status_word(code: u16) -> String {
 
 /// The server's message; for a Secret every double-quoted part is replaced by `"…"` (a 422
 /// message quotes the invalid value).
-fn safe_message(object: &ObjectRef, message: &str) -> String {
+pub(crate) fn safe_message(object: &ObjectRef, message: &str) -> String {
     if !(object.kind == "Secret" && object.api_version == "v1") {
         return message.to_string();
     }
