@@ -5,6 +5,7 @@
 //! cluster access sits behind the `cluster` cargo feature.
 
 pub mod compare;
+pub mod findings;
 pub mod ignore;
 pub mod inventory;
 pub mod model;
@@ -14,7 +15,9 @@ pub mod normalize;
 mod fixtures;
 
 pub use compare::{origin_at, read_only, server, CompareContext};
+pub use findings::{dry_run_forbidden, to_findings};
 pub use ignore::IgnoreRules;
+pub use inventory::{hpa_targets, orphans, plan, InventoryQuery};
 pub use model::{DriftKind, FieldDrift, FieldPath, Mode, ObjectDrift, PathSegment};
 
 #[cfg(feature = "cluster")]

@@ -3,6 +3,7 @@
 //! Every renderer is a pure function of its input: same findings, same bytes (findings are
 //! sorted inside each renderer, so the caller's order does not matter).
 
+mod drift;
 mod drift_human;
 mod finding;
 mod github;
@@ -12,6 +13,7 @@ mod rule_meta;
 mod sarif;
 mod summary;
 
+pub use drift::{drift_json, drift_markdown, DRIFT_JSON_SCHEMA_VERSION, MARKDOWN_MAX_VALUE};
 pub use drift_human::{counts as drift_counts, drift_human};
 pub use finding::{Finding, ObjectRef, Severity};
 pub use github::github;

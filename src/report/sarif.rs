@@ -108,6 +108,8 @@ pub fn help_uri(code: &str) -> String {
 /// Our fingerprint of a finding, stable under edits that only move lines: lowercase hex
 /// SHA-256 of `code|target|apiVersion|kind|namespace|name|field` for a finding about an object
 /// (absent namespace and field are empty), or of `code|target|file|field|message` otherwise.
+/// Drift findings (`DRIFT*`, whose target is the cluster) use
+/// `code|apiVersion|kind|namespace|name|field|cluster`.
 ///
 /// The target is part of the key (unlike a bare object key) because one base can be rendered
 /// by several overlays into objects with the same identity whose findings point at different
@@ -116,6 +118,17 @@ pub fn help_uri(code: &str) -> String {
 pub fn fingerprint(f: &Finding) -> String {
     let field = f.field.as_deref().unwrap_or("");
     let key = match &f.object {
+        // Drift findings: their target is the cluster, last in the key (see drift::findings).
+        Some(o) if f.code.starts_with("DRIFT") => [
+            f.code.as_str(),
+            &o.api_version,
+            &o.kind,
+            o.namespace.as_deref().unwrap_or(""),
+            &o.name,
+            field,
+            &f.target,
+        ]
+        .join("|"),
         Some(o) => [
             f.code.as_str(),
             &f.target,

@@ -1,5 +1,5 @@
 //! The code registry: every rule's metadata, read from `rules/<CODE>.yaml` (embedded with
-//! `include_str!`), plus the codes the pipeline emits itself (RENDER*, SCHEMA*, CONFIG001).
+//! `include_str!`), plus the codes the pipeline emits itself (RENDER*, SCHEMA*, CONFIG001, DRIFT*).
 //! `driftlint rules`, `driftlint explain` and SARIF `tool.driver.rules` are generated from here.
 
 use std::sync::LazyLock;
@@ -48,6 +48,30 @@ const SOURCES: &[(&str, &str)] = &[
     (
         "rules/CONFIG001.yaml",
         include_str!("../../rules/CONFIG001.yaml"),
+    ),
+    (
+        "rules/DRIFT001.yaml",
+        include_str!("../../rules/DRIFT001.yaml"),
+    ),
+    (
+        "rules/DRIFT002.yaml",
+        include_str!("../../rules/DRIFT002.yaml"),
+    ),
+    (
+        "rules/DRIFT003.yaml",
+        include_str!("../../rules/DRIFT003.yaml"),
+    ),
+    (
+        "rules/DRIFT004.yaml",
+        include_str!("../../rules/DRIFT004.yaml"),
+    ),
+    (
+        "rules/DRIFT005.yaml",
+        include_str!("../../rules/DRIFT005.yaml"),
+    ),
+    (
+        "rules/DRIFT006.yaml",
+        include_str!("../../rules/DRIFT006.yaml"),
     ),
 ];
 
@@ -263,6 +287,12 @@ mod tests {
             ("SCHEMA001", Some(Severity::Error)),
             ("SCHEMA002", Some(Severity::Warning)),
             ("CONFIG001", Some(Severity::Error)),
+            ("DRIFT001", Some(Severity::Error)),
+            ("DRIFT002", Some(Severity::Error)),
+            ("DRIFT003", Some(Severity::Warning)),
+            ("DRIFT004", Some(Severity::Error)),
+            ("DRIFT005", Some(Severity::Error)),
+            ("DRIFT006", Some(Severity::Warning)),
         ] {
             assert_eq!(meta(code).map(|m| m.severity), Some(sev), "{code}");
         }
