@@ -91,7 +91,20 @@ pub fn server_side_apply(store: &mut Store, req: &ApplyRequest) -> Result<ApplyO
 fn persist(store: &mut Store, key: ObjKey, mut obj: Value) -> Value {
     let rv = store.next_revision();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        // Go's ObjectMeta order: resourceVersion right after uid.
+        let mut out = Map::new();
+        for (k, v) in std::mem::take(meta) {
+            let after_uid = k == "uid";
+            if k != "resourceVersion" {
+                out.insert(k, v);
+            }
+            if after_uid {
+                out.insert("resourceVersion".into(), json!(rv.to_string()));
+            }
+        }
+        out.entry("resourceVersion")
+            .or_insert(json!(rv.to_string()));
+        *meta = out;
     }
     store.put(key, obj.clone());
     obj
