@@ -6,7 +6,6 @@
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha512};
-use std::collections::BTreeMap;
 
 macro_rules! recorded {
     ($name:literal) => {
@@ -445,15 +444,6 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
         }
     }
     cur.as_str().unwrap_or("")
-}
-
-/// Index from group/version to the recorded legacy documents; used by tests.
-pub fn recorded_group_versions() -> BTreeMap<&'static str, &'static str> {
-    BTreeMap::from([
-        ("v1", API_V1),
-        ("apps/v1", APIS_APPS_V1),
-        ("cert-manager.io/v1", APIS_CERT_MANAGER_V1),
-    ])
 }
 
 #[cfg(test)]

@@ -102,6 +102,13 @@ fn route(ctx: &mut Ctx, req: &Req) -> Result<Resp, ApiError> {
     let get = req.method == "GET";
     match segs.as_slice() {
         ["version"] if get => doc(Some(disc.version_doc())),
+        ["healthz" | "livez" | "readyz"] if get => Ok(Resp {
+            code: 200,
+            content_type: "text/plain; charset=utf-8".into(),
+            cache_control: "no-cache, private",
+            headers: vec![("X-Content-Type-Options", "nosniff".into())],
+            body: b"ok".to_vec(),
+        }),
         ["api"] if get && aggregated(req) => Ok(aggregated_resp(disc, true)),
         ["apis"] if get && aggregated(req) => Ok(aggregated_resp(disc, false)),
         ["api"] if get => doc(Some(disc.api_doc())),

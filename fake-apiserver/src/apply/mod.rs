@@ -91,7 +91,20 @@ pub fn server_side_apply(store: &mut Store, req: &ApplyRequest) -> Result<ApplyO
 fn persist(store: &mut Store, key: ObjKey, mut obj: Value) -> Value {
     let rv = store.next_revision();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        // Go's ObjectMeta order: resourceVersion right after uid.
+        let mut out = Map::new();
+        for (k, v) in std::mem::take(meta) {
+            let after_uid = k == "uid";
+            if k != "resourceVersion" {
+                out.insert(k, v);
+            }
+            if after_uid {
+                out.insert("resourceVersion".into(), json!(rv.to_string()));
+            }
+        }
+        out.entry("resourceVersion")
+            .or_insert(json!(rv.to_string()));
+        *meta = out;
     }
     store.put(key, obj.clone());
     obj
@@ -419,5 +432,104 @@ fn bump_generation(obj: &mut Value) {
         if let Some(g) = meta.get("generation").and_then(Value::as_i64) {
             meta.insert("generation".into(), json!(g + 1));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::Discovery;
+    use std::path::Path;
+
+    fn store_with(objs: &[Value]) -> (Discovery, Store) {
+        let mut d = Discovery::recorded();
+        let mut s = Store::default();
+        for o in objs {
+            let seeded = s.seed_object(&mut d, o.clone(), Path::new("<test>"));
+            assert!(seeded.is_ok());
+        }
+        (d, s)
+    }
+
+    fn apply(
+        d: &Discovery,
+        s: &mut Store,
+        body: &Value,
+        manager: &str,
+        dry_run: bool,
+    ) -> Result<ApplyOutcome, ApiError> {
+        let api_version = body["apiVersion"].as_str().unwrap_or("");
+        let kind = body["kind"].as_str().unwrap_or("");
+        let info = d.by_kind(api_version, kind).cloned();
+        let info = info.unwrap_or_else(|| panic!("{kind} served"));
+        let text = body.to_string();
+        let req = ApplyRequest {
+            info: &info,
+            namespace: body["metadata"]["namespace"].as_str().unwrap_or(""),
+            name: body["metadata"]["name"].as_str().unwrap_or(""),
+            body: text.as_bytes(),
+            manager,
+            force: false,
+            dry_run,
+            now: 1_795_315_396,
+        };
+        server_side_apply(s, &req)
+    }
+
+    fn cm(data: Value, labels: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "ns", "labels": labels}, "data": data})
+    }
+
+    #[test]
+    fn fields_the_applier_drops_are_removed_unless_co_owned() {
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}});
+        let (d, mut s) = store_with(&[ns]);
+        let first = apply(
+            &d,
+            &mut s,
+            &cm(json!({"a": "1", "b": "2"}), json!({"x": "1"})),
+            "one",
+            false,
+        );
+        assert_eq!(first.map(|(c, _)| c).ok(), Some(201));
+        let shared = apply(&d, &mut s, &cm(json!({"b": "2"}), json!({})), "two", false);
+        assert!(shared.is_ok());
+        let (code, after) =
+            apply(&d, &mut s, &cm(json!({}), json!({})), "one", true).unwrap_or((0, Value::Null));
+        assert_eq!(code, 200);
+        // `a` and label `x` were only "one"'s: gone; `b` is co-owned by "two": kept.
+        assert_eq!(after["data"], json!({"b": "2"}));
+        assert_eq!(after["metadata"]["labels"], json!({}));
+    }
+
+    #[test]
+    fn metadata_only_change_keeps_generation_and_conflicts_without_force() {
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}});
+        let dep = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "ns", "labels": {"a": "1"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "d"}},
+                "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": [{"name": "c", "image": "i:1"}]}}}});
+        let (d, mut s) = store_with(&[ns]);
+        let created = apply(&d, &mut s, &dep, "one", false)
+            .map(|(_, o)| o)
+            .unwrap_or_default();
+        assert_eq!(created["metadata"]["generation"], 1);
+        assert_eq!(
+            created["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
+        let mut relabel = dep.clone();
+        relabel["metadata"]["labels"]["a"] = json!("2");
+        let (_, o) = apply(&d, &mut s, &relabel, "one", true).unwrap_or((0, Value::Null));
+        assert_eq!(o["metadata"]["generation"], 1);
+        let mut rescale = dep.clone();
+        rescale["spec"]["replicas"] = json!(3);
+        let err = apply(&d, &mut s, &rescale, "two", true)
+            .err()
+            .map(|e| e.code);
+        assert_eq!(err, Some(409));
+        let (_, o) = apply(&d, &mut s, &rescale, "one", true).unwrap_or((0, Value::Null));
+        assert_eq!(o["metadata"]["generation"], 2);
     }
 }
