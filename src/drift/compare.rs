@@ -610,6 +610,32 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_dry_run_in_server_key_order_with_another_manager_gives_the_same_drift() {
+        let f = fixture();
+        let web = f
+            .desired
+            .iter()
+            .find(|d| fixtures::stem(d) == "shop.Deployment.web")
+            .expect("web");
+        let dry = fixtures::json("raw-http", "apply-dry-run-force.response.json").expect("raw");
+        let live = fixtures::json("live-after-drift", "shop.Deployment.web.json").expect("live");
+        let got: Vec<(String, u32)> = server(web, &dry, &live, &f.ctx())
+            .into_iter()
+            .map(|d| (d.path.to_string(), d.origin.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("spec.replicas".to_string(), 39),
+                (
+                    "spec.template.spec.containers[name=web].image".to_string(),
+                    54
+                )
+            ]
+        );
+    }
+
+    #[test]
     fn secrets_are_compared_by_hash_and_never_shown() {
         let f = fixture();
         let secret = f
