@@ -450,10 +450,11 @@ fn prune(v: &Value) -> Option<Value> {
             (!kept.is_empty()).then_some(Value::Object(kept))
         }
         Value::Array(items) => (!items.is_empty()).then(|| {
+            // Positions matter in atomic lists: an item that prunes to nothing stays as written.
             Value::Array(
                 items
                     .iter()
-                    .map(|i| prune(i).unwrap_or(Value::Null))
+                    .map(|i| prune(i).unwrap_or_else(|| i.clone()))
                     .collect(),
             )
         }),
@@ -579,6 +580,59 @@ mod tests {
             got.sort();
             assert_eq!(got, sorted, "server mode: {server_mode}");
         }
+    }
+
+    #[test]
+    fn ignored_managers_hide_the_kubectl_changes_of_the_fixture() {
+        let mut f = fixture();
+        let cfg = crate::yaml::parse_documents(
+            "c.yaml".into(),
+            "- group: apps\n  kind: Deployment\n  managedFieldsManagers: [kubectl, kubectl-set]\n- kind: ConfigMap\n  name: app-*\n  jsonPointers: [/data/LOG_LEVEL]\n",
+        )
+        .expect("parses")
+        .remove(0);
+        f.ignore = IgnoreRules::parse(&cfg).expect("valid");
+        assert_eq!(f.drifts("live-after-drift", true), vec![]);
+        assert_eq!(f.drifts("live-after-drift", false), vec![]);
+        let cfg = crate::yaml::parse_documents(
+            "c.yaml".into(),
+            "- kind: Deployment\n  managedFieldsManagers: [kubectl-set]\n",
+        )
+        .expect("parses")
+        .remove(0);
+        f.ignore = IgnoreRules::parse(&cfg).expect("valid");
+        let left: Vec<String> = f
+            .drifts("live-after-drift", true)
+            .into_iter()
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(left, vec!["spec.replicas", "data.LOG_LEVEL"]);
+    }
+
+    #[test]
+    fn a_raw_dry_run_in_server_key_order_with_another_manager_gives_the_same_drift() {
+        let f = fixture();
+        let web = f
+            .desired
+            .iter()
+            .find(|d| fixtures::stem(d) == "shop.Deployment.web")
+            .expect("web");
+        let dry = fixtures::json("raw-http", "apply-dry-run-force.response.json").expect("raw");
+        let live = fixtures::json("live-after-drift", "shop.Deployment.web.json").expect("live");
+        let got: Vec<(String, u32)> = server(web, &dry, &live, &f.ctx())
+            .into_iter()
+            .map(|d| (d.path.to_string(), d.origin.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("spec.replicas".to_string(), 39),
+                (
+                    "spec.template.spec.containers[name=web].image".to_string(),
+                    54
+                )
+            ]
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! `driftlint drift`: compare the rendered repository with a live cluster.
 //!
-//! [`model`] holds the shared data model. Comparison ([`compare`], with [`normalize`]), ignore
-//! rules ([`ignore`]) are pure functions over rendered [`crate::yaml::Node`]s and live JSON;
-//! cluster access sits behind the `cluster` cargo feature.
+//! [`model`] holds the shared data model. The drift logic is pure, over rendered
+//! [`crate::yaml::Node`]s and live JSON (no network): [`compare`] (server-side-apply dry-run
+//! vs live, and read-only) with [`normalize`], [`ignore`] (Argo CD-style `ignoreDifferences`,
+//! managedFields managers, Flux's `ssa` annotation), [`inventory`] (Flux/Helm inventories,
+//! orphans, autoscaler targets) and [`findings`] (DRIFT001-006). Cluster access sits behind
+//! the `cluster` cargo feature.
 
 pub mod compare;
 pub mod findings;

@@ -330,6 +330,46 @@ mod tests {
     }
 
     #[test]
+    fn formats_and_keys_come_from_the_schema() {
+        let catalog = Catalog::builtin("1.36").expect("catalog");
+        let deploy = ObjectKind {
+            api_version: "apps/v1",
+            kind: "Deployment",
+            scaled: false,
+        };
+        let containers = ["spec", "template", "spec", "containers"];
+        fn at(rest: &[&'static str]) -> Vec<&'static str> {
+            ["spec", "template", "spec", "containers"]
+                .iter()
+                .chain(rest)
+                .copied()
+                .collect()
+        }
+        assert_eq!(
+            format_at(&catalog, &deploy, &at(&["resources", "limits", "cpu"])),
+            FieldFormat::Quantity
+        );
+        assert_eq!(
+            format_at(
+                &catalog,
+                &deploy,
+                &at(&["livenessProbe", "httpGet", "port"])
+            ),
+            FieldFormat::IntOrString
+        );
+        assert_eq!(
+            format_at(&catalog, &deploy, &at(&["image"])),
+            FieldFormat::Other
+        );
+        assert_eq!(list_keys(&catalog, &deploy, &containers), vec!["name"]);
+        assert_eq!(
+            list_keys(&catalog, &deploy, &at(&["ports"])),
+            vec!["containerPort", "protocol"]
+        );
+        assert!(list_keys(&catalog, &deploy, &at(&["args"])).is_empty());
+    }
+
+    #[test]
     fn ports_are_keyed_with_the_default_protocol() {
         let keys = vec!["containerPort".to_string(), "protocol".to_string()];
         assert_eq!(
