@@ -427,14 +427,32 @@ fn format_drift(
             }
             text
         }
-        DriftFormat::Json => report::json(&report.findings, &summary),
+        DriftFormat::Json => report::drift_json(
+            &report.objects,
+            &report.findings,
+            &report.cluster,
+            report.mode,
+        ),
         DriftFormat::Sarif => report::sarif(
             &report.findings,
             driftlint::rules::registry(),
             &report::SarifRun::drift(&report.cluster),
         ),
         DriftFormat::Github => report::github(&report.findings),
-        DriftFormat::Markdown => report::markdown_summary(&report.findings, &summary),
+        DriftFormat::Markdown => {
+            let mut text = report::drift_markdown(&report.objects, &report.cluster, report.mode);
+            let others: Vec<report::Finding> = report
+                .findings
+                .iter()
+                .filter(|f| !f.code.starts_with("DRIFT0") || f.code == "DRIFT006")
+                .cloned()
+                .collect();
+            if !others.is_empty() {
+                text.push('\n');
+                text.push_str(&report::markdown_summary(&others, &summary));
+            }
+            text
+        }
     }
 }
 

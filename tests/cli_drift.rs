@@ -168,7 +168,8 @@ fn forbidden_dry_run_falls_back_to_read_only_with_a_warning() {
         .unwrap();
     let out = drift(&srv, repo.path(), &["--format", "json"]);
     let mut expected = injected();
-    expected.push(triple("DRIFT006", ".driftlint.yaml:1", ""));
+    // At the first object whose dry-run was refused (targets in order: overlays first).
+    expected.push(triple("DRIFT006", "podinfo/40-podinfo.yaml:3", ""));
     expected.sort();
     assert_eq!(findings(&out), expected);
     assert!(String::from_utf8_lossy(&out.stderr).contains("forbidden"));
@@ -284,6 +285,18 @@ fn sarif_fingerprints_are_identical_across_nights_and_thread_counts() {
     for r in results {
         assert!(r["partialFingerprints"]["driftlintFingerprint/v1"].is_string());
     }
+    // Validated by `.ci/run` (scripts/validate-sarif.sh tests/snapshots/*.sarif).
+    insta::assert_binary_snapshot!("drift-lab.sarif", a.stdout);
+}
+
+#[test]
+fn markdown_and_human_reports() {
+    let repo = repo();
+    let srv = server("live-after-drift").start().unwrap();
+    let markdown = drift(&srv, repo.path(), &["--format", "markdown"]);
+    insta::assert_snapshot!("drift-markdown", String::from_utf8_lossy(&markdown.stdout));
+    let human = drift(&srv, repo.path(), &["--format", "human"]);
+    insta::assert_snapshot!("drift-human", String::from_utf8_lossy(&human.stdout));
 }
 
 #[test]

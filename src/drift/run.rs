@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::cluster::{ApiFailure, ApiResource, Cluster, ClusterError, ClusterOptions, Resolution};
 use super::compare::{self, CompareContext};
-use super::findings::to_findings;
+use super::findings::{self, to_findings};
 use super::ignore::IgnoreRules;
 use super::inventory::{self, InventoryQuery};
 use super::model::{DriftKind, Mode, ObjectDrift};
 use crate::check::{self, CheckError, CheckOptions};
-use crate::report::{Finding, ObjectRef, Severity};
+use crate::report::{Finding, ObjectRef};
 use crate::yaml::{Node, Origin};
 
 /// What to compare and how.
@@ -113,22 +113,27 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
         ignore: &ignore,
     };
     let dry_runs = dry_runs(&cluster, opts.mode, &desired, &lives);
-    let mut fell_back = 0;
+    let mut forbidden: Option<(ObjectDrift, String)> = None;
     for ((d, live), dry) in desired.iter().zip(&lives).zip(dry_runs) {
-        let verdict = judge(d, live, dry, &ctx, &mut fell_back);
-        objects.push(ObjectDrift {
+        let mut refused = None;
+        let verdict = judge(d, live, dry, &ctx, &mut refused);
+        let object = ObjectDrift {
             object: d.object.clone(),
             origin: d.node.origin.clone(),
             target: d.target.clone(),
             drift: verdict,
-        });
+        };
+        if let (None, Some(message)) = (&forbidden, refused) {
+            forbidden = Some((object.clone(), message));
+        }
+        objects.push(object);
     }
     objects.extend(orphans(&cluster, &desired, &repo, opts.selector.as_deref()));
     objects.sort_by(|a, b| a.object.cmp(&b.object).then(a.target.cmp(&b.target)));
     let mut findings = repo.findings;
     findings.extend(to_findings(&objects, cluster.name()));
-    if fell_back > 0 {
-        findings.push(fallback_finding(fell_back, cluster.name()));
+    if let Some((first, message)) = &forbidden {
+        findings.push(findings::dry_run_forbidden(first, cluster.name(), message));
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(DriftReport {
@@ -258,13 +263,13 @@ fn dry_runs(
 }
 
 /// The verdict for one object from its live state and dry-run answer; a forbidden dry-run
-/// falls back to read-only (counted in `fell_back`).
+/// falls back to read-only (its Status message is put in `refused`).
 fn judge(
     d: &Desired,
     live: &Result<Option<Value>, ApiFailure>,
     dry: Option<Result<Value, ApiFailure>>,
     ctx: &CompareContext,
-    fell_back: &mut usize,
+    refused: &mut Option<String>,
 ) -> DriftKind {
     let live = match live {
         Err(f) => return failed(f),
@@ -275,7 +280,7 @@ fn judge(
     let fields = match dry {
         Some(Ok(dry)) => compare::server(&d.node, &dry, live, ctx),
         Some(Err(f)) if f.code == 403 => {
-            *fell_back += 1;
+            *refused = Some(f.message.clone());
             compare::read_only(&d.node, live, ctx)
         }
         Some(Err(f)) => return failed(&f),
@@ -394,21 +399,5 @@ fn list_failure(
         origin: Origin::new(format!("{target}/").into(), 1, 1),
         target,
         drift: failed(f),
-    }
-}
-
-/// DRIFT006: some dry-runs were forbidden and those objects were compared read-only.
-fn fallback_finding(count: usize, cluster: &str) -> Finding {
-    Finding {
-        code: "DRIFT006".into(),
-        severity: Severity::Warning,
-        message: format!(
-            "server-side-apply dry-run forbidden for {count} object(s) on cluster {cluster}: \
-             compared read-only instead (grant `patch` to use server mode)"
-        ),
-        origin: Origin::new(crate::config::CONFIG_FILE.into(), 1, 1),
-        object: None,
-        target: ".".into(),
-        field: None,
     }
 }

@@ -167,9 +167,15 @@ fn counts(drifts: &[ObjectDrift]) -> Vec<(&'static str, usize)> {
 }
 
 /// The drift report as JSON (schema version [`DRIFT_JSON_SCHEMA_VERSION`], pretty-printed,
-/// newline-terminated) for the verdicts of one run against `cluster` in `mode`. Deterministic:
-/// the caller's order of `drifts` does not matter.
-pub fn drift_json(drifts: &[ObjectDrift], cluster: &str, mode: Mode) -> String {
+/// newline-terminated) for the verdicts of one run against `cluster` in `mode`, with the run's
+/// `findings` (drift, render and configuration findings, in the `check` JSON shape) under
+/// `findings`. Deterministic: the caller's order of `drifts` does not matter.
+pub fn drift_json(
+    drifts: &[ObjectDrift],
+    findings: &[crate::report::Finding],
+    cluster: &str,
+    mode: Mode,
+) -> String {
     let mut summary = serde_json::Map::new();
     for (v, n) in counts(drifts) {
         summary.insert(v.to_string(), json!(n));
@@ -180,6 +186,7 @@ pub fn drift_json(drifts: &[ObjectDrift], cluster: &str, mode: Mode) -> String {
         "mode": mode.as_str(),
         "summary": summary,
         "objects": sorted(drifts).into_iter().map(drift_object_json).collect::<Vec<_>>(),
+        "findings": super::json::findings_value(findings),
     });
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{e}"));
     out.push('\n');
@@ -416,11 +423,11 @@ mod tests {
 
     #[test]
     fn json_report_snapshot() {
-        let out = drift_json(&sample(), "prod", Mode::Server);
+        let out = drift_json(&sample(), &[], "prod", Mode::Server);
         assert!(!out.contains("plain-not-hashed"));
         let mut reversed = sample();
         reversed.reverse();
-        assert_eq!(out, drift_json(&reversed, "prod", Mode::Server));
+        assert_eq!(out, drift_json(&reversed, &[], "prod", Mode::Server));
         insta::assert_snapshot!(out);
     }
 

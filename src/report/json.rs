@@ -91,6 +91,13 @@ pub fn json(findings: &[Finding], summary: &Summary) -> String {
     out
 }
 
+/// The findings (sorted into file order) as the `findings` array of the version-1 format, for
+/// documents that embed them (the drift report).
+pub(crate) fn findings_value(findings: &[Finding]) -> serde_json::Value {
+    let converted: Vec<JsonFinding> = in_file_order(findings).into_iter().map(convert).collect();
+    serde_json::to_value(converted).unwrap_or_default()
+}
+
 fn convert(f: &Finding) -> JsonFinding<'_> {
     JsonFinding {
         code: &f.code,
