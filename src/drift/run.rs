@@ -71,23 +71,30 @@ pub enum DriftError {
     Cluster(#[from] ClusterError),
 }
 
-/// One object the repository declares, ready to send.
+/// One object the repository declares, ready to send (its rendered node is kept beside it,
+/// at the same index, so node slices can be handed to the comparison functions uncloned).
 struct Desired {
     target: String,
-    node: Node,
+    origin: Origin,
     object: ObjectRef,
     resource: ApiResource,
 }
+
+/// Where an inventory's orphans point when the repository renders the Flux Kustomization
+/// that owns it: `(namespace, name)` → (its origin, its target).
+type FluxOwners = BTreeMap<(String, String), (Origin, String)>;
 
 /// Runs drift over `opts.check.paths` against the cluster of `opts.cluster`.
 ///
 /// Errors: [`DriftError`] when the repository root is unusable or the cluster cannot be
 /// reached; everything about single objects is a finding.
 pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
-    let repo = check::render_repo(&opts.check)?;
+    let mut repo = check::render_repo(&opts.check)?;
     let cluster = Cluster::connect(&opts.cluster)?;
     let mut objects = Vec::new();
-    let desired = resolve_desired(&cluster, &repo.targets, &mut objects);
+    let flux_owners = flux_owners(&repo.targets);
+    let (desired, nodes) =
+        resolve_desired(&cluster, std::mem::take(&mut repo.targets), &mut objects);
     let lives = cluster.get_all(
         desired
             .iter()
@@ -100,26 +107,21 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
             })
             .collect(),
     );
-    let nodes: Vec<Node> = desired.iter().map(|d| d.node.clone()).collect();
-    let live_values: Vec<Value> = lives
-        .iter()
-        .filter_map(|l| l.clone().ok().flatten())
-        .collect();
-    let hpa = inventory::hpa_targets(&nodes, &live_values);
+    let hpa = scaled_objects(&nodes, &lives);
     let ignore = repo.config.drift_ignore.clone();
     let ctx = CompareContext {
         catalog: &repo.catalog,
         hpa_targets: &hpa,
         ignore: &ignore,
     };
-    let dry_runs = dry_runs(&cluster, opts.mode, &desired, &lives);
+    let dry_runs = dry_runs(&cluster, opts.mode, &desired, &nodes, &lives);
     let mut forbidden: Option<(ObjectDrift, String)> = None;
-    for ((d, live), dry) in desired.iter().zip(&lives).zip(dry_runs) {
+    for (((d, node), live), dry) in desired.iter().zip(&nodes).zip(&lives).zip(dry_runs) {
         let mut refused = None;
-        let verdict = judge(d, live, dry, &ctx, &mut refused);
+        let verdict = judge(node, live, dry, &ctx, &mut refused);
         let object = ObjectDrift {
             object: d.object.clone(),
-            origin: d.node.origin.clone(),
+            origin: d.origin.clone(),
             target: d.target.clone(),
             drift: verdict,
         };
@@ -128,7 +130,12 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
         }
         objects.push(object);
     }
-    objects.extend(orphans(&cluster, &desired, &repo, opts.selector.as_deref()));
+    let inventory = Inventory {
+        desired: &desired,
+        nodes: &nodes,
+        flux_owners: &flux_owners,
+    };
+    objects.extend(orphans(&cluster, &inventory, opts.selector.as_deref()));
     objects.sort_by(|a, b| a.object.cmp(&b.object).then(a.target.cmp(&b.target)));
     let mut findings = repo.findings;
     findings.extend(to_findings(&objects, cluster.name()));
@@ -147,11 +154,13 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
 
 /// Maps every rendered object to its resource; unserved kinds and failed discovery become
 /// verdicts in `out`. An object rendered by two targets is compared once (first target).
+/// Returns the objects to compare and, at the same indexes, their rendered nodes (moved out of
+/// `targets`, namespaces filled in).
 fn resolve_desired(
     cluster: &Cluster,
-    targets: &[(crate::discover::Target, Vec<Node>)],
+    targets: Vec<(crate::discover::Target, Vec<Node>)>,
     out: &mut Vec<ObjectDrift>,
-) -> Vec<Desired> {
+) -> (Vec<Desired>, Vec<Node>) {
     let gvks: BTreeSet<(String, String)> = targets
         .iter()
         .flat_map(|(_, objs)| objs.iter())
@@ -162,7 +171,7 @@ fn resolve_desired(
         .collect();
     let resolved = cluster.resolve(&gvks.into_iter().collect::<Vec<_>>());
     let mut seen = BTreeSet::new();
-    let mut desired = Vec::new();
+    let (mut desired, mut nodes) = (Vec::new(), Vec::new());
     for (target, objs) in targets {
         // As `helm install -n NS` for a release, else as `kubectl apply` (the context's).
         let default_ns = target
@@ -170,8 +179,8 @@ fn resolve_desired(
             .as_ref()
             .and_then(|r| r.namespace.clone())
             .unwrap_or_else(|| cluster.default_namespace().to_string());
-        for node in objs.iter().filter(|o| !is_helm_hook(o)) {
-            let mut object = ObjectRef::of(node);
+        for node in objs.into_iter().filter(|o| !is_helm_hook(o)) {
+            let mut object = ObjectRef::of(&node);
             let key = (object.api_version.clone(), object.kind.clone());
             let verdict = |drift| ObjectDrift {
                 object: object.clone(),
@@ -186,12 +195,14 @@ fn resolve_desired(
                         false => None,
                     };
                     if seen.insert(object.clone()) {
+                        let node = with_namespace(node, object.namespace.as_deref());
                         desired.push(Desired {
                             target: target.id(),
-                            node: with_namespace(node, object.namespace.as_deref()),
+                            origin: node.origin.clone(),
                             object,
                             resource: res.clone(),
                         });
+                        nodes.push(node);
                     }
                 }
                 Some(Resolution::Failed(f)) => out.push(verdict(failed(f))),
@@ -199,7 +210,7 @@ fn resolve_desired(
             }
         }
     }
-    desired
+    (desired, nodes)
 }
 
 /// Helm hooks (`helm.sh/hook`: tests, pre/post-install Jobs) are not part of a release's
@@ -210,8 +221,7 @@ fn is_helm_hook(node: &Node) -> bool {
 }
 
 /// `node` with `metadata.namespace` set when it lacks one (as `kubectl apply -n` does).
-fn with_namespace(node: &Node, namespace: Option<&str>) -> Node {
-    let mut node = node.clone();
+fn with_namespace(mut node: Node, namespace: Option<&str>) -> Node {
     if let Some(ns) = namespace {
         if node.str_at(&["metadata", "namespace"]).is_none() {
             if let Some(meta) = node.get_mut("metadata") {
@@ -225,11 +235,35 @@ fn with_namespace(node: &Node, namespace: Option<&str>) -> Node {
     node
 }
 
+/// The objects an autoscaler scales (their `spec.replicas` is never drift), from the
+/// autoscalers the repository renders and those the cluster runs; only autoscalers are looked
+/// at (and copied).
+fn scaled_objects(
+    nodes: &[Node],
+    lives: &[Result<Option<Value>, ApiFailure>],
+) -> BTreeSet<ObjectRef> {
+    let is_scaler =
+        |kind: Option<&str>| matches!(kind, Some("HorizontalPodAutoscaler" | "ScaledObject"));
+    let scalers: Vec<Node> = nodes
+        .iter()
+        .filter(|n| is_scaler(n.str_at(&["kind"])))
+        .cloned()
+        .collect();
+    let live: Vec<Value> = lives
+        .iter()
+        .filter_map(|l| l.as_ref().ok().and_then(Option::as_ref))
+        .filter(|v| is_scaler(v.get("kind").and_then(Value::as_str)))
+        .cloned()
+        .collect();
+    inventory::hpa_targets(&scalers, &live)
+}
+
 /// Server mode: one dry-run per object that exists (a missing object needs none).
 fn dry_runs(
     cluster: &Cluster,
     mode: Mode,
     desired: &[Desired],
+    nodes: &[Node],
     lives: &[Result<Option<Value>, ApiFailure>],
 ) -> Vec<Option<Result<Value, ApiFailure>>> {
     if mode == Mode::ReadOnly {
@@ -250,7 +284,7 @@ fn dry_runs(
                     d.resource.clone(),
                     d.object.namespace.clone(),
                     d.object.name.clone(),
-                    d.node.to_json(),
+                    &nodes[i],
                 )
             })
             .collect(),
@@ -265,7 +299,7 @@ fn dry_runs(
 /// The verdict for one object from its live state and dry-run answer; a forbidden dry-run
 /// falls back to read-only (its Status message is put in `refused`).
 fn judge(
-    d: &Desired,
+    node: &Node,
     live: &Result<Option<Value>, ApiFailure>,
     dry: Option<Result<Value, ApiFailure>>,
     ctx: &CompareContext,
@@ -273,18 +307,18 @@ fn judge(
 ) -> DriftKind {
     let live = match live {
         Err(f) => return failed(f),
-        Ok(None) if IgnoreRules::skips_missing(&d.node) => return DriftKind::InSync,
+        Ok(None) if IgnoreRules::skips_missing(node) => return DriftKind::InSync,
         Ok(None) => return DriftKind::Missing,
         Ok(Some(live)) => live,
     };
     let fields = match dry {
-        Some(Ok(dry)) => compare::server(&d.node, &dry, live, ctx),
+        Some(Ok(dry)) => compare::server(node, &dry, live, ctx),
         Some(Err(f)) if f.code == 403 => {
             *refused = Some(f.message.clone());
-            compare::read_only(&d.node, live, ctx)
+            compare::read_only(node, live, ctx)
         }
         Some(Err(f)) => return failed(&f),
-        None => compare::read_only(&d.node, live, ctx),
+        None => compare::read_only(node, live, ctx),
     };
     if fields.is_empty() {
         DriftKind::InSync
@@ -300,15 +334,18 @@ fn failed(f: &ApiFailure) -> DriftKind {
     }
 }
 
-/// Lists every inventory's kinds and reports the objects the repository does not declare.
-fn orphans(
-    cluster: &Cluster,
-    desired: &[Desired],
-    repo: &check::RenderedRepo,
-    selector: Option<&str>,
-) -> Vec<ObjectDrift> {
-    let nodes: Vec<Node> = desired.iter().map(|d| d.node.clone()).collect();
-    let queries = inventory::plan(&nodes, selector);
+/// What orphan detection needs: the declared objects, their nodes (same indexes) and the
+/// Flux Kustomizations the repository renders.
+struct Inventory<'a> {
+    desired: &'a [Desired],
+    nodes: &'a [Node],
+    flux_owners: &'a FluxOwners,
+}
+
+/// Lists every inventory's kinds and reports the objects the repository does not declare; a
+/// list the cluster refuses is a DRIFT005 at the inventory's owner.
+fn orphans(cluster: &Cluster, inv: &Inventory, selector: Option<&str>) -> Vec<ObjectDrift> {
+    let queries = inventory::plan(inv.nodes, selector);
     let gvks: BTreeSet<(String, String)> = queries
         .iter()
         .flat_map(|q| q.kinds.iter().cloned())
@@ -333,12 +370,12 @@ fn orphans(
     for ((qi, res), answer) in lists.iter().zip(answers) {
         match answer {
             Ok(items) => live_by_query.entry(*qi).or_default().extend(items),
-            Err(f) => out.push(list_failure(&queries[*qi], res, &f, repo)),
+            Err(f) => out.push(list_failure(&queries[*qi], res, &f, inv)),
         }
     }
-    let declared: Vec<ObjectRef> = desired.iter().map(|d| d.object.clone()).collect();
+    let declared: Vec<ObjectRef> = inv.desired.iter().map(|d| d.object.clone()).collect();
     for (qi, live) in live_by_query {
-        let (origin, target) = owner(&queries[qi], desired, repo);
+        let (origin, target) = owner(&queries[qi], inv);
         out.extend(inventory::orphans(
             &declared,
             &queries[qi],
@@ -350,45 +387,57 @@ fn orphans(
     out
 }
 
-/// Where an orphan of `q` points: the Flux Kustomization that owns the inventory when the
-/// repository renders it, else the first declared object of the inventory.
-fn owner(q: &InventoryQuery, desired: &[Desired], repo: &check::RenderedRepo) -> (Origin, String) {
-    if let Some(rest) = q.inventory.strip_prefix("flux:") {
-        let (ns, name) = rest.split_once('/').unwrap_or(("", rest));
-        let flux = repo.targets.iter().find_map(|(t, objs)| {
-            objs.iter()
-                .find(|o| {
-                    o.str_at(&["kind"]) == Some("Kustomization")
-                        && o.str_at(&["apiVersion"])
-                            .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
-                        && o.str_at(&["metadata", "name"]) == Some(name)
-                        && (ns.is_empty() || o.str_at(&["metadata", "namespace"]) == Some(ns))
-                })
-                .map(|o| (o.origin.clone(), t.id()))
-        });
-        if let Some(found) = flux {
-            return found;
+/// The Flux Kustomizations (`kustomize.toolkit.fluxcd.io/*`) the repository renders.
+fn flux_owners(targets: &[(crate::discover::Target, Vec<Node>)]) -> FluxOwners {
+    let mut owners = FluxOwners::new();
+    for (t, objs) in targets {
+        for o in objs {
+            let is_flux = o.str_at(&["kind"]) == Some("Kustomization")
+                && o.str_at(&["apiVersion"])
+                    .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"));
+            if let (true, Some(name)) = (is_flux, o.str_at(&["metadata", "name"])) {
+                let ns = o.str_at(&["metadata", "namespace"]).unwrap_or_default();
+                owners
+                    .entry((ns.to_string(), name.to_string()))
+                    .or_insert_with(|| (o.origin.clone(), t.id()));
+            }
         }
     }
-    desired
+    owners
+}
+
+/// Where an orphan of `q` points: the Flux Kustomization that owns the inventory when the
+/// repository renders it, else the first declared object of the inventory, else the first
+/// declared object.
+fn owner(q: &InventoryQuery, inv: &Inventory) -> (Origin, String) {
+    if let Some(rest) = q.inventory.strip_prefix("flux:") {
+        let (ns, name) = rest.split_once('/').unwrap_or(("", rest));
+        let found = inv
+            .flux_owners
+            .iter()
+            .find(|((n, k), _)| k == name && (ns.is_empty() || n == ns));
+        if let Some((_, owner)) = found {
+            return owner.clone();
+        }
+    }
+    let first = inv
+        .nodes
         .iter()
-        .find(|d| inventory::selector_matches(&q.label_selector, &d.node.to_json()))
-        .or(desired.first())
-        .map(|d| (d.node.origin.clone(), d.target.clone()))
-        .unwrap_or_else(|| (Origin::new(".".into(), 1, 1), ".".into()))
+        .position(|n| inventory::selector_matches(&q.label_selector, &n.to_json()))
+        .or((!inv.desired.is_empty()).then_some(0));
+    match first.and_then(|i| inv.desired.get(i)) {
+        Some(d) => (d.origin.clone(), d.target.clone()),
+        None => (Origin::new(".".into(), 1, 1), ".".into()),
+    }
 }
 
 fn list_failure(
     q: &InventoryQuery,
     res: &ApiResource,
     f: &ApiFailure,
-    repo: &check::RenderedRepo,
+    inv: &Inventory,
 ) -> ObjectDrift {
-    let target = repo
-        .targets
-        .first()
-        .map(|(t, _)| t.id())
-        .unwrap_or_else(|| ".".into());
+    let (origin, target) = owner(q, inv);
     ObjectDrift {
         object: ObjectRef {
             api_version: res.api_version.clone(),
@@ -396,7 +445,7 @@ fn list_failure(
             namespace: None,
             name: format!("<list {}>", q.label_selector),
         },
-        origin: Origin::new(format!("{target}/").into(), 1, 1),
+        origin,
         target,
         drift: failed(f),
     }

@@ -19,6 +19,8 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::Value;
 
+use crate::yaml::Node;
+
 pub use discovery::{group_version_path, ApiResource, Resolution};
 pub use transport::{ApiFailure, RetryPolicy};
 use transport::{Exchange, Transport};
@@ -194,15 +196,17 @@ impl Cluster {
 
     /// Server-side-apply dry-runs of each desired object (`fieldManager=driftlint`,
     /// `force=true`, `dryRun=All`): what the object would be after applying it. `items` are
-    /// (resource, namespace, name, desired JSON).
+    /// (resource, namespace, name, rendered object); each body is built when its request is
+    /// sent, so at most `concurrency` bodies exist at once.
     pub fn apply_dry_run_all(
         &self,
-        items: Vec<(ApiResource, Option<String>, String, Value)>,
+        items: Vec<(ApiResource, Option<String>, String, &Node)>,
     ) -> Vec<Result<Value, ApiFailure>> {
-        self.run_all(items, |t, (res, ns, name, obj)| async move {
+        self.run_all(items, |t, (res, ns, name, node)| async move {
             let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+            let body = node.to_json();
             let request = kube::core::Request::new(res.collection_path(ns.as_deref()))
-                .patch(&name, &params, &Patch::Apply(&obj))
+                .patch(&name, &params, &Patch::Apply(&body))
                 .map_err(|e| ApiFailure {
                     code: 0,
                     reason: String::new(),
