@@ -114,11 +114,9 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
         hpa_targets: &hpa,
         ignore: &ignore,
     };
-    let dry_runs = dry_runs(&cluster, opts.mode, &desired, &nodes, &lives);
+    let verdicts = verdicts(&cluster, opts.mode, &nodes, &desired, &lives, &ctx);
     let mut forbidden: Option<(ObjectDrift, String)> = None;
-    for (((d, node), live), dry) in desired.iter().zip(&nodes).zip(&lives).zip(dry_runs) {
-        let mut refused = None;
-        let verdict = judge(node, live, dry, &ctx, &mut refused);
+    for (d, (verdict, refused)) in desired.iter().zip(verdicts) {
         let object = ObjectDrift {
             object: d.object.clone(),
             origin: d.origin.clone(),
@@ -258,42 +256,56 @@ fn scaled_objects(
     inventory::hpa_targets(&scalers, &live)
 }
 
-/// Server mode: one dry-run per object that exists (a missing object needs none).
-fn dry_runs(
+/// The verdict of every desired object, with the Status message when its dry-run was refused
+/// (403) and it was compared read-only instead. Server mode dry-runs each object that exists
+/// (a missing object needs none) and compares each answer as it arrives.
+fn verdicts(
     cluster: &Cluster,
     mode: Mode,
-    desired: &[Desired],
     nodes: &[Node],
+    desired: &[Desired],
     lives: &[Result<Option<Value>, ApiFailure>],
-) -> Vec<Option<Result<Value, ApiFailure>>> {
-    if mode == Mode::ReadOnly {
-        return desired.iter().map(|_| None).collect();
+    ctx: &CompareContext,
+) -> Vec<(DriftKind, Option<String>)> {
+    let mut out: Vec<Option<(DriftKind, Option<String>)>> = Vec::with_capacity(nodes.len());
+    let mut wanted = Vec::new();
+    for (i, (node, live)) in nodes.iter().zip(lives).enumerate() {
+        match (mode, live) {
+            (Mode::Server, Ok(Some(_))) => {
+                wanted.push(i);
+                out.push(None);
+            }
+            _ => {
+                let mut refused = None;
+                out.push(Some((judge(node, live, None, ctx, &mut refused), refused)));
+            }
+        }
     }
-    let wanted: Vec<usize> = lives
+    let items = wanted
         .iter()
-        .enumerate()
-        .filter(|(_, l)| matches!(l, Ok(Some(_))))
-        .map(|(i, _)| i)
+        .map(|&i| {
+            let d = &desired[i];
+            let ns = d.object.namespace.clone();
+            (d.resource.clone(), ns, d.object.name.clone(), &nodes[i])
+        })
         .collect();
-    let answers = cluster.apply_dry_run_all(
-        wanted
-            .iter()
-            .map(|&i| {
-                let d = &desired[i];
-                (
-                    d.resource.clone(),
-                    d.object.namespace.clone(),
-                    d.object.name.clone(),
-                    &nodes[i],
-                )
-            })
-            .collect(),
-    );
-    let mut out: Vec<Option<Result<Value, ApiFailure>>> = desired.iter().map(|_| None).collect();
-    for (i, answer) in wanted.into_iter().zip(answers) {
-        out[i] = Some(answer);
+    let answers = cluster.apply_dry_run_each(items, |k, answer| {
+        let i = wanted[k];
+        let mut refused = None;
+        let verdict = judge(&nodes[i], &lives[i], Some(answer), ctx, &mut refused);
+        (verdict, refused)
+    });
+    for (i, answer) in wanted.iter().zip(answers) {
+        out[*i] = Some(answer);
     }
-    out
+    out.into_iter()
+        .map(|v| {
+            v.unwrap_or_else(|| {
+                let message = "no dry-run answer".to_string();
+                (DriftKind::Failed { code: 0, message }, None)
+            })
+        })
+        .collect()
 }
 
 /// The verdict for one object from its live state and dry-run answer; a forbidden dry-run

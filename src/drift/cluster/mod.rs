@@ -197,22 +197,33 @@ impl Cluster {
     /// Server-side-apply dry-runs of each desired object (`fieldManager=driftlint`,
     /// `force=true`, `dryRun=All`): what the object would be after applying it. `items` are
     /// (resource, namespace, name, rendered object); each body is built when its request is
-    /// sent, so at most `concurrency` bodies exist at once.
-    pub fn apply_dry_run_all(
+    /// sent and each answer is handed to `then` (with the item's index) as soon as it arrives,
+    /// so at most `concurrency` bodies and answers exist at once. Returns `then`'s results in
+    /// input order.
+    pub fn apply_dry_run_each<O>(
         &self,
         items: Vec<(ApiResource, Option<String>, String, &Node)>,
-    ) -> Vec<Result<Value, ApiFailure>> {
-        self.run_all(items, |t, (res, ns, name, node)| async move {
+        then: impl Fn(usize, Result<Value, ApiFailure>) -> O,
+    ) -> Vec<O> {
+        let then = &then;
+        let indexed: Vec<_> = items.into_iter().enumerate().collect();
+        self.run_all(indexed, |t, (i, (res, ns, name, node))| async move {
             let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
             let body = node.to_json();
-            let request = kube::core::Request::new(res.collection_path(ns.as_deref()))
-                .patch(&name, &params, &Patch::Apply(&body))
-                .map_err(|e| ApiFailure {
+            let answer = match kube::core::Request::new(res.collection_path(ns.as_deref())).patch(
+                &name,
+                &params,
+                &Patch::Apply(&body),
+            ) {
+                Ok(request) => t.call(&Exchange::new(request)).await.map(|(_, v)| v),
+                Err(e) => Err(ApiFailure {
                     code: 0,
                     reason: String::new(),
                     message: e.to_string(),
-                })?;
-            t.call(&Exchange::new(request)).await.map(|(_, v)| v)
+                }),
+            };
+            drop(body);
+            then(i, answer)
         })
     }
 
