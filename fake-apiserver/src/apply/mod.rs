@@ -265,8 +265,10 @@ fn create(req: &ApplyRequest, applied: &FieldSet, body: &Value) -> Value {
 
 fn set_managed(obj: &mut Value, entries: &[Entry]) {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("managedFields");
-        if !entries.is_empty() {
+        if entries.is_empty() {
+            meta.shift_remove("managedFields");
+        } else {
+            // Replaces in place, so an unchanged object keeps its exact key order.
             let list: Vec<Value> = entries.iter().map(Entry::to_json).collect();
             meta.insert("managedFields".into(), Value::Array(list));
         }
