@@ -116,6 +116,7 @@ fn dry_run_of_every_desired_object_matches_recorded() {
         .start()
         .expect("server starts");
     let mut checked = 0;
+    let mut unchanged = 0;
     for (default_ns, doc) in desired() {
         let kind = doc["kind"].as_str().unwrap_or("").to_string();
         let name = doc["metadata"]["name"].as_str().unwrap_or("").to_string();
@@ -167,10 +168,21 @@ fn dry_run_of_every_desired_object_matches_recorded() {
                 live.clone().unwrap_or_default(),
                 "{stem}: unchanged object must equal live"
             );
+            let get = send(&srv.url(), "GET", &url, &[], b"");
+            assert_eq!(
+                String::from_utf8_lossy(&got.body),
+                String::from_utf8_lossy(&get.body),
+                "{stem}: an unchanged object's dry-run is the live object, byte for byte"
+            );
+            unchanged += 1;
         }
         checked += 1;
     }
     assert_eq!(checked, 21);
+    assert_eq!(
+        unchanged, 18,
+        "README point 5: 18 of the 20 existing objects are unchanged"
+    );
     // The store is untouched by dry-runs.
     let again = send(
         &srv.url(),

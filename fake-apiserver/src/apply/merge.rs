@@ -45,9 +45,12 @@ pub fn merge(kind: &str, path: &mut Vec<String>, live: &mut Value, patch: &Value
                     }
                 }
             }
-            ListType::Atomic => *li = pi.clone(),
+            ListType::Atomic if li != pi => *li = pi.clone(),
+            ListType::Atomic => {}
         },
-        (live, patch) => *live = patch.clone(),
+        // Equal values (JSON equality ignores key order) keep the live spelling.
+        (live, patch) if *live != *patch => *live = patch.clone(),
+        _ => {}
     }
 }
 

@@ -116,7 +116,9 @@ fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
         Err(_) => {
             let text = std::str::from_utf8(body)
                 .map_err(|e| ApiError::bad_request(&format!("error decoding YAML: {e}")))?;
-            serde_saphyr::from_str::<Value>(text)
+            // sigs.k8s.io/yaml (go-yaml v2, YAML 1.1): `on`/`yes` are booleans, `0755` is octal.
+            let options = serde_saphyr::options! { legacy_octal_numbers: true };
+            serde_saphyr::from_str_with_options::<Value>(text, options)
                 .map_err(|e| ApiError::bad_request(&format!("error decoding YAML: {e}")))?
         }
     };
@@ -265,8 +267,10 @@ fn create(req: &ApplyRequest, applied: &FieldSet, body: &Value) -> Value {
 
 fn set_managed(obj: &mut Value, entries: &[Entry]) {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("managedFields");
-        if !entries.is_empty() {
+        if entries.is_empty() {
+            meta.shift_remove("managedFields");
+        } else {
+            // Replaces in place, so an unchanged object keeps its exact key order.
             let list: Vec<Value> = entries.iter().map(Entry::to_json).collect();
             meta.insert("managedFields".into(), Value::Array(list));
         }
@@ -479,6 +483,16 @@ mod tests {
     fn cm(data: Value, labels: Value) -> Value {
         json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "c", "namespace": "ns", "labels": labels}, "data": data})
+    }
+
+    #[test]
+    fn yaml_bodies_parse_as_sigs_k8s_io_yaml() {
+        let v = parse_body(b"kind: X\na: on\nb: yes\nc: 0755\nd: \"0755\"\n").unwrap_or_default();
+        assert_eq!(v["a"], true);
+        assert_eq!(v["b"], true);
+        assert_eq!(v["c"], 493);
+        assert_eq!(v["d"], "0755");
+        assert_eq!(parse_body(b"- a").map_err(|e| e.code).err(), Some(400));
     }
 
     #[test]

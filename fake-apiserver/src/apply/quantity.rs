@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-const DECIMAL: [(&str, i32); 9] = [
+const DECIMAL: [(&str, i32); 10] = [
     ("n", -9),
     ("u", -6),
     ("m", -3),
@@ -15,6 +15,7 @@ const DECIMAL: [(&str, i32); 9] = [
     ("G", 9),
     ("T", 12),
     ("P", 15),
+    ("E", 18),
 ];
 const BINARY: [(&str, u32); 6] = [
     ("Ki", 1),
@@ -37,7 +38,7 @@ pub fn canonical(q: &str) -> Option<String> {
     let (mut mant, mut exp) = parse_decimal(num)?;
     if let Some((_, e)) = DECIMAL.iter().find(|(s, _)| *s == suffix) {
         exp += e;
-        return Some(decimal(mant, exp));
+        return decimal(mant, exp);
     }
     let (_, pow) = BINARY.iter().find(|(s, _)| *s == suffix)?;
     mant = mant.checked_mul(1i128.checked_shl(10 * pow)?)?;
@@ -47,11 +48,11 @@ pub fn canonical(q: &str) -> Option<String> {
         exp += 1;
     }
     if exp < 0 {
-        return Some(decimal(mant, exp));
+        return decimal(mant, exp);
     }
     let value = mant.checked_mul(10i128.checked_pow(exp as u32)?)?;
-    if value.abs() < 1024 {
-        return Some(decimal(value, 0));
+    if value.unsigned_abs() < 1024 {
+        return decimal(value, 0);
     }
     let (mut v, mut p) = (value, 0usize);
     while p < 6 && v % 1024 == 0 {
@@ -81,25 +82,27 @@ fn parse_decimal(num: &str) -> Option<(i128, i32)> {
 
 /// DecimalSI: the largest exponent that is a multiple of 3 and keeps the mantissa
 /// whole (nano at the smallest).
-fn decimal(mut mant: i128, mut exp: i32) -> String {
+fn decimal(mut mant: i128, mut exp: i32) -> Option<String> {
     if mant == 0 {
-        return "0".into();
+        return Some("0".into());
     }
-    while mant % 10 == 0 && exp < 15 {
+    while mant % 10 == 0 && exp < 18 {
         mant /= 10;
         exp += 1;
     }
-    let target = exp.div_euclid(3) * 3;
-    let target = target.clamp(-9, 15);
+    let target = (exp.div_euclid(3) * 3).clamp(-9, 18);
     while exp > target {
-        mant *= 10;
+        mant = mant.checked_mul(10)?;
         exp -= 1;
+    }
+    if exp < target {
+        return None; // finer than nano: apimachinery rounds up; not reproduced
     }
     let suffix = DECIMAL
         .iter()
         .find(|(_, e)| *e == target)
         .map_or("", |(s, _)| *s);
-    format!("{mant}{suffix}")
+    Some(format!("{mant}{suffix}"))
 }
 
 /// Canonicalises every `resources.limits`/`resources.requests` value (and pod
@@ -155,5 +158,8 @@ mod tests {
         }
         assert_eq!(canonical("1e3"), None);
         assert_eq!(canonical("abc"), None);
+        assert_eq!(canonical("99999999999999999999999999999999999999Ei"), None);
+        assert_eq!(canonical("9999999999999999999999999999999999999.9"), None);
+        assert_eq!(canonical("1000P").as_deref(), Some("1E"));
     }
 }
