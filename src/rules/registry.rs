@@ -34,10 +34,6 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../rules/RENDER002.yaml"),
     ),
     (
-        "rules/RENDER003.yaml",
-        include_str!("../../rules/RENDER003.yaml"),
-    ),
-    (
         "rules/SCHEMA001.yaml",
         include_str!("../../rules/SCHEMA001.yaml"),
     ),
@@ -283,7 +279,6 @@ mod tests {
         for (code, sev) in [
             ("RENDER001", Some(Severity::Error)),
             ("RENDER002", Some(Severity::Error)),
-            ("RENDER003", Some(Severity::Note)),
             ("SCHEMA001", Some(Severity::Error)),
             ("SCHEMA002", Some(Severity::Warning)),
             ("CONFIG001", Some(Severity::Error)),
@@ -296,10 +291,8 @@ mod tests {
         ] {
             assert_eq!(meta(code).map(|m| m.severity), Some(sev), "{code}");
         }
-        assert_eq!(
-            meta("RENDER003").map(|m| m.summary.as_str()),
-            Some("Not rendered: Helm engine pending.")
-        );
+        // Retired with the native Helm engine in `check`; codes are never reused.
+        assert!(meta("RENDER003").is_none());
     }
 
     #[test]
