@@ -6,7 +6,10 @@
 //! serial, subject `CN=<cn>`, validity from now to now + `days` × 24 h, key usages
 //! digitalSignature + keyEncipherment (+ keyCertSign for a CA), extended key usages
 //! serverAuth + clientAuth, basic constraints (`CA:TRUE` without a path length for a CA,
-//! `CA:FALSE` otherwise), the given IP and DNS subject alternative names. The signature is
+//! a critical, empty `CA:FALSE` otherwise), the given IP and DNS subject alternative names,
+//! for a CA a subject key identifier as Go ≥ 1.25 derives it (truncated SHA-256 of the public
+//! key bits), for a CA-signed certificate the CA's key identifier as authority key
+//! identifier. The extensions' order differs from Go's. The signature is
 //! the one Go picks for the signing key: SHA-256 with RSA, ECDSA P-256/SHA-256,
 //! ECDSA P-384/SHA-384, Ed25519.
 //!
@@ -19,9 +22,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use data_encoding::BASE64;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType,
+    SerialNumber,
 };
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::crypto::{pem_decode, random_bytes, PrivKey};
@@ -157,7 +162,7 @@ fn to_time(secs: i64) -> Result<OffsetDateTime, String> {
 
 /// Sprig's `getBaseCertTemplate`, with the CA overrides of
 /// `generateCertificateAuthorityWithKeyInternal` when `is_ca`.
-fn params(req: &Request, is_ca: bool) -> Result<CertificateParams, String> {
+fn params(req: &Request, is_ca: bool, key: &KeyPair) -> Result<CertificateParams, String> {
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, cn_value(&req.cn));
@@ -182,11 +187,18 @@ fn params(req: &Request, is_ca: bool) -> Result<CertificateParams, String> {
         ExtendedKeyUsagePurpose::ServerAuth,
         ExtendedKeyUsagePurpose::ClientAuth,
     ];
-    p.is_ca = if is_ca {
-        IsCa::Ca(BasicConstraints::Unconstrained)
+    if is_ca {
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Go ≥ 1.25: RFC 7093 method 1, SHA-256 of the subjectPublicKey bits, cut to 20 bytes.
+        let digest = Sha256::digest(key.public_key_raw());
+        p.key_identifier_method = KeyIdMethod::PreSpecified(digest[..20].to_vec());
     } else {
-        IsCa::ExplicitNoCa
-    };
+        // Go writes `CA:FALSE` (an empty, critical basicConstraints) and no key identifier.
+        p.is_ca = IsCa::NoCa;
+        let mut bc = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x00]);
+        bc.set_criticality(true);
+        p.custom_extensions.push(bc);
+    }
     let mut sans: Vec<SanType> = Vec::new();
     for d in &req.dns {
         let name = d.clone().try_into().map_err(|_| {
@@ -208,8 +220,8 @@ fn key_pair(key: &PrivKey) -> Result<KeyPair, String> {
 
 /// Sprig's `getCertAndKey` for a self-signed certificate (also a CA).
 fn self_signed(req: &Request, key: PrivKey, is_ca: bool) -> Result<Certificate, String> {
-    let p = params(req, is_ca)?;
     let kp = key_pair(&key)?;
+    let p = params(req, is_ca, &kp)?;
     let cert = p
         .self_signed(&kp)
         .map_err(|e| format!("error creating certificate: {e}"))?;
@@ -229,9 +241,9 @@ fn signed(req: &Request, key: PrivKey, ca: &Certificate) -> Result<Certificate, 
     let ca_kp = key_pair(&ca_key)?;
     let issuer = Issuer::from_ca_cert_der(&ca_block.contents().to_vec().into(), ca_kp)
         .map_err(|e| format!("error parsing certificate: {e}"))?;
-    let mut p = params(req, false)?;
-    p.use_authority_key_identifier_extension = true;
     let kp = key_pair(&key)?;
+    let mut p = params(req, false, &kp)?;
+    p.use_authority_key_identifier_extension = true;
     let cert = p
         .signed_by(&kp, &issuer)
         .map_err(|e| format!("error creating certificate: {e}"))?;
@@ -356,6 +368,14 @@ mod tests {
         (block.contents().to_vec(), text.to_string())
     }
 
+    fn ski(c: &X509Certificate<'_>) -> Option<Vec<u8>> {
+        c.iter_extensions()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+                _ => None,
+            })
+    }
+
     fn cn(c: &X509Certificate<'_>) -> String {
         let cn = c.subject().iter_common_name().next().unwrap();
         cn.as_str().unwrap().to_string()
@@ -384,6 +404,9 @@ mod tests {
         assert!(c.tbs_certificate.serial.bits() <= 128);
         assert_eq!(c.subject().as_raw(), c.issuer().as_raw());
         assert!(c.verify_signature(None).is_ok(), "self-signed");
+        let ski = ski(&c).expect("a CA has a subject key identifier");
+        let want = Sha256::digest(c.public_key().subject_public_key.data.as_ref());
+        assert_eq!(ski, want[..20].to_vec());
     }
 
     #[test]
@@ -395,7 +418,9 @@ mod tests {
         let (_, c) = parse_x509_certificate(&der).unwrap();
         assert_eq!(cn(&c), "foo.com");
         assert!(!c.is_ca());
-        assert!(!c.basic_constraints().unwrap().unwrap().value.ca);
+        let bc = c.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && !bc.value.ca);
+        assert!(ski(&c).is_none(), "Go writes no key identifier for a leaf");
         let san = c.subject_alternative_name().unwrap().unwrap().value;
         let names: Vec<String> = san.general_names.iter().map(|g| format!("{g}")).collect();
         assert!(names.contains(&"DNSName(bar.com)".to_string()), "{names:?}");
@@ -430,6 +455,15 @@ mod tests {
         assert_eq!(c.issuer().as_raw(), ca.subject().as_raw());
         assert!(c.verify_signature(Some(ca.public_key())).is_ok());
         assert!(c.verify_signature(Some(c.public_key())).is_err());
+        let aki = c
+            .iter_extensions()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    a.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                _ => None,
+            });
+        assert_eq!(aki, ski(&ca));
     }
 
     #[test]
