@@ -1,0 +1,181 @@
+//! `driftlint helm template` on tests/fixtures/helm-crypto, a chart that calls Sprig's crypto
+//! functions (genCA, genSignedCert, genPrivateKey, genSelfSignedCertWithKey, htpasswd, bcrypt,
+//! derivePassword, encryptAES/decryptAES, randBytes). Output is random, so the checks are on
+//! structure: the YAML parses, the PEM blocks parse, the certificate chain verifies, and, when
+//! the reference helm is installed (`/work/.reference-tools/bin/helm`), the structure equals
+//! what helm renders for the same chart.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use data_encoding::BASE64;
+use driftlint::yaml::{parse_documents, Schema};
+use serde_json::Value as Json;
+use x509_parser::prelude::*;
+
+const CHART: &str = "tests/fixtures/helm-crypto";
+const HELM: &str = "/work/.reference-tools/bin/helm";
+const ARGS: [&str; 5] = ["template", "rel", CHART, "-n", "ns"];
+
+fn docs(yaml: &str) -> Vec<Json> {
+    parse_documents("out.yaml".into(), yaml)
+        .expect("output parses as YAML")
+        .iter()
+        .map(|d| d.to_json_with(Schema::Yaml11))
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+fn driftlint_output() -> Vec<Json> {
+    let out = Command::cargo_bin("driftlint")
+        .unwrap()
+        .arg("helm")
+        .args(ARGS)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "driftlint failed: {stderr}");
+    docs(&String::from_utf8(out.stdout).unwrap())
+}
+
+/// The secret data of the object named `name`: `data` base64-decoded, then `stringData`.
+fn secret(docs: &[Json], name: &str) -> BTreeMap<String, String> {
+    let doc = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no object {name}"));
+    let mut out = BTreeMap::new();
+    if let Some(m) = doc["data"].as_object() {
+        for (k, v) in m {
+            let raw = BASE64.decode(v.as_str().unwrap().as_bytes()).unwrap();
+            out.insert(k.clone(), String::from_utf8(raw).unwrap());
+        }
+    }
+    if let Some(m) = doc["stringData"].as_object() {
+        for (k, v) in m {
+            out.insert(k.clone(), v.as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+fn der(pem_text: &str) -> Vec<u8> {
+    let block = ::pem::parse(pem_text).expect("a PEM block");
+    assert_eq!(block.tag(), "CERTIFICATE");
+    block.contents().to_vec()
+}
+
+/// What can be compared between two renderings of a certificate.
+fn shape(pem_text: &str) -> String {
+    let der = der(pem_text);
+    let (_, c) = parse_x509_certificate(&der).expect("certificate parses");
+    let mut oids: Vec<String> = c
+        .extensions()
+        .iter()
+        .map(|e| e.oid.to_id_string())
+        .collect();
+    oids.sort();
+    let sans = c
+        .subject_alternative_name()
+        .unwrap()
+        .map(|s| format!("{:?}", s.value.general_names))
+        .unwrap_or_default();
+    let v = c.validity();
+    format!(
+        "subject={} issuer={} ca={} sig={} days={} exts={oids:?} sans={sans} ku={:?} eku={:?}",
+        c.subject(),
+        c.issuer(),
+        c.is_ca(),
+        c.signature_algorithm.algorithm.to_id_string(),
+        (v.not_after.timestamp() - v.not_before.timestamp()) / 86_400,
+        c.key_usage().unwrap().map(|k| k.value.flags),
+        c.extended_key_usage()
+            .unwrap()
+            .map(|e| (e.value.server_auth, e.value.client_auth)),
+    )
+}
+
+/// A structural summary of the chart's output, equal for two correct renderings.
+fn summary(docs: &[Json]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in docs {
+        let name = d["metadata"]["name"].as_str().unwrap_or("");
+        out.push(format!("{} {name}", d["kind"]));
+        for (k, v) in secret(docs, name) {
+            let first = v.lines().next().unwrap_or("").to_string();
+            let s = if first.contains("CERTIFICATE") {
+                shape(&v)
+            } else if first.starts_with("-----BEGIN") {
+                first
+            } else if k == "auth" || k == "hash" {
+                v.rsplit_once('$')
+                    .map(|(h, _)| h.to_string())
+                    .unwrap_or_default()
+            } else if k == "enc" || k == "token" {
+                format!(
+                    "{} base64 bytes",
+                    BASE64.decode(v.as_bytes()).unwrap().len()
+                )
+            } else {
+                v
+            };
+            out.push(format!("  {k}: {s}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn renders_crypto_functions() {
+    let docs = driftlint_output();
+    assert_eq!(docs.len(), 2);
+    let tls = secret(&docs, "rel-tls");
+    assert!(tls["ca.crt"].starts_with("-----BEGIN CERTIFICATE-----\n"));
+    assert!(tls["tls.key"].starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+    let (ca_der, leaf_der) = (der(&tls["ca.crt"]), der(&tls["tls.crt"]));
+    let (_, ca) = parse_x509_certificate(&ca_der).unwrap();
+    let (_, leaf) = parse_x509_certificate(&leaf_der).unwrap();
+    assert!(ca.is_ca() && !leaf.is_ca());
+    assert_eq!(leaf.subject().to_string(), "CN=rel.ns.svc");
+    assert_eq!(leaf.issuer().to_string(), "CN=driftlint-ca");
+    assert!(leaf.verify_signature(Some(ca.public_key())).is_ok());
+    let v = leaf.validity();
+    assert_eq!(
+        v.not_after.timestamp() - v.not_before.timestamp(),
+        90 * 86_400
+    );
+
+    let auth = secret(&docs, "rel-auth");
+    assert_eq!(auth["site"], "ZedaFaxcZaso9*");
+    assert_eq!(auth["dec"], "hello from helm");
+    let (user, hash) = auth["auth"].split_once(':').unwrap();
+    assert_eq!(user, "admin");
+    assert!(bcrypt::verify("s3cret", hash).unwrap());
+    assert!(bcrypt::verify("s3cret", &auth["hash"]).unwrap());
+    assert_eq!(BASE64.decode(auth["token"].as_bytes()).unwrap().len(), 32);
+    assert!(auth["self.key"].starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
+    assert!(
+        shape(&auth["self.crt"]).contains("sig=1.2.840.10045.4.3.2"),
+        "ECDSA-SHA256"
+    );
+}
+
+#[test]
+fn matches_helm_structure() {
+    if !Path::new(HELM).exists() {
+        eprintln!("skipped: {HELM} is not installed (shared/tools/install-reference-tools)");
+        return;
+    }
+    let out = std::process::Command::new(HELM)
+        .args(ARGS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let helm = docs(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(summary(&driftlint_output()), summary(&helm));
+}
