@@ -1,15 +1,20 @@
-//! Sprig v3's key functions (`crypto.go`): `genPrivateKey` and `randBytes`, plus the private
-//! keys the certificate functions in [`super::crypto_cert`] sign with, and the
-//! deliberately unsupported `getHostByName`. `derivePassword`, `encryptAES`, `decryptAES`,
-//! `bcrypt` and `htpasswd` live in [`super::crypto_secret`].
+//! Sprig v3's key functions (`crypto.go`), plus the private keys the certificate functions in
+//! [`super::crypto_cert`] sign with; `derivePassword`, `encryptAES`, `decryptAES`, `bcrypt`
+//! and `htpasswd` live in [`super::crypto_secret`].
+//!
+//! - `genPrivateKey TYPE` → PEM text of a new key: `""`/`"rsa"` RSA 4096 (PKCS#1
+//!   `RSA PRIVATE KEY`), `"ecdsa"` P-256 (SEC 1 `EC PRIVATE KEY` with the named curve, as
+//!   Go's `MarshalECPrivateKey`), `"dsa"` L2048N256 (OpenSSL's `DSA PRIVATE KEY` sequence,
+//!   Sprig's `DSAKeyFormat`), `"ed25519"` (PKCS#8 v1 `PRIVATE KEY`, 48 bytes). Another type
+//!   yields the text `Unknown type TYPE`, as Sprig.
+//! - `randBytes N` → standard base64 of N random bytes; a negative N is an error (Go
+//!   panics), more than 64 MiB too (Go would try).
+//! - `getHostByName NAME` → always an error: driftlint never touches the network while
+//!   rendering (Helm resolves the name).
 //!
 //! Non-deterministic by design, as in Helm: keys, serial numbers, salts, IVs and
 //! `randBytes` draw from the operating system's CSPRNG at every call, also when
 //! [`FuncOptions::random_seed`] is set (a seeded key would be a known key).
-//!
-//! Keys are PEM-encoded as Sprig's `pemBlockForKey` does: RSA as PKCS#1 `RSA PRIVATE KEY`,
-//! ECDSA as SEC 1 `EC PRIVATE KEY` (with the named curve), DSA as OpenSSL's
-//! `DSA PRIVATE KEY` sequence, Ed25519 as PKCS#8 `PRIVATE KEY`.
 
 use data_encoding::BASE64;
 use rand_core::{OsRng, RngCore};
@@ -20,7 +25,7 @@ use sec1::der::Encode;
 use super::{f, iarg, sarg, FuncOptions, A, I, S};
 use crate::render::helm::template::{FuncMap, Function};
 
-/// OID 1.3.101.112 (Ed25519), DER content bytes.
+/// OID 1.3.101.112 (Ed25519), dotted.
 const ED25519_OID: &str = "1.3.101.112";
 /// PKCS#8 v1 prefix of an Ed25519 key, as Go's `MarshalPKCS8PrivateKey` writes it
 /// (RFC 8410 §7): the 32-byte seed follows.
@@ -29,11 +34,14 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
 ];
 
 /// A private key of one of the kinds Sprig generates or parses.
-#[derive(Debug)]
 pub(super) enum PrivKey {
+    /// RSA (Sprig: 4096 bits from `genPrivateKey`, 2048 for certificates).
     Rsa(Box<rsa::RsaPrivateKey>),
+    /// ECDSA on P-256 (`genPrivateKey "ecdsa"`).
     P256(p256::SecretKey),
+    /// ECDSA on P-384 (only from a given key).
     P384(p384::SecretKey),
+    /// Ed25519: the 32-byte seed.
     Ed25519([u8; 32]),
     /// DSA: Go can hold such a key but cannot sign certificates with it.
     Dsa(Box<dsa::SigningKey>),
@@ -307,6 +315,12 @@ pub(super) fn pem_decode(text: &str) -> Option<pem::Pem> {
     pem::parse(text.get(start..)?).ok()
 }
 
+/// Largest `randBytes` count: Go would try to allocate any size; driftlint refuses rather
+/// than abort the process on a chart's typo.
+const MAX_RAND_BYTES: usize = 64 << 20;
+
+/// Registers `genPrivateKey`, `randBytes`, `getHostByName` (always an error: no network
+/// while rendering) and the certificate and secret families.
 pub(super) fn register(m: &mut FuncMap, opts: &FuncOptions) {
     m.insert(
         "genPrivateKey",
@@ -323,6 +337,11 @@ pub(super) fn register(m: &mut FuncMap, opts: &FuncOptions) {
         f(&[I], |a| {
             let n = usize::try_from(iarg(a, 0))
                 .map_err(|_| "runtime error: makeslice: len out of range")?;
+            if n > MAX_RAND_BYTES {
+                return Err(format!(
+                    "randBytes {n}: more than driftlint's limit of {MAX_RAND_BYTES} bytes"
+                ));
+            }
             Ok(BASE64.encode(&random_bytes(n)?).into())
         }),
     );
@@ -408,7 +427,7 @@ mod tests {
         assert!(pem.starts_with("-----BEGIN DSA PRIVATE KEY-----\n"));
         let back = PrivKey::from_pem(&pem).unwrap();
         assert_eq!(back.to_pem().unwrap(), pem);
-        assert!(back.to_pkcs8().unwrap_err().contains("crypto.Signer"));
+        assert!(back.to_pkcs8().err().unwrap().contains("crypto.Signer"));
     }
 
     #[test]
@@ -418,6 +437,7 @@ mod tests {
         assert_ne!(out, r("{{ randBytes 24 }}"));
         assert_eq!(r("{{ randBytes 0 }}"), "");
         assert!(err("{{ randBytes -1 }}").contains("out of range"));
+        assert!(err("{{ randBytes 1000000000000 }}").contains("limit"));
         let e = err(r#"{{ getHostByName "example.com" }}"#);
         assert!(e.contains("never resolves host names"), "{e}");
     }
@@ -425,15 +445,18 @@ mod tests {
     #[test]
     fn key_parse_errors_name_the_problem() {
         assert!(PrivKey::from_pem("nothing")
-            .unwrap_err()
+            .err()
+            .unwrap()
             .contains("no PEM data"));
         let cert_block = pem_encode("CERTIFICATE", vec![1, 2, 3]);
         assert!(PrivKey::from_pem(&cert_block)
-            .unwrap_err()
+            .err()
+            .unwrap()
             .contains("no private key data in PEM block of type CERTIFICATE"));
         let bad = pem_encode("RSA PRIVATE KEY", vec![0x30, 0x00]);
         assert!(PrivKey::from_pem(&bad)
-            .unwrap_err()
+            .err()
+            .unwrap()
             .contains("parsing RSA private key"));
     }
 }

@@ -1,8 +1,17 @@
 //! Sprig v3's certificate functions (`crypto.go`): `genCA genCAWithKey genSelfSignedCert
 //! genSelfSignedCertWithKey genSignedCert genSignedCertWithKey buildCustomCert`.
 //!
-//! Each returns a [`Certificate`] (Sprig's `certificate` struct) whose `.Cert` and `.Key` are
-//! PEM text. Certificates are built as Sprig's `getBaseCertTemplate`: a random 128-bit
+//! - `genCA CN DAYS` / `genCAWithKey CN DAYS KEY`: a self-signed CA;
+//! - `genSelfSignedCert CN IPS DNSNAMES DAYS` / `genSelfSignedCertWithKey … KEY`;
+//! - `genSignedCert CN IPS DNSNAMES DAYS CA` / `genSignedCertWithKey … CA KEY`: signed by
+//!   `CA`, a certificate these functions returned;
+//! - `buildCustomCert B64CERT B64KEY`: checks that the base64 PEM certificate and key parse
+//!   and returns them as a certificate usable as `CA`.
+//!
+//! `IPS` and `DNSNAMES` are lists of strings (or nil); `KEY` is PEM text (`genPrivateKey`'s
+//! or any RSA, P-256, P-384 or Ed25519 key; a DSA key fails as in Go). Without `KEY` a new
+//! RSA 2048 key is made. Each returns a [`Certificate`] (Sprig's `certificate` struct) whose
+//! `.Cert` and `.Key` are PEM text (the key re-encoded as `genPrivateKey` writes it). Certificates are built as Sprig's `getBaseCertTemplate`: a random 128-bit
 //! serial, subject `CN=<cn>`, validity from now to now + `days` × 24 h, key usages
 //! digitalSignature + keyEncipherment (+ keyCertSign for a CA), extended key usages
 //! serverAuth + clientAuth, basic constraints (`CA:TRUE` without a path length for a CA,
@@ -514,6 +523,18 @@ mod tests {
         assert!(c.verify_signature(Some(ca.public_key())).is_ok());
         let bad = err(r#"{{ buildCustomCert ("fail" | b64enc) ("x" | b64enc) }}"#);
         assert!(bad.contains("unable to decode certificate"), "{bad}");
+    }
+
+    #[test]
+    fn common_name_string_type_as_go() {
+        // Go (and helm) write PrintableString when every byte allows it, else UTF8String.
+        assert!(matches!(
+            cn_value("plain-name 1"),
+            DnValue::PrintableString(_)
+        ));
+        for cn in ["*.example.com", "a&b", "bücher"] {
+            assert!(matches!(cn_value(cn), DnValue::Utf8String(_)), "{cn}");
+        }
     }
 
     #[test]
