@@ -182,3 +182,60 @@ fn matches_helm_structure() {
     eprintln!("{}", ours.join("\n"));
     assert_eq!(ours, summary(&helm));
 }
+
+/// Keys driftlint generates are read by helm, which re-encodes them to the same bytes (so
+/// the PEM formats are Go's), and helm's CA can sign with driftlint's certificate functions.
+#[test]
+fn helm_reads_driftlint_keys() {
+    let helm = std::env::var("DRIFTLINT_REFERENCE_HELM").unwrap_or_else(|_| DEFAULT_HELM.into());
+    if !Path::new(&helm).exists() {
+        eprintln!("skipped: {helm} is not installed (shared/tools/install-reference-tools)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("keys");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: keys\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let gen = "rsa: {{ genPrivateKey \"rsa\" | quote }}\necdsa: {{ genPrivateKey \"ecdsa\" | quote }}\ned25519: {{ genPrivateKey \"ed25519\" | quote }}\ndsa: {{ genPrivateKey \"dsa\" | quote }}\n";
+    std::fs::write(chart.join("templates/k.yaml"), gen).unwrap();
+    let out = Command::cargo_bin("driftlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["helm", "template", "r", "keys"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(dir.path().join("keys.yaml"), &keys).unwrap();
+    let check = concat!(
+        "{{- range $n, $k := .Values }}\n",
+        "{{ $n }}: {{ if eq $n \"dsa\" }}{{ (buildCustomCert ((genCA \"x\" 1).Cert | b64enc) ($k | b64enc)).Key | eq $k }}",
+        "{{ else }}{{ (genSelfSignedCertWithKey \"x\" nil nil 1 $k).Key | eq $k }}{{ end }}\n",
+        "{{- end }}\n"
+    );
+    std::fs::write(chart.join("templates/k.yaml"), check).unwrap();
+    let out = std::process::Command::new(&helm)
+        .args(["template", "r"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(dir.path().join("keys.yaml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for n in ["dsa", "ecdsa", "ed25519", "rsa"] {
+        assert!(text.contains(&format!("{n}: true")), "{n}: {text}");
+    }
+}
