@@ -240,11 +240,33 @@ fn self_signed(req: &Request, key: PrivKey, is_ca: bool) -> Result<Certificate, 
     })
 }
 
+/// Whether Go's `CreateCertificate` writes an authority key identifier under `ca`: when
+/// the CA has a subject key identifier and its subject differs from the new one (compared
+/// as `CN=<cn>`, the only subject Sprig writes).
+fn writes_aki(ca: &x509_parser::certificate::X509Certificate<'_>, cn: &str) -> bool {
+    use x509_parser::extensions::ParsedExtension;
+    let has_ski = ca.iter_extensions().any(|e| {
+        matches!(
+            e.parsed_extension(),
+            ParsedExtension::SubjectKeyIdentifier(_)
+        )
+    });
+    let subject = ca.subject();
+    let same = subject.iter_attributes().count() == 1
+        && subject
+            .iter_common_name()
+            .next()
+            .and_then(|c| c.as_str().ok())
+            == Some(cn);
+    has_ski && !same
+}
+
 /// Sprig's `generateSignedCertificateWithKeyInternal`: `key`'s certificate signed by `ca`.
 fn signed(req: &Request, key: PrivKey, ca: &Certificate) -> Result<Certificate, String> {
     let ca_block = pem_decode(&ca.cert).ok_or("unable to decode certificate")?;
-    x509_parser::parse_x509_certificate(ca_block.contents())
+    let (_, ca_x509) = x509_parser::parse_x509_certificate(ca_block.contents())
         .map_err(|e| format!("error parsing certificate: decodedSignerCert.Bytes: {e}"))?;
+    let with_aki = writes_aki(&ca_x509, &req.cn);
     let ca_key =
         PrivKey::from_pem(&ca.key).map_err(|e| format!("error parsing private key: {e}"))?;
     let ca_kp = key_pair(&ca_key)?;
@@ -252,7 +274,7 @@ fn signed(req: &Request, key: PrivKey, ca: &Certificate) -> Result<Certificate, 
         .map_err(|e| format!("error parsing certificate: {e}"))?;
     let kp = key_pair(&key)?;
     let mut p = params(req, false, &kp)?;
-    p.use_authority_key_identifier_extension = true;
+    p.use_authority_key_identifier_extension = with_aki;
     let cert = p
         .signed_by(&kp, &issuer)
         .map_err(|e| format!("error creating certificate: {e}"))?;
@@ -473,6 +495,21 @@ mod tests {
                 _ => None,
             });
         assert_eq!(aki, ski(&ca));
+    }
+
+    #[test]
+    fn no_authority_key_id_under_a_ca_of_the_same_name() {
+        let out =
+            r(r#"{{ $ca := genCA "same" 1 }}{{ (genSignedCert "same" nil nil 1 $ca).Cert }}"#);
+        let (der, _) = parse(&out);
+        let (_, c) = parse_x509_certificate(&der).unwrap();
+        let has_aki = c.iter_extensions().any(|e| {
+            matches!(
+                e.parsed_extension(),
+                ParsedExtension::AuthorityKeyIdentifier(_)
+            )
+        });
+        assert!(!has_aki, "Go writes none when issuer and subject are equal");
     }
 
     #[test]
