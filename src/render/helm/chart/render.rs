@@ -619,26 +619,10 @@ fn parse_error(name: &str, msg: &str) -> HelmError {
     }
 }
 
-/// Sprig/Helm functions the library does not implement yet (key and certificate generation,
-/// password hashing, AES, DNS). Go checks function names when parsing, so charts that merely
-/// mention them (behind a disabled `if`) must parse; calling one fails loudly.
-const UNSUPPORTED_FUNCS: &[&str] = &[
-    "genCA",
-    "genCAWithKey",
-    "genPrivateKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "derivePassword",
-    "buildCustomCert",
-    "encryptAES",
-    "decryptAES",
-    "htpasswd",
-    "bcrypt",
-    "getHostByName",
-    "randBytes",
-];
+/// Sprig/Helm functions the library does not implement yet (none today; `getHostByName` is
+/// registered by `funcs` and fails on purpose). Go checks function names when parsing, so
+/// charts that merely mention them (behind a disabled `if`) must parse; calling one fails loudly.
+const UNSUPPORTED_FUNCS: &[&str] = &[];
 
 fn unsupported(name: &'static str) -> Function {
     Function::new(&[], Some(Param::Any), move |_, _| {

@@ -22,6 +22,9 @@
 //! Lists are immutable: Sprig's `append`/`prepend` build new lists, as they do here.
 
 pub mod conv;
+mod crypto;
+mod crypto_cert;
+mod crypto_secret;
 mod dates;
 mod dicts;
 pub mod encoding;
@@ -69,6 +72,7 @@ pub fn helm_funcs_with(opts: &FuncOptions) -> FuncMap {
     dates::register(&mut m, opts);
     random::register(&mut m, opts);
     encoding::register(&mut m);
+    crypto::register(&mut m, opts);
     helm::register(&mut m);
     m
 }
