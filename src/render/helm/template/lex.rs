@@ -3,6 +3,7 @@
 //! comments `{{/* */}}`, and the tokens inside actions.
 
 use std::fmt;
+use std::rc::Rc;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,11 +63,12 @@ impl Kind {
     }
 }
 
-/// One token: its kind, text (or error message), byte offset and 1-based line.
+/// One token: its kind, text (or error message), byte offset and 1-based line. The text is
+/// shared (`Rc`) so that the parser's look-ahead copies of a token do not allocate.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Token {
     pub kind: Kind,
-    pub val: String,
+    pub val: Rc<str>,
     pub pos: usize,
     pub line: usize,
 }
@@ -155,11 +157,7 @@ impl Lexer<'_> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        let val = self
-            .input
-            .get(self.start..self.pos)
-            .unwrap_or("")
-            .to_string();
+        let val = Rc::from(self.input.get(self.start..self.pos).unwrap_or(""));
         self.out.push(Token {
             kind,
             val,
@@ -180,7 +178,7 @@ impl Lexer<'_> {
     fn error(&mut self, msg: String) -> State {
         self.out.push(Token {
             kind: Kind::Error,
-            val: msg,
+            val: Rc::from(msg),
             pos: self.start,
             line: self.start_line,
         });
@@ -554,7 +552,10 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
-        lex(s).into_iter().map(|t| (t.kind, t.val)).collect()
+        lex(s)
+            .into_iter()
+            .map(|t| (t.kind, t.val.to_string()))
+            .collect()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the token stream that builds one [`Tree`] for the text and one per `{{define}}`/`{{block}}`.
 //! Errors read as Go's: `template: NAME:LINE: MESSAGE`.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ast::{Arg, Branch, Command, Node, Number, Pipe, Tree};
@@ -67,12 +68,15 @@ type R<T> = Result<T, ParseError>;
 impl Parser<'_> {
     fn tok(&self, i: usize) -> Token {
         let last = self.toks.len().saturating_sub(1);
-        self.toks.get(i.min(last)).cloned().unwrap_or(Token {
-            kind: Kind::Eof,
-            val: String::new(),
-            pos: 0,
-            line: 1,
-        })
+        self.toks
+            .get(i.min(last))
+            .cloned()
+            .unwrap_or_else(|| Token {
+                kind: Kind::Eof,
+                val: Rc::from(""),
+                pos: 0,
+                line: 1,
+            })
     }
 
     fn next(&mut self) -> Token {
@@ -119,7 +123,7 @@ impl Parser<'_> {
 
     fn unexpected<T>(&self, t: &Token, context: &str) -> R<T> {
         if t.kind == Kind::Error {
-            return self.err(t.val.clone());
+            return self.err(t.val.to_string());
         }
         self.err(format!("unexpected {t} in {context}"))
     }
@@ -229,7 +233,7 @@ impl Parser<'_> {
         }
         let t = self.peek_non_space();
         if t.kind == Kind::Error {
-            return self.err(t.val);
+            return self.err(t.val.to_string());
         }
         self.err("unexpected EOF")
     }
@@ -237,7 +241,7 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> R<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Text => Ok(Item::Node(Node::Text(t.val, t.pos))),
+            Kind::Text => Ok(Item::Node(Node::Text(t.val.to_string(), t.pos))),
             Kind::LeftDelim => self.action(),
             _ => self.unexpected(&t, "input"),
         }
@@ -434,14 +438,14 @@ impl Parser<'_> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val);
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.to_string());
                     return Ok(());
                 }
-                Kind::Char if next.val == "," => {
+                Kind::Char if &*next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val);
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.to_string());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => continue,
@@ -495,7 +499,7 @@ impl Parser<'_> {
             let t = self.next();
             match t.kind {
                 Kind::Space => continue,
-                Kind::Error => return self.err(t.val),
+                Kind::Error => return self.err(t.val.to_string()),
                 Kind::RightDelim | Kind::RightParen => self.backup(),
                 Kind::Pipe => {}
                 _ => return self.err(format!("unexpected {t} in operand")),
@@ -548,7 +552,7 @@ impl Parser<'_> {
         let t = self.next_non_space();
         let pos = t.pos;
         Ok(Some(match t.kind {
-            Kind::Error => return self.err(t.val),
+            Kind::Error => return self.err(t.val.to_string()),
             Kind::Identifier => {
                 if !(self.has_func)(&t.val) {
                     return self.err(format!(
@@ -556,7 +560,10 @@ impl Parser<'_> {
                         super::fmt::go_quote(&t.val)
                     ));
                 }
-                Arg::Identifier { pos, name: t.val }
+                Arg::Identifier {
+                    pos,
+                    name: t.val.to_string(),
+                }
             }
             Kind::Dot => Arg::Dot(pos),
             Kind::Nil => Arg::Nil(pos),
@@ -565,7 +572,7 @@ impl Parser<'_> {
                 pos,
                 idents: vec![t.val.trim_start_matches('.').to_string()],
             },
-            Kind::Bool => Arg::Bool(pos, t.val == "true"),
+            Kind::Bool => Arg::Bool(pos, &*t.val == "true"),
             Kind::CharConstant | Kind::Complex | Kind::Number => {
                 match parse_number(&t.val, t.kind) {
                     Ok(n) => Arg::Number(pos, n),
@@ -583,7 +590,7 @@ impl Parser<'_> {
             Kind::String | Kind::RawString => match unquote(&t.val) {
                 Some(text) => Arg::String {
                     pos,
-                    quoted: t.val,
+                    quoted: t.val.to_string(),
                     text,
                 },
                 None => return self.err("invalid syntax"),
