@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-use once_cell::sync::Lazy;
-use regex::Regex;
 use serde_json::Value as Json;
 
 use super::HelmError;
@@ -89,12 +87,10 @@ impl Manifest {
     }
 }
 
-static SEP: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"(?:^|\s*\n)---\s*").unwrap_or_else(|_| unreachable!("static regex")));
-
 /// Helm's `SplitManifests`: the file cut at `---` lines, each piece trimmed, empty ones dropped.
 pub fn split_manifests(text: &str) -> Vec<String> {
-    SEP.split(text.trim())
+    split_sep(text.trim())
+        .into_iter()
         .filter(|d| !d.is_empty())
         .map(|d| d.trim().to_string())
         .filter(|d| !d.is_empty())
@@ -105,11 +101,48 @@ pub fn split_manifests(text: &str) -> Vec<String> {
 pub fn manifest_spans(text: &str) -> Vec<std::ops::Range<usize>> {
     let base = text.as_ptr() as usize;
     let off = |s: &str| s.as_ptr() as usize - base;
-    SEP.split(text.trim())
+    split_sep(text.trim())
+        .into_iter()
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(|d| off(d)..off(d) + d.len())
         .collect()
+}
+
+/// `regexp.MustCompile("(?:^|\\s*\n)---\\s*").Split(text, -1)` as Helm's `SplitManifests`
+/// (Go's `\s` is ASCII: tab, newline, form feed, carriage return, space), without compiling
+/// a regex: a separator is `---` at the start of `text`, or a `\n---` together with the
+/// whitespace before it (leftmost match) and after it.
+fn split_sep(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let mut pieces = Vec::new();
+    let (mut last, mut search) = (0, 0);
+    loop {
+        let (start, dashes) = if search == 0 && text.starts_with("---") {
+            (0, 0)
+        } else {
+            match text.get(search..).and_then(|t| t.find("\n---")) {
+                Some(k) => {
+                    let nl = search + k;
+                    let mut start = nl;
+                    while start > search && b.get(start - 1).is_some_and(u8::is_ascii_whitespace) {
+                        start -= 1;
+                    }
+                    (start, nl + 1)
+                }
+                None => break,
+            }
+        };
+        let mut end = dashes + 3;
+        while b.get(end).is_some_and(u8::is_ascii_whitespace) {
+            end += 1;
+        }
+        pieces.push(text.get(last..start).unwrap_or(""));
+        last = end;
+        search = end;
+    }
+    pieces.push(text.get(last..).unwrap_or(""));
+    pieces
 }
 
 /// Sorts rendered files (path → text) into (manifests, hooks), both in install order, as
@@ -208,6 +241,29 @@ mod tests {
         let t = "\n---\na: 1\n---\n\n# c\nb: 2\n---\n";
         let spans: Vec<&str> = manifest_spans(t).into_iter().map(|r| &t[r]).collect();
         assert_eq!(spans, split_manifests(t));
+    }
+
+    #[test]
+    fn split_sep_matches_gos_regex() {
+        // Helm's separator regex with Go's ASCII `\s`, run by the regex crate.
+        let re = regex::Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").unwrap();
+        let cases = [
+            "",
+            "---",
+            "---\na: 1",
+            "a: 1\n---\nb: 2",
+            "a\n---\n---\nb",
+            "a  \t\n \n---  \n\n b\n----\nc",
+            "a\n--- x\n---",
+            "a: |\n  ---\n  x\n---\n# only a comment",
+            "a\u{a0}\n---\u{a0}b\r\n---\r\nc",
+            "x---\n--\n-\n---",
+            "é\n---é",
+        ];
+        for t in cases {
+            let want: Vec<&str> = re.split(t).collect();
+            assert_eq!(split_sep(t), want, "{t:?}");
+        }
     }
 
     #[test]
