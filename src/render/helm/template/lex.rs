@@ -3,7 +3,9 @@
 //! comments `{{/* */}}`, and the tokens inside actions.
 
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
+
+use super::ast::Slice;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,11 +66,11 @@ impl Kind {
 }
 
 /// One token: its kind, text (or error message), byte offset and 1-based line. The text is
-/// shared (`Rc`) so that the parser's look-ahead copies of a token do not allocate.
+/// a [`Slice`] of the shared source, so neither lexing nor the parser's look-ahead copies it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Token {
     pub kind: Kind,
-    pub val: Rc<str>,
+    pub val: Slice,
     pub pos: usize,
     pub line: usize,
 }
@@ -79,7 +81,7 @@ impl fmt::Display for Token {
         match self.kind {
             Kind::Eof => f.write_str("EOF"),
             Kind::Error => f.write_str(&self.val),
-            k if k.is_keyword() => write!(f, "<{}>", self.val),
+            k if k.is_keyword() => write!(f, "<{}>", &*self.val),
             _ if self.val.chars().count() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
                 write!(f, "{}...", super::fmt::go_quote(&head))
@@ -110,10 +112,15 @@ fn has_right_trim(s: &str) -> bool {
     b.len() >= 2 && is_space(b[0] as char) && b[1] == b'-'
 }
 
+fn count_newlines(s: &str) -> usize {
+    s.bytes().filter(|&b| b == b'\n').count()
+}
+
 /// Tokenizes the whole input. The last token is `Eof` or `Error` (lexing stops at an error).
-pub(crate) fn lex(input: &str) -> Vec<Token> {
+pub(crate) fn lex(src: &Arc<str>) -> Vec<Token> {
     let mut l = Lexer {
-        input,
+        src,
+        input: src,
         pos: 0,
         start: 0,
         line: 1,
@@ -126,6 +133,7 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
 }
 
 struct Lexer<'a> {
+    src: &'a Arc<str>,
     input: &'a str,
     pos: usize,
     start: usize,
@@ -157,20 +165,20 @@ impl Lexer<'_> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        let val = Rc::from(self.input.get(self.start..self.pos).unwrap_or(""));
+        let val = Slice::new(self.src, self.start..self.pos);
         self.out.push(Token {
             kind,
             val,
             pos: self.start,
             line: self.start_line,
         });
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or(""));
         self.start = self.pos;
         self.start_line = self.line;
     }
 
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or(""));
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -178,7 +186,7 @@ impl Lexer<'_> {
     fn error(&mut self, msg: String) -> State {
         self.out.push(Token {
             kind: Kind::Error,
-            val: Rc::from(msg),
+            val: Slice::owned(&msg),
             pos: self.start,
             line: self.start_line,
         });
@@ -552,7 +560,7 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
-        lex(s)
+        lex(&Arc::from(s))
             .into_iter()
             .map(|t| (t.kind, t.val.to_string()))
             .collect()
@@ -590,7 +598,7 @@ mod tests {
 
     #[test]
     fn lexes_fields_variables_and_keywords() {
-        let toks: Vec<Kind> = lex("{{range $i, $e := .a.b}}")
+        let toks: Vec<Kind> = lex(&Arc::from("{{range $i, $e := .a.b}}"))
             .iter()
             .map(|t| t.kind)
             .collect();
@@ -632,7 +640,7 @@ mod tests {
 
     #[test]
     fn lines_are_counted() {
-        let toks = lex("a\nb{{\n.x}}");
+        let toks = lex(&Arc::from("a\nb{{\n.x}}"));
         let field = toks.iter().find(|t| t.kind == Kind::Field).unwrap();
         assert_eq!(field.line, 3);
     }

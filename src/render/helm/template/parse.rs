@@ -2,10 +2,9 @@
 //! the token stream that builds one [`Tree`] for the text and one per `{{define}}`/`{{block}}`.
 //! Errors read as Go's: `template: NAME:LINE: MESSAGE`.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
-use super::ast::{Arg, Branch, Command, Node, Number, Pipe, Tree};
+use super::ast::{Arg, Branch, Command, Node, Number, Pipe, Slice, Tree};
 use super::lex::{lex, Kind, Token};
 use super::ParseError;
 
@@ -73,7 +72,7 @@ impl Parser<'_> {
             .cloned()
             .unwrap_or_else(|| Token {
                 kind: Kind::Eof,
-                val: Rc::from(""),
+                val: Slice::new(&self.text, 0..0),
                 pos: 0,
                 line: 1,
             })
@@ -241,7 +240,7 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> R<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Text => Ok(Item::Node(Node::Text(t.val.to_string(), t.pos))),
+            Kind::Text => Ok(Item::Node(Node::Text(t.val, t.pos))),
             Kind::LeftDelim => self.action(),
             _ => self.unexpected(&t, "input"),
         }
