@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use crate::yaml::{Node, Resolved, Schema, Value as YamlValue};
 
 use super::HelmError;
 
@@ -145,6 +145,28 @@ fn split_sep(text: &str) -> Vec<&str> {
     pieces
 }
 
+/// `node[key]` in its JSON conversion (`None` when `node` is `None` or not a mapping).
+fn get<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
+    node.and_then(|n| n.json_get(key, Schema::Yaml11))
+}
+
+/// The JSON type name `node.to_json()` would have (`None` for null), as Go's decoder names it.
+fn json_type(node: &Node) -> Option<&'static str> {
+    match &node.value {
+        YamlValue::Map(_) => Some("object"),
+        YamlValue::Seq(_) => Some("array"),
+        YamlValue::Scalar(_) => match node.resolve_with(Schema::Yaml11) {
+            Some(Resolved::Null) | None => None,
+            Some(Resolved::Bool(_)) => Some("bool"),
+            Some(Resolved::Int(_)) => Some("number"),
+            // to_json turns a NaN or infinite float into null.
+            Some(Resolved::Float(f)) if !f.is_finite() => None,
+            Some(Resolved::Float(_)) => Some("number"),
+            Some(Resolved::Str(_)) => Some("string"),
+        },
+    }
+}
+
 /// Sorts rendered files (path → text) into (manifests, hooks), both in install order, as
 /// Helm's `SortManifests`. Partials and blank files are skipped. Errors: `YAML parse error on
 /// PATH: ...` when a document's head does not parse.
@@ -182,32 +204,26 @@ fn head(path: &str, doc: String) -> Result<Manifest, HelmError> {
             e.line, e.message
         ))
     })?;
-    let json = docs.first().map(|d| d.to_json()).unwrap_or(Json::Null);
-    let obj = match json {
-        Json::Object(m) => m,
-        Json::Null => serde_json::Map::new(),
-        other => {
-            let t = match other {
-                Json::String(_) => "string",
-                Json::Array(_) => "array",
-                Json::Bool(_) => "bool",
-                _ => "number",
-            };
-            return Err(parse_err(format!(
-                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {t} into Go value of type util.SimpleHead"
-            )));
-        }
+    // What `yaml.Unmarshal` into Helm's `SimpleHead` sees, read from the YAML tree as its
+    // JSON conversion (`Node::to_json`) would give it, without converting the document.
+    let obj = match docs.first() {
+        Some(d) => match json_type(d) {
+            None => None,
+            Some("object") => Some(d),
+            Some(t) => {
+                return Err(parse_err(format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {t} into Go value of type util.SimpleHead"
+                )));
+            }
+        },
+        None => None,
     };
-    let kind = obj
-        .get("kind")
-        .and_then(Json::as_str)
+    let kind = get(obj, "kind")
+        .and_then(|k| k.json_str(Schema::Yaml11))
         .unwrap_or("")
         .to_string();
-    let hook = obj
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get("helm.sh/hook"))
-        .and_then(Json::as_str)
+    let hook = get(get(get(obj, "metadata"), "annotations"), "helm.sh/hook")
+        .and_then(|h| h.json_str(Schema::Yaml11))
         .map(|h| {
             h.split(',')
                 .map(|e| e.trim().to_lowercase())
@@ -263,6 +279,77 @@ mod tests {
         for t in cases {
             let want: Vec<&str> = re.split(t).collect();
             assert_eq!(split_sep(t), want, "{t:?}");
+        }
+    }
+
+    /// `head` as it was, through the JSON conversion.
+    fn head_via_json(doc: &str) -> Result<(String, Option<String>), &'static str> {
+        use serde_json::Value as Json;
+        let Ok(docs) = crate::yaml::parse_documents(Arc::from("t"), doc) else {
+            return Err("YAML parse error");
+        };
+        let obj = match docs.first().map(|d| d.to_json()).unwrap_or(Json::Null) {
+            Json::Object(m) => m,
+            Json::Null => serde_json::Map::new(),
+            Json::String(_) => return Err("string"),
+            Json::Array(_) => return Err("array"),
+            Json::Bool(_) => return Err("bool"),
+            _ => return Err("number"),
+        };
+        let kind = obj.get("kind").and_then(Json::as_str).unwrap_or("");
+        let hook = obj
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("helm.sh/hook"))
+            .and_then(Json::as_str);
+        Ok((kind.to_string(), hook.map(str::to_string)))
+    }
+
+    #[test]
+    fn head_reads_the_tree_as_its_json() {
+        let docs = [
+            "kind: Pod",
+            "kind: Pod\nkind: Service",
+            "kind: 5",
+            "kind: yes",
+            "kind: ~",
+            "\"kind\": 'Job'",
+            "kind: [a]",
+            "metadata: {annotations: {helm.sh/hook: \"pre-install, Test\"}}",
+            "metadata: {annotations: {helm.sh/hook: 1}}",
+            "metadata: [annotations]",
+            "? [kind]\n: Pod\nkind: X",
+            "null: 1\n~: Pod",
+            ".nan",
+            ".inf",
+            "1",
+            "1.5",
+            "yes",
+            "x",
+            "[1]",
+            "~",
+            "# only a comment",
+        ];
+        for d in docs {
+            let want = head_via_json(d);
+            let got = head("t", d.to_string()).map(|m| {
+                let hook = m.hook_events.map(|h| h.join(","));
+                (m.kind, hook)
+            });
+            match (want, got) {
+                (Ok((k, h)), Ok((gk, gh))) => {
+                    assert_eq!(gk, k, "{d:?}");
+                    let h = h.map(|h| {
+                        h.split(',')
+                            .map(|e| e.trim().to_lowercase())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    });
+                    assert_eq!(gh, h, "{d:?}");
+                }
+                (Err(t), Err(e)) => assert!(e.to_string().contains(t), "{d:?}: {e}"),
+                (w, g) => panic!("{d:?}: want {w:?}, got {:?}", g.map_err(|e| e.to_string())),
+            }
         }
     }
 
