@@ -9,6 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use driftlint::check::{check, CheckOptions, CheckReport};
 use driftlint::report::{self, Severity};
 
+/// mimalloc instead of the system allocator: rendering allocates many small strings and maps,
+/// and glibc's malloc/free were about a quarter of `helm template`'s time (bench/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "driftlint",

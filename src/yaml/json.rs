@@ -61,6 +61,39 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The node `to_json_with(schema)` would hold under `key` when this is a mapping (the last
+    /// entry whose key converts to `key`, as JSON object insertion keeps the last), without
+    /// converting the tree. `None` for a missing key or a node that is not a mapping.
+    pub fn json_get(&self, key: &str, schema: Schema) -> Option<&Node> {
+        let Value::Map(m) = &self.value else {
+            return None;
+        };
+        m.iter()
+            .filter(|(k, _)| key_is(k, key, schema))
+            .last()
+            .map(|(_, v)| v)
+    }
+
+    /// The string `to_json_with(schema)` would give for this node, when it gives a string.
+    pub fn json_str(&self, schema: Schema) -> Option<&str> {
+        match (&self.value, self.resolve_with(schema)) {
+            (Value::Scalar(_), Some(Resolved::Str(s))) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Whether [`key_string`] of `k` is `key`, without allocating for scalar keys.
+fn key_is(k: &Node, key: &str, schema: Schema) -> bool {
+    match k.resolve_with(schema) {
+        Some(Resolved::Str(s)) => s == key,
+        Some(Resolved::Null) => key == "null",
+        Some(_) => k.as_scalar().is_some_and(|s| s.text == key),
+        None => key_string(k, schema) == key,
+    }
+}
+
 fn key_string(k: &Node, schema: Schema) -> String {
     match k.resolve_with(schema) {
         Some(Resolved::Str(s)) => s.to_string(),

@@ -397,10 +397,20 @@ fn wrap(s: &str, width: i64, newline: &str, long_words: bool) -> String {
 }
 
 /// Compiles a Go RE2 pattern. Go's Perl classes `\d \w \s` (and negations) are ASCII-only
-/// while Rust's are Unicode-aware, so they are rewritten to ASCII classes first.
+/// while Rust's are Unicode-aware, so they are rewritten to ASCII classes first. Compiled
+/// patterns are cached per thread (a chart calls the same `regex*` function once per object).
 fn compile(re: &str) -> Result<Regex, String> {
-    Regex::new(&ascii_perl_classes(re))
-        .map_err(|e| format!("regexp: Compile({}): {e}", go_quote(re)))
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+            std::cell::RefCell::default();
+    }
+    if let Some(r) = CACHE.with(|c| c.borrow().get(re).cloned()) {
+        return Ok(r);
+    }
+    let r = Regex::new(&ascii_perl_classes(re))
+        .map_err(|e| format!("regexp: Compile({}): {e}", go_quote(re)))?;
+    CACHE.with(|c| c.borrow_mut().insert(re.to_string(), r.clone()));
+    Ok(r)
 }
 
 /// Rewrites `\d \D \w \W \s \S` to Go's ASCII meanings, inside and outside brackets.

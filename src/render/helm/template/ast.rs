@@ -40,11 +40,60 @@ impl Tree {
     }
 }
 
+/// A piece of a shared source text (a token's text, a text node), so that lexing and parsing
+/// a large template do not copy its text piece by piece. Dereferences to the `str`.
+#[derive(Clone)]
+pub struct Slice {
+    src: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl Slice {
+    /// `src[range]`; an out-of-range or non-boundary range gives the empty string.
+    pub fn new(src: &Arc<str>, range: std::ops::Range<usize>) -> Slice {
+        let ok = src.get(range.clone()).is_some();
+        Slice {
+            src: src.clone(),
+            start: if ok { range.start } else { 0 },
+            end: if ok { range.end } else { 0 },
+        }
+    }
+
+    /// A slice owning `text` whole (for texts that are not in the source, e.g. messages).
+    pub fn owned(text: &str) -> Slice {
+        Slice {
+            src: Arc::from(text),
+            start: 0,
+            end: text.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for Slice {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.src.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for Slice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for Slice {
+    fn eq(&self, other: &Slice) -> bool {
+        **self == **other
+    }
+}
+
 /// A statement in a template body.
 #[derive(Debug, Clone)]
 pub enum Node {
     /// Literal text and the byte offset in the source where it starts.
-    Text(String, usize),
+    Text(Slice, usize),
     /// `{{pipeline}}`.
     Action(Pipe),
     /// `{{if}}`.

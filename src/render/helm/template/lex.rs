@@ -2,8 +2,6 @@
 //! `{{`/`}}` delimiters, `{{-`/`-}}` trim markers (which need an ASCII space next to the dash),
 //! comments `{{/* */}}`, and the tokens inside actions.
 
-use std::fmt;
-
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -62,27 +60,46 @@ impl Kind {
     }
 }
 
-/// One token: its kind, text (or error message), byte offset and 1-based line.
-#[derive(Clone, Debug, PartialEq)]
+/// One token: its kind, the byte range of its text in the source (`pos..end`) and its 1-based
+/// line. `Copy`: the parser's look-ahead copies tokens freely. An `Error` token's text is the
+/// lexer's error message (see [`Lexed::text`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Token {
     pub kind: Kind,
-    pub val: String,
     pub pos: usize,
+    pub end: usize,
     pub line: usize,
 }
 
-impl fmt::Display for Token {
-    /// Go's `item.String()`, used in "unexpected X in Y" parse errors.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            Kind::Eof => f.write_str("EOF"),
-            Kind::Error => f.write_str(&self.val),
-            k if k.is_keyword() => write!(f, "<{}>", self.val),
-            _ if self.val.chars().count() > 10 => {
-                let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", super::fmt::go_quote(&head))
+/// The tokens of a source text, and the error message when lexing stopped at an error.
+pub(crate) struct Lexed {
+    /// The tokens; the last is `Eof` or `Error`.
+    pub toks: Vec<Token>,
+    /// The message of the `Error` token (empty when there is none).
+    pub error: String,
+}
+
+impl Lexed {
+    /// The text of `t` in `src` (the text lexed), or the error message for an `Error` token.
+    pub fn text<'a>(&'a self, src: &'a str, t: &Token) -> &'a str {
+        match t.kind {
+            Kind::Error => &self.error,
+            _ => src.get(t.pos..t.end).unwrap_or(""),
+        }
+    }
+
+    /// Go's `item.String()` of `t`, used in "unexpected X in Y" parse errors.
+    pub fn describe(&self, src: &str, t: &Token) -> String {
+        let val = self.text(src, t);
+        match t.kind {
+            Kind::Eof => "EOF".to_string(),
+            Kind::Error => val.to_string(),
+            k if k.is_keyword() => format!("<{val}>"),
+            _ if val.chars().count() > 10 => {
+                let head: String = val.chars().take(10).collect();
+                format!("{}...", super::fmt::go_quote(&head))
             }
-            _ => f.write_str(&super::fmt::go_quote(&self.val)),
+            _ => super::fmt::go_quote(val),
         }
     }
 }
@@ -108,8 +125,12 @@ fn has_right_trim(s: &str) -> bool {
     b.len() >= 2 && is_space(b[0] as char) && b[1] == b'-'
 }
 
+fn count_newlines(s: &str) -> usize {
+    s.bytes().filter(|&b| b == b'\n').count()
+}
+
 /// Tokenizes the whole input. The last token is `Eof` or `Error` (lexing stops at an error).
-pub(crate) fn lex(input: &str) -> Vec<Token> {
+pub(crate) fn lex(input: &str) -> Lexed {
     let mut l = Lexer {
         input,
         pos: 0,
@@ -118,9 +139,13 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
         start_line: 1,
         paren_depth: 0,
         out: Vec::new(),
+        error: String::new(),
     };
     l.run();
-    l.out
+    Lexed {
+        toks: l.out,
+        error: l.error,
+    }
 }
 
 struct Lexer<'a> {
@@ -131,6 +156,7 @@ struct Lexer<'a> {
     start_line: usize,
     paren_depth: i32,
     out: Vec<Token>,
+    error: String,
 }
 
 enum State {
@@ -155,24 +181,19 @@ impl Lexer<'_> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        let val = self
-            .input
-            .get(self.start..self.pos)
-            .unwrap_or("")
-            .to_string();
         self.out.push(Token {
             kind,
-            val,
             pos: self.start,
+            end: self.pos,
             line: self.start_line,
         });
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or(""));
         self.start = self.pos;
         self.start_line = self.line;
     }
 
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or(""));
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -180,10 +201,11 @@ impl Lexer<'_> {
     fn error(&mut self, msg: String) -> State {
         self.out.push(Token {
             kind: Kind::Error,
-            val: msg,
             pos: self.start,
+            end: self.start,
             line: self.start_line,
         });
+        self.error = msg;
         State::Done
     }
 
@@ -554,7 +576,11 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
-        lex(s).into_iter().map(|t| (t.kind, t.val)).collect()
+        let l = lex(s);
+        l.toks
+            .iter()
+            .map(|t| (t.kind, l.text(s, t).to_string()))
+            .collect()
     }
 
     #[test]
@@ -590,6 +616,7 @@ mod tests {
     #[test]
     fn lexes_fields_variables_and_keywords() {
         let toks: Vec<Kind> = lex("{{range $i, $e := .a.b}}")
+            .toks
             .iter()
             .map(|t| t.kind)
             .collect();
@@ -631,7 +658,7 @@ mod tests {
 
     #[test]
     fn lines_are_counted() {
-        let toks = lex("a\nb{{\n.x}}");
+        let toks = lex("a\nb{{\n.x}}").toks;
         let field = toks.iter().find(|t| t.kind == Kind::Field).unwrap();
         assert_eq!(field.line, 3);
     }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::ast::{Arg, Branch, Command, Node, Number, Pipe, Tree};
-use super::lex::{lex, Kind, Token};
+use super::ast::{Arg, Branch, Command, Node, Number, Pipe, Slice, Tree};
+use super::lex::{lex, Kind, Lexed, Token};
 use super::ParseError;
 
 /// Deepest nesting of control structures and parentheses accepted (Go uses 10000; we keep the
@@ -21,7 +21,7 @@ pub(crate) fn parse(
 ) -> Result<Vec<Tree>, ParseError> {
     let text: Arc<str> = Arc::from(text);
     let mut p = Parser {
-        toks: lex(&text),
+        lexed: lex(&text),
         i: 0,
         hi: 0,
         name: name.to_string(),
@@ -50,7 +50,7 @@ enum Item {
 }
 
 struct Parser<'a> {
-    toks: Vec<Token>,
+    lexed: Lexed,
     i: usize,
     hi: usize,
     name: String,
@@ -66,19 +66,31 @@ type R<T> = Result<T, ParseError>;
 
 impl Parser<'_> {
     fn tok(&self, i: usize) -> Token {
-        let last = self.toks.len().saturating_sub(1);
-        self.toks.get(i.min(last)).cloned().unwrap_or(Token {
+        let last = self.lexed.toks.len().saturating_sub(1);
+        self.lexed.toks.get(i.min(last)).copied().unwrap_or(Token {
             kind: Kind::Eof,
-            val: String::new(),
             pos: 0,
+            end: 0,
             line: 1,
         })
     }
 
+    /// The text of `t` (the error message for an `Error` token).
+    fn val(&self, t: &Token) -> &str {
+        self.lexed.text(&self.text, t)
+    }
+
+    /// Go's `item.String()` of `t`.
+    fn describe(&self, t: &Token) -> String {
+        self.lexed.describe(&self.text, t)
+    }
+
     fn next(&mut self) -> Token {
         let t = self.tok(self.i);
-        self.hi = self.hi.max(self.i.min(self.toks.len().saturating_sub(1)));
-        if self.i < self.toks.len() {
+        self.hi = self
+            .hi
+            .max(self.i.min(self.lexed.toks.len().saturating_sub(1)));
+        if self.i < self.lexed.toks.len() {
             self.i += 1;
         }
         t
@@ -119,9 +131,9 @@ impl Parser<'_> {
 
     fn unexpected<T>(&self, t: &Token, context: &str) -> R<T> {
         if t.kind == Kind::Error {
-            return self.err(t.val.clone());
+            return self.err(self.val(t).to_string());
         }
-        self.err(format!("unexpected {t} in {context}"))
+        self.err(format!("unexpected {} in {context}", self.describe(t)))
     }
 
     fn expect(&mut self, kind: Kind, context: &str) -> R<Token> {
@@ -180,7 +192,7 @@ impl Parser<'_> {
 
     fn template_name(&mut self, t: &Token, context: &str) -> R<String> {
         match t.kind {
-            Kind::String | Kind::RawString => match unquote(&t.val) {
+            Kind::String | Kind::RawString => match unquote(self.val(t)) {
                 Some(s) => Ok(s),
                 None => self.err("invalid syntax"),
             },
@@ -229,7 +241,7 @@ impl Parser<'_> {
         }
         let t = self.peek_non_space();
         if t.kind == Kind::Error {
-            return self.err(t.val);
+            return self.err(self.val(&t).to_string());
         }
         self.err("unexpected EOF")
     }
@@ -237,7 +249,10 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> R<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Text => Ok(Item::Node(Node::Text(t.val, t.pos))),
+            Kind::Text => Ok(Item::Node(Node::Text(
+                Slice::new(&self.text, t.pos..t.end),
+                t.pos,
+            ))),
             Kind::LeftDelim => self.action(),
             _ => self.unexpected(&t, "input"),
         }
@@ -434,14 +449,16 @@ impl Parser<'_> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val);
+                    let name = self.val(&v).to_string();
+                    pipe.decl.push(name.clone());
+                    self.vars.push(name);
                     return Ok(());
                 }
-                Kind::Char if next.val == "," => {
+                Kind::Char if self.val(&next) == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val);
+                    let name = self.val(&v).to_string();
+                    pipe.decl.push(name.clone());
+                    self.vars.push(name);
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => continue,
@@ -495,10 +512,10 @@ impl Parser<'_> {
             let t = self.next();
             match t.kind {
                 Kind::Space => continue,
-                Kind::Error => return self.err(t.val),
+                Kind::Error => return self.err(self.val(&t).to_string()),
                 Kind::RightDelim | Kind::RightParen => self.backup(),
                 Kind::Pipe => {}
-                _ => return self.err(format!("unexpected {t} in operand")),
+                _ => return self.err(format!("unexpected {} in operand", self.describe(&t))),
             }
             break;
         }
@@ -519,7 +536,7 @@ impl Parser<'_> {
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
             let f = self.next();
-            fields.push(f.val.trim_start_matches('.').to_string());
+            fields.push(self.val(&f).trim_start_matches('.').to_string());
         }
         Ok(Some(match node {
             Arg::Field { mut idents, .. } => {
@@ -548,26 +565,29 @@ impl Parser<'_> {
         let t = self.next_non_space();
         let pos = t.pos;
         Ok(Some(match t.kind {
-            Kind::Error => return self.err(t.val),
+            Kind::Error => return self.err(self.val(&t).to_string()),
             Kind::Identifier => {
-                if !(self.has_func)(&t.val) {
+                if !(self.has_func)(self.val(&t)) {
                     return self.err(format!(
                         "function {} not defined",
-                        super::fmt::go_quote(&t.val)
+                        super::fmt::go_quote(self.val(&t))
                     ));
                 }
-                Arg::Identifier { pos, name: t.val }
+                Arg::Identifier {
+                    pos,
+                    name: self.val(&t).to_string(),
+                }
             }
             Kind::Dot => Arg::Dot(pos),
             Kind::Nil => Arg::Nil(pos),
-            Kind::Variable => self.use_var(pos, &t.val)?,
+            Kind::Variable => self.use_var(pos, self.val(&t))?,
             Kind::Field => Arg::Field {
                 pos,
-                idents: vec![t.val.trim_start_matches('.').to_string()],
+                idents: vec![self.val(&t).trim_start_matches('.').to_string()],
             },
-            Kind::Bool => Arg::Bool(pos, t.val == "true"),
+            Kind::Bool => Arg::Bool(pos, self.val(&t) == "true"),
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                match parse_number(&t.val, t.kind) {
+                match parse_number(self.val(&t), t.kind) {
                     Ok(n) => Arg::Number(pos, n),
                     Err(e) => return self.err(e),
                 }
@@ -576,14 +596,17 @@ impl Parser<'_> {
                 let pipe = self.pipeline("parenthesized pipeline")?;
                 let close = self.next();
                 if close.kind != Kind::RightParen {
-                    return self.err(format!("unclosed right paren: unexpected {close}"));
+                    return self.err(format!(
+                        "unclosed right paren: unexpected {}",
+                        self.describe(&close)
+                    ));
                 }
                 Arg::Pipe(Box::new(pipe))
             }
-            Kind::String | Kind::RawString => match unquote(&t.val) {
+            Kind::String | Kind::RawString => match unquote(self.val(&t)) {
                 Some(text) => Arg::String {
                     pos,
-                    quoted: t.val,
+                    quoted: self.val(&t).to_string(),
                     text,
                 },
                 None => return self.err("invalid syntax"),
