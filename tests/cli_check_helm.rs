@@ -161,7 +161,7 @@ fn render_failures_and_bad_releases_are_findings_at_their_lines() {
         "{}",
         msg(3)
     );
-    assert!(msg(4).contains("genCA"), "{}", msg(4));
+    assert!(msg(4).contains("getHostByName"), "{}", msg(4));
     assert_eq!(code, 2);
 }
 

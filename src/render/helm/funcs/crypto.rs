@@ -348,7 +348,7 @@ pub(super) fn register(m: &mut FuncMap, opts: &FuncOptions) {
     m.insert(
         "getHostByName",
         Function::new(&[A], None, |_, _| {
-            Err("getHostByName is not supported: driftlint never resolves host names or touches the network while rendering".into())
+            Err("getHostByName is not supported by driftlint: it never resolves host names or touches the network while rendering".into())
         }),
     );
     super::crypto_cert::register(m, opts);
