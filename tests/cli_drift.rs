@@ -407,3 +407,53 @@ fn drift_of_a_chart_value_points_at_the_values_file_line() {
         );
     }
 }
+
+#[test]
+fn missing_kubeconfig_or_unknown_context_is_exit_2_with_the_reason() {
+    let repo = repo();
+    let out = Command::cargo_bin("driftlint")
+        .unwrap()
+        .current_dir(repo.path())
+        .args(["drift", ".", "--kubeconfig", "no-such-kubeconfig"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no-such-kubeconfig"), "{stderr}");
+    let srv = server("live-after-apply").start().unwrap();
+    let kubeconfig = repo.path().join("kubeconfig");
+    srv.write_kubeconfig(&kubeconfig, "lab").unwrap();
+    let out = Command::cargo_bin("driftlint")
+        .unwrap()
+        .current_dir(repo.path())
+        .args(["drift", ".", "--context", "prod", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("prod"), "{stderr}");
+}
+
+#[test]
+fn a_user_selector_is_an_inventory_too() {
+    let repo = repo();
+    // The orphan carries the Flux labels; with a selector on one of them alone it is found
+    // through the selector inventory as well (reported once).
+    let srv = server("live-after-drift").start().unwrap();
+    let out = drift(
+        &srv,
+        repo.path(),
+        &[
+            "--format",
+            "json",
+            "--selector",
+            "kustomize.toolkit.fluxcd.io/name=apps",
+        ],
+    );
+    let orphans: Vec<_> = findings(&out)
+        .into_iter()
+        .filter(|f| f.0 == "DRIFT003")
+        .collect();
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+}

@@ -386,15 +386,17 @@ fn orphans(cluster: &Cluster, inv: &Inventory, selector: Option<&str>) -> Vec<Ob
         }
     }
     let declared: Vec<ObjectRef> = inv.desired.iter().map(|d| d.object.clone()).collect();
+    let mut reported = BTreeSet::new();
     for (qi, live) in live_by_query {
         let (origin, target) = owner(&queries[qi], inv);
-        out.extend(inventory::orphans(
-            &declared,
-            &queries[qi],
-            &live,
-            &origin,
-            &target,
-        ));
+        let found = inventory::orphans(&declared, &queries[qi], &live, &origin, &target);
+        // An object two inventories claim (Flux labels and `--selector`) is reported once,
+        // for the first inventory in plan order.
+        out.extend(
+            found
+                .into_iter()
+                .filter(|o| reported.insert(o.object.clone())),
+        );
     }
     out
 }
