@@ -148,11 +148,11 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
             }
             continue;
         }
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
         match rel.as_str() {
-            "Chart.yaml" => chart_yaml = Some(text()),
+            "Chart.yaml" => chart_yaml = Some(text(bytes)),
             "values.yaml" => {
-                let (values, doc) = parse_values_doc(&file, &text()).map_err(HelmError::Load)?;
+                let (values, doc) =
+                    parse_values_doc(&file, &text(bytes)).map_err(HelmError::Load)?;
                 chart.values = values;
                 chart.values_doc = doc.map(std::sync::Arc::new);
             }
@@ -162,9 +162,9 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
                         HelmError::Load(format!("{file}: invalid JSON schema: {e}"))
                     })?)
             }
-            "requirements.yaml" => requirements = Some(text()),
+            "requirements.yaml" => requirements = Some(text(bytes)),
             "requirements.lock" | "Chart.lock" => {}
-            _ if rel.starts_with("templates/") => chart.templates.push((rel, text())),
+            _ if rel.starts_with("templates/") => chart.templates.push((rel, text(bytes))),
             _ => chart.files.push((rel, bytes)),
         }
     }
@@ -192,6 +192,12 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
         chart.subcharts.push(load_archive(&file, &bytes)?);
     }
     Ok(chart)
+}
+
+/// A chart file's text: the bytes themselves when they are UTF-8 (no copy), else with invalid
+/// sequences replaced by U+FFFD (as Go's string conversion keeps them, lossily here).
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Unpacks a packaged chart (`.tgz`: gzip, tar, one top-level directory) and loads it, as

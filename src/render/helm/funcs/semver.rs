@@ -1,5 +1,8 @@
 //! Semantic versions and constraints as Masterminds/semver v3 (`NewVersion`,
 //! `NewConstraint`, `Constraints.Check`), behind Sprig's `semver` and `semverCompare`.
+//! The grammar regexes use `regex-lite`: they match a few bytes per call, and its compile time
+//! (once per process) is a fraction of the full `regex` crate's; its ASCII `\s` is also closer
+//! to Go's than Unicode `\s`.
 //!
 //! Constraint grammar: `||`-separated groups of comma- or space-separated constraints, each
 //! an operator (`= != > < >= => <= =< ~ ~> ^` or none) and a version whose minor and patch
@@ -10,7 +13,7 @@
 use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use super::{f, sarg, S};
 use crate::render::helm::template::{FuncMap, Function, Object, Param, Value};

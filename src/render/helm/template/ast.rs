@@ -175,8 +175,8 @@ pub enum Arg {
     /// A string literal: quoted source text and its value.
     String {
         pos: usize,
-        quoted: String,
-        text: String,
+        quoted: Slice,
+        text: Arc<str>,
     },
 }
 

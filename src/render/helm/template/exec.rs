@@ -419,7 +419,7 @@ impl<'a, 'e> Exec<'a, 'e> {
             Arg::Dot(_) => Ok(dot.clone()),
             Arg::Nil(_) => self.error("nil is not a command"),
             Arg::Number(..) => self.ideal_constant(first),
-            Arg::String { text, .. } => Ok(Ev::Val(Value::str(text))),
+            Arg::String { text, .. } => Ok(Ev::Val(Value::String(text.clone()))),
             _ => self.error(format!(
                 "can't evaluate command {}",
                 go_quote(&first.to_string())
@@ -706,7 +706,7 @@ impl<'a, 'e> Exec<'a, 'e> {
             Arg::Identifier { name, .. } => self.eval_function(dot, name, At::Arg(n), &[], None)?,
             Arg::Chain { node, fields, .. } => self.eval_chain(dot, n, node, fields, &[], None)?,
             Arg::Bool(_, b) => return self.literal(p, n, Value::Bool(*b)),
-            Arg::String { text, .. } => return self.literal(p, n, Value::str(text)),
+            Arg::String { text, .. } => return self.literal(p, n, Value::String(text.clone())),
             Arg::Number(_, num) => {
                 return match p {
                     Param::Int(_) => match num.int {

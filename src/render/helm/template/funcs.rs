@@ -5,8 +5,8 @@
 //! `include` and `tpl`) execute named templates or new template text with the current
 //! template set, under the engine's depth limit.
 
+use foldhash::HashMap;
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 

@@ -171,7 +171,10 @@ impl Lexer<'_> {
     }
 
     fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+        match self.input.as_bytes().get(self.pos) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            _ => self.rest().chars().next(),
+        }
     }
 
     fn next(&mut self) -> Option<char> {
@@ -221,7 +224,7 @@ impl Lexer<'_> {
     }
 
     fn lex_text(&mut self) -> State {
-        let Some(x) = self.rest().find(LEFT) else {
+        let Some(x) = memchr::memmem::find(self.rest().as_bytes(), LEFT.as_bytes()) else {
             self.pos = self.input.len();
             if self.pos > self.start {
                 self.emit(Kind::Text);

@@ -23,8 +23,8 @@ mod parse;
 pub mod trace;
 pub mod value;
 
+use foldhash::HashMap;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use ast::Tree;
@@ -153,7 +153,7 @@ impl Templates {
     pub fn new(name: &str, funcs: FuncMap) -> Templates {
         Templates {
             name: name.to_string(),
-            trees: HashMap::new(),
+            trees: HashMap::default(),
             funcs: Arc::new(funcs),
             missing_key: MissingKey::Default,
         }

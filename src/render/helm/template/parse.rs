@@ -606,8 +606,8 @@ impl Parser<'_> {
             Kind::String | Kind::RawString => match unquote(self.val(&t)) {
                 Some(text) => Arg::String {
                     pos,
-                    quoted: self.val(&t).to_string(),
-                    text,
+                    quoted: Slice::new(&self.text, t.pos..t.end),
+                    text: Arc::from(text),
                 },
                 None => return self.err("invalid syntax"),
             },
@@ -640,6 +640,9 @@ pub(crate) fn unquote(s: &str) -> Option<String> {
         return Some(raw.replace('\r', ""));
     }
     let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains(['\\', '"', '\n']) {
+        return Some(inner.to_string());
+    }
     let mut out = String::new();
     let mut rest = inner;
     while !rest.is_empty() {
