@@ -170,8 +170,8 @@ pub enum Arg {
     Nil(usize),
     /// `true`/`false`.
     Bool(usize, bool),
-    /// A number or character constant.
-    Number(usize, Number),
+    /// A number or character constant (boxed: it is the largest operand, and rare).
+    Number(usize, Box<Number>),
     /// A string literal: quoted source text and its value.
     String {
         pos: usize,

@@ -60,15 +60,43 @@ impl Kind {
     }
 }
 
-/// One token: its kind, the byte range of its text in the source (`pos..end`) and its 1-based
-/// line. `Copy`: the parser's look-ahead copies tokens freely. An `Error` token's text is the
+/// One token: its kind and the byte range of its text in the source (`pos..end`). `Copy`: the parser's look-ahead copies tokens freely. An `Error` token's text is the
 /// lexer's error message (see [`Lexed::text`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Token {
     pub kind: Kind,
-    pub pos: usize,
-    pub end: usize,
-    pub line: usize,
+    start: u32,
+    stop: u32,
+}
+
+impl Token {
+    /// A token of `kind` at bytes `pos..end`. Offsets are stored as `u32` (12-byte tokens: a
+    /// 1 MB template lexes into megabytes of them); [`lex`] refuses sources longer than
+    /// `u32::MAX` bytes.
+    pub fn new(kind: Kind, pos: usize, end: usize) -> Token {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Token {
+            kind,
+            start: narrow(pos),
+            stop: narrow(end),
+        }
+    }
+
+    /// Byte offset of the token's first byte.
+    pub fn pos(&self) -> usize {
+        self.start as usize
+    }
+
+    /// Byte offset just past the token.
+    pub fn end(&self) -> usize {
+        self.stop as usize
+    }
+
+    /// 1-based line of the token's first byte in `src`, as Go's `item.line`. Counted on
+    /// demand (only parse errors need it), which keeps newline counting out of lexing.
+    pub fn line(&self, src: &str) -> usize {
+        1 + count_newlines(src.get(..self.pos()).unwrap_or(src))
+    }
 }
 
 /// The tokens of a source text, and the error message when lexing stopped at an error.
@@ -84,7 +112,7 @@ impl Lexed {
     pub fn text<'a>(&'a self, src: &'a str, t: &Token) -> &'a str {
         match t.kind {
             Kind::Error => &self.error,
-            _ => src.get(t.pos..t.end).unwrap_or(""),
+            _ => src.get(t.pos()..t.end()).unwrap_or(""),
         }
     }
 
@@ -129,16 +157,23 @@ fn count_newlines(s: &str) -> usize {
     s.bytes().filter(|&b| b == b'\n').count()
 }
 
-/// Tokenizes the whole input. The last token is `Eof` or `Error` (lexing stops at an error).
+/// Tokenizes the whole input. The last token is `Eof` or `Error` (lexing stops at an error;
+/// a source longer than `u32::MAX` bytes is one).
 pub(crate) fn lex(input: &str) -> Lexed {
+    if u32::try_from(input.len()).is_err() {
+        return Lexed {
+            toks: vec![Token::new(Kind::Error, 0, 0)],
+            error: "template text longer than 4 GiB".into(),
+        };
+    }
     let mut l = Lexer {
         input,
         pos: 0,
         start: 0,
-        line: 1,
-        start_line: 1,
         paren_depth: 0,
-        out: Vec::new(),
+        // About one token per 8 bytes of chart templates; one reservation, not a doubling
+        // series of copies.
+        out: Vec::with_capacity(input.len() / 8 + 4),
         error: String::new(),
     };
     l.run();
@@ -152,8 +187,6 @@ struct Lexer<'a> {
     input: &'a str,
     pos: usize,
     start: usize,
-    line: usize,
-    start_line: usize,
     paren_depth: i32,
     out: Vec<Token>,
     error: String,
@@ -184,30 +217,17 @@ impl Lexer<'_> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        self.out.push(Token {
-            kind,
-            pos: self.start,
-            end: self.pos,
-            line: self.start_line,
-        });
-        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or(""));
+        self.out.push(Token::new(kind, self.start, self.pos));
         self.start = self.pos;
-        self.start_line = self.line;
     }
 
     fn ignore(&mut self) {
-        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or(""));
         self.start = self.pos;
-        self.start_line = self.line;
     }
 
     fn error(&mut self, msg: String) -> State {
-        self.out.push(Token {
-            kind: Kind::Error,
-            pos: self.start,
-            end: self.start,
-            line: self.start_line,
-        });
+        self.out
+            .push(Token::new(Kind::Error, self.start, self.start));
         self.error = msg;
         State::Done
     }
@@ -661,8 +681,9 @@ mod tests {
 
     #[test]
     fn lines_are_counted() {
-        let toks = lex("a\nb{{\n.x}}").toks;
+        let src = "a\nb{{\n.x}}";
+        let toks = lex(src).toks;
         let field = toks.iter().find(|t| t.kind == Kind::Field).unwrap();
-        assert_eq!(field.line, 3);
+        assert_eq!(field.line(src), 3);
     }
 }

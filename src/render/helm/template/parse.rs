@@ -67,12 +67,11 @@ type R<T> = Result<T, ParseError>;
 impl Parser<'_> {
     fn tok(&self, i: usize) -> Token {
         let last = self.lexed.toks.len().saturating_sub(1);
-        self.lexed.toks.get(i.min(last)).copied().unwrap_or(Token {
-            kind: Kind::Eof,
-            pos: 0,
-            end: 0,
-            line: 1,
-        })
+        self.lexed
+            .toks
+            .get(i.min(last))
+            .copied()
+            .unwrap_or(Token::new(Kind::Eof, 0, 0))
     }
 
     /// The text of `t` (the error message for an `Error` token).
@@ -124,7 +123,7 @@ impl Parser<'_> {
     fn err<T>(&self, msg: impl Into<String>) -> R<T> {
         Err(ParseError {
             name: self.name.clone(),
-            line: self.tok(self.hi).line,
+            line: self.tok(self.hi).line(&self.text),
             message: msg.into(),
         })
     }
@@ -250,8 +249,8 @@ impl Parser<'_> {
         let t = self.next_non_space();
         match t.kind {
             Kind::Text => Ok(Item::Node(Node::Text(
-                Slice::new(&self.text, t.pos..t.end),
-                t.pos,
+                Slice::new(&self.text, t.pos()..t.end()),
+                t.pos(),
             ))),
             Kind::LeftDelim => self.action(),
             _ => self.unexpected(&t, "input"),
@@ -297,9 +296,9 @@ impl Parser<'_> {
             return self.err(format!("{{{{{word}}}}} outside {{{{range}}}}"));
         }
         Ok(if t.kind == Kind::Break {
-            Node::Break(t.pos)
+            Node::Break(t.pos())
         } else {
-            Node::Continue(t.pos)
+            Node::Continue(t.pos())
         })
     }
 
@@ -371,7 +370,7 @@ impl Parser<'_> {
         let tree = self.tree(name.clone(), list);
         self.add(tree)?;
         Ok(Node::Template {
-            pos: t.pos,
+            pos: t.pos(),
             name,
             pipe: Some(pipe),
         })
@@ -388,7 +387,7 @@ impl Parser<'_> {
             None
         };
         Ok(Node::Template {
-            pos: t.pos,
+            pos: t.pos(),
             name,
             pipe,
         })
@@ -398,7 +397,7 @@ impl Parser<'_> {
         self.enter()?;
         let start = self.peek_non_space();
         let mut pipe = Pipe {
-            pos: start.pos,
+            pos: start.pos(),
             is_assign: false,
             decl: Vec::new(),
             cmds: Vec::new(),
@@ -501,7 +500,7 @@ impl Parser<'_> {
 
     fn command(&mut self) -> R<Command> {
         let mut cmd = Command {
-            pos: self.peek_non_space().pos,
+            pos: self.peek_non_space().pos(),
             args: Vec::new(),
         };
         loop {
@@ -532,7 +531,7 @@ impl Parser<'_> {
         if self.peek().kind != Kind::Field {
             return Ok(Some(node));
         }
-        let pos = self.peek().pos;
+        let pos = self.peek().pos();
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
             let f = self.next();
@@ -563,7 +562,7 @@ impl Parser<'_> {
 
     fn term(&mut self) -> R<Option<Arg>> {
         let t = self.next_non_space();
-        let pos = t.pos;
+        let pos = t.pos();
         Ok(Some(match t.kind {
             Kind::Error => return self.err(self.val(&t).to_string()),
             Kind::Identifier => {
@@ -588,7 +587,7 @@ impl Parser<'_> {
             Kind::Bool => Arg::Bool(pos, self.val(&t) == "true"),
             Kind::CharConstant | Kind::Complex | Kind::Number => {
                 match parse_number(self.val(&t), t.kind) {
-                    Ok(n) => Arg::Number(pos, n),
+                    Ok(n) => Arg::Number(pos, Box::new(n)),
                     Err(e) => return self.err(e),
                 }
             }
@@ -606,7 +605,7 @@ impl Parser<'_> {
             Kind::String | Kind::RawString => match unquote(self.val(&t)) {
                 Some(text) => Arg::String {
                     pos,
-                    quoted: Slice::new(&self.text, t.pos..t.end),
+                    quoted: Slice::new(&self.text, t.pos()..t.end()),
                     text: Arc::from(text),
                 },
                 None => return self.err("invalid syntax"),
