@@ -83,6 +83,12 @@ impl fmt::Debug for Slice {
     }
 }
 
+impl fmt::Display for Slice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
 impl PartialEq for Slice {
     fn eq(&self, other: &Slice) -> bool {
         **self == **other
@@ -151,17 +157,17 @@ pub struct Number {
 #[derive(Debug, Clone)]
 pub enum Arg {
     /// `.a.b`.
-    Field { pos: usize, idents: Vec<String> },
+    Field { pos: usize, idents: Vec<Slice> },
     /// `$x.a.b`; `idents[0]` is the variable name with its `$`.
-    Variable { pos: usize, idents: Vec<String> },
+    Variable { pos: usize, idents: Vec<Slice> },
     /// `(pipeline).a.b` or `fn.a`.
     Chain {
         pos: usize,
         node: Box<Arg>,
-        fields: Vec<String>,
+        fields: Vec<Slice>,
     },
     /// A function name.
-    Identifier { pos: usize, name: String },
+    Identifier { pos: usize, name: Slice },
     /// A parenthesized pipeline.
     Pipe(Box<Pipe>),
     /// `.`.
@@ -204,7 +210,15 @@ impl fmt::Display for Arg {
                 }
                 Ok(())
             }
-            Arg::Variable { idents, .. } => f.write_str(&idents.join(".")),
+            Arg::Variable { idents, .. } => {
+                for (i, ident) in idents.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(ident)?;
+                }
+                Ok(())
+            }
             Arg::Chain { node, fields, .. } => {
                 match node.as_ref() {
                     Arg::Pipe(p) => write!(f, "({p})")?,

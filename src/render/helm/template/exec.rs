@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::ast::{Arg, Branch, Command, Node, Pipe, Tree};
+use super::ast::{Arg, Branch, Command, Node, Pipe, Slice, Tree};
 use super::fmt::go_quote;
 use super::funcs::{param_accepts, FuncContext, Function, Lazy, Param};
 use super::value::Value;
@@ -455,7 +455,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         dot: &Ev,
         chain: &'a Arg,
         node: &'a Arg,
-        fields: &[String],
+        fields: &[Slice],
         args: &'a [Arg],
         fin: Option<Ev>,
     ) -> R<Ev> {
@@ -471,12 +471,12 @@ impl<'a, 'e> Exec<'a, 'e> {
         &mut self,
         dot: &Ev,
         var: &'a Arg,
-        idents: &[String],
+        idents: &[Slice],
         args: &'a [Arg],
         fin: Option<Ev>,
     ) -> R<Ev> {
         self.at = At::Arg(var);
-        let name = idents.first().map(String::as_str).unwrap_or("$");
+        let name = idents.first().map_or("$", |s| &**s);
         let value = self.var_value(name)?;
         if idents.len() == 1 {
             self.not_a_function(args, &fin)?;
@@ -489,7 +489,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         &mut self,
         dot: &Ev,
         mut recv: Ev,
-        idents: &[String],
+        idents: &[Slice],
         args: &'a [Arg],
         fin: Option<Ev>,
     ) -> R<Ev> {

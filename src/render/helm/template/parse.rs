@@ -535,7 +535,7 @@ impl Parser<'_> {
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
             let f = self.next();
-            fields.push(self.val(&f).trim_start_matches('.').to_string());
+            fields.push(self.field_name(&f));
         }
         Ok(Some(match node {
             Arg::Field { mut idents, .. } => {
@@ -574,15 +574,15 @@ impl Parser<'_> {
                 }
                 Arg::Identifier {
                     pos,
-                    name: self.val(&t).to_string(),
+                    name: Slice::new(&self.text, t.pos()..t.end()),
                 }
             }
             Kind::Dot => Arg::Dot(pos),
             Kind::Nil => Arg::Nil(pos),
-            Kind::Variable => self.use_var(pos, self.val(&t))?,
+            Kind::Variable => self.use_var(&t)?,
             Kind::Field => Arg::Field {
                 pos,
-                idents: vec![self.val(&t).trim_start_matches('.').to_string()],
+                idents: vec![self.field_name(&t)],
             },
             Kind::Bool => Arg::Bool(pos, self.val(&t) == "true"),
             Kind::CharConstant | Kind::Complex | Kind::Number => {
@@ -617,13 +617,27 @@ impl Parser<'_> {
         }))
     }
 
-    fn use_var(&self, pos: usize, name: &str) -> R<Arg> {
-        let idents: Vec<String> = name.split('.').map(str::to_string).collect();
-        let first = idents.first().cloned().unwrap_or_default();
-        if !self.vars.contains(&first) {
+    /// A field token's name without its leading `.`, as a slice of the source.
+    fn field_name(&self, t: &Token) -> Slice {
+        let dot = usize::from(self.val(t).starts_with('.'));
+        Slice::new(&self.text, t.pos() + dot..t.end())
+    }
+
+    /// A `$x.a.b` variable token, split at its dots into slices of the source; the variable
+    /// must be declared.
+    fn use_var(&self, t: &Token) -> R<Arg> {
+        let pos = t.pos();
+        let mut idents = Vec::new();
+        let mut start = pos;
+        for part in self.val(t).split('.') {
+            idents.push(Slice::new(&self.text, start..start + part.len()));
+            start += part.len() + 1;
+        }
+        let first = idents.first().map_or("", |s| &**s);
+        if !self.vars.iter().any(|v| v == first) {
             return self.err(format!(
                 "undefined variable {}",
-                super::fmt::go_quote(&first)
+                super::fmt::go_quote(first)
             ));
         }
         Ok(Arg::Variable { pos, idents })
