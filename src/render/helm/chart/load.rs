@@ -87,21 +87,14 @@ pub fn load_chart(fs: &RepoFs, dir: &Path) -> Result<Chart, HelmError> {
     let abs = fs.resolve(Path::new(""), &dir.to_string_lossy())?;
     let display = fs.display(&abs);
     let ignore = helmignore(fs, &abs)?;
+    let canon = abs
+        .canonicalize()
+        .map_err(|e| HelmError::Io(format!("{display}: {e}")))?;
     let mut entries = Vec::new();
-    walk(fs, &abs, &abs, &ignore, &mut entries)?;
+    walk(fs, &abs, (&abs, &canon), &ignore, &mut entries)?;
     let mut files = Vec::new();
     for (rel, path) in entries {
-        let meta =
-            std::fs::metadata(&path).map_err(|e| HelmError::Io(format!("{display}/{rel}: {e}")))?;
-        if meta.len() > crate::fs::MAX_FILE_BYTES {
-            return Err(HelmError::Load(format!(
-                "{display}/{rel}: file is {} bytes, larger than the {}-byte limit",
-                meta.len(),
-                crate::fs::MAX_FILE_BYTES
-            )));
-        }
-        let bytes =
-            std::fs::read(&path).map_err(|e| HelmError::Io(format!("{display}/{rel}: {e}")))?;
+        let bytes = read_file(&display, &rel, &path)?;
         files.push((rel, bytes));
     }
     from_files(&display, files)
@@ -330,28 +323,39 @@ fn helmignore(fs: &RepoFs, abs: &Path) -> Result<ignore::gitignore::Gitignore, H
 
 /// Lists files under `dir` (sorted, as Go's `filepath.Walk`) as (chart-relative path, path),
 /// skipping ignored ones and refusing symlinks that leave the repository.
+/// Lists the files under `dir` (whose canonical path is `canon_dir`) in Go's lexical walk
+/// order, skipping `.helmignore`d paths. Only symbolic links are canonicalized (one `realpath`
+/// each); a link that leaves the repository root is an error, as everywhere in driftlint.
 fn walk(
     fs: &RepoFs,
     root: &Path,
-    dir: &Path,
+    (dir, canon_dir): (&Path, &Path),
     ignore: &ignore::gitignore::Gitignore,
     out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), HelmError> {
-    let rd =
-        std::fs::read_dir(dir).map_err(|e| HelmError::Io(format!("{}: {e}", fs.display(dir))))?;
-    let mut items: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    items.sort();
-    for path in items {
-        let canonical = path
-            .canonicalize()
-            .map_err(|e| HelmError::Io(format!("{}: {e}", fs.display(&path))))?;
-        if !canonical.starts_with(fs.root()) {
-            return Err(HelmError::Fs(crate::fs::FsError::Escapes {
-                path: fs.display(&path),
-                root: fs.root().display().to_string(),
-            }));
-        }
-        let is_dir = canonical.is_dir();
+    let io = |path: &Path, e: std::io::Error| HelmError::Io(format!("{}: {e}", fs.display(path)));
+    let rd = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+    let mut items = Vec::new();
+    for entry in rd.flatten() {
+        let kind = entry.file_type().map_err(|e| io(&entry.path(), e))?;
+        items.push((entry.file_name(), kind));
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, kind) in items {
+        let path = dir.join(&name);
+        let (canonical, is_dir) = if kind.is_symlink() {
+            let canonical = path.canonicalize().map_err(|e| io(&path, e))?;
+            if !canonical.starts_with(fs.root()) {
+                return Err(HelmError::Fs(crate::fs::FsError::Escapes {
+                    path: fs.display(&path),
+                    root: fs.root().display().to_string(),
+                }));
+            }
+            let is_dir = canonical.is_dir();
+            (canonical, is_dir)
+        } else {
+            (canon_dir.join(&name), kind.is_dir())
+        };
         let rel = path
             .strip_prefix(root)
             .unwrap_or(&path)
@@ -361,12 +365,29 @@ fn walk(
             continue;
         }
         if is_dir {
-            walk(fs, root, &path, ignore, out)?;
+            walk(fs, root, (&path, &canonical), ignore, out)?;
         } else {
             out.push((rel, canonical));
         }
     }
     Ok(())
+}
+
+/// Reads one chart file, refusing files above [`crate::fs::MAX_FILE_BYTES`] before reading.
+fn read_file(display: &str, rel: &str, path: &Path) -> Result<Vec<u8>, HelmError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| HelmError::Io(format!("{display}/{rel}: {e}"));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > crate::fs::MAX_FILE_BYTES {
+        return Err(HelmError::Load(format!(
+            "{display}/{rel}: file is {len} bytes, larger than the {}-byte limit",
+            crate::fs::MAX_FILE_BYTES
+        )));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
