@@ -79,7 +79,8 @@ type R<T> = Result<T, Flow>;
 pub(crate) struct Exec<'a, 'e> {
     pub set: &'a Templates,
     pub tree: &'a Tree,
-    pub vars: Vec<(String, Ev)>,
+    /// Variables in scope, innermost last; names borrow from the parse tree.
+    pub vars: Vec<(&'a str, Ev)>,
     pub depth: usize,
     pub nesting: usize,
     pub ext: &'e mut super::funcs::Extensions,
@@ -98,7 +99,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         Exec {
             set,
             tree,
-            vars: vec![("$".into(), dot)],
+            vars: vec![("$", dot)],
             depth,
             nesting: 0,
             ext,
@@ -356,14 +357,14 @@ impl<'a, 'e> Exec<'a, 'e> {
             if pipe.is_assign {
                 self.set_var(var, value.clone())?;
             } else {
-                self.vars.push((var.clone(), value.clone()));
+                self.vars.push((var.as_str(), value.clone()));
             }
         }
         Ok(value)
     }
 
     fn set_var(&mut self, name: &str, v: Ev) -> R<()> {
-        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+        match self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
             Some(slot) => {
                 slot.1 = v;
                 Ok(())
@@ -373,7 +374,7 @@ impl<'a, 'e> Exec<'a, 'e> {
     }
 
     fn var_value(&self, name: &str) -> R<Ev> {
-        match self.vars.iter().rev().find(|(n, _)| n == name) {
+        match self.vars.iter().rev().find(|(n, _)| *n == name) {
             Some((_, v)) => Ok(v.clone()),
             None => self.error(format!("undefined variable: {name}")),
         }
