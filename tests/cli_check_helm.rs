@@ -229,3 +229,40 @@ fn values_keys_decode_as_helm_does() {
         "---\n# Source: hk/templates/x.yaml\n# {\"false\":1,\"k\":{\"1.5\":\"f\",\"16\":\"h\",\"false\":\"x\"},\"true\":false,\"v\":[true,false,false]}\n"
     );
 }
+
+#[test]
+fn random_names_are_the_same_on_every_check() {
+    // Helm's random functions draw from the OS; check seeds them, so a finding on an object
+    // named with `randAlphaNum` (podinfo's test pods) reads the same run after run.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    std::fs::write(chart.join("values.yaml"), "tag: latest\n").expect("write");
+    std::fs::write(
+        chart.join("templates/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: test-{{ randAlphaNum 5 | lower }}\n\
+         spec:\n  containers:\n  - name: app\n    image: nginx:{{ .Values.tag }}\n",
+    )
+    .expect("write");
+    let run = || {
+        driftlint()
+            .current_dir(dir.path())
+            .args(["check", "--format", "json", "."])
+            .output()
+            .expect("runs")
+    };
+    let (first, second) = (run(), run());
+    let text = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(text.contains("PIN001"), "{text}");
+    let name = regex::Regex::new(r#""name": "test-([a-z0-9]{5})""#)
+        .expect("regex")
+        .captures(&text)
+        .unwrap_or_else(|| panic!("a random pod name in the report: {text}"));
+    assert_eq!(name[1].len(), 5);
+    assert_eq!(first.stdout, second.stdout);
+}

@@ -14,6 +14,10 @@ use crate::fs::RepoFs;
 use crate::render::helm::chart::values::helm_key;
 use crate::render::helm::chart::{render_objects, HelmError, SetKind, TemplateOptions};
 use crate::report::{Finding, Severity};
+
+/// The seed `check` renders charts with ([`TemplateOptions::random_seed`]): any fixed value
+/// makes random names reproducible; they never equal what a real `helm install` picked.
+const CHECK_RANDOM_SEED: u64 = 0x6472_6966_746c_696e;
 use crate::yaml::Origin;
 
 /// Renders a chart target: release name = the chart's name and namespace `default` unless its
@@ -41,6 +45,8 @@ pub(super) fn render_chart(fs: &RepoFs, target: &Target, version: &str) -> Rende
         api_versions: release.api_versions.clone(),
         // `helm install` applies `crds/` first: their schemas validate the chart's resources.
         include_crds: true,
+        // Same findings, same bytes, every run (Helm's random functions draw from the OS).
+        random_seed: Some(CHECK_RANDOM_SEED),
         ..TemplateOptions::default()
     };
     let (objects, failure) = match render_objects(fs, &target.path, &opts) {

@@ -93,6 +93,12 @@ pub struct TemplateOptions {
     pub is_upgrade: bool,
     /// `--skip-schema-validation`.
     pub skip_schema_validation: bool,
+    /// Seed for Sprig's random functions (`randAlphaNum`, `uuidv4`, ...; see
+    /// [`crate::render::helm::funcs::FuncOptions::random_seed`]). `None`, the default and what
+    /// `helm template` does, draws from the OS; `driftlint check` sets one so that its findings
+    /// (object names such as podinfo's `podinfo-jwt-test-{{ randAlphaNum 5 }}`) are the same
+    /// bytes run after run.
+    pub random_seed: Option<u64>,
 }
 
 impl Default for TemplateOptions {
@@ -112,6 +118,7 @@ impl Default for TemplateOptions {
             show_only: Vec::new(),
             is_upgrade: false,
             skip_schema_validation: false,
+            random_seed: None,
         }
     }
 }

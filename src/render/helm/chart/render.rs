@@ -539,7 +539,7 @@ fn render_all(
         &mut chain,
     );
     sort_templates(&mut rs);
-    let mut set = Templates::new("gotpl", engine_funcs());
+    let mut set = Templates::new("gotpl", engine_funcs_with(opts.random_seed));
     set.set_missing_key(MissingKey::Zero);
     for r in &rs {
         set.parse(&r.name, &r.text)
@@ -635,7 +635,16 @@ fn unsupported(name: &'static str) -> Function {
 /// The function map: the template builtins plus Helm's engine functions (`include`, `tpl`,
 /// `required`, `fail`, `lookup` returning an empty map as in client-only mode).
 pub fn engine_funcs() -> FuncMap {
-    let mut m = crate::render::helm::funcs::helm_funcs();
+    engine_funcs_with(None)
+}
+
+/// [`engine_funcs`] with the random functions seeded by `random_seed` (`None`: from the OS).
+fn engine_funcs_with(random_seed: Option<u64>) -> FuncMap {
+    let opts = crate::render::helm::funcs::FuncOptions {
+        random_seed,
+        ..Default::default()
+    };
+    let mut m = crate::render::helm::funcs::helm_funcs_with(&opts);
     for name in UNSUPPORTED_FUNCS {
         if !m.contains(name) {
             m.insert(name, unsupported(name));
