@@ -539,7 +539,7 @@ fn render_all(
         &mut chain,
     );
     sort_templates(&mut rs);
-    let mut set = Templates::new("gotpl", engine_funcs_with(opts.random_seed));
+    let mut set = Templates::with_funcs("gotpl", shared_engine_funcs(opts.random_seed));
     set.set_missing_key(MissingKey::Zero);
     for r in &rs {
         set.parse(&r.name, &r.text)
@@ -682,8 +682,29 @@ fn engine_funcs_with(random_seed: Option<u64>) -> FuncMap {
     m
 }
 
-/// Helm's functions, built once (parse-time lookups for `tpl`'s emptiness check).
-static ENGINE_FUNCS: Lazy<FuncMap> = Lazy::new(engine_funcs);
+/// Helm's functions with OS randomness, built once per process and shared by every render
+/// (and by `tpl`'s emptiness check).
+static ENGINE_FUNCS: Lazy<Arc<FuncMap>> = Lazy::new(|| Arc::new(engine_funcs()));
+
+/// Seeded function maps, built once per seed (`check` uses one seed for every chart). The
+/// random functions keep their state per execution, not in the map, so sharing is safe.
+static SEEDED_FUNCS: Lazy<std::sync::Mutex<Vec<(u64, Arc<FuncMap>)>>> = Lazy::new(Default::default);
+
+/// The engine's function map for `random_seed` (see [`engine_funcs_with`]), shared.
+fn shared_engine_funcs(random_seed: Option<u64>) -> Arc<FuncMap> {
+    let Some(seed) = random_seed else {
+        return ENGINE_FUNCS.clone();
+    };
+    let mut cache = SEEDED_FUNCS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, m)) = cache.iter().find(|(s, _)| *s == seed) {
+        return m.clone();
+    }
+    let m = Arc::new(engine_funcs_with(Some(seed)));
+    cache.push((seed, m.clone()));
+    m
+}
 
 fn tpl() -> Function {
     Function::new(&[Param::String, Param::Any], None, |ctx, a| {
@@ -694,7 +715,7 @@ fn tpl() -> Function {
         // executes that new template directly. Go keeps an existing "gotpl" (an enclosing
         // tpl) when the new tree is empty, so an empty tree (whitespace, comments) is
         // rendered on its own here instead of re-running the enclosing text.
-        let mut alone = Templates::new("gotpl", ENGINE_FUNCS.clone());
+        let mut alone = Templates::with_funcs("gotpl", ENGINE_FUNCS.clone());
         alone
             .parse("gotpl", &text)
             .map_err(|e| fail(e.to_string()))?;

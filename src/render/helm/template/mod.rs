@@ -151,10 +151,16 @@ pub struct Templates {
 impl Templates {
     /// An empty set named `name` (Go's `template.New(name).Funcs(funcs)`).
     pub fn new(name: &str, funcs: FuncMap) -> Templates {
+        Templates::with_funcs(name, Arc::new(funcs))
+    }
+
+    /// [`Templates::new`] with a function map shared with other sets (building Helm's map of
+    /// some 250 functions costs more than rendering a small chart).
+    pub fn with_funcs(name: &str, funcs: Arc<FuncMap>) -> Templates {
         Templates {
             name: name.to_string(),
             trees: HashMap::default(),
-            funcs: Arc::new(funcs),
+            funcs,
             missing_key: MissingKey::Default,
         }
     }
