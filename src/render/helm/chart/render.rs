@@ -688,7 +688,10 @@ static ENGINE_FUNCS: Lazy<Arc<FuncMap>> = Lazy::new(|| Arc::new(engine_funcs()))
 
 /// Seeded function maps, built once per seed (`check` uses one seed for every chart). The
 /// random functions keep their state per execution, not in the map, so sharing is safe.
-static SEEDED_FUNCS: Lazy<std::sync::Mutex<Vec<(u64, Arc<FuncMap>)>>> = Lazy::new(Default::default);
+static SEEDED_FUNCS: Lazy<SeededFuncs> = Lazy::new(Default::default);
+
+/// Function maps by random seed.
+type SeededFuncs = std::sync::Mutex<Vec<(u64, Arc<FuncMap>)>>;
 
 /// The engine's function map for `random_seed` (see [`engine_funcs_with`]), shared.
 fn shared_engine_funcs(random_seed: Option<u64>) -> Arc<FuncMap> {
