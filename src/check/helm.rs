@@ -14,11 +14,11 @@ use crate::fs::RepoFs;
 use crate::render::helm::chart::values::helm_key;
 use crate::render::helm::chart::{render_objects, HelmError, SetKind, TemplateOptions};
 use crate::report::{Finding, Severity};
+use crate::yaml::Origin;
 
 /// The seed `check` renders charts with ([`TemplateOptions::random_seed`]): any fixed value
 /// makes random names reproducible; they never equal what a real `helm install` picked.
 const CHECK_RANDOM_SEED: u64 = 0x6472_6966_746c_696e;
-use crate::yaml::Origin;
 
 /// Renders a chart target: release name = the chart's name and namespace `default` unless its
 /// release says otherwise, `--kube-version` = the checked Kubernetes version.

@@ -321,11 +321,10 @@ fn helmignore(fs: &RepoFs, abs: &Path) -> Result<ignore::gitignore::Gitignore, H
         .map_err(|e| HelmError::Load(format!("{}: {e}", fs.display(&path))))
 }
 
-/// Lists files under `dir` (sorted, as Go's `filepath.Walk`) as (chart-relative path, path),
-/// skipping ignored ones and refusing symlinks that leave the repository.
 /// Lists the files under `dir` (whose canonical path is `canon_dir`) in Go's lexical walk
-/// order, skipping `.helmignore`d paths. Only symbolic links are canonicalized (one `realpath`
-/// each); a link that leaves the repository root is an error, as everywhere in driftlint.
+/// order as (chart-relative path, canonical path), skipping `.helmignore`d paths. Only symbolic
+/// links are canonicalized (one `realpath` each); a link that leaves the repository root is an
+/// error, as everywhere in driftlint.
 fn walk(
     fs: &RepoFs,
     root: &Path,

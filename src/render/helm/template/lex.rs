@@ -60,8 +60,9 @@ impl Kind {
     }
 }
 
-/// One token: its kind and the byte range of its text in the source (`pos..end`). `Copy`: the parser's look-ahead copies tokens freely. An `Error` token's text is the
-/// lexer's error message (see [`Lexed::text`]).
+/// One token: its kind and the byte range of its text in the source (`pos..end`). `Copy`:
+/// the parser's look-ahead copies tokens freely. An `Error` token's text is the lexer's error
+/// message (see [`Lexed::text`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Token {
     pub kind: Kind,
