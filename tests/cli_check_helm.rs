@@ -234,25 +234,11 @@ fn values_keys_decode_as_helm_does() {
 fn random_names_are_the_same_on_every_check() {
     // Helm's random functions draw from the OS; check seeds them, so a finding on an object
     // named with `randAlphaNum` (podinfo's test pods) reads the same run after run.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let chart = dir.path().join("chart");
-    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
-    )
-    .expect("write");
-    std::fs::write(chart.join("values.yaml"), "tag: latest\n").expect("write");
-    std::fs::write(
-        chart.join("templates/pod.yaml"),
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: test-{{ randAlphaNum 5 | lower }}\n\
-         spec:\n  containers:\n  - name: app\n    image: nginx:{{ .Values.tag }}\n",
-    )
-    .expect("write");
+    let dir = fixture("random");
     let run = || {
         driftlint()
-            .current_dir(dir.path())
-            .args(["check", "--format", "json", "."])
+            .current_dir(&dir)
+            .args(["check", "--format", "json"])
             .output()
             .expect("runs")
     };
