@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 mod helm;
+mod sources;
+
+pub use sources::Sources;
 
 use crate::config::Config;
 use crate::discover::{self, Kind, Target};
@@ -63,6 +66,8 @@ pub struct CheckReport {
     pub kubernetes_version: String,
     /// The effective `failOn` from the configuration, if set.
     pub config_fail_on: Option<String>,
+    /// The source texts a report may show (read through the confined reader, redacted).
+    pub sources: Sources,
 }
 
 /// Finding codes that mean "this input could not be processed" (exit code 2).
@@ -124,7 +129,11 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         .collect();
     findings.extend(per_target.into_iter().flatten());
     findings.extend(kustomization_findings(&fs, &rendered, &selected, &ctx));
-    let findings = finish(findings, &fs);
+    let mut findings = finish(findings, &fs);
+    let sources = Sources::new(&fs, rendered.iter().flat_map(|r| r.objects.iter()));
+    for f in &mut findings {
+        sources.redact_finding(f);
+    }
     let targets = rendered
         .iter()
         .filter(|r| selected.contains(&r.target))
@@ -140,6 +149,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         targets,
         kubernetes_version: version,
         config_fail_on: config.fail_on.clone(),
+        sources,
     })
 }
 
@@ -724,8 +734,10 @@ pub struct RenderedRepo {
     pub catalog: Catalog,
     /// Each target that rendered, with its objects (origins intact), in target order.
     pub targets: Vec<(Target, Vec<Node>)>,
-    /// Render and configuration failures (RENDER001/RENDER002/CONFIG001).
+    /// Render and configuration failures (RENDER001/RENDER002/CONFIG001), redacted.
     pub findings: Vec<Finding>,
+    /// The source texts a report may show (read through the confined reader, redacted).
+    pub sources: Sources,
 }
 
 /// Renders every target under `opts.paths` without validating or linting them.
@@ -741,10 +753,17 @@ pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
         mut findings,
         ..
     } = prepare(opts)?;
+    let sources = Sources::new(&fs, rendered.iter().flat_map(|r| r.objects.iter()));
+    for f in &mut findings {
+        sources.redact_finding(f);
+    }
     let mut targets = Vec::new();
     for r in rendered {
         match r.failure {
-            Some(f) if f.severity == Severity::Error => findings.push(f),
+            Some(mut f) if f.severity == Severity::Error => {
+                sources.redact_finding(&mut f);
+                findings.push(f);
+            }
             _ => targets.push((r.target, r.objects)),
         }
     }
@@ -754,6 +773,7 @@ pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
         catalog,
         targets,
         findings,
+        sources,
     })
 }
 

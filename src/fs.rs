@@ -4,8 +4,9 @@
 //! that leave the repository root (`../../etc/passwd`, absolute paths, symlinks pointing out),
 //! files larger than [`MAX_FILE_BYTES`], and files that are not UTF-8 text.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Files above this size (bytes) are refused: 16 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -31,9 +32,13 @@ pub enum FsError {
 }
 
 /// A repository root and the reads confined to it.
+///
+/// Clones share one record of the texts read (see [`RepoFs::text_read`]): reports show source
+/// lines only from files this reader returned, never from a path named in a message.
 #[derive(Debug, Clone)]
 pub struct RepoFs {
     root: PathBuf,
+    texts: Arc<Mutex<HashMap<String, Arc<str>>>>,
 }
 
 impl RepoFs {
@@ -42,7 +47,33 @@ impl RepoFs {
     /// Errors: [`FsError::NotFound`] when `root` does not exist.
     pub fn new(root: &Path) -> Result<RepoFs, FsError> {
         let root = root.canonicalize().map_err(|e| io_error(root, &e))?;
-        Ok(RepoFs { root })
+        Ok(RepoFs {
+            root,
+            texts: Arc::default(),
+        })
+    }
+
+    /// The text of `display` (a repo-relative path as [`RepoFs::display`] writes it) if this
+    /// reader (or a clone) returned it from [`RepoFs::read_text`] or [`RepoFs::remember`]ed it;
+    /// `None` for anything else, whatever the path names.
+    pub fn text_read(&self, display: &str) -> Option<Arc<str>> {
+        self.texts.lock().ok()?.get(display).cloned()
+    }
+
+    /// Every text read so far (in no particular order).
+    pub fn texts_read(&self) -> Vec<Arc<str>> {
+        self.texts
+            .lock()
+            .map(|t| t.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Records `text` as the content of the confined file `display`, for readers that checked
+    /// confinement themselves (the chart loader reads chart files as bytes).
+    pub fn remember(&self, display: &str, text: Arc<str>) {
+        if let Ok(mut texts) = self.texts.lock() {
+            texts.insert(display.to_string(), text);
+        }
     }
 
     /// The canonical repository root.
@@ -102,9 +133,14 @@ impl RepoFs {
         if bytes.contains(&0) {
             return Err(FsError::NotText { path: display });
         }
-        String::from_utf8(bytes)
-            .map(Arc::from)
-            .map_err(|_| FsError::NotText { path: display })
+        let text: Arc<str> =
+            String::from_utf8(bytes)
+                .map(Arc::from)
+                .map_err(|_| FsError::NotText {
+                    path: display.clone(),
+                })?;
+        self.remember(&display, text.clone());
+        Ok(text)
     }
 
     /// The repo-relative display form of `path` (`/` separators), as used in origins.

@@ -286,12 +286,7 @@ fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> Strin
             let color = to_stdout
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
-            let root = report.root.clone();
-            let sources = move |file: &str| {
-                std::fs::read_to_string(root.join(file))
-                    .ok()
-                    .map(Into::into)
-            };
+            let sources = |file: &str| report.sources.get(file);
             report::human(&report.findings, &sources, color)
         }
         Format::Json => report::json(&report.findings, &summary),
@@ -422,12 +417,7 @@ fn format_drift(
                 .cloned()
                 .collect();
             if !others.is_empty() {
-                let root = report.root.clone();
-                let sources = move |file: &str| {
-                    std::fs::read_to_string(root.join(file))
-                        .ok()
-                        .map(Into::into)
-                };
+                let sources = |file: &str| report.sources.get(file);
                 text.push_str(&report::human(&others, &sources, color));
             }
             text

@@ -13,6 +13,7 @@ pub mod ignore;
 pub mod inventory;
 pub mod model;
 pub mod normalize;
+pub mod redact;
 
 #[cfg(test)]
 mod fixtures;

@@ -45,6 +45,8 @@ pub struct DriftReport {
     pub objects: Vec<ObjectDrift>,
     /// Drift, render and query findings, sorted.
     pub findings: Vec<Finding>,
+    /// The source texts a report may show (read through the confined reader, redacted).
+    pub sources: check::Sources,
 }
 
 /// Codes that mean "the run could not look at something" (exit code 2).
@@ -135,10 +137,14 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
     };
     objects.extend(orphans(&cluster, &inventory, opts.selector.as_deref()));
     objects.sort_by(|a, b| a.object.cmp(&b.object).then(a.target.cmp(&b.target)));
+    super::redact::redact_objects(&mut objects, repo.sources.redactor());
     let mut findings = repo.findings;
     findings.extend(to_findings(&objects, cluster.name()));
     if let Some((first, message)) = &forbidden {
         findings.push(findings::dry_run_forbidden(first, cluster.name(), message));
+    }
+    for f in &mut findings {
+        repo.sources.redact_finding(f);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(DriftReport {
@@ -147,6 +153,7 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
         mode: opts.mode,
         objects,
         findings,
+        sources: repo.sources,
     })
 }
 

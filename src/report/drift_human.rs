@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use similar::TextDiff;
 
+use super::escape::controls;
+
 use crate::drift::{DriftKind, FieldDrift, ObjectDrift};
 
 const RED: &str = "\x1b[31m";
@@ -27,9 +29,9 @@ pub fn drift_human(objects: &[ObjectDrift], cluster: &str, color: bool) -> Strin
         let _ = writeln!(
             out,
             "{} {} ({})",
-            paint(BOLD, &o.object.to_string()),
-            verdict(&o.drift),
-            at
+            paint(BOLD, &controls(&o.object.to_string())),
+            controls(&verdict(&o.drift)),
+            controls(&at)
         );
         if let DriftKind::Changed { fields } = &o.drift {
             for line in unified(fields).lines() {
@@ -65,7 +67,9 @@ fn unified(fields: &[FieldDrift]) -> String {
     let side = |pick: fn(&FieldDrift) -> Option<&serde_json::Value>| {
         fields
             .iter()
-            .filter_map(|f| pick(f).map(|v| format!("{}: {}\n", f.path, compact(v))))
+            .filter_map(|f| {
+                pick(f).map(|v| format!("{}: {}\n", controls(&f.path.to_string()), compact(v)))
+            })
             .collect::<String>()
     };
     let live = side(|f| f.live.as_ref());
@@ -77,10 +81,12 @@ fn unified(fields: &[FieldDrift]) -> String {
         .to_string()
 }
 
+/// A value on one line: strings as written (line breaks and other control characters
+/// escaped), anything else as JSON.
 fn compact(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        serde_json::Value::String(s) => controls(s).into_owned(),
+        other => controls(&other.to_string()).into_owned(),
     }
 }
 

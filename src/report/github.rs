@@ -1,5 +1,6 @@
 //! GitHub Actions workflow-command annotations (`::error file=…::message`).
 
+use super::escape::{controls, controls_keep_lines};
 use super::summary::most_severe_first;
 use super::{Finding, Severity};
 
@@ -34,7 +35,10 @@ fn command(f: &Finding) -> String {
     };
     let mut props = Vec::new();
     if is_real_file(&f.origin.file) {
-        props.push(format!("file={}", escape_property(&f.origin.file)));
+        props.push(format!(
+            "file={}",
+            escape_property(&controls(&f.origin.file))
+        ));
         if f.origin.line > 0 {
             props.push(format!("line={}", f.origin.line));
             if f.origin.column > 0 {
@@ -46,7 +50,7 @@ fn command(f: &Finding) -> String {
         Some(o) => format!("{} {}", f.code, o.name),
         None => f.code.clone(),
     };
-    props.push(format!("title={}", escape_property(&title)));
+    props.push(format!("title={}", escape_property(&controls(&title))));
     format!(
         "::{level} {}::{}",
         props.join(","),
@@ -56,18 +60,19 @@ fn command(f: &Finding) -> String {
 
 /// The finding's message plus its context lines.
 fn message(f: &Finding) -> String {
-    let mut msg = f.message.clone();
+    let mut msg = controls_keep_lines(&f.message).into_owned();
     if let Some(o) = &f.object {
-        msg.push_str(&format!("\nobject: {o} ({})", o.api_version));
+        let object = format!("{o} ({})", o.api_version);
+        msg.push_str(&format!("\nobject: {}", controls(&object)));
     }
     if !f.target.is_empty() {
-        msg.push_str(&format!("\ntarget: {}", f.target));
+        msg.push_str(&format!("\ntarget: {}", controls(&f.target)));
     }
     if let Some(field) = &f.field {
-        msg.push_str(&format!("\nfield: {field}"));
+        msg.push_str(&format!("\nfield: {}", controls(field)));
     }
     if let Some(via) = &f.origin.via {
-        msg.push_str(&format!("\nset by: {via}"));
+        msg.push_str(&format!("\nset by: {}", controls(via)));
     }
     msg
 }

@@ -7,6 +7,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
+use super::escape::{control_pictures, controls};
 use super::summary::in_file_order;
 use super::{Finding, Severity, Summary};
 
@@ -25,6 +26,12 @@ pub const HUMAN_WIDTH: usize = 100;
 /// Findings of the secret rules (codes starting `SEC`) never print the secret: their report
 /// shows only the offending line, without context lines, and the value on it is masked after
 /// its first four characters (as the messages themselves are).
+///
+/// Every string taken from the repository (messages, names, paths) is shown with its control
+/// characters escaped ([`super::escape::controls`]), and source lines with them replaced by
+/// visible pictures, so nothing the repository wrote can move the terminal's cursor or start a
+/// GitHub workflow command. `sources` must only supply files read through the confined
+/// repository reader (and redacted): this function prints what it returns.
 ///
 /// `color` picks miette's `unicode` theme (ANSI colours) or `unicode_nocolor`; the caller
 /// decides (honouring `NO_COLOR` and whether stdout is a terminal). Output is wrapped at
@@ -73,9 +80,15 @@ fn code_label(f: &Finding) -> String {
 
 /// The plain one-finding form used when the source is not available.
 fn plain(f: &Finding) -> String {
-    let mut s = format!("{}: {} {}\n", f.origin, code_label(f), f.message);
+    let origin = f.origin.to_string();
+    let mut s = format!(
+        "{}: {} {}\n",
+        controls(&origin),
+        code_label(f),
+        controls(&f.message)
+    );
     for line in context(f) {
-        s.push_str(&format!("  = {line}\n"));
+        s.push_str(&format!("  = {}\n", controls(&line)));
     }
     s
 }
@@ -123,6 +136,10 @@ fn mask_secret(src: &str, offset: usize, len: usize) -> Arc<str> {
 }
 
 fn diagnostic(f: &Finding, src: Arc<str>) -> Option<FindingDiagnostic> {
+    let src = match control_pictures(&src) {
+        std::borrow::Cow::Borrowed(_) => src,
+        std::borrow::Cow::Owned(safe) => Arc::from(safe),
+    };
     let (offset, len) = span_at(&src, f.origin.line, f.origin.column)?;
     let src = if is_secret_code(&f.code) {
         mask_secret(&src, offset, len)
@@ -130,15 +147,16 @@ fn diagnostic(f: &Finding, src: Arc<str>) -> Option<FindingDiagnostic> {
         src
     };
     let label = match &f.origin.via {
-        Some(via) => format!("set by {via}"),
+        Some(via) => format!("set by {}", controls(via)),
         None => "here".to_string(),
     };
     let ctx: Vec<String> = context(f)
         .into_iter()
         .filter(|l| !l.starts_with("set by:"))
+        .map(|l| controls(&l).into_owned())
         .collect();
     Some(FindingDiagnostic {
-        message: f.message.clone(),
+        message: controls(&f.message).into_owned(),
         code: code_label(f),
         severity: match f.severity {
             Severity::Error => miette::Severity::Error,
@@ -147,7 +165,7 @@ fn diagnostic(f: &Finding, src: Arc<str>) -> Option<FindingDiagnostic> {
         },
         help: (!ctx.is_empty()).then(|| ctx.join("\n")),
         label: LabeledSpan::new_primary_with_span(Some(label), (offset, len)),
-        source: NamedSource::new(f.origin.file.as_ref(), src),
+        source: NamedSource::new(controls(&f.origin.file), src),
     })
 }
 

@@ -5,6 +5,7 @@
 
 mod drift;
 mod drift_human;
+pub mod escape;
 mod finding;
 mod github;
 mod human;

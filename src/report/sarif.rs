@@ -107,7 +107,8 @@ pub fn help_uri(code: &str) -> String {
 
 /// Our fingerprint of a finding, stable under edits that only move lines: lowercase hex
 /// SHA-256 of `code|target|apiVersion|kind|namespace|name|field` for a finding about an object
-/// (absent namespace and field are empty), or of `code|target|file|field|message` otherwise.
+/// (absent namespace and field are empty), or of `code|target|file|field|message` otherwise,
+/// with every number in the message replaced by `#` (no line or column number is hashed).
 /// Drift findings (`DRIFT*`, whose target is the cluster) use
 /// `code|apiVersion|kind|namespace|name|field|cluster`.
 ///
@@ -144,11 +145,30 @@ pub fn fingerprint(f: &Finding) -> String {
             &f.target,
             &f.origin.file,
             field,
-            &f.message,
+            &without_numbers(&f.message),
         ]
         .join("|"),
     };
     data_encoding::HEXLOWER.encode(&Sha256::digest(key.as_bytes()))
+}
+
+/// `message` with every run of ASCII digits replaced by `#`: a message that names its own
+/// location (`(templates/x.yaml:12:3)`, `line 12`) fingerprints the same after lines move.
+fn without_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_number = false;
+    for c in message.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                out.push('#');
+            }
+            in_number = true;
+        } else {
+            out.push(c);
+            in_number = false;
+        }
+    }
+    out
 }
 
 /// Renders a SARIF 2.1.0 log (pretty-printed, newline-terminated) with one run holding
@@ -561,6 +581,27 @@ mod tests {
         let mut d = a.clone();
         d.field = Some("/spec/x".into());
         assert_ne!(fingerprint(&a), fingerprint(&d));
+    }
+
+    #[test]
+    fn render_failures_fingerprint_the_same_when_their_line_moves() {
+        let at = |line: u32| {
+            Finding {
+            code: "RENDER001".into(),
+            severity: Severity::Error,
+            message: format!(
+                "cannot render charts/app: execution error at (app/templates/cm.yaml:{line}:4): boom"
+            ),
+            origin: Origin::new("charts/app/templates/cm.yaml".into(), line, 4),
+            object: None,
+            target: "charts/app".into(),
+            field: None,
+        }
+        };
+        assert_eq!(fingerprint(&at(3)), fingerprint(&at(17)));
+        let mut other = at(3);
+        other.message = other.message.replace("boom", "bang");
+        assert_ne!(fingerprint(&at(3)), fingerprint(&other));
     }
 
     #[test]

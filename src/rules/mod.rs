@@ -27,7 +27,7 @@ mod image_ref;
 mod k8s;
 mod lifecycle;
 mod pin;
-mod redact;
+pub mod redact;
 mod registry;
 mod sec;
 mod suppress;
@@ -252,7 +252,10 @@ fn to_finding(
 fn drop_duplicate_token_hits(hits: &mut Vec<Hit>) {
     let specific: Vec<String> = hits
         .iter()
-        .filter(|h| h.code != sec::known_token_pattern::CODE && h.code.starts_with("SEC"))
+        .filter(|h| {
+            h.code == sec::env_literal_credential::CODE
+                || h.code == sec::configmap_secret_content::CODE
+        })
         .map(|h| h.field.clone())
         .collect();
     hits.retain(|h| h.code != sec::known_token_pattern::CODE || !specific.contains(&h.field));
@@ -264,6 +267,18 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn sec001_does_not_silence_sec005_on_the_same_value() {
+        let pat = fake_github_pat();
+        let src = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: {pat}\n"
+        );
+        let findings = check_docs("t", &src, &RuleConfig::default());
+        let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
+        assert!(codes.contains(&"SEC001"), "{codes:?}");
+        assert!(codes.contains(&"SEC005"), "{codes:?}");
+    }
 
     #[test]
     fn context_and_config_are_send_and_sync() {

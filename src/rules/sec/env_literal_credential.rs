@@ -89,11 +89,11 @@ fn message(name: &str, value: &str) -> Option<String> {
         .then(|| format!("env var {name} has a literal value {}", preview(value)))
 }
 
-fn is_credential_name(name: &str) -> bool {
+pub(crate) fn is_credential_name(name: &str) -> bool {
     CREDENTIAL_NAME.is_match(name) && !METADATA_SUFFIX.is_match(name)
 }
 
-fn is_literal_secret(value: &str) -> bool {
+pub(crate) fn is_literal_secret(value: &str) -> bool {
     let v = value.trim();
     let boolean = matches!(
         v.to_ascii_lowercase().as_str(),

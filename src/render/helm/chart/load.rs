@@ -95,6 +95,10 @@ pub fn load_chart(fs: &RepoFs, dir: &Path) -> Result<Chart, HelmError> {
     let mut files = Vec::new();
     for (rel, path) in entries {
         let bytes = read_file(&display, &rel, &path)?;
+        // Reports show lines of chart files (templates, values) from what was read here.
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            fs.remember(&format!("{display}/{rel}"), std::sync::Arc::from(text));
+        }
         files.push((rel, bytes));
     }
     from_files(&display, files)
