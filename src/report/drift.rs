@@ -280,7 +280,7 @@ fn md_value(v: Option<&Value>, sensitive: bool) -> String {
 
 /// Text for inline code: backquotes and newlines replaced.
 fn md_code(s: &str) -> String {
-    s.replace('`', "'").replace(['\n', '\r'], " ")
+    super::escape::controls(&s.replace(['\n', '\r'], " ")).replace('`', "'")
 }
 
 /// Plain Markdown text on one line, with the characters that start markup escaped.
@@ -289,6 +289,7 @@ fn md_text(s: &str) -> String {
     for c in s.chars() {
         match c {
             '\n' | '\r' => out.push(' '),
+            c if c.is_control() && c != '\t' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
                 out.push('\\');
                 out.push(c);

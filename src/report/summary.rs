@@ -148,6 +148,7 @@ fn md_cell(s: &str) -> String {
             }
             '\r' => {}
             '\n' => out.push_str("<br>"),
+            c if c.is_control() && c != '\t' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -157,7 +158,9 @@ fn md_cell(s: &str) -> String {
 /// Text for inside a backtick code span in a table cell: `|` still needs escaping there, and
 /// backticks and newlines cannot appear.
 fn md_code(s: &str) -> String {
-    s.replace('|', "\\|").replace(['`', '\n', '\r'], " ")
+    super::escape::controls(&s.replace(['\n', '\r'], " "))
+        .replace('|', "\\|")
+        .replace('`', " ")
 }
 
 #[cfg(test)]
