@@ -78,16 +78,16 @@ fn a_symlinked_target_file_outside_the_root_is_never_shown() {
     let outside = tempfile::tempdir().expect("outside");
     write(
         outside.path(),
-        "leak.yaml",
-        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {CANARY}}}\n"),
+        "other.yaml",
+        &format!("kind: ConfigMap # {CANARY}\napiVersion: v1\nmetadata: {{name: x}}\n"),
     );
     write(dir.path(), ".driftlint.yaml", "targets:\n  - path: d\n");
     std::fs::create_dir(dir.path().join("d")).expect("d");
-    std::os::unix::fs::symlink(
-        outside.path().join("leak.yaml"),
-        dir.path().join("d/leak.yaml"),
-    )
-    .expect("symlink");
+    let link = |to: &Path, name: &str| {
+        std::os::unix::fs::symlink(to, dir.path().join("d").join(name)).expect("symlink")
+    };
+    link(Path::new("/proc/self/environ"), "leak.yaml");
+    link(&outside.path().join("other.yaml"), "other.yaml");
     for format in FORMATS {
         let (_, out) = check(dir.path(), format);
         assert!(
