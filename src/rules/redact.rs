@@ -10,6 +10,7 @@
 //!
 //! * every known token format (the SEC005 patterns, [`crate::rules::tokens`]), wherever it
 //!   appears;
+//! * the password of a `scheme://user:password@host` URL;
 //! * the value written after a credential-looking key (`password: …`, `API_TOKEN=…`, the SEC002
 //!   key names, not their `_NAME`/`_FILE`/… metadata suffixes) when it is a literal of at least
 //!   six characters (not a boolean, number, path, `${VAR}` reference or placeholder);
@@ -101,6 +102,11 @@ fn secret_assignments(text: &str) -> Vec<(usize, usize)> {
     }
     out
 }
+
+/// `scheme://user:password@`: group 1 the literal password (as SEC002 reads URLs).
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@$][^/\s@]*)@").expect("static regex")
+});
 
 /// Collects the secrets of one run (see the module docs), then builds a [`Redactor`].
 #[derive(Default)]
@@ -306,6 +312,13 @@ impl Redactor {
             };
             out = Cow::Owned(replace_range(&out, range));
         }
+        let passwords: Vec<(usize, usize)> = URL_PASSWORD
+            .captures_iter(&out)
+            .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
+            .collect();
+        for range in passwords.into_iter().rev() {
+            out = Cow::Owned(replace_range(&out, range));
+        }
         for range in secret_assignments(&out).into_iter().rev() {
             out = Cow::Owned(replace_range(&out, range));
         }
@@ -370,11 +383,11 @@ mod tests {
     #[test]
     fn credential_keys_are_masked_in_any_text() {
         let r = Redactor::patterns_only();
-        let src = "a: 1\n  password: \"hunter2-long\"\nDB_TOKEN=s3cr3t-value x\nsecretName: web-tls\nenabled: true\n";
+        let src = "a: 1\n  password: \"hunter2-long\"\nDB_TOKEN=s3cr3t-value x\nsecretName: web-tls\nenabled: true\nurl: postgres://app:pa55word@db:5432/x\n";
         let out = r.redact(src);
         assert_eq!(
             out,
-            "a: 1\n  password: \"hunt********\"\nDB_TOKEN=s3cr******** x\nsecretName: web-tls\nenabled: true\n"
+            "a: 1\n  password: \"hunt********\"\nDB_TOKEN=s3cr******** x\nsecretName: web-tls\nenabled: true\nurl: postgres://app:pa55****@db:5432/x\n"
         );
     }
 
