@@ -325,6 +325,35 @@ fn secret_values_are_never_printed() {
     }
 }
 
+/// Issue 11 item 3: a ConfigMap value under a credential-looking key is shown only as a hash,
+/// and a token in any other value is masked, in every format.
+#[test]
+fn configmap_credentials_are_never_printed() {
+    let repo = repo();
+    let platform = repo.path().join("cluster/50-platform.yaml");
+    let pat = format!("{}{}", "ghp_", "Zq3x9Lm2Pw8Rt5Yk1Vb7Nc4Hd6Jf0Gs2Ae8U");
+    let text = std::fs::read_to_string(&platform).unwrap().replace(
+        "  LOG_LEVEL: info\n",
+        &format!("  LOG_LEVEL: info\n  DB_PASSWORD: repo-side-password-1\n  NOTE: \"use {pat}\"\n"),
+    );
+    std::fs::write(&platform, text).unwrap();
+    let srv = server("live-after-apply").start().unwrap();
+    for format in ["json", "human", "markdown", "sarif", "github"] {
+        let out = drift(&srv, repo.path(), &["--format", format]);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            all.contains("DB_PASSWORD"),
+            "{format}: the field is named: {all}"
+        );
+        assert!(!all.contains("repo-side-password"), "{format}: {all}");
+        assert!(!all.contains(&pat[4..]), "{format}: {all}");
+    }
+}
+
 /// The repository with podinfo as a Helm release of the vendored chart (instead of its
 /// rendered manifests), declared in `.driftlint.yaml` as the fixtures were made.
 fn helm_repo() -> tempfile::TempDir {

@@ -234,7 +234,10 @@ fn a_render_failure_keeps_its_fingerprint_when_its_line_moves() {
 #[test]
 fn a_secret_echoed_by_a_values_schema_error_is_masked() {
     let dir = repo();
-    chart(dir.path(), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+    chart(
+        dir.path(),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    );
     write(
         dir.path(),
         "charts/app/values.yaml",
@@ -249,8 +252,17 @@ fn a_secret_echoed_by_a_values_schema_error_is_masked() {
     for format in FORMATS {
         let (code, out) = check(dir.path(), format);
         assert_eq!(code, 2, "{format}: {out}");
-        assert!(out.contains("Zx81"), "{format}: the error names the value:\n{out}");
-        assert!(!out.contains("Zx81-mnbq-77-secret"), "{format} showed the key:\n{out}");
-        assert!(!out.contains("pa55word-x"), "{format} showed the password:\n{out}");
+        assert!(
+            out.contains("Zx81"),
+            "{format}: the error names the value:\n{out}"
+        );
+        assert!(
+            !out.contains("Zx81-mnbq-77-secret"),
+            "{format} showed the key:\n{out}"
+        );
+        assert!(
+            !out.contains("pa55word-x"),
+            "{format} showed the password:\n{out}"
+        );
     }
 }
