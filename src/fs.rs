@@ -346,8 +346,8 @@ mod tests {
     #[test]
     fn refuses_directories_sockets_and_devices() {
         let (d, fs) = repo();
-        let _sock = std::os::unix::net::UnixListener::bind(d.path().join("a/sock.yaml"))
-            .expect("socket");
+        let _sock =
+            std::os::unix::net::UnixListener::bind(d.path().join("a/sock.yaml")).expect("socket");
         for p in [d.path().join("a"), d.path().join("a/sock.yaml")] {
             assert!(
                 matches!(fs.read_text(&p), Err(FsError::NotRegular { .. })),
@@ -385,7 +385,14 @@ mod tests {
         assert_eq!(file.metadata().expect("meta").len(), 0);
         let r = read_limited(file, "status", 16);
         assert!(
-            matches!(r, Err(FsError::TooLarge { size: 17, limit: 16, .. })),
+            matches!(
+                r,
+                Err(FsError::TooLarge {
+                    size: 17,
+                    limit: 16,
+                    ..
+                })
+            ),
             "{r:?}"
         );
         let (d, _fs) = repo();

@@ -70,7 +70,11 @@ fn outside_repo(tmp: &Path) -> PathBuf {
         "deploy/cm.yaml",
         &CM.replace("a: b", "a: OUTSIDE-SECRET"),
     );
-    write(&outside, "deploy/kustomization.yaml", "resources:\n- cm.yaml\n");
+    write(
+        &outside,
+        "deploy/kustomization.yaml",
+        "resources:\n- cm.yaml\n",
+    );
     git(&outside, &["init", "-q"]);
     git(&outside, &["add", "-A"]);
     git(&outside, &["commit", "-q", "-m", "x"]);
@@ -93,19 +97,26 @@ fn file_bases_outside_the_root_are_refused() {
         .arg(repo.join("ov"))
         .arg("--allow-remote"));
     assert_ne!(code, 0, "{out}");
-    assert!(!out.contains("OUTSIDE-SECRET"), "read outside the root:\n{out}");
+    assert!(
+        !out.contains("OUTSIDE-SECRET"),
+        "read outside the root:\n{out}"
+    );
     assert!(
         out.contains(&format!("refused: file://{}", outside.display()))
             && out.contains("only https:// repositories are cloned"),
         "{out}"
     );
-    let (code, out) = run(driftlint(tmp.path())
-        .arg("check")
-        .arg(&repo)
-        .args(["--allow-remote", "--format", "json"]));
+    let (code, out) = run(driftlint(tmp.path()).arg("check").arg(&repo).args([
+        "--allow-remote",
+        "--format",
+        "json",
+    ]));
     assert_eq!(code, 2, "{out}");
     assert!(!out.contains("OUTSIDE-SECRET"), "{out}");
-    assert!(out.contains("RENDER001") && out.contains("refused: file://"), "{out}");
+    assert!(
+        out.contains("RENDER001") && out.contains("refused: file://"),
+        "{out}"
+    );
     assert!(
         !tmp.path().join("cache/driftlint/remote").exists(),
         "nothing is cloned"
@@ -167,7 +178,11 @@ fn git_gets_no_tokens_and_only_https() {
     }
     let args = std::fs::read_to_string(tmp.path().join("git.args")).expect("args");
     let args: Vec<&str> = args.lines().collect();
-    assert!(args.windows(2).any(|w| w == ["-c", "protocol.file.allow=never"]), "{args:?}");
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["-c", "protocol.file.allow=never"]),
+        "{args:?}"
+    );
     let dash = args.iter().position(|a| *a == "--").expect("--");
     assert_eq!(args[dash + 1], "https://example.com/org/repo", "{args:?}");
 }
@@ -199,7 +214,10 @@ fn ssh_only_when_the_operator_allows_it() {
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("git clone failed: fatal: fake git"), "{out}");
     let env = std::fs::read_to_string(tmp.path().join("git.env")).expect("fake git ran");
-    assert!(env.lines().any(|l| l == "GIT_ALLOW_PROTOCOL=https:ssh"), "{env}");
+    assert!(
+        env.lines().any(|l| l == "GIT_ALLOW_PROTOCOL=https:ssh"),
+        "{env}"
+    );
 }
 
 #[test]

@@ -473,13 +473,17 @@ impl FetchPolicy {
             return Err(refuse("whitespace or control characters in the URL"));
         }
         if spec.git_ref.chars().any(|c| c.is_control()) || spec.git_ref.starts_with('-') {
-            return Err(refuse("the ref starts with '-' or holds control characters"));
+            return Err(refuse(
+                "the ref starts with '-' or holds control characters",
+            ));
         }
         if spec.host == FILE {
             if self.allow_file {
                 return Ok(());
             }
-            return Err(refuse(&format!("file:// reads outside the repository; {ONLY}")));
+            return Err(refuse(&format!(
+                "file:// reads outside the repository; {ONLY}"
+            )));
         }
         let (ssh, rest) = if let Some(rest) = url.strip_prefix(HTTPS) {
             (false, rest)
@@ -579,7 +583,10 @@ pub fn fetch_with(
         std::process::id()
     ));
     std::fs::create_dir_all(&home).map_err(|e| RemoteError::io(&home, e))?;
-    let git = Git { policy, home: &home };
+    let git = Git {
+        policy,
+        home: &home,
+    };
     let result = clone_into(&git, spec, &tmp);
     let _ = std::fs::remove_dir_all(&home);
     if let Err(e) = result {
@@ -715,7 +722,11 @@ impl Git<'_> {
             "core.fsmonitor=false".into(),
             "submodule.recurse=false".into(),
         ];
-        config.extend(protocols.split(':').map(|p| format!("protocol.{p}.allow=always")));
+        config.extend(
+            protocols
+                .split(':')
+                .map(|p| format!("protocol.{p}.allow=always")),
+        );
         if !policy.allow_file {
             config.push("protocol.file.allow=never".into());
         }

@@ -434,7 +434,10 @@ fn file_http_helpers_and_options_are_refused() {
         "--upload-pack=touch /tmp/x",
     ] {
         let r = allowed(url, true);
-        assert!(r.as_ref().is_err_and(|e| e.starts_with("not remote")), "{url}: {r:?}");
+        assert!(
+            r.as_ref().is_err_and(|e| e.starts_with("not remote")),
+            "{url}: {r:?}"
+        );
     }
     // A ref that looks like an option.
     let e = allowed("https://example.com/org/repo?ref=-x", true).expect_err("ref");
@@ -444,7 +447,11 @@ fn file_http_helpers_and_options_are_refused() {
 #[test]
 fn the_urls_timeout_is_ignored() {
     let spec = RepoSpec::parse("https://example.com/org/repo?timeout=1000h").expect("parses");
-    assert_eq!(spec.timeout, Duration::from_secs(3_600_000), "kustomize grammar");
+    assert_eq!(
+        spec.timeout,
+        Duration::from_secs(3_600_000),
+        "kustomize grammar"
+    );
     assert_eq!(FetchPolicy::from_env().timeout, DEFAULT_TIMEOUT);
     assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(27));
 }
@@ -489,7 +496,11 @@ fn a_timeout_kills_git_and_its_children() {
     let start = Instant::now();
     let e = fetch_with(&spec, &tmp.path().join("cache"), &policy).expect_err("times out");
     assert!(matches!(e, RemoteError::TimedOut { .. }), "{e}");
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     let child = std::fs::read_to_string(&pids).expect("the fake git started its child");
     let child = child.trim();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -517,7 +528,11 @@ fn stragglers_are_killed_when_git_exits() {
     let start = Instant::now();
     let e = fetch_with(&spec, &tmp.path().join("cache"), &policy).expect_err("fails");
     assert_eq!(e.to_string(), "git clone failed: fatal: no");
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     let child = std::fs::read_to_string(&pids).expect("pid");
     let deadline = Instant::now() + Duration::from_secs(5);
     while !dead(child.trim()) && Instant::now() < deadline {
@@ -542,7 +557,11 @@ fn git_gets_a_minimal_environment_and_hardened_arguments() {
     let spec = RepoSpec::parse("https://example.com/org/repo//deploy?ref=v1").expect("parses");
     fetch_with(&spec, &tmp.path().join("cache"), &policy).expect_err("fake git fails");
     let env = std::fs::read_to_string(out.with_extension("env")).expect("env dump");
-    let keys: Vec<&str> = env.lines().filter_map(|l| l.split_once('=')).map(|(k, _)| k).collect();
+    let keys: Vec<&str> = env
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k)
+        .collect();
     // The shell adds PWD, SHLVL and `_`; the proxy and CA settings pass when set.
     let allowed = [
         "PATH",
