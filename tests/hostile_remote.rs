@@ -322,3 +322,73 @@ fn a_fifo_chart_file_is_refused() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("templates/cm.yaml"), "{out}");
 }
+
+/// True when `pid` is gone (or a zombie, which no longer runs).
+#[cfg(target_os = "linux")]
+fn dead(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn git_dies_with_driftlint() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let repo = tmp.path().join("repo");
+    write(
+        &repo,
+        "ov/kustomization.yaml",
+        "resources:\n- https://example.com/org/repo//deploy\n",
+    );
+    let bin = tmp.path().join("bin");
+    let pid_file = tmp.path().join("git.pid");
+    write(
+        &bin,
+        "git",
+        &format!(
+            "#!/bin/sh\necho $$ > '{p}.tmp'\nmv '{p}.tmp' '{p}'\nexec sleep 1000\n",
+            p = pid_file.display()
+        ),
+    );
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let mut path = bin.into_os_string();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftlint"))
+        .arg("render")
+        .arg(repo.join("ov"))
+        .arg("--allow-remote")
+        .env("PATH", path)
+        .env("XDG_CACHE_HOME", tmp.path().join("cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("driftlint starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !pid_file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let git_pid = std::fs::read_to_string(&pid_file);
+    child.kill().expect("kill driftlint");
+    child.wait().expect("reaped");
+    let git_pid = git_pid.expect("git started");
+    let git_pid = git_pid.trim();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !dead(git_pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alive = !dead(git_pid);
+    if alive {
+        // Do not leave it behind.
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", git_pid])
+            .status();
+    }
+    assert!(!alive, "git outlived driftlint");
+}

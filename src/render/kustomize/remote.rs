@@ -40,7 +40,8 @@
 //!   default); the URL's `?timeout=` is parsed (kustomize grammar) and ignored. On timeout
 //!   the whole process group is killed: git runs in a group of its own, so its
 //!   `git-remote-https`, `ssh` and submodule children die with it. When git exits, any
-//!   straggler left in its group is killed too.
+//!   straggler left in its group is killed too; when driftlint dies (Ctrl-C, a cancelled CI
+//!   job), the kernel kills git (Linux: `PR_SET_PDEATHSIG`).
 //! - **Environment.** git gets a minimal environment, not driftlint's: `PATH`, `HOME` (an
 //!   empty directory), `LANG=C`, prompts disabled, no system or global git configuration
 //!   (`GIT_CONFIG_NOSYSTEM`, `GIT_CONFIG_GLOBAL=/dev/null`), no credential helpers, hooks
@@ -741,6 +742,23 @@ impl Git<'_> {
         {
             use std::os::unix::process::CommandExt;
             cmd.process_group(0);
+        }
+        // Out of the terminal's foreground group, git would miss a Ctrl-C; have the kernel
+        // kill it when driftlint dies (its helpers then see their pipes close).
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl(2) is a single async-signal-safe system call, with no allocation
+            // or locking, as `pre_exec` requires. The spawning thread waits for git, so it
+            // outlives it (the death signal follows the thread that forked).
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         cmd
     }
