@@ -3,6 +3,15 @@
 //! Every file read by discovery and the renderers goes through [`RepoFs`], which refuses paths
 //! that leave the repository root (`../../etc/passwd`, absolute paths, symlinks pointing out),
 //! files larger than [`MAX_FILE_BYTES`], and files that are not UTF-8 text.
+//!
+//! Hostile repositories: anything that is not a regular file (a FIFO, socket or device named
+//! as a resource, a chart file or `.driftlint.yaml`) is refused as [`FsError::NotRegular`]
+//! *before* it is opened, since opening a FIFO blocks. The file is then opened without
+//! following a symbolic link in its last component and without blocking (`O_NOFOLLOW |
+//! O_NONBLOCK`), its type checked again on the open handle, and (on Linux) the handle's real
+//! path checked to be inside the root, so a file swapped for a symlink or FIFO between the
+//! check and the open cannot escape or hang the run. At most [`MAX_FILE_BYTES`] + 1 bytes
+//! are read from the handle: the size in the metadata is not trusted (`/proc` files say 0).
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -23,6 +32,10 @@ pub enum FsError {
     /// The file is larger than the limit.
     #[error("{path}: file is {size} bytes, larger than the {limit}-byte limit")]
     TooLarge { path: String, size: u64, limit: u64 },
+    /// Not a regular file: a FIFO, socket, device or directory (or a symlink swapped in
+    /// after the path was resolved).
+    #[error("{path}: not a regular file")]
+    NotRegular { path: String },
     /// The file is not UTF-8 text (binary or another encoding).
     #[error("{path}: not a UTF-8 text file")]
     NotText { path: String },
@@ -112,7 +125,8 @@ impl RepoFs {
     /// Reads a text file at a canonical path returned by [`RepoFs::resolve`] (or any path under
     /// the root).
     ///
-    /// Errors: [`FsError::TooLarge`], [`FsError::NotText`], [`FsError::Escapes`], I/O errors.
+    /// Errors: [`FsError::NotRegular`] (checked before opening), [`FsError::TooLarge`],
+    /// [`FsError::NotText`], [`FsError::Escapes`], I/O errors.
     pub fn read_text(&self, path: &Path) -> Result<Arc<str>, FsError> {
         let display = self.display(path);
         let canonical = path
@@ -121,15 +135,14 @@ impl RepoFs {
         if !canonical.starts_with(&self.root) {
             return Err(self.escapes(&display));
         }
-        let meta = std::fs::metadata(&canonical).map_err(|e| io_error_named(&display, &e))?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(FsError::TooLarge {
-                path: display,
-                size: meta.len(),
-                limit: MAX_FILE_BYTES,
-            });
+        let file = open_regular(&canonical, &display)?;
+        #[cfg(target_os = "linux")]
+        if let Some(real) = opened_path(&file) {
+            if !real.starts_with(&self.root) {
+                return Err(self.escapes(&display));
+            }
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| io_error_named(&display, &e))?;
+        let bytes = read_limited(file, &display, MAX_FILE_BYTES)?;
         if bytes.contains(&0) {
             return Err(FsError::NotText { path: display });
         }
@@ -165,6 +178,78 @@ impl RepoFs {
             root: self.root.display().to_string(),
         }
     }
+}
+
+/// Opens `path` for reading if it is a regular file, without blocking or following a
+/// symlink in its last component; `display` names it in errors.
+///
+/// The type is checked with `symlink_metadata` before the open (opening a FIFO blocks until a
+/// writer comes) and again on the handle (the path may have been swapped meanwhile; the
+/// non-blocking open makes that swap harmless).
+///
+/// Errors: [`FsError::NotRegular`] for anything but a regular file (a symlink included),
+/// [`FsError::NotFound`], [`FsError::Io`].
+pub fn open_regular(path: &Path, display: &str) -> Result<std::fs::File, FsError> {
+    let not_regular = || FsError::NotRegular {
+        path: display.to_string(),
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(|e| io_error_named(display, &e))?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        // O_NOFOLLOW on a symlink swapped in after the check.
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_regular()),
+        Err(e) => return Err(io_error_named(display, &e)),
+    };
+    let meta = file.metadata().map_err(|e| io_error_named(display, &e))?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes from `file`, counting what is read (a size of 0 in the
+/// metadata, as `/proc` files report, is not trusted); `display` names it in errors.
+///
+/// Errors: [`FsError::TooLarge`] when the metadata or the read exceed `limit`,
+/// [`FsError::Io`].
+pub fn read_limited(file: std::fs::File, display: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+    use std::io::Read;
+    let stated = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let too_large = |size: u64| FsError::TooLarge {
+        path: display.to_string(),
+        size,
+        limit,
+    };
+    if stated > limit {
+        return Err(too_large(stated));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(stated).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error_named(display, &e))?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if read > limit {
+        return Err(too_large(read.max(stated)));
+    }
+    Ok(bytes)
+}
+
+/// The path the kernel has for an open file (`/proc/self/fd/N`); None without `/proc`.
+#[cfg(target_os = "linux")]
+fn opened_path(file: &std::fs::File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 
 /// Lexically removes `.` and `..` components.
@@ -252,5 +337,102 @@ mod tests {
         std::fs::write(d.path().join("a/bin.yaml"), [0u8, 159, 146, 150]).expect("write");
         let p = fs.resolve(Path::new("a"), "bin.yaml").expect("exists");
         assert!(matches!(fs.read_text(&p), Err(FsError::NotText { .. })));
+    }
+
+    /// Runs `f` on another thread; fails instead of hanging when it blocks.
+    #[cfg(unix)]
+    fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the read blocked: it must refuse without opening")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let st = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(st.success(), "mkfifo {}", path.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_fifos_without_opening_them() {
+        let (d, fs) = repo();
+        mkfifo(&d.path().join("a/pipe.yaml"));
+        let p = fs.resolve(Path::new("a"), "pipe.yaml").expect("exists");
+        let r = within(move || fs.read_text(&p));
+        assert_eq!(
+            r,
+            Err(FsError::NotRegular {
+                path: "a/pipe.yaml".into()
+            })
+        );
+        assert_eq!(
+            r.expect_err("refused").to_string(),
+            "a/pipe.yaml: not a regular file"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_directories_sockets_and_devices() {
+        let (d, fs) = repo();
+        let _sock =
+            std::os::unix::net::UnixListener::bind(d.path().join("a/sock.yaml")).expect("socket");
+        for p in [d.path().join("a"), d.path().join("a/sock.yaml")] {
+            assert!(
+                matches!(fs.read_text(&p), Err(FsError::NotRegular { .. })),
+                "{}",
+                p.display()
+            );
+        }
+        // A device, reached through a symlink to outside the root, is refused as an escape;
+        // opened directly (as the helper may be), it is not a regular file.
+        std::os::unix::fs::symlink("/dev/zero", d.path().join("a/zero.yaml")).expect("symlink");
+        let p = d.path().join("a/zero.yaml");
+        assert!(matches!(fs.read_text(&p), Err(FsError::Escapes { .. })));
+        let r = within(|| open_regular(Path::new("/dev/zero"), "zero").map(|_| ()));
+        assert!(matches!(r, Err(FsError::NotRegular { .. })), "{r:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn open_regular_does_not_follow_a_final_symlink() {
+        let (d, _fs) = repo();
+        let link = d.path().join("a/link.yaml");
+        std::os::unix::fs::symlink("b/x.yaml", &link).expect("symlink");
+        assert!(matches!(
+            open_regular(&link, "a/link.yaml"),
+            Err(FsError::NotRegular { .. })
+        ));
+        assert!(open_regular(&d.path().join("a/b/x.yaml"), "x").is_ok());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn counts_the_bytes_read_not_the_stated_size() {
+        // /proc files state a size of 0.
+        let file = std::fs::File::open("/proc/self/status").expect("proc");
+        assert_eq!(file.metadata().expect("meta").len(), 0);
+        let r = read_limited(file, "status", 16);
+        assert!(
+            matches!(
+                r,
+                Err(FsError::TooLarge {
+                    size: 17,
+                    limit: 16,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let (d, _fs) = repo();
+        let file = std::fs::File::open(d.path().join("a/b/x.yaml")).expect("open");
+        assert_eq!(read_limited(file, "x", 5).expect("fits"), b"k: v\n");
     }
 }

@@ -92,6 +92,7 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(ok, "git {args:?}");
 }
 
+#[cfg(unix)]
 #[test]
 fn allow_remote_clones_into_the_xdg_cache() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -112,17 +113,31 @@ fn allow_remote_clones_into_the_xdg_cache() {
     git(&src, &["tag", "v1"]);
     let repo = tmp.path().join("repo");
     std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
-    let k = format!(
-        "resources:\n- file://{}//deploy?ref=v1\nnamePrefix: p-\n",
+    // Only https is cloned (file:// is refused): a fake `git` first on PATH "clones" by
+    // copying `src` into the last argument.
+    let k = "resources:\n- https://example.com/org/src//deploy?ref=v1\nnamePrefix: p-\n";
+    write(&repo, &[("ov/kustomization.yaml", k)]);
+    let bin = tmp.path().join("bin");
+    let fake = format!(
+        "#!/bin/sh\nfor a in \"$@\"; do last=\"$a\"; done\nmkdir -p \"$last\" && cp -R '{}/.' \"$last\"\n",
         src.display()
     );
-    write(&repo, &[("ov/kustomization.yaml", k.as_str())]);
+    write(&bin, &[("git", fake.as_str())]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(bin.join("git"), mode).expect("chmod");
+    }
+    let mut path = bin.into_os_string();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
     let cache = tmp.path().join("xdg");
     let run = |args: &[&str]| {
         Command::cargo_bin("driftlint")
             .expect("binary built")
             .args(args)
             .env("XDG_CACHE_HOME", &cache)
+            .env("PATH", &path)
             .current_dir(&repo)
             .output()
             .expect("runs")

@@ -1,5 +1,6 @@
-//! URL grammar (cases worked out from kustomize v5.7.1's `NewRepoSpecFromURL`) and cloning
-//! from a local `file://` repository made here.
+//! URL grammar (cases worked out from kustomize v5.7.1's `NewRepoSpecFromURL`), the fetch
+//! policy for untrusted repositories, and cloning from a local `file://` repository made here
+//! (allowed in unit tests only, through [`ALLOW_FILE_IN_TESTS`]).
 
 use super::*;
 
@@ -263,7 +264,11 @@ fn sh_git(dir: &Path, args: &[&str]) {
 
 /// A bare repository with `deploy/cm.yaml` at tag `v1` (and a later commit on main
 /// changing it); returns (temp dir, bare repo path, v1 commit id).
+///
+/// Allows `file://` URLs on this thread ([`ALLOW_FILE_IN_TESTS`]), which the policy refuses
+/// outside unit tests.
 pub(crate) fn bare_repo() -> (tempfile::TempDir, PathBuf, String) {
+    ALLOW_FILE_IN_TESTS.with(|a| a.set(true));
     let tmp = tempfile::tempdir().expect("tempdir");
     let src = tmp.path().join("src");
     std::fs::create_dir_all(src.join("deploy")).expect("mkdir");
@@ -345,10 +350,270 @@ fn clone_failures_are_errors_with_gits_reason() {
     );
     let missing = RepoSpec::parse("file:///nonexistent/driftlint/repo.git").expect("parses");
     assert!(fetch(&missing, &cache).is_err());
-    let slow = RepoSpec {
+    let spec = RepoSpec::parse(&format!("file://{}", bare.display())).expect("parses");
+    let slow = FetchPolicy {
         timeout: Duration::from_millis(1),
-        ..RepoSpec::parse(&format!("file://{}", bare.display())).expect("parses")
+        ..FetchPolicy::from_env()
     };
-    let e = fetch(&slow, &tmp.path().join("cache2")).expect_err("times out");
-    assert!(e.contains("timed out"), "{e}");
+    let e = fetch_with(&spec, &tmp.path().join("cache2"), &slow).expect_err("times out");
+    assert!(matches!(e, RemoteError::TimedOut { .. }), "{e}");
+}
+
+/// The policy outside tests: `file://` is not allowed whatever the thread says.
+fn policy(allow_ssh: bool) -> FetchPolicy {
+    FetchPolicy {
+        allow_ssh,
+        allow_file: false,
+        ..FetchPolicy::from_env()
+    }
+}
+
+/// Whether `url` would be cloned: a remote URL the policy allows.
+fn allowed(url: &str, allow_ssh: bool) -> Result<(), String> {
+    let spec = RepoSpec::parse(url).map_err(|e| format!("not remote: {e}"))?;
+    policy(allow_ssh).check(&spec).map_err(|e| e.to_string())
+}
+
+#[test]
+fn only_https_is_cloned_and_ssh_on_the_operators_word() {
+    for url in [
+        "https://example.com/org/repo//deploy?ref=v1",
+        "https://gitlab.example.com:8443/group/sub/repo.git/deploy",
+        "git::https://example.com/org/repo",
+        "HTTPS://example.com/org/repo",
+        "github.com/org/repo//deploy?ref=v1",
+        "http://github.com/org/repo", // normalised to https
+        "https://bot@example.com/org/repo",
+    ] {
+        assert_eq!(allowed(url, false), Ok(()), "{url}");
+    }
+    for url in [
+        "ssh://git@example.com:7999/org/repo",
+        "git@github.com:org/repo.git//path?ref=b",
+        "user@host:path/to/repo.git/sub",
+        "ssh://github.com/org/repo/a/b",
+    ] {
+        let e = allowed(url, false).expect_err(url);
+        assert!(e.contains("DRIFTLINT_ALLOW_SSH=1"), "{url}: {e}");
+        assert_eq!(allowed(url, true), Ok(()), "{url} with ssh allowed");
+    }
+}
+
+#[test]
+fn file_http_helpers_and_options_are_refused() {
+    let refused = [
+        // Local repositories outside the root.
+        "file:///tmp/rr/repo.git//deploy?ref=v1",
+        "FILE:///srv/repos/app",
+        "git::file:///srv/repos/app",
+        // Plain text transports.
+        "http://example.com/org/repo",
+        // ssh option injection through the host or the path.
+        "git@-oProxyCommand=touch%20x:org/repo",
+        "ssh://-oProxyCommand=x/org/repo",
+        "git@host:-upload-pack=x/repo",
+        // Not a host name.
+        "https://exa_mple.com/org/repo",
+        "https://example.com:port/org/repo",
+    ];
+    for url in refused {
+        for ssh in [false, true] {
+            match allowed(url, ssh) {
+                Err(e) if e.starts_with("refused: ") => {}
+                other => panic!("{url} (ssh {ssh}): {other:?}"),
+            }
+        }
+    }
+    // Transport helpers and option-like strings are not remote URLs at all (they are read
+    // as local paths, which then do not exist).
+    for url in [
+        "ext::sh -c touch% /tmp/pwned",
+        "git::ext::sh -c id",
+        "fd::3",
+        "-uhttps://example.com/org/repo",
+        "--upload-pack=touch /tmp/x",
+    ] {
+        let r = allowed(url, true);
+        assert!(
+            r.as_ref().is_err_and(|e| e.starts_with("not remote")),
+            "{url}: {r:?}"
+        );
+    }
+    // A ref that looks like an option.
+    let e = allowed("https://example.com/org/repo?ref=-x", true).expect_err("ref");
+    assert!(e.contains("ref starts with '-'"), "{e}");
+}
+
+#[test]
+fn the_urls_timeout_is_ignored() {
+    let spec = RepoSpec::parse("https://example.com/org/repo?timeout=1000h").expect("parses");
+    assert_eq!(
+        spec.timeout,
+        Duration::from_secs(3_600_000),
+        "kustomize grammar"
+    );
+    assert_eq!(FetchPolicy::from_env().timeout, DEFAULT_TIMEOUT);
+    assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(27));
+}
+
+/// A fake `git` (a shell script) in a temporary directory.
+#[cfg(unix)]
+fn fake_git(dir: &Path, body: &str) -> OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("git");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path.into_os_string()
+}
+
+/// True when `pid` is gone (or a zombie, which no longer runs).
+#[cfg(target_os = "linux")]
+fn dead(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_timeout_kills_git_and_its_children() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pids = tmp.path().join("pids");
+    // git starts a helper (as git-remote-https would), then hangs.
+    let body = format!(
+        "sleep 1000 &\necho $! > '{p}.tmp'\nmv '{p}.tmp' '{p}'\nsleep 1000",
+        p = pids.display()
+    );
+    let policy = FetchPolicy {
+        timeout: Duration::from_secs(1),
+        git: fake_git(tmp.path(), &body),
+        ..policy(false)
+    };
+    let spec = RepoSpec::parse("https://example.com/org/repo?timeout=1000h").expect("parses");
+    let start = Instant::now();
+    let e = fetch_with(&spec, &tmp.path().join("cache"), &policy).expect_err("times out");
+    assert!(matches!(e, RemoteError::TimedOut { .. }), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let child = std::fs::read_to_string(&pids).expect("the fake git started its child");
+    let child = child.trim();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !dead(child) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(dead(child), "git's child {child} survived the timeout");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stragglers_are_killed_when_git_exits() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pids = tmp.path().join("pids");
+    // git leaves a child holding stderr open, and fails.
+    let body = format!(
+        "sleep 1000 &\necho $! > '{}'\necho 'fatal: no' >&2\nexit 1",
+        pids.display()
+    );
+    let policy = FetchPolicy {
+        git: fake_git(tmp.path(), &body),
+        ..policy(false)
+    };
+    let spec = RepoSpec::parse("https://example.com/org/repo").expect("parses");
+    let start = Instant::now();
+    let e = fetch_with(&spec, &tmp.path().join("cache"), &policy).expect_err("fails");
+    assert_eq!(e.to_string(), "git clone failed: fatal: no");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let child = std::fs::read_to_string(&pids).expect("pid");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !dead(child.trim()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(dead(child.trim()), "git's child survived");
+}
+
+#[cfg(unix)]
+#[test]
+fn git_gets_a_minimal_environment_and_hardened_arguments() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let body = format!(
+        "env > '{o}.env'\nfor a in \"$@\"; do echo \"$a\"; done > '{o}.args'\nexit 1",
+        o = out.display()
+    );
+    let policy = FetchPolicy {
+        git: fake_git(tmp.path(), &body),
+        ..policy(false)
+    };
+    let spec = RepoSpec::parse("https://example.com/org/repo//deploy?ref=v1").expect("parses");
+    fetch_with(&spec, &tmp.path().join("cache"), &policy).expect_err("fake git fails");
+    let env = std::fs::read_to_string(out.with_extension("env")).expect("env dump");
+    let keys: Vec<&str> = env
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k)
+        .collect();
+    // The shell adds PWD, SHLVL and `_`; the proxy and CA settings pass when set.
+    let allowed = [
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "GIT_TERMINAL_PROMPT",
+        "GCM_INTERACTIVE",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_ALLOW_PROTOCOL",
+        "GIT_PROTOCOL_FROM_USER",
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "_",
+    ];
+    for k in &keys {
+        assert!(
+            allowed.contains(k) || PASSED_ENV.contains(k),
+            "{k} leaked into git's environment:\n{env}"
+        );
+    }
+    for want in [
+        "GIT_ALLOW_PROTOCOL=https",
+        "GIT_CONFIG_GLOBAL=/dev/null",
+        "GIT_CONFIG_NOSYSTEM=1",
+        "GIT_TERMINAL_PROMPT=0",
+        "LANG=C",
+    ] {
+        assert!(env.lines().any(|l| l == want), "{want} missing:\n{env}");
+    }
+    let home = env
+        .lines()
+        .find_map(|l| l.strip_prefix("HOME="))
+        .expect("HOME");
+    assert!(home.contains(".home-"), "{home}");
+    let args = std::fs::read_to_string(out.with_extension("args")).expect("args dump");
+    let args: Vec<&str> = args.lines().collect();
+    for c in [
+        "protocol.allow=never",
+        "protocol.https.allow=always",
+        "protocol.file.allow=never",
+        "core.hooksPath=/dev/null",
+        "credential.helper=",
+    ] {
+        assert!(
+            args.windows(2).any(|w| w == ["-c", c]),
+            "-c {c} missing: {args:?}"
+        );
+    }
+    let dash = args.iter().position(|a| *a == "--").expect("--");
+    assert_eq!(args[dash + 1], "https://example.com/org/repo");
+    assert!(args.contains(&"--branch=v1"), "{args:?}");
 }
