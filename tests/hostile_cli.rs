@@ -261,6 +261,11 @@ fn a_config_in_an_ancestor_does_not_outrank_the_nearer_checkout() {
     let outer = tempfile::tempdir().expect("tempdir");
     write(outer.path(), ".driftlint.yaml", "failOn: never\n");
     write(outer.path(), "secrets/pod.yaml", LATEST);
+    write(
+        outer.path(),
+        "secrets/kustomization.yaml",
+        "resources: [pod.yaml]\n",
+    );
     let checkout = outer.path().join("work/pr");
     std::fs::create_dir_all(checkout.join(".git")).expect("mkdir");
     write(
