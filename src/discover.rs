@@ -169,7 +169,11 @@ fn io_message(e: &ignore::Error) -> String {
         ignore::Error::WithPath { err, .. }
         | ignore::Error::WithDepth { err, .. }
         | ignore::Error::WithLineNumber { err, .. } => io_message(err),
-        ignore::Error::Io(io) => io.to_string(),
+        ignore::Error::Io(io) => match io.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+            None if io.kind() != std::io::ErrorKind::Other => io.kind().to_string(),
+            None => io.to_string(),
+        },
         ignore::Error::Partial(errs) => errs.first().map(io_message).unwrap_or_default(),
         other => other.to_string(),
     }
