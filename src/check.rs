@@ -591,7 +591,8 @@ pub(crate) fn flatten_list(doc: Node) -> Vec<Node> {
 ///
 /// `--crd-dir` directories are the operator's choice and may lie outside the repository (a
 /// shared CRD cache): each is read confined to itself, and its files are named by their
-/// absolute path unless they are inside the repository. `crdDirs:` entries of the
+/// absolute path. One written inside the repository is read confined to the repository (a
+/// committed symbolic link there must not lead out). `crdDirs:` entries of the
 /// configuration are confined to the repository: one that does not exist, cannot be read or
 /// leads outside is a CONFIG001 at its line.
 ///
@@ -619,8 +620,20 @@ fn register_crds(
         let no_dir = |e: &dyn std::fmt::Display| {
             CheckError::NoSuchPath(format!("--crd-dir {}: {e}", dir.display()))
         };
-        let dir_fs = RepoFs::new(dir).map_err(|e| no_dir(&e))?;
-        let files = discover::yaml_files_in(&dir_fs, Path::new("")).map_err(|e| no_dir(&e))?;
+        // Inside the checkout (as written), the directory is the pull request's: it is read
+        // through the repository's confinement like `crdDirs:`, so a committed link out fails.
+        let abs = std::env::current_dir()
+            .map(|cwd| lexical(&cwd.join(dir)))
+            .unwrap_or_else(|_| dir.clone());
+        let (dir_fs, base) = match abs.strip_prefix(fs.root()) {
+            Ok(rel) => {
+                let rel =
+                    discover::config_path(fs, &rel.to_string_lossy()).map_err(|e| no_dir(&e))?;
+                (fs.clone(), rel)
+            }
+            Err(_) => (RepoFs::new(dir).map_err(|e| no_dir(&e))?, PathBuf::new()),
+        };
+        let files = discover::yaml_files_in(&dir_fs, &base).map_err(|e| no_dir(&e))?;
         for file in files {
             let abs = dir_fs.root().join(&file);
             let display: Arc<str> = match abs.strip_prefix(fs.root()) {

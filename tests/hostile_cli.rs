@@ -395,6 +395,23 @@ fn a_closed_stdout_ends_quietly() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_keeps_the_exit_code_of_the_findings() {
+    let r = big_repo();
+    write(r.path(), "k/pod.yaml", LATEST);
+    write(r.path(), "k/kustomization.yaml", "resources: [pod.yaml]\n");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftlint"))
+        .current_dir(r.path())
+        .args(["check", "k"])
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_stdout_is_exit_2_with_a_message() {
@@ -575,6 +592,27 @@ fn a_crd_dir_flag_outside_the_repository_is_read() {
     assert!(
         found.contains(&("SCHEMA001".into(), "apps/widget.yaml".into(), 6)),
         "{found:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_crd_dir_flag_inside_the_checkout_cannot_link_out() {
+    let r = repo();
+    let outside = tempfile::tempdir().expect("tempdir");
+    write(outside.path(), "widgets.yaml", CRD);
+    symlink(outside.path(), &r.path().join("crds"));
+    let out = driftlint()
+        .current_dir(r.path())
+        .args(["check", ".", "--crd-dir", "crds"])
+        .output()
+        .expect("runs");
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("escapes"),
+        "{}",
+        text(&out.stderr)
     );
 }
 
