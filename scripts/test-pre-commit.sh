@@ -6,7 +6,9 @@
 #   2. unrelated file only, `--files README.md`              -> hook skipped, must pass;
 #   3. planted `image: nginx:latest` in the base, --all-files -> must fail, naming PIN001;
 #   4. the same, `--files base/deployment.yaml` (a base file: driftlint must map it to the
-#      overlay that includes it)                             -> must fail, naming PIN001.
+#      overlay that includes it)                             -> must fail, naming PIN001;
+#   5. a committed file named `--output=victim.yaml` (a hostile pull request: without `--` in
+#      the hook's entry it would be taken for the flag), --all-files -> no victim.yaml written.
 #
 # Usage: scripts/test-pre-commit.sh [--rust]
 #   default  the `driftlint-system` hook, with a `cargo build --release` binary on PATH
@@ -15,7 +17,7 @@
 #            `cargo install --path .` on a clone of HEAD (a full release build: minutes).
 # pre-commit reads the hook manifest from the committed HEAD, so commit changes to
 # .pre-commit-hooks.yaml before testing them. Needs git, python3 and pre-commit (installed with
-# pip if missing).
+# pip into a virtual environment under target/tools if missing).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +30,12 @@ elif [ "$#" -gt 0 ]; then
 fi
 
 if ! command -v pre-commit >/dev/null 2>&1; then
-  python3 -m pip install --quiet pre-commit
+  venv="$root/target/tools/pre-commit-venv"
+  if [ ! -x "$venv/bin/pre-commit" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet pre-commit
+  fi
+  export PATH="$venv/bin:$PATH"
 fi
 
 if [ "$hook" = driftlint-system ]; then
@@ -160,6 +167,24 @@ git add base/deployment.yaml
 run "planted latest tag fails" fail "PIN001" -- --all-files
 run "changed base file maps to its overlay" fail "PIN001" -- --files base/deployment.yaml
 
-passed=$((4 - failures))
+# A hostile file name: pre-commit passes it to the hook; after `--` it is a file, not a flag.
+git checkout --quiet HEAD -- base/deployment.yaml
+cat > ./--output=victim.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: prod
+YAML
+git add -- ./--output=victim.yaml
+before=$failures
+run "a file named like a flag is a file" pass "Passed" -- --all-files
+if [ -e victim.yaml ] && [ "$failures" -eq "$before" ]; then
+  echo "FAIL a file named like a flag is a file: victim.yaml was written"
+  failures=$((failures + 1))
+fi
+
+passed=$((5 - failures))
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

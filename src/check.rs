@@ -88,6 +88,17 @@ pub enum CheckError {
     /// A path given on the command line does not exist.
     #[error("{0}: no such file or directory")]
     NoSuchPath(String),
+    /// A path given on the command line whose real location (after following symbolic links)
+    /// is outside the repository root.
+    #[error("{path} is outside the repository {root} (it leads to {real})")]
+    OutsideRoot {
+        /// The path as given.
+        path: String,
+        /// Where it leads.
+        real: String,
+        /// The repository root (or the current directory) it must stay under.
+        root: String,
+    },
     /// Paths from different repositories, or another filesystem problem.
     #[error("{0}")]
     Fs(#[from] crate::fs::FsError),
@@ -154,44 +165,107 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
 }
 
 /// The repository root: the nearest ancestor of `path` (itself included) holding
-/// `.driftlint.yaml`, else the nearest holding `.git`, else the current directory when `path`
-/// is inside it (so `driftlint render overlays/prod` may read `../base`), else `path` itself
-/// (its directory, for a file).
+/// `.driftlint.yaml` or `.git` (whichever is nearer), else the current directory when `path` is
+/// inside it (so `driftlint render overlays/prod` may read `../base`), else `path` itself (its
+/// directory, for a file).
+///
+/// The root is decided from the path as given, lexically (`a/../b` is `b`), component by
+/// component from the top; a symbolic link is followed only while its real location stays
+/// under the root found so far (or under the current directory when no root is found yet), so
+/// a committed `deploy -> /elsewhere` cannot move the root out of the checkout. The returned
+/// root is canonical.
+///
+/// Errors: [`CheckError::NoSuchPath`] when `path` does not exist, [`CheckError::OutsideRoot`]
+/// when its real location is outside the root.
 pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
-    let abs = path
-        .canonicalize()
-        .map_err(|_| CheckError::NoSuchPath(path.display().to_string()))?;
-    let dir = if abs.is_file() {
-        abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
-    } else {
-        abs.clone()
-    };
-    let marked = |marker: &str| dir.ancestors().find(|a| a.join(marker).exists());
-    let cwd = std::env::current_dir().and_then(|c| c.canonicalize()).ok();
-    let root = marked(crate::config::CONFIG_FILE)
-        .or_else(|| marked(".git"))
-        .map(Path::to_path_buf)
-        .or_else(|| cwd.filter(|c| dir.starts_with(c)));
-    Ok(root.unwrap_or(dir))
+    locate(path).map(|(root, _)| root)
 }
 
+/// The repository root (as [`find_root`]) and the real (canonical) directory of `path`.
+fn locate(path: &Path) -> Result<(PathBuf, PathBuf), CheckError> {
+    let no_such = || CheckError::NoSuchPath(path.display().to_string());
+    let cwd = std::env::current_dir().and_then(|c| c.canonicalize()).ok();
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.as_ref().ok_or_else(no_such)?.join(path)
+    };
+    let mut real = PathBuf::new();
+    let mut root: Option<PathBuf> = None;
+    let mut in_cwd = false;
+    for component in lexical(&abs).components() {
+        let next = real.join(component);
+        let next = if matches!(component, std::path::Component::Normal(_)) {
+            let meta = std::fs::symlink_metadata(&next).map_err(|_| no_such())?;
+            let next = if meta.file_type().is_symlink() {
+                next.canonicalize().map_err(|_| no_such())?
+            } else {
+                next
+            };
+            let bound = root.as_ref().or(cwd.as_ref().filter(|_| in_cwd));
+            if let Some(bound) = bound.filter(|b| !next.starts_with(b)) {
+                return Err(CheckError::OutsideRoot {
+                    path: path.display().to_string(),
+                    real: next.display().to_string(),
+                    root: bound.display().to_string(),
+                });
+            }
+            next
+        } else {
+            next
+        };
+        real = next;
+        in_cwd = in_cwd || cwd.as_ref() == Some(&real);
+        if real.is_dir() && has_root_marker(&real) {
+            root = Some(real.clone());
+        }
+    }
+    let dir = if real.is_dir() {
+        real.clone()
+    } else {
+        real.parent().map(Path::to_path_buf).unwrap_or(real.clone())
+    };
+    let root = root
+        .or_else(|| cwd.filter(|_| in_cwd))
+        .unwrap_or_else(|| dir.clone());
+    Ok((root, dir))
+}
+
+/// True when `dir` holds `.driftlint.yaml` or `.git` (a file, directory or link: not followed).
+fn has_root_marker(dir: &Path) -> bool {
+    [crate::config::CONFIG_FILE, ".git"]
+        .iter()
+        .any(|m| std::fs::symlink_metadata(dir.join(m)).is_ok())
+}
+
+/// Lexically removes `.` and `..` components of an absolute path.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The real directories of `paths` (the parent, for a file), each under the root of `fs`.
+///
+/// Errors: [`CheckError::NoSuchPath`], [`CheckError::OutsideRoot`] (see [`find_root`]).
 fn start_dirs(fs: &RepoFs, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
     let mut out = Vec::new();
     for p in paths {
-        let abs = p
-            .canonicalize()
-            .map_err(|_| CheckError::NoSuchPath(p.display().to_string()))?;
-        let dir = if abs.is_file() {
-            abs.parent().map(Path::to_path_buf).unwrap_or(abs)
-        } else {
-            abs
-        };
+        let (_, dir) = locate(p)?;
         if !dir.starts_with(fs.root()) {
-            return Err(CheckError::NoSuchPath(format!(
-                "{} is outside the repository {}",
-                p.display(),
-                fs.root().display()
-            )));
+            return Err(CheckError::OutsideRoot {
+                path: p.display().to_string(),
+                real: dir.display().to_string(),
+                root: fs.root().display().to_string(),
+            });
         }
         out.push(dir);
     }
@@ -240,7 +314,7 @@ fn render_all(
         allow_remote: opts.allow_remote,
         ..BuildOptions::default()
     };
-    let (mut targets, inventory) = plan_targets(fs, config, opts, starts);
+    let (mut targets, inventory) = plan_targets(fs, config, opts, starts, findings);
     apply_releases(fs, config, &mut targets, findings);
     let mut rendered: Vec<Rendered> = targets
         .par_iter()
@@ -265,35 +339,52 @@ fn render_all(
     rendered
 }
 
+/// The targets to render: the configuration's `targets:` (each normalised and confined to
+/// the repository; one that does not exist or leads outside is a CONFIG001 at its line), else
+/// what discovery finds under `starts` (a directory it cannot read is a RENDER001).
 fn plan_targets(
     fs: &RepoFs,
     config: &Config,
     opts: &CheckOptions,
     starts: &[PathBuf],
+    findings: &mut Vec<Finding>,
 ) -> (Vec<Target>, Option<discover::Inventory>) {
     if !config.targets.is_empty() {
-        let targets = config
-            .targets
-            .iter()
-            .filter_map(|t| {
-                let path = PathBuf::from(&t.path);
-                let kind = discover::classify(fs, &path, t.kind)?;
-                let files = if kind == Kind::Manifests {
-                    discover::yaml_files_in(fs, &path)
-                } else {
-                    Vec::new()
-                };
-                let mut ts = vec![Target {
-                    files,
-                    ..Target::new(kind, path.clone())
-                }];
-                if kind == Kind::Helm {
-                    ts.extend(discover::ci_variants(fs, &path));
+        let mut targets = Vec::new();
+        for t in &config.targets {
+            let path = match discover::config_path(fs, &t.path) {
+                Ok(path) => path,
+                Err(e) => {
+                    findings.push(config_finding(format!("target: {e}"), t.origin.clone()));
+                    continue;
                 }
-                Some(ts)
-            })
-            .flatten()
-            .collect();
+            };
+            let Some(kind) = discover::classify(fs, &path, t.kind) else {
+                findings.push(config_finding(
+                    format!("target {:?} is not a directory", t.path),
+                    t.origin.clone(),
+                ));
+                continue;
+            };
+            let files = if kind == Kind::Manifests {
+                match discover::yaml_files_in(fs, &path) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        findings.push(config_finding(format!("target: {e}"), t.origin.clone()));
+                        continue;
+                    }
+                }
+            } else {
+                Vec::new()
+            };
+            targets.push(Target {
+                files,
+                ..Target::new(kind, path.clone())
+            });
+            if kind == Kind::Helm {
+                targets.extend(discover::ci_variants(fs, &path));
+            }
+        }
         return (targets, None);
     }
     let mut inv = discover::Inventory::default();
@@ -307,6 +398,19 @@ fn plan_targets(
             entry.sort();
             entry.dedup();
         }
+        inv.unreadable.extend(part.unreadable);
+    }
+    for (path, message) in &inv.unreadable {
+        let display: Arc<str> = fs.display(&fs.root().join(path)).into();
+        findings.push(Finding {
+            code: "RENDER001".into(),
+            severity: Severity::Error,
+            message: format!("cannot read {display}: {message}; what it holds is not checked"),
+            origin: Origin::new(display.clone(), 1, 1),
+            object: None,
+            target: display.to_string(),
+            field: None,
+        });
     }
     let refs = |dir: &Path| kustomize::referenced_kustomization_dirs(fs, dir).unwrap_or_default();
     let mut targets: Vec<Target> =
@@ -318,8 +422,9 @@ fn plan_targets(
     (targets, Some(inv))
 }
 
-/// `releases:` from the configuration replace the discovered renderings of their charts.
-/// A release whose chart or values file does not exist is a CONFIG001 at its line.
+/// `releases:` from the configuration replace the discovered renderings of their charts
+/// (paths compared normalised: `./charts/app/` is `charts/app`). A release whose chart or
+/// values file does not exist or leads outside the repository is a CONFIG001 at its line.
 fn apply_releases(
     fs: &RepoFs,
     config: &Config,
@@ -328,24 +433,40 @@ fn apply_releases(
 ) {
     let mut declared = Vec::new();
     for (i, r) in config.releases.iter().enumerate() {
-        let chart = PathBuf::from(r.chart.trim_end_matches('/'));
-        if !fs.root().join(&chart).join("Chart.yaml").is_file() {
+        let chart = discover::config_path(fs, &r.chart).ok().filter(|c| {
+            fs.resolve(c, "Chart.yaml")
+                .is_ok_and(|p| fs.root().join(p).is_file())
+        });
+        let Some(chart) = chart else {
             findings.push(config_finding(
                 format!(
-                    "release chart {:?} is not a chart directory (no Chart.yaml)",
+                    "release chart {:?} is not a chart directory in the repository (no Chart.yaml)",
                     r.chart
                 ),
                 r.chart_origin.clone(),
             ));
             continue;
-        }
-        if let Some(v) = r.values.iter().find(|v| !fs.root().join(v).is_file()) {
-            findings.push(config_finding(
-                format!("release values file {v:?} does not exist"),
-                r.origin.clone(),
-            ));
-            continue;
-        }
+        };
+        let values: Result<Vec<PathBuf>, String> = r
+            .values
+            .iter()
+            .map(|v| {
+                discover::config_path(fs, v)
+                    .ok()
+                    .filter(|p| fs.root().join(p).is_file())
+                    .ok_or_else(|| v.clone())
+            })
+            .collect();
+        let values = match values {
+            Ok(values) => values,
+            Err(v) => {
+                findings.push(config_finding(
+                    format!("release values file {v:?} does not exist in the repository"),
+                    r.origin.clone(),
+                ));
+                continue;
+            }
+        };
         let release = discover::Release {
             label: r
                 .name
@@ -353,7 +474,7 @@ fn apply_releases(
                 .unwrap_or_else(|| format!("release {}", i + 1)),
             name: r.name.clone(),
             namespace: r.namespace.clone(),
-            values: r.values.iter().map(PathBuf::from).collect(),
+            values,
             set: r.set.clone(),
             kube_version: r.kube_version.clone(),
             api_versions: r.api_versions.clone(),
@@ -477,6 +598,15 @@ pub(crate) fn flatten_list(doc: Node) -> Vec<Node> {
 }
 
 /// Registers the schemas of every CRD rendered anywhere in the repository and in CRD dirs.
+///
+/// `--crd-dir` directories are the operator's choice and may lie outside the repository (a
+/// shared CRD cache): each is read confined to itself, and its files are named by their
+/// absolute path. One written inside the repository is read confined to the repository (a
+/// committed symbolic link there must not lead out). `crdDirs:` entries of the
+/// configuration are confined to the repository: one that does not exist, cannot be read or
+/// leads outside is a CONFIG001 at its line.
+///
+/// Errors: [`CheckError::NoSuchPath`] for a `--crd-dir` that is not a readable directory.
 fn register_crds(
     catalog: &mut Catalog,
     rendered: &[Rendered],
@@ -484,39 +614,99 @@ fn register_crds(
     opts: &CheckOptions,
     config: &Config,
     findings: &mut Vec<Finding>,
-) {
+) -> Result<(), CheckError> {
     let is_crd = |o: &&Node| o.str_at(&["kind"]) == Some("CustomResourceDefinition");
-    for obj in rendered
-        .iter()
-        .flat_map(|r| r.objects.iter())
-        .filter(is_crd)
-    {
-        let source = obj.origin.file.to_string();
-        if let Err(e) = catalog.add_crd(&obj.to_json(), &source) {
-            findings.push(schema_problem(obj, &e.to_string()));
+    let mut add = |objects: &[Node], findings: &mut Vec<Finding>| {
+        for obj in objects.iter().filter(is_crd) {
+            if let Err(e) = catalog.add_crd(&obj.to_json(), &obj.origin.file) {
+                findings.push(schema_problem(obj, &e.to_string()));
+            }
+        }
+    };
+    for r in rendered {
+        add(&r.objects, findings);
+    }
+    for dir in &opts.crd_dirs {
+        let no_dir = |e: &dyn std::fmt::Display| {
+            CheckError::NoSuchPath(format!("--crd-dir {}: {e}", dir.display()))
+        };
+        // Inside the checkout (as written), the directory is the pull request's: it is read
+        // through the repository's confinement like `crdDirs:`, so a committed link out fails.
+        let abs = std::env::current_dir()
+            .map(|cwd| lexical(&cwd.join(dir)))
+            .unwrap_or_else(|_| dir.clone());
+        let (dir_fs, base) = match abs.strip_prefix(fs.root()) {
+            Ok(rel) => {
+                let rel =
+                    discover::config_path(fs, &rel.to_string_lossy()).map_err(|e| no_dir(&e))?;
+                (fs.clone(), rel)
+            }
+            Err(_) => (RepoFs::new(dir).map_err(|e| no_dir(&e))?, PathBuf::new()),
+        };
+        let files = discover::yaml_files_in(&dir_fs, &base).map_err(|e| no_dir(&e))?;
+        for file in files {
+            let abs = dir_fs.root().join(&file);
+            let display: Arc<str> = match abs.strip_prefix(fs.root()) {
+                Ok(_) => fs.display(&abs),
+                Err(_) => abs.display().to_string(),
+            }
+            .into();
+            let parsed = dir_fs
+                .read_text(&abs)
+                .map_err(|e| (e.to_string(), Origin::new(display.clone(), 1, 1)))
+                .and_then(|text| {
+                    yaml::parse_documents(display.clone(), &text).map_err(|e| {
+                        (
+                            e.message.clone(),
+                            Origin::new(e.file.clone(), e.line, e.column),
+                        )
+                    })
+                });
+            match parsed {
+                Ok(docs) => {
+                    let objects: Vec<Node> = docs
+                        .into_iter()
+                        .filter(is_object)
+                        .flat_map(flatten_list)
+                        .collect();
+                    add(&objects, findings);
+                }
+                Err((message, origin)) => findings.push(Finding {
+                    code: "RENDER001".into(),
+                    severity: Severity::Error,
+                    message: format!("cannot read {display}: {message}"),
+                    origin,
+                    object: None,
+                    target: display.to_string(),
+                    field: None,
+                }),
+            }
         }
     }
-    let dirs = opts
-        .crd_dirs
-        .iter()
-        .cloned()
-        .chain(config.crd_dirs.iter().map(|d| fs.root().join(d)));
-    for dir in dirs {
-        let rel = fs.relative(&dir.canonicalize().unwrap_or(dir.clone()));
+    for entry in &config.crd_dirs {
+        let files = discover::config_path(fs, &entry.path)
+            .and_then(|rel| Ok((discover::yaml_files_in(fs, &rel)?, rel)));
+        let (files, rel) = match files {
+            Ok(found) => found,
+            Err(e) => {
+                findings.push(config_finding(
+                    format!("crdDirs: {e}"),
+                    entry.origin.clone(),
+                ));
+                continue;
+            }
+        };
         let target = Target {
-            files: discover::yaml_files_in(fs, &rel),
-            ..Target::new(Kind::Manifests, rel.clone())
+            files,
+            ..Target::new(Kind::Manifests, rel)
         };
         let crds = render_manifests(fs, &target);
         if let Some(f) = crds.failure {
             findings.push(f);
         }
-        for obj in crds.objects.iter().filter(is_crd) {
-            if let Err(e) = catalog.add_crd(&obj.to_json(), &obj.origin.file) {
-                findings.push(schema_problem(obj, &e.to_string()));
-            }
-        }
+        add(&crds.objects, findings);
     }
+    Ok(())
 }
 
 fn schema_problem(obj: &Node, message: &str) -> Finding {
@@ -817,7 +1007,7 @@ fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
         &version,
         &mut findings,
     );
-    register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings);
+    register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings)?;
     Ok(Prepared {
         fs,
         config,

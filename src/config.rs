@@ -43,6 +43,15 @@ pub struct TargetEntry {
     pub origin: Origin,
 }
 
+/// A repo-relative path from a list of paths (`crdDirs:`), with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathEntry {
+    /// The path as written.
+    pub path: String,
+    /// Where it was declared.
+    pub origin: Origin,
+}
+
 /// One `releases:` entry: a chart rendered as `helm template` with these settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseEntry {
@@ -77,8 +86,9 @@ pub struct Config {
     pub releases: Vec<ReleaseEntry>,
     /// Path globs (repo-relative) that discovery skips.
     pub ignore: Vec<String>,
-    /// Extra directories of CRD manifests whose schemas are registered.
-    pub crd_dirs: Vec<String>,
+    /// Extra directories of CRD manifests whose schemas are registered (repo-relative, confined
+    /// to the repository, unlike `--crd-dir`).
+    pub crd_dirs: Vec<PathEntry>,
     /// Strict schema validation (unknown fields are errors); default true.
     pub strict: Option<bool>,
     /// Minimum severity that makes `check` exit 1: `note`, `warning` or `error`.
@@ -132,8 +142,8 @@ impl Config {
                 }
                 "targets" => config.targets = targets(value)?,
                 "releases" => config.releases = releases(value)?,
-                "ignore" => config.ignore = strings(value)?,
-                "crdDirs" => config.crd_dirs = strings(value)?,
+                "ignore" => config.ignore = globs(value)?,
+                "crdDirs" => config.crd_dirs = path_entries(value)?,
                 "strict" => config.strict = Some(boolean(value)?),
                 "failOn" => config.fail_on = Some(fail_on(value)?),
                 "rules" => config.rules = Some(value.clone()),
@@ -179,6 +189,37 @@ fn strings(node: &Node) -> Result<Vec<String>, ConfigError> {
         .as_seq()
         .ok_or_else(|| err("expected a list of strings", node))?;
     items.iter().map(string).collect()
+}
+
+/// `ignore:`: a list of globs, each compiled here so an invalid one is an error at its line.
+fn globs(node: &Node) -> Result<Vec<String>, ConfigError> {
+    let items = node
+        .as_seq()
+        .ok_or_else(|| err("expected a list of glob strings", node))?;
+    items
+        .iter()
+        .map(|item| {
+            let glob = string(item)?;
+            globset::Glob::new(&glob)
+                .map_err(|e| err(format!("ignore: invalid glob {glob:?}: {}", e.kind()), item))?;
+            Ok(glob)
+        })
+        .collect()
+}
+
+fn path_entries(node: &Node) -> Result<Vec<PathEntry>, ConfigError> {
+    let items = node
+        .as_seq()
+        .ok_or_else(|| err("expected a list of paths", node))?;
+    items
+        .iter()
+        .map(|item| {
+            Ok(PathEntry {
+                path: string(item)?,
+                origin: item.origin.clone(),
+            })
+        })
+        .collect()
 }
 
 fn boolean(node: &Node) -> Result<bool, ConfigError> {
@@ -502,6 +543,28 @@ mod tests {
                 .line,
             3
         );
+    }
+
+    #[test]
+    fn an_invalid_ignore_glob_is_an_error_at_its_line() {
+        let e = Config::parse(
+            "c.yaml".into(),
+            "strict: true\nignore:\n  - ok/**\n  - a/[b\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.origin.line, e.origin.column), (4, 5), "{e}");
+        assert!(e.message.contains("a/[b"), "{e}");
+    }
+
+    #[test]
+    fn crd_dirs_keep_their_lines() {
+        let c = Config::parse("c.yaml".into(), "crdDirs:\n  - crds\n  - more/\n").expect("valid");
+        let lines: Vec<(&str, u32)> = c
+            .crd_dirs
+            .iter()
+            .map(|d| (d.path.as_str(), d.origin.line))
+            .collect();
+        assert_eq!(lines, [("crds", 2), ("more/", 3)]);
     }
 
     #[test]

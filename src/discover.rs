@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, TargetKind};
-use crate::fs::RepoFs;
+use crate::fs::{FsError, RepoFs};
 
 /// The file names kustomize accepts, in its lookup order.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -102,6 +102,9 @@ pub struct Inventory {
     pub charts: BTreeSet<PathBuf>,
     /// YAML files outside kustomization directories and charts, by directory.
     pub yaml_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+    /// Directories (or files) the walk could not read, repo-relative, with the reason: what
+    /// they hold is unknown, so the run must not pass silently.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 /// Walks `start` (a directory under the repository root) and inventories it.
@@ -114,9 +117,18 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     let mut files: Vec<PathBuf> = Vec::new();
-    for entry in walker.flatten() {
-        if entry.file_type().is_some_and(|t| t.is_file()) {
-            files.push(fs.relative(entry.path()));
+    for entry in walker {
+        match entry {
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                files.push(fs.relative(entry.path()));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let path = error_path(&e).map(|p| fs.relative(p)).unwrap_or_default();
+                if !config.is_ignored(&path) {
+                    inv.unreadable.push((path, io_message(&e)));
+                }
+            }
         }
     }
     files.retain(|f| !config.is_ignored(f));
@@ -137,6 +149,63 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
         }
     }
     inv
+}
+
+/// The path an error of the walk is about, if it names one.
+fn error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Partial(errs) => errs.iter().find_map(error_path),
+        _ => None,
+    }
+}
+
+/// The innermost message of an error of the walk (without the path, shown separately).
+fn io_message(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => io_message(err),
+        ignore::Error::Io(io) => match io.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+            None if io.kind() != std::io::ErrorKind::Other => io.kind().to_string(),
+            None => io.to_string(),
+        },
+        ignore::Error::Partial(errs) => errs.first().map(io_message).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+/// A repo-relative path from the configuration (`targets:`, `releases:`, `crdDirs:`),
+/// normalised lexically as discovery spells paths: `./d/`, `d/../d` and `d` are all `d`,
+/// `.` is the empty path (the root).
+///
+/// Errors: [`FsError::Escapes`] for an absolute path, a `..` above the root or a symbolic link
+/// leading outside it; [`FsError::NotFound`] when it does not exist; other I/O errors.
+pub fn config_path(fs: &RepoFs, raw: &str) -> Result<PathBuf, FsError> {
+    use std::path::Component;
+    let escapes = || FsError::Escapes {
+        path: raw.to_string(),
+        root: fs.root().display().to_string(),
+    };
+    let mut out = PathBuf::new();
+    for c in Path::new(raw).components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return Err(escapes());
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(escapes()),
+        }
+    }
+    fs.resolve(Path::new(""), &out.to_string_lossy())?;
+    Ok(out)
 }
 
 /// The kustomization roots: directories no other kustomization references (through `refs`,
@@ -235,17 +304,29 @@ pub fn classify(fs: &RepoFs, path: &Path, kind: Option<TargetKind>) -> Option<Ki
 }
 
 /// The YAML files directly in a directory, repo-relative and sorted.
-pub fn yaml_files_in(fs: &RepoFs, dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(fs.root().join(dir)) else {
-        return Vec::new();
+///
+/// Errors: the directory cannot be listed (missing, not a directory, permission denied); the
+/// message names it repo-relative.
+pub fn yaml_files_in(fs: &RepoFs, dir: &Path) -> Result<Vec<PathBuf>, FsError> {
+    let abs = fs.root().join(dir);
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => FsError::NotFound {
+            path: fs.display(&abs),
+        },
+        _ => FsError::Io {
+            path: fs.display(&abs),
+            message: e.to_string(),
+        },
     };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| dir.join(e.file_name()))
-        .filter(|p| is_yaml(p) && fs.root().join(p).is_file() && !is_tool_file(p))
-        .collect();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&abs).map_err(io)? {
+        let p = dir.join(entry.map_err(io)?.file_name());
+        if is_yaml(&p) && fs.root().join(&p).is_file() && !is_tool_file(&p) {
+            files.push(p);
+        }
+    }
     files.sort();
-    files
+    Ok(files)
 }
 
 fn is_yaml(p: &Path) -> bool {

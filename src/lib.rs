@@ -9,6 +9,7 @@ pub mod config;
 pub mod discover;
 pub mod drift;
 pub mod fs;
+pub mod output;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -7,7 +7,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use driftlint::check::{check, CheckOptions, CheckReport};
+use driftlint::output::{self, OutputError};
 use driftlint::report::{self, Severity};
+
+/// `eprintln!` that never panics: a closed or full stderr is ignored.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// mimalloc instead of the system allocator: rendering allocates many small strings and maps,
 /// and glibc's malloc/free were about a quarter of `helm template`'s time (bench/RESULTS.md).
@@ -90,7 +98,8 @@ struct CheckArgs {
     /// Report format (default: human on a terminal, otherwise human too).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Write the report to FILE instead of stdout.
+    /// Write the report to FILE instead of stdout. A symbolic link at FILE is refused
+    /// (nothing is written through it; exit 2).
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// Exit 1 when a finding has at least this severity.
@@ -102,13 +111,15 @@ struct CheckArgs {
     /// Check every kustomization, not only the roots nobody references.
     #[arg(long)]
     all_kustomizations: bool,
-    /// A directory of CRD manifests whose schemas validate custom resources (repeatable).
+    /// A directory of CRD manifests whose schemas validate custom resources (repeatable). It
+    /// may lie outside the repository (unlike `crdDirs:` in `.driftlint.yaml`); it must exist.
     #[arg(long)]
     crd_dir: Vec<PathBuf>,
     /// Unknown fields are not errors (kubeconform without -strict).
     #[arg(long)]
     no_strict: bool,
-    /// Pre-commit mode: PATHS are changed files; check the targets that own them.
+    /// Pre-commit mode: PATHS are changed files; check the targets that own them. Give the
+    /// files after `--` (`check --pre-commit -- FILE...`) so none is taken for a flag.
     #[arg(long)]
     pre_commit: bool,
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
@@ -146,10 +157,12 @@ struct DriftArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Human)]
     format: DriftFormat,
-    /// Write the report to FILE instead of stdout.
+    /// Write the report to FILE instead of stdout. A symbolic link at FILE is refused
+    /// (nothing is written through it; exit 2).
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").
+    /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY"). A symbolic link
+    /// at FILE is refused (exit 2).
     #[arg(long)]
     markdown_summary: Option<PathBuf>,
     /// Exit 1 when a finding has at least this severity.
@@ -158,7 +171,7 @@ struct DriftArgs {
     /// Kubernetes version of the schemas used for normalisation (default: config, else newest).
     #[arg(long)]
     kubernetes_version: Option<String>,
-    /// A directory of CRD manifests (repeatable).
+    /// A directory of CRD manifests (repeatable); it may lie outside the repository.
     #[arg(long)]
     crd_dir: Vec<PathBuf>,
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
@@ -227,15 +240,9 @@ fn main() -> ExitCode {
         ),
         Command::Helm { args } => run_helm(&args),
         Command::Init { force } => run_init(force),
-        Command::Rules => {
-            print!("{}", driftlint::rules::list());
-            0
-        }
+        Command::Rules => print_stdout(driftlint::rules::list().as_bytes(), 0),
         Command::Explain { code } => match driftlint::rules::explain(&code) {
-            Some(text) => {
-                println!("{text}");
-                0
-            }
+            Some(text) => print_stdout(format!("{text}\n").as_bytes(), 0),
             None => {
                 eprintln!("error: unknown code {code:?}; `driftlint rules` lists them");
                 2
@@ -245,7 +252,33 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Writes `bytes` to stdout; `code` when written or when the reader went away (a closed pipe
+/// ends quietly), 2 with a message on any other failure (a full disk).
+fn print_stdout(bytes: &[u8], code: u8) -> u8 {
+    match output::write_stdout(bytes) {
+        Ok(()) | Err(OutputError::BrokenPipe) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+/// A `--crd-dir` that is not a directory stops the run before anything is rendered.
+fn check_crd_dirs(dirs: &[PathBuf]) -> Result<(), u8> {
+    match dirs.iter().find(|d| !d.is_dir()) {
+        Some(d) => {
+            eprintln!("error: --crd-dir {}: no such directory", d.display());
+            Err(2)
+        }
+        None => Ok(()),
+    }
+}
+
 fn run_check(args: CheckArgs) -> u8 {
+    if let Err(code) = check_crd_dirs(&args.crd_dir) {
+        return code;
+    }
     let (paths, changed) = if args.pre_commit {
         let dirs = vec![PathBuf::from(".")];
         (dirs, Some(args.paths.clone()))
@@ -271,11 +304,10 @@ fn run_check(args: CheckArgs) -> u8 {
         }
     };
     let text = format_report(&report, args.format, args.output.is_none());
-    if let Err(e) = write_output(args.output.as_ref(), &text) {
-        eprintln!("error: {e}");
-        return 2;
+    match write_output(args.output.as_ref(), &text) {
+        Ok(()) => exit_code(&report, args.fail_on),
+        Err(()) => 2,
     }
-    exit_code(&report, args.fail_on)
 }
 
 fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> String {
@@ -299,10 +331,20 @@ fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> Strin
     }
 }
 
-fn write_output(path: Option<&PathBuf>, text: &str) -> std::io::Result<()> {
-    match path {
-        Some(p) => std::fs::write(p, text),
-        None => std::io::stdout().lock().write_all(text.as_bytes()),
+/// Writes a report to `--output` (never through a symbolic link) or stdout. A closed stdout
+/// counts as written: the run keeps the exit code of its findings (a reader going away must
+/// not turn failing findings into a pass). Any other failure is printed; the caller exits 2.
+fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), ()> {
+    let written = match path {
+        Some(p) => output::write_report(p, text.as_bytes()),
+        None => output::write_stdout(text.as_bytes()),
+    };
+    match written {
+        Ok(()) | Err(OutputError::BrokenPipe) => Ok(()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(())
+        }
     }
 }
 
@@ -339,6 +381,9 @@ fn run_drift(args: DriftArgs) -> u8 {
     use driftlint::drift::cluster::ClusterOptions;
     use driftlint::drift::run::{drift, DriftOptions};
     use driftlint::drift::Mode;
+    if let Err(code) = check_crd_dirs(&args.crd_dir) {
+        return code;
+    }
     let paths = match args.paths.is_empty() {
         true => vec![PathBuf::from(".")],
         false => args.paths.clone(),
@@ -375,19 +420,13 @@ fn run_drift(args: DriftArgs) -> u8 {
         eprintln!("warning: {}", f.message);
     }
     let text = format_drift(&report, args.format, args.output.is_none());
-    if let Err(e) = write_output(args.output.as_ref(), &text) {
-        eprintln!("error: {e}");
+    if write_output(args.output.as_ref(), &text).is_err() {
         return 2;
     }
     if let Some(path) = &args.markdown_summary {
         let markdown = format_drift(&report, DriftFormat::Markdown, false);
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(markdown.as_bytes()));
-        if let Err(e) = appended {
-            eprintln!("error: {}: {e}", path.display());
+        if let Err(e) = output::append_report(path, markdown.as_bytes()) {
+            eprintln!("error: {e}");
             return 2;
         }
     }
@@ -453,10 +492,7 @@ fn format_drift(
 
 fn run_render(dir: &std::path::Path, options: &driftlint::RenderOptions) -> u8 {
     match driftlint::render_dir_with(dir, options) {
-        Ok(yaml) => {
-            print!("{yaml}");
-            0
-        }
+        Ok(yaml) => print_stdout(yaml.as_bytes(), 0),
         Err(e) => {
             eprintln!("Error: {e}");
             2
@@ -492,8 +528,7 @@ fn run_helm(args: &[String]) -> u8 {
             for w in &r.warnings {
                 eprintln!("{w}");
             }
-            print!("{}", r.manifest);
-            0
+            print_stdout(r.manifest.as_bytes(), 0)
         }
         Err(e) => {
             eprintln!("Error: {e}");
@@ -505,22 +540,25 @@ fn run_helm(args: &[String]) -> u8 {
     }
 }
 
+/// Writes `.driftlint.yaml` in the current directory, never through a symbolic link.
 fn run_init(force: bool) -> u8 {
     let path = PathBuf::from(driftlint::config::CONFIG_FILE);
-    if path.exists() && !force {
-        eprintln!(
-            "error: {} already exists (use --force to overwrite)",
-            path.display()
-        );
-        return 2;
-    }
-    match std::fs::write(&path, driftlint::config::DEFAULT_CONFIG) {
-        Ok(()) => {
-            println!("wrote {}", path.display());
-            0
+    let mode = if force {
+        output::Mode::Replace
+    } else {
+        output::Mode::CreateNew
+    };
+    match output::write_file(&path, driftlint::config::DEFAULT_CONFIG.as_bytes(), mode) {
+        Ok(()) => print_stdout(format!("wrote {}\n", path.display()).as_bytes(), 0),
+        Err(OutputError::Exists { .. }) => {
+            eprintln!(
+                "error: {} already exists (use --force to overwrite)",
+                path.display()
+            );
+            2
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
+            eprintln!("error: {e}");
             2
         }
     }
