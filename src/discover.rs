@@ -122,6 +122,16 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
                 files.push(fs.relative(entry.path()));
             }
+            // A FIFO, socket or device where a manifest or kustomization would be read.
+            Ok(entry) if entry.file_type().is_some_and(is_special) => {
+                let path = fs.relative(entry.path());
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if (is_yaml(&path) || KUSTOMIZATION_FILES.contains(&name))
+                    && !config.is_ignored(&path)
+                {
+                    inv.unreadable.push((path, "not a regular file".into()));
+                }
+            }
             Ok(_) => {}
             Err(e) => {
                 let path = error_path(&e).map(|p| fs.relative(p)).unwrap_or_default();
@@ -149,6 +159,11 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
         }
     }
     inv
+}
+
+/// True for what is neither a regular file, a directory nor a symbolic link.
+fn is_special(t: std::fs::FileType) -> bool {
+    !(t.is_file() || t.is_dir() || t.is_symlink())
 }
 
 /// The path an error of the walk is about, if it names one.

@@ -292,9 +292,8 @@ fn a_fifo_manifest_does_not_hang() {
     assert!(code == 0 || code == 2, "{out}");
 }
 
-/// Discovery skips special files silently; it should report them.
+/// Discovery reports a special file where a manifest would be read.
 #[test]
-#[ignore = "discover.rs (the walker) must report FIFOs, sockets and devices"]
 fn a_fifo_manifest_is_reported() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let repo = tmp.path().join("repo");
