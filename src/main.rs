@@ -10,10 +10,13 @@ use driftlint::check::{check, CheckOptions, CheckReport};
 use driftlint::output::{self, OutputError};
 use driftlint::report::{self, Severity};
 
-/// `eprintln!` that never panics: a closed or full stderr is ignored.
+/// `eprintln!` that never panics (a closed or full stderr is ignored) and never lets text from
+/// the repository reach a CI log as a control character or a workflow command
+/// ([`report::escape::log_lines`]).
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", report::escape::log_lines(&text));
     }};
 }
 

@@ -266,3 +266,25 @@ fn a_secret_echoed_by_a_values_schema_error_is_masked() {
         );
     }
 }
+
+#[test]
+fn stderr_cannot_start_workflow_commands() {
+    let dir = repo();
+    chart(
+        dir.path(),
+        "{{ fail \"bad\\n::error file=README.md,line=1::INJECTED \\u001b[2J\" }}\n",
+    );
+    let out = Command::cargo_bin("driftlint")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args(["helm", "template", "charts/app"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("INJECTED"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    for line in stderr.lines() {
+        assert!(!line.trim_start().starts_with("::"), "{stderr}");
+    }
+}

@@ -55,6 +55,32 @@ pub fn controls_keep_lines(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A message for a CI log (stderr): control characters escaped as [`controls_keep_lines`]
+/// does, and a line that would start a GitHub workflow command once the runner trims its
+/// leading blanks (`::error …`) gets its first `:` written `\u003a`. Line breaks stay.
+pub fn log_lines(s: &str) -> Cow<'_, str> {
+    let kept = controls_keep_lines(s);
+    if !kept.split('\n').any(|l| l.trim_start().starts_with("::")) {
+        return kept;
+    }
+    let mut out = String::with_capacity(kept.len() + 8);
+    for (i, line) in kept.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start();
+        match body.strip_prefix(':') {
+            Some(rest) if rest.starts_with(':') => {
+                out.push_str(&line[..line.len() - body.len()]);
+                out.push_str("\\u003a");
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// A source file's text made safe to print while keeping its lines and columns: line breaks
 /// stay, every other unsafe character becomes one visible character (the Unicode control
 /// picture `␛` for ESC and the other C0 controls, `␡` for DEL, `�` for the rest).
@@ -95,6 +121,15 @@ mod tests {
         assert_eq!(
             controls_keep_lines("a\u{1b}b\r\nc\u{7}\n"),
             "a\\u001bb\r\nc\\u0007\n"
+        );
+    }
+
+    #[test]
+    fn log_lines_cannot_start_workflow_commands() {
+        assert!(matches!(log_lines("Error: a\nb: c"), Cow::Borrowed(_)));
+        assert_eq!(
+            log_lines("Error: x\n  ::error file=a::INJECTED\u{1b}"),
+            "Error: x\n  \\u003a:error file=a::INJECTED\\u001b"
         );
     }
 
