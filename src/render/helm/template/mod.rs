@@ -95,6 +95,19 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Where in a template's text something happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// Name of the top-level text holding the node (Go's `ParseName`).
+    pub parse_name: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 0-based byte column, as Go prints it in `PARSENAME:LINE:COL`.
+    pub byte_column: usize,
+    /// 1-based column in characters, as [`crate::yaml::Origin`] counts.
+    pub column: usize,
+}
+
 /// A template execution error, printed as Go does:
 /// `template: FILE:LINE:COL: executing "NAME" at <CONTEXT>: MESSAGE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +116,8 @@ pub struct ExecError {
     pub name: String,
     /// `PARSENAME:LINE:COL` (0-based byte column, as Go), when the error has a node.
     pub location: Option<String>,
+    /// The same place as fields, when the error has a node.
+    pub position: Option<Position>,
     /// The failing node as template source text (Go's `Node.String()`).
     pub context: String,
     /// The message, e.g. `map has no entry for key "x"`.
@@ -114,6 +129,7 @@ impl ExecError {
         ExecError {
             name: name.to_string(),
             location: None,
+            position: None,
             context: String::new(),
             message,
         }
