@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
-use super::values::{parse_values, parse_values_doc};
+use super::values::{parse_values, parse_values_located};
 use super::HelmError;
 use crate::fs::RepoFs;
 
@@ -226,7 +226,17 @@ fn from_files_within(
             "Chart.yaml" => chart_yaml = Some(text(&file, bytes)?),
             "values.yaml" => {
                 let (values, doc) =
-                    parse_values_doc(&file, &text(&file, bytes)?).map_err(HelmError::Load)?;
+                    parse_values_located(&file, &text(&file, bytes)?).map_err(|(message, at)| {
+                        let (line, column) = at.unwrap_or((1, 1));
+                        HelmError::BadFile {
+                            message,
+                            origin: crate::yaml::Origin::new(
+                                std::sync::Arc::from(file.as_str()),
+                                line,
+                                column,
+                            ),
+                        }
+                    })?;
                 chart.values = values;
                 chart.values_doc = doc.map(std::sync::Arc::new);
             }

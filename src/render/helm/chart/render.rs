@@ -22,7 +22,7 @@ use super::values::{
 use super::{HelmError, TemplateOptions};
 use crate::fs::RepoFs;
 use crate::render::helm::template::{
-    funcs, trace, ExecError, FuncMap, Function, MissingKey, Param, ParseError, Templates, Value,
+    funcs, trace, Budget, ExecError, Extensions, FuncMap, Function, MissingKey, Param, ParseError, Templates, Value,
 };
 use crate::yaml::Origin;
 use std::collections::HashMap;
@@ -554,6 +554,7 @@ fn render_all(
         set.parse(&r.name, &r.text)
             .map_err(|e| parse_error(&r.name, &e, &files))?;
     }
+    let budget = Budget::default();
     let mut out = Vec::new();
     for r in &rs {
         let base = r.name.rsplit('/').next().unwrap_or(&r.name);
@@ -564,8 +565,12 @@ fn render_all(
         if tracer.is_some() {
             trace::take();
         }
+        // Each file gets its own function state (random sequences restart, as before) but
+        // all share the chart's budget.
+        let mut ext = Extensions::default();
+        *ext.get_mut::<Budget>() = budget.clone();
         let text = set
-            .execute(&r.name, &data)
+            .execute_with(&r.name, &data, &mut ext)
             .map_err(|e| exec_error(&r.name, &e, &files))?;
         if r.name.ends_with("NOTES.txt") {
             continue;

@@ -21,16 +21,26 @@ pub fn parse_values_doc(
     file: &str,
     text: &str,
 ) -> Result<(Map<String, Json>, Option<Node>), String> {
-    let docs = crate::yaml::parse_documents(Arc::from(file), text).map_err(|e| e.to_string())?;
+    parse_values_located(file, text).map_err(|(e, _)| e)
+}
+
+/// [`parse_values_doc`] whose error also carries the 1-based line and column of a YAML error
+/// (`None` for a document that is not a map).
+pub fn parse_values_located(
+    file: &str,
+    text: &str,
+) -> Result<(Map<String, Json>, Option<Node>), (String, Option<(u32, u32)>)> {
+    let docs = crate::yaml::parse_documents(Arc::from(file), text)
+        .map_err(|e| (e.to_string(), Some((e.line, e.column))))?;
     let Some(doc) = docs.into_iter().next() else {
         return Ok((Map::new(), None));
     };
     match floats(helm_json(&doc)) {
         Json::Object(m) => Ok((m, Some(doc))),
         Json::Null => Ok((Map::new(), Some(doc))),
-        _ => Err(format!(
+        _ => Err((format!(
             "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal into Go value of type map[string]interface {{}} ({file})"
-        )),
+        ), None)),
     }
 }
 
