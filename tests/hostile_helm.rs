@@ -27,7 +27,11 @@ fn chart(root: &Path, dir: &str, template: &str) {
         &format!("{dir}/Chart.yaml"),
         format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n").as_bytes(),
     );
-    write(root, &format!("{dir}/templates/t.yaml"), template.as_bytes());
+    write(
+        root,
+        &format!("{dir}/templates/t.yaml"),
+        template.as_bytes(),
+    );
 }
 
 fn repo() -> tempfile::TempDir {
@@ -87,7 +91,11 @@ fn assert_render001(dir: &Path, target: &str, file: &str, line: u64, needle: &st
     let bad = findings(&report, target);
     assert_eq!(bad.len(), 1, "{report:#}");
     let (c, f, l, m) = &bad[0];
-    assert_eq!((c.as_str(), f.as_str(), *l), ("RENDER001", file, line), "{m}");
+    assert_eq!(
+        (c.as_str(), f.as_str(), *l),
+        ("RENDER001", file, line),
+        "{m}"
+    );
     assert!(m.contains(needle), "{m}");
     assert_eq!(code, 2);
     report
@@ -264,7 +272,11 @@ fn deep_set_keys_and_nesting_are_errors_not_stack_overflows() {
     chart(
         d.path(),
         "parens",
-        &format!("a: 1\nb: {{{{ {}1{} }}}}\n", "(".repeat(50_000), ")".repeat(50_000)),
+        &format!(
+            "a: 1\nb: {{{{ {}1{} }}}}\n",
+            "(".repeat(50_000),
+            ")".repeat(50_000)
+        ),
     );
     chart(
         d.path(),
@@ -317,7 +329,11 @@ fn deep_set_keys_and_nesting_are_errors_not_stack_overflows() {
 fn symlinks_fanning_out_to_parents_are_walked_once() {
     // 8 levels, each with 10 links to its parent: 10^8 paths if links were followed blindly.
     let d = repo();
-    chart(d.path(), "fan", GOOD_POD.replace("name: p", "name: q").as_str());
+    chart(
+        d.path(),
+        "fan",
+        GOOD_POD.replace("name: p", "name: q").as_str(),
+    );
     let mut dir = d.path().join("fan/files");
     for level in 0..8 {
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -329,7 +345,10 @@ fn symlinks_fanning_out_to_parents_are_walked_once() {
     let (code, report) = check(d.path());
     let fan = findings(&report, "fan");
     assert_eq!(fan.len(), 1, "{report:#}");
-    assert_eq!((fan[0].0.as_str(), fan[0].1.as_str()), ("PIN001", "fan/templates/t.yaml"));
+    assert_eq!(
+        (fan[0].0.as_str(), fan[0].1.as_str()),
+        ("PIN001", "fan/templates/t.yaml")
+    );
     assert_eq!(code, 1);
 }
 

@@ -134,10 +134,7 @@ fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
 /// line 1; `None` when no enclosing path is. The report reads origin files to show their
 /// lines, so an origin never leaves the repository.
 fn in_repo(fs: &RepoFs, o: &Origin) -> Option<Origin> {
-    let is_file = |p: &str| {
-        fs.resolve(Path::new(""), p)
-            .is_ok_and(|abs| abs.is_file())
-    };
+    let is_file = |p: &str| fs.resolve(Path::new(""), p).is_ok_and(|abs| abs.is_file());
     if is_file(&o.file) {
         return Some(o.clone());
     }

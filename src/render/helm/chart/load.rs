@@ -225,8 +225,8 @@ fn from_files_within(
         match rel.as_str() {
             "Chart.yaml" => chart_yaml = Some(text(&file, bytes)?),
             "values.yaml" => {
-                let (values, doc) =
-                    parse_values_located(&file, &text(&file, bytes)?).map_err(|(message, at)| {
+                let (values, doc) = parse_values_located(&file, &text(&file, bytes)?).map_err(
+                    |(message, at)| {
                         let (line, column) = at.unwrap_or((1, 1));
                         HelmError::BadFile {
                             message,
@@ -236,7 +236,8 @@ fn from_files_within(
                                 column,
                             ),
                         }
-                    })?;
+                    },
+                )?;
                 chart.values = values;
                 chart.values_doc = doc.map(std::sync::Arc::new);
             }

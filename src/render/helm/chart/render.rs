@@ -22,7 +22,8 @@ use super::values::{
 use super::{HelmError, TemplateOptions};
 use crate::fs::RepoFs;
 use crate::render::helm::template::{
-    funcs, trace, Budget, ExecError, Extensions, FuncMap, Function, MissingKey, Param, ParseError, Templates, Value,
+    funcs, trace, Budget, ExecError, Extensions, FuncMap, Function, MissingKey, Param, ParseError,
+    Templates, Value,
 };
 use crate::yaml::Origin;
 use std::collections::HashMap;

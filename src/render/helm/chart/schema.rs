@@ -83,7 +83,10 @@ fn collect(
     }
     for sub in &chart.subcharts {
         if let Some(Json::Object(sv)) = vals.get(&sub.name) {
-            let p = format!("{prefix}/{}", sub.name.replace('~', "~0").replace('/', "~1"));
+            let p = format!(
+                "{prefix}/{}",
+                sub.name.replace('~', "~0").replace('/', "~1")
+            );
             collect(sub, sv, &p, report, first)?;
         }
     }

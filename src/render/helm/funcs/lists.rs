@@ -228,7 +228,12 @@ fn slice(list: &Value, idx: &[Value]) -> Result<Value, String> {
 /// Sprig's `untilStep`.
 /// Sprig's `untilStep` loop (`start`, `start+step`, ... strictly before `stop`), computed
 /// without overflow. Errors: more than [`MAX_LIST_LEN`] elements (`what` names the function).
-pub(crate) fn until_step(start: i128, stop: i128, step: i128, what: &str) -> Result<Vec<i64>, String> {
+pub(crate) fn until_step(
+    start: i128,
+    stop: i128,
+    step: i128,
+    what: &str,
+) -> Result<Vec<i64>, String> {
     let count = match step {
         s if s > 0 && stop > start => (stop - start + s - 1) / s,
         s if s < 0 && stop < start => (start - stop - s - 1) / -s,
@@ -247,7 +252,12 @@ fn register_ranges(m: &mut FuncMap) {
         "until",
         f(&[I], |a| {
             let n = iarg(a, 0);
-            Ok(ints(until_step(0, n.into(), if n < 0 { -1 } else { 1 }, "until")?))
+            Ok(ints(until_step(
+                0,
+                n.into(),
+                if n < 0 { -1 } else { 1 },
+                "until",
+            )?))
         }),
     );
     m.insert(

@@ -240,7 +240,11 @@ impl<'a, 'e> Exec<'a, 'e> {
             ));
         }
         if self.depth == 0 {
-            if let Err(e) = self.ext.get_mut::<Budget>().charge(BudgetKind::Output, n as u64) {
+            if let Err(e) = self
+                .ext
+                .get_mut::<Budget>()
+                .charge(BudgetKind::Output, n as u64)
+            {
                 return self.error(e);
             }
         }
@@ -736,9 +740,9 @@ impl<'a, 'e> Exec<'a, 'e> {
         }
         if SERIALIZERS.contains(&name) {
             let limit = MAX_STRING_BYTES as u64;
-            let size = argv
-                .iter()
-                .fold(0u64, |acc, a| acc.saturating_add(super::deep_size(a, limit)));
+            let size = argv.iter().fold(0u64, |acc, a| {
+                acc.saturating_add(super::deep_size(a, limit))
+            });
             if size > limit {
                 self.at = node;
                 return self.error(format!(
