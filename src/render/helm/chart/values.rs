@@ -24,12 +24,15 @@ pub fn parse_values_doc(
     parse_values_located(file, text).map_err(|(e, _)| e)
 }
 
+/// A values-file error: the message and, for YAML errors, the 1-based line and column.
+pub type LocatedError = (String, Option<(u32, u32)>);
+
 /// [`parse_values_doc`] whose error also carries the 1-based line and column of a YAML error
 /// (`None` for a document that is not a map).
 pub fn parse_values_located(
     file: &str,
     text: &str,
-) -> Result<(Map<String, Json>, Option<Node>), (String, Option<(u32, u32)>)> {
+) -> Result<(Map<String, Json>, Option<Node>), LocatedError> {
     let docs = crate::yaml::parse_documents(Arc::from(file), text)
         .map_err(|e| (e.to_string(), Some((e.line, e.column))))?;
     let Some(doc) = docs.into_iter().next() else {

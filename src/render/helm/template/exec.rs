@@ -178,7 +178,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         Err(Flow::Err(ExecError {
             name: self.tree.name.clone(),
             location: Some(self.tree.location(pos)),
-            position: Some(self.tree.position(pos)),
+            position: Some(Box::new(self.tree.position(pos))),
             context,
             message: msg,
         }))

@@ -249,7 +249,7 @@ pub struct ExecError {
     /// `PARSENAME:LINE:COL` (0-based byte column, as Go), when the error has a node.
     pub location: Option<String>,
     /// The same place as fields, when the error has a node.
-    pub position: Option<Position>,
+    pub position: Option<Box<Position>>,
     /// The failing node as template source text (Go's `Node.String()`).
     pub context: String,
     /// The message, e.g. `map has no entry for key "x"`.
