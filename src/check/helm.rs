@@ -5,9 +5,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use once_cell::sync::Lazy;
-use regex::Regex;
-
 use super::{flatten_list, is_object, Rendered};
 use crate::discover::Target;
 use crate::fs::RepoFs;
@@ -95,52 +92,27 @@ fn kube_version(v: &str) -> String {
     }
 }
 
-static LOCATION: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?:at \(|template: |error on )([^\s():]+)(?::(\d+))?(?::(\d+))?")
-        .unwrap_or_else(|_| unreachable!("static regex"))
-});
-
-/// `(template line FILE:LINE)`, added by the traced renderer to YAML errors in its output.
-static TEMPLATE_LINE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"\(template line ([^\s:]+):(\d+)\)")
-        .unwrap_or_else(|_| unreachable!("static regex"))
-});
-
-/// RENDER001 (RENDER002 for what the native engine does not support) with Helm's message,
-/// at the template file and line the message names (Go's 0-based column made 1-based), else
-/// at values.yaml for schema errors, else at Chart.yaml.
+/// RENDER001 (RENDER002 for what the native engine does not support) with Helm's message, at
+/// the origin the engine attached to the error (a template line, a refused chart file), else
+/// at the values line a schema error's pointer names, else at values.yaml for schema errors,
+/// else at Chart.yaml. Nothing is parsed out of the message: template text can write
+/// anything there (`{{ fail "(template line /proc/self/environ:1)" }}`).
 fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
     let msg = e.to_string();
     let chart = fs.display(&fs.root().join(&target.path));
     let unsupported =
         matches!(e, HelmError::Unsupported(_)) || msg.contains("not supported by driftlint");
-    let origin = TEMPLATE_LINE
-        .captures(&msg)
-        .and_then(|c| {
-            let line = c.get(2)?.as_str().parse().ok()?;
-            Some(Origin::new(Arc::from(c.get(1)?.as_str()), line, 1))
-        })
-        .or_else(|| {
-            LOCATION.captures(&msg).and_then(|c| {
-                let name = c.get(1)?.as_str();
-                let (_, rest) = name.split_once('/')?;
-                let line = c.get(2).and_then(|l| l.as_str().parse().ok()).unwrap_or(1);
-                let col = c
-                    .get(3)
-                    .and_then(|l| l.as_str().parse::<u32>().ok())
-                    .map_or(1, |c| c + 1);
-                Some(Origin::new(Arc::from(format!("{chart}/{rest}")), line, col))
-            })
-        })
-        .or_else(|| schema_origin(fs, target, &msg))
-        .unwrap_or_else(|| {
-            let file = if msg.contains("values don't meet the specifications") {
-                "values.yaml"
-            } else {
-                "Chart.yaml"
-            };
-            Origin::new(Arc::from(format!("{chart}/{file}")), 1, 1)
-        });
+    let at_chart = |file: &str| Origin::new(Arc::from(format!("{chart}/{file}")), 1, 1);
+    let origin = match e {
+        HelmError::Schema { pointer, .. } => pointer
+            .as_deref()
+            .and_then(|p| schema_origin(fs, target, p))
+            .unwrap_or_else(|| at_chart("values.yaml")),
+        _ => e
+            .origin()
+            .and_then(|o| in_repo(fs, o))
+            .unwrap_or_else(|| at_chart("Chart.yaml")),
+    };
     Finding {
         code: if unsupported {
             "RENDER002"
@@ -157,16 +129,29 @@ fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
     }
 }
 
-static SCHEMA_AT: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"- at '([^']*)'").unwrap_or_else(|_| unreachable!("static regex")));
-
-/// For a values schema error, the line of the first offending value: looked up by its JSON
-/// pointer in the release's values files (last first), then in the chart's `values.yaml`.
-fn schema_origin(fs: &RepoFs, target: &Target, msg: &str) -> Option<Origin> {
-    if !msg.contains("values don't meet the specifications") {
-        return None;
+/// `o` when its file is a file of the repository; else (a file inside a packaged chart,
+/// `charts/x.tgz/templates/a.yaml`) the nearest enclosing path that is one (the `.tgz`), at
+/// line 1; `None` when no enclosing path is. The report reads origin files to show their
+/// lines, so an origin never leaves the repository.
+fn in_repo(fs: &RepoFs, o: &Origin) -> Option<Origin> {
+    let is_file = |p: &str| fs.resolve(Path::new(""), p).is_ok_and(|abs| abs.is_file());
+    if is_file(&o.file) {
+        return Some(o.clone());
     }
-    let pointer = SCHEMA_AT.captures(msg)?.get(1)?.as_str();
+    let mut p = o.file.as_ref();
+    while let Some((parent, _)) = p.rsplit_once('/') {
+        if is_file(parent) {
+            return Some(Origin::new(Arc::from(parent), 1, 1));
+        }
+        p = parent;
+    }
+    None
+}
+
+/// For a values schema error, the line of the first offending value (`pointer`, relative to
+/// the root chart's values): looked up in the release's values files (last first), then in
+/// the chart's `values.yaml`.
+fn schema_origin(fs: &RepoFs, target: &Target, pointer: &str) -> Option<Origin> {
     let path: Vec<String> = pointer
         .split('/')
         .skip(1)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
-use super::values::{parse_values, parse_values_doc};
+use super::values::{parse_values, parse_values_located};
 use super::HelmError;
 use crate::fs::RepoFs;
 
@@ -78,8 +78,67 @@ impl Chart {
 /// A file of a chart: (chart-relative path, bytes).
 pub type FileEntry = (String, Vec<u8>);
 
-/// Largest total size of the files unpacked from one packaged subchart: 64 MiB.
+/// Unpacking budget of one chart: the bytes decompressed from all its packaged `.tgz`
+/// subcharts, at every nesting level together (tar headers, PAX records and entry data, as
+/// actually read, whatever the headers claim), plus the files read from its directories:
+/// 64 MiB. An excess is a [`HelmError::BadFile`] at the archive that crossed it.
 pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Bytes left of a chart's [`MAX_UNPACKED_BYTES`] budget, shared by every archive level.
+#[derive(Clone, Debug)]
+pub struct UnpackBudget(std::rc::Rc<std::cell::Cell<u64>>);
+
+impl UnpackBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: u64) -> UnpackBudget {
+        UnpackBudget(std::rc::Rc::new(std::cell::Cell::new(bytes)))
+    }
+
+    /// Takes `n` bytes; false (and the budget spent) when fewer were left.
+    fn take(&self, n: u64) -> bool {
+        let left = self.0.get();
+        self.0.set(left.saturating_sub(n));
+        n <= left
+    }
+}
+
+impl Default for UnpackBudget {
+    fn default() -> Self {
+        UnpackBudget::new(MAX_UNPACKED_BYTES)
+    }
+}
+
+/// A reader that charges every byte it yields to an [`UnpackBudget`] and fails once the budget
+/// is spent (the decompressed stream of an archive).
+struct Charged<R> {
+    inner: R,
+    budget: UnpackBudget,
+    exceeded: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Charged<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.budget.take(n as u64) {
+            self.exceeded.set(true);
+            return Err(std::io::Error::other("unpacking budget exceeded"));
+        }
+        Ok(n)
+    }
+}
+
+fn over_budget(file: &str) -> HelmError {
+    HelmError::BadFile {
+        message: format!(
+            "{file}: the chart unpacks to more than the budget of {MAX_UNPACKED_BYTES} bytes (MAX_UNPACKED_BYTES, all files and nested archives together)"
+        ),
+        origin: origin_at(file, 1),
+    }
+}
+
+fn origin_at(file: &str, line: u32) -> crate::yaml::Origin {
+    crate::yaml::Origin::new(std::sync::Arc::from(file), line, 1)
+}
 
 /// Loads the chart in `dir` (repo-relative). Errors: missing/invalid `Chart.yaml`, unreadable
 /// files, invalid `.tgz` subcharts, YAML errors in values.
@@ -91,22 +150,44 @@ pub fn load_chart(fs: &RepoFs, dir: &Path) -> Result<Chart, HelmError> {
         .canonicalize()
         .map_err(|e| HelmError::Io(format!("{display}: {e}")))?;
     let mut entries = Vec::new();
-    walk(fs, &abs, (&abs, &canon), &ignore, &mut entries)?;
+    let mut visited = std::collections::HashSet::from([canon.clone()]);
+    walk(
+        fs,
+        &abs,
+        (&abs, &canon),
+        &ignore,
+        &mut visited,
+        &mut entries,
+    )?;
+    let budget = UnpackBudget::default();
     let mut files = Vec::new();
     for (rel, path) in entries {
         let bytes = read_file(&display, &rel, &path)?;
+        if !budget.take(bytes.len() as u64) {
+            return Err(over_budget(&format!("{display}/{rel}")));
+        }
         // Reports show lines of chart files (templates, values) from what was read here.
         if let Ok(text) = std::str::from_utf8(&bytes) {
             fs.remember(&format!("{display}/{rel}"), std::sync::Arc::from(text));
         }
         files.push((rel, bytes));
     }
-    from_files(&display, files)
+    from_files_within(&display, files, &budget)
 }
 
 /// Builds a chart from its files (chart-relative path, bytes), as Helm's `loader.LoadFiles`:
-/// `charts/NAME/...` become subcharts, `charts/*.tgz` packaged subcharts are unpacked.
+/// `charts/NAME/...` become subcharts, `charts/*.tgz` packaged subcharts are unpacked (within
+/// a fresh [`MAX_UNPACKED_BYTES`] budget). Errors: as [`load_chart`].
 pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart, HelmError> {
+    from_files_within(display, files, &UnpackBudget::default())
+}
+
+/// [`from_files`], packaged subcharts charged to `budget`.
+fn from_files_within(
+    display: &str,
+    files: Vec<(String, Vec<u8>)>,
+    budget: &UnpackBudget,
+) -> Result<Chart, HelmError> {
     let mut chart_yaml = None;
     let mut requirements = None;
     let mut chart = Chart {
@@ -146,10 +227,21 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
             continue;
         }
         match rel.as_str() {
-            "Chart.yaml" => chart_yaml = Some(text(bytes)),
+            "Chart.yaml" => chart_yaml = Some(text(&file, bytes)?),
             "values.yaml" => {
-                let (values, doc) =
-                    parse_values_doc(&file, &text(bytes)).map_err(HelmError::Load)?;
+                let (values, doc) = parse_values_located(&file, &text(&file, bytes)?).map_err(
+                    |(message, at)| {
+                        let (line, column) = at.unwrap_or((1, 1));
+                        HelmError::BadFile {
+                            message,
+                            origin: crate::yaml::Origin::new(
+                                std::sync::Arc::from(file.as_str()),
+                                line,
+                                column,
+                            ),
+                        }
+                    },
+                )?;
                 chart.values = values;
                 chart.values_doc = doc.map(std::sync::Arc::new);
             }
@@ -159,9 +251,12 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
                         HelmError::Load(format!("{file}: invalid JSON schema: {e}"))
                     })?)
             }
-            "requirements.yaml" => requirements = Some(text(bytes)),
+            "requirements.yaml" => requirements = Some(text(&file, bytes)?),
             "requirements.lock" | "Chart.lock" => {}
-            _ if rel.starts_with("templates/") => chart.templates.push((rel, text(bytes))),
+            _ if rel.starts_with("templates/") => {
+                let t = text(&file, bytes)?;
+                chart.templates.push((rel, t))
+            }
             _ => chart.files.push((rel, bytes)),
         }
     }
@@ -180,33 +275,65 @@ pub fn from_files(display: &str, files: Vec<(String, Vec<u8>)>) -> Result<Chart,
     }
     for (name, files) in subs {
         if files.iter().any(|(p, _)| p == "Chart.yaml") {
-            chart
-                .subcharts
-                .push(from_files(&format!("{display}/charts/{name}"), files)?);
+            chart.subcharts.push(from_files_within(
+                &format!("{display}/charts/{name}"),
+                files,
+                budget,
+            )?);
         }
     }
     for (file, bytes) in packaged {
-        chart.subcharts.push(load_archive(&file, &bytes)?);
+        chart
+            .subcharts
+            .push(load_archive_within(&file, &bytes, budget)?);
     }
     Ok(chart)
 }
 
-/// A chart file's text: the bytes themselves when they are UTF-8 (no copy), else with invalid
-/// sequences replaced by U+FFFD (as Go's string conversion keeps them, lossily here).
-fn text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+/// A chart file's text (the bytes themselves, no copy). Errors: a [`HelmError::BadFile`] at
+/// the line of the first byte that is not UTF-8 (`file` names it): Helm would keep the bytes,
+/// driftlint refuses them rather than guess.
+fn text(file: &str, bytes: Vec<u8>) -> Result<String, HelmError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+        HelmError::BadFile {
+            message: format!("{file}: not UTF-8 text (invalid byte at offset {at})"),
+            origin: origin_at(file, u32::try_from(line).unwrap_or(u32::MAX)),
+        }
+    })
 }
 
 /// Unpacks a packaged chart (`.tgz`: gzip, tar, one top-level directory) and loads it, as
-/// Helm's `loader.LoadArchive`. Errors: corrupt archives, absolute or `..` entry paths,
-/// archives above [`MAX_UNPACKED_BYTES`].
+/// Helm's `loader.LoadArchive`, within a fresh [`MAX_UNPACKED_BYTES`] budget for it and its
+/// nested archives. Errors: corrupt archives, absolute or `..` entry paths, an exceeded budget.
 pub fn load_archive(file: &str, bytes: &[u8]) -> Result<Chart, HelmError> {
+    load_archive_within(file, bytes, &UnpackBudget::default())
+}
+
+/// [`load_archive`] charging every decompressed byte (and those of nested archives) to
+/// `budget`.
+pub fn load_archive_within(
+    file: &str,
+    bytes: &[u8],
+    budget: &UnpackBudget,
+) -> Result<Chart, HelmError> {
     use std::io::Read;
-    let bad = |e: String| HelmError::Load(format!("{file}: {e}"));
-    let gz = flate2::read::GzDecoder::new(bytes);
+    let exceeded = std::rc::Rc::new(std::cell::Cell::new(false));
+    let bad = |e: String| {
+        if exceeded.get() {
+            over_budget(file)
+        } else {
+            HelmError::Load(format!("{file}: {e}"))
+        }
+    };
+    let gz = Charged {
+        inner: flate2::read::GzDecoder::new(bytes),
+        budget: budget.clone(),
+        exceeded: exceeded.clone(),
+    };
     let mut archive = tar::Archive::new(gz);
     let mut files = Vec::new();
-    let mut total: u64 = 0;
     for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
         if !entry.header().entry_type().is_file() {
@@ -228,20 +355,19 @@ pub fn load_archive(file: &str, bytes: &[u8]) -> Result<Chart, HelmError> {
         if rest.is_empty() {
             continue;
         }
-        total = total.saturating_add(entry.header().size().unwrap_or(0));
-        if total > MAX_UNPACKED_BYTES {
-            return Err(bad(format!(
-                "unpacked chart is larger than {MAX_UNPACKED_BYTES} bytes"
-            )));
-        }
+        // Every byte read is charged by `Charged`, whatever size the (ustar or PAX) header
+        // claims; the capacity hint is bounded by the budget, not the header.
         let mut data = Vec::new();
         entry
             .read_to_end(&mut data)
             .map_err(|e| bad(e.to_string()))?;
         files.push((rest.join("/"), data));
     }
+    if exceeded.get() {
+        return Err(over_budget(file));
+    }
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    from_files(file, files)
+    from_files_within(file, files, budget)
 }
 
 fn read_metadata(chart: &mut Chart, file: &str, text: &str) -> Result<(), HelmError> {
@@ -328,12 +454,17 @@ fn helmignore(fs: &RepoFs, abs: &Path) -> Result<ignore::gitignore::Gitignore, H
 /// Lists the files under `dir` (whose canonical path is `canon_dir`) in Go's lexical walk
 /// order as (chart-relative path, canonical path), skipping `.helmignore`d paths. Only symbolic
 /// links are canonicalized (one `realpath` each); a link that leaves the repository root is an
-/// error, as everywhere in driftlint.
+/// error, as everywhere in driftlint. Each real directory is walked once (`visited` holds the
+/// canonical paths walked): a symbolic link to a directory already walked (a parent, a
+/// sibling) is skipped, so links cannot fan out or loop. Anything that is neither a regular
+/// file nor a directory (FIFO, socket, device) is a [`HelmError::BadFile`]: reading a FIFO
+/// would block the run.
 fn walk(
     fs: &RepoFs,
     root: &Path,
     (dir, canon_dir): (&Path, &Path),
     ignore: &ignore::gitignore::Gitignore,
+    visited: &mut std::collections::HashSet<PathBuf>,
     out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), HelmError> {
     let io = |path: &Path, e: std::io::Error| HelmError::Io(format!("{}: {e}", fs.display(path)));
@@ -346,7 +477,7 @@ fn walk(
     items.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, kind) in items {
         let path = dir.join(&name);
-        let (canonical, is_dir) = if kind.is_symlink() {
+        let (canonical, kind) = if kind.is_symlink() {
             let canonical = path.canonicalize().map_err(|e| io(&path, e))?;
             if !canonical.starts_with(fs.root()) {
                 return Err(HelmError::Fs(crate::fs::FsError::Escapes {
@@ -354,11 +485,14 @@ fn walk(
                     root: fs.root().display().to_string(),
                 }));
             }
-            let is_dir = canonical.is_dir();
-            (canonical, is_dir)
+            let kind = std::fs::metadata(&canonical)
+                .map_err(|e| io(&path, e))?
+                .file_type();
+            (canonical, kind)
         } else {
-            (canon_dir.join(&name), kind.is_dir())
+            (canon_dir.join(&name), kind)
         };
+        let is_dir = kind.is_dir();
         let rel = path
             .strip_prefix(root)
             .unwrap_or(&path)
@@ -368,9 +502,19 @@ fn walk(
             continue;
         }
         if is_dir {
-            walk(fs, root, (&path, &canonical), ignore, out)?;
-        } else {
+            if visited.insert(canonical.clone()) {
+                walk(fs, root, (&path, &canonical), ignore, visited, out)?;
+            }
+        } else if kind.is_file() {
             out.push((rel, canonical));
+        } else {
+            let file = fs.display(&path);
+            return Err(HelmError::BadFile {
+                message: format!(
+                    "{file}: not a regular file or directory (a FIFO, socket or device file); chart files must be regular files"
+                ),
+                origin: origin_at(&file, 1),
+            });
         }
     }
     Ok(())
@@ -380,6 +524,15 @@ fn walk(
 fn read_file(display: &str, rel: &str, path: &Path) -> Result<Vec<u8>, HelmError> {
     use std::io::Read;
     let io = |e: std::io::Error| HelmError::Io(format!("{display}/{rel}: {e}"));
+    // `walk` only lists regular files; check again right before opening, as opening a FIFO
+    // blocks until a writer appears.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        let file = format!("{display}/{rel}");
+        return Err(HelmError::BadFile {
+            message: format!("{file}: not a regular file"),
+            origin: origin_at(&file, 1),
+        });
+    }
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     if len > crate::fs::MAX_FILE_BYTES {

@@ -24,6 +24,7 @@ pub mod values;
 use std::path::{Path, PathBuf};
 
 use crate::fs::{FsError, RepoFs};
+use crate::yaml::Origin;
 
 pub use cli::{parse_template_args, TemplateArgs};
 pub use load::{load_chart, Chart};
@@ -48,16 +49,55 @@ pub enum HelmError {
     /// Declared dependencies missing from `charts/` (checked before rendering, as Helm).
     #[error("an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {0}")]
     MissingDependencies(String),
-    /// A failure inside Helm's install action (kubeVersion, schema, template errors); Helm's
-    /// `template` command follows these with the `--debug` hint.
+    /// A failure inside Helm's install action (kubeVersion, template errors without a
+    /// location); Helm's `template` command follows these with the `--debug` hint.
     #[error("{0}")]
     Render(String),
+    /// A template failed to parse or execute (including an exceeded budget or depth limit), or
+    /// its output is not YAML. `message` is Helm's text; `origin` is where the engine was
+    /// (never parsed back out of the message, which template text can forge).
+    #[error("{message}")]
+    Template {
+        /// Helm's message (`execution error at (...)`, `parse error at (...)`, Go's text).
+        message: String,
+        /// The template file (repo-relative, as loaded) and 1-based line and column.
+        origin: Option<Origin>,
+    },
+    /// `values.schema.json` validation failed. `pointer` is the JSON pointer (from the root
+    /// chart's values) of the first offending value.
+    #[error("{message}")]
+    Schema {
+        /// Helm's report (`values don't meet the specifications of the schema(s) ...`).
+        message: String,
+        /// JSON pointer of the first offending value, relative to the root chart's values.
+        pointer: Option<String>,
+    },
+    /// A chart file the loader refuses: not a regular file or directory, not UTF-8 text, or
+    /// over the unpacking budget ([`load::MAX_UNPACKED_BYTES`]). `origin` is that file (for a
+    /// file inside a packaged chart, the path through the archive) at the offending line.
+    #[error("{message}")]
+    BadFile {
+        /// What is wrong, naming the file.
+        message: String,
+        /// The file and line.
+        origin: Origin,
+    },
 }
 
 impl HelmError {
     /// Whether `helm template` appends `Use --debug flag to render out invalid YAML`.
     pub fn wants_debug_hint(&self) -> bool {
-        matches!(self, HelmError::Render(_))
+        matches!(self, HelmError::Render(_) | HelmError::Template { .. })
+    }
+
+    /// Where the engine located the failure: a template's line, a refused file; `None` for
+    /// failures without a place in the chart.
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            HelmError::Template { origin, .. } => origin.as_ref(),
+            HelmError::BadFile { origin, .. } => Some(origin),
+            _ => None,
+        }
     }
 }
 
@@ -187,6 +227,12 @@ pub(crate) fn locate_and_load(fs: &RepoFs, chart: &Path) -> Result<Chart, HelmEr
         return load_chart(fs, chart);
     }
     let display = fs.display(&abs);
+    if !abs.is_file() {
+        return Err(HelmError::BadFile {
+            message: format!("{display}: not a regular file or directory"),
+            origin: Origin::new(std::sync::Arc::from(display.as_str()), 1, 1),
+        });
+    }
     let bytes = std::fs::read(&abs).map_err(|e| HelmError::Io(format!("{display}: {e}")))?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return load::load_archive(&display, &bytes);

@@ -22,8 +22,11 @@ use super::values::{
 use super::{HelmError, TemplateOptions};
 use crate::fs::RepoFs;
 use crate::render::helm::template::{
-    funcs, trace, FuncMap, Function, MissingKey, Param, Templates, Value,
+    funcs, trace, Budget, ExecError, Extensions, FuncMap, Function, MissingKey, Param, ParseError,
+    Templates, Value,
 };
+use crate::yaml::Origin;
+use std::collections::HashMap;
 
 /// Merges `-f` files, then `--set-json`, `--set`, `--set-string` and `--set-file`, as
 /// Helm's `values.Options.MergeValues`. Errors: unreadable files, YAML and strvals errors.
@@ -391,6 +394,8 @@ fn show_only(
 /// A template to execute: its full name and the data (`.Values`, `.Chart`, ...) of its chart.
 struct Renderable {
     name: String,
+    /// The template's file, repo-relative (through the archive for packaged charts).
+    file: String,
     base_path: String,
     text: String,
     objects: Value,
@@ -494,6 +499,7 @@ fn collect(
         }
         out.push(Renderable {
             name: format!("{path}/{rel}"),
+            file: format!("{}/{rel}", chart.dir),
             base_path: format!("{path}/templates"),
             text: text.clone(),
             objects: objects.clone(),
@@ -541,10 +547,15 @@ fn render_all(
     sort_templates(&mut rs);
     let mut set = Templates::with_funcs("gotpl", shared_engine_funcs(opts.random_seed));
     set.set_missing_key(MissingKey::Zero);
+    let files: HashMap<&str, &str> = rs
+        .iter()
+        .map(|r| (r.name.as_str(), r.file.as_str()))
+        .collect();
     for r in &rs {
         set.parse(&r.name, &r.text)
-            .map_err(|e| parse_error(&r.name, &e.to_string()))?;
+            .map_err(|e| parse_error(&r.name, &e, &files))?;
     }
+    let budget = Budget::default();
     let mut out = Vec::new();
     for r in &rs {
         let base = r.name.rsplit('/').next().unwrap_or(&r.name);
@@ -555,9 +566,13 @@ fn render_all(
         if tracer.is_some() {
             trace::take();
         }
+        // Each file gets its own function state (random sequences restart, as before) but
+        // all share the chart's budget.
+        let mut ext = Extensions::default();
+        *ext.get_mut::<Budget>() = budget.clone();
         let text = set
-            .execute(&r.name, &data)
-            .map_err(|e| exec_error(&r.name, &e.to_string()))?;
+            .execute_with(&r.name, &data, &mut ext)
+            .map_err(|e| exec_error(&r.name, &e, &files))?;
         if r.name.ends_with("NOTES.txt") {
             continue;
         }
@@ -594,29 +609,56 @@ static WARN_RE: Lazy<Regex> = Lazy::new(|| {
         .unwrap_or_else(|_| unreachable!("static regex"))
 });
 
-/// Helm's `reformatExecErrorMsg`: `required`/`fail` errors become
-/// `execution error at (FILE:LINE:COL): MESSAGE`; others are Go's text.
-fn exec_error(name: &str, msg: &str) -> HelmError {
-    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
-    let [_, location, rest] = tokens.as_slice() else {
-        return HelmError::Render(format!("execution error in ({name}): {msg}"));
+/// The origin of a template position: the file of its parse name (`files`: parse name →
+/// repo-relative file), falling back to the file of the template being rendered (`name`).
+fn template_origin(
+    parse_name: &str,
+    line: usize,
+    column: usize,
+    name: &str,
+    files: &HashMap<&str, &str>,
+) -> Option<Origin> {
+    let (file, line, column) = match files.get(parse_name) {
+        Some(f) => (*f, line, column),
+        None => (*files.get(name)?, 1, 1),
     };
-    if let Some(c) = WARN_RE.captures(rest) {
-        let m = c.get(1).map_or("", |m| m.as_str());
-        return HelmError::Render(format!("execution error at ({location}): {m}"));
-    }
-    HelmError::Render(msg.to_string())
+    let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    Some(Origin::new(Arc::from(file), n(line), n(column)))
 }
 
-/// Helm's `cleanupParseError`.
-fn parse_error(name: &str, msg: &str) -> HelmError {
+/// Helm's `reformatExecErrorMsg`: `required`/`fail` errors become
+/// `execution error at (FILE:LINE:COL): MESSAGE`; others are Go's text. The origin is the
+/// error's position as the engine knows it (the message is never parsed for it).
+fn exec_error(name: &str, e: &ExecError, files: &HashMap<&str, &str>) -> HelmError {
+    let origin = match &e.position {
+        Some(p) => template_origin(&p.parse_name, p.line, p.column, name, files),
+        None => template_origin(name, 1, 1, name, files),
+    };
+    let msg = e.to_string();
+    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
+    let message = match tokens.as_slice() {
+        [_, location, rest] => match WARN_RE.captures(rest) {
+            Some(c) => {
+                let m = c.get(1).map_or("", |m| m.as_str());
+                format!("execution error at ({location}): {m}")
+            }
+            None => msg.clone(),
+        },
+        _ => format!("execution error in ({name}): {msg}"),
+    };
+    HelmError::Template { message, origin }
+}
+
+/// Helm's `cleanupParseError`; the origin is the parse error's template and line.
+fn parse_error(name: &str, e: &ParseError, files: &HashMap<&str, &str>) -> HelmError {
+    let origin = template_origin(&e.name, e.line, 1, name, files);
+    let msg = e.to_string();
     let tokens: Vec<&str> = msg.split(": ").collect();
-    match tokens.as_slice() {
-        [_, location, .., last] => {
-            HelmError::Render(format!("parse error at ({location}): {last}"))
-        }
-        _ => HelmError::Render(format!("parse error in ({name}): {msg}")),
-    }
+    let message = match tokens.as_slice() {
+        [_, location, .., last] => format!("parse error at ({location}): {last}"),
+        _ => format!("parse error in ({name}): {msg}"),
+    };
+    HelmError::Template { message, origin }
 }
 
 /// Sprig/Helm functions the library does not implement yet (none today; `getHostByName` is

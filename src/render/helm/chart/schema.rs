@@ -15,18 +15,31 @@ use super::HelmError;
 /// the following chart(s):` report, or an invalid schema.
 pub fn validate(chart: &Chart, vals: &Map<String, Json>) -> Result<(), HelmError> {
     let mut report = String::new();
-    collect(chart, vals, &mut report)?;
+    let mut pointer = None;
+    collect(chart, vals, "", &mut report, &mut pointer)?;
     if report.is_empty() {
         Ok(())
     } else {
-        Err(HelmError::Load(format!(
-            "values don't meet the specifications of the schema(s) in the following chart(s):\n{}",
-            report.trim_end()
-        )))
+        Err(HelmError::Schema {
+            message: format!(
+                "values don't meet the specifications of the schema(s) in the following chart(s):\n{}",
+                report.trim_end()
+            ),
+            pointer,
+        })
     }
 }
 
-fn collect(chart: &Chart, vals: &Map<String, Json>, report: &mut String) -> Result<(), HelmError> {
+/// Validates `chart` (whose values are at JSON pointer `prefix` of the root's) and its
+/// subcharts, appending to `report`; `first` gets the root-relative pointer of the first
+/// error reported.
+fn collect(
+    chart: &Chart,
+    vals: &Map<String, Json>,
+    prefix: &str,
+    report: &mut String,
+    first: &mut Option<String>,
+) -> Result<(), HelmError> {
     if let Some(schema) = &chart.schema {
         let validator = jsonschema::validator_for(schema)
             .map_err(|e| HelmError::Load(format!("{}/values.schema.json: {e}", chart.dir)))?;
@@ -45,6 +58,7 @@ fn collect(chart: &Chart, vals: &Map<String, Json>, report: &mut String) -> Resu
             }
             lines.push((at, message(e.kind(), e.instance(), &e.to_string())));
         }
+        let missing_first = missing.first().map(|(at, _)| at.clone());
         let mut out: Vec<String> = missing
             .into_iter()
             .map(|(at, ps)| {
@@ -57,6 +71,11 @@ fn collect(chart: &Chart, vals: &Map<String, Json>, report: &mut String) -> Resu
                 format!("- at '{at}': missing {word} {}", quoted.join(", "))
             })
             .collect();
+        if first.is_none() {
+            *first = missing_first
+                .or_else(|| lines.first().map(|(at, _)| at.clone()))
+                .map(|at| format!("{prefix}{at}"));
+        }
         out.extend(lines.into_iter().map(|(at, m)| format!("- at '{at}': {m}")));
         if !out.is_empty() {
             report.push_str(&format!("{}:\n{}\n", chart.name, out.join("\n")));
@@ -64,7 +83,11 @@ fn collect(chart: &Chart, vals: &Map<String, Json>, report: &mut String) -> Resu
     }
     for sub in &chart.subcharts {
         if let Some(Json::Object(sv)) = vals.get(&sub.name) {
-            collect(sub, sv, report)?;
+            let p = format!(
+                "{prefix}/{}",
+                sub.name.replace('~', "~0").replace('/', "~1")
+            );
+            collect(sub, sv, &p, report, first)?;
         }
     }
     Ok(())

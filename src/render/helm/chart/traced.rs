@@ -60,7 +60,7 @@ pub(crate) type Chain = [(Option<Arc<Node>>, Vec<String>)];
 
 /// Renders like [`super::template`] and returns every manifest (hooks and test hooks
 /// included; the `crds/` files first with `opts.include_crds`) as a YAML tree with origins. Errors: as [`super::template`]; a manifest our
-/// YAML parser rejects is a [`HelmError::Render`] naming the template.
+/// YAML parser rejects is a [`HelmError::Template`] at the template line that produced it.
 pub fn render_objects(
     fs: &RepoFs,
     chart_dir: &Path,
@@ -318,15 +318,16 @@ fn traced_doc(
         scalar_starts: Vec::new(),
     };
     let docs = yaml::parse_documents(Arc::from(file), content).map_err(|e| {
-        let at = mapper
+        let origin = mapper
             .offset(&Origin::new(Arc::from(file), e.line, e.column))
-            .and_then(|o| mapper.template_origin(o))
-            .map(|o| format!(" (template line {}:{})", o.file, o.line))
-            .unwrap_or_default();
-        HelmError::Render(format!(
-            "YAML parse error on {name}: line {} of its output: {}{at}",
-            e.line, e.message
-        ))
+            .and_then(|o| mapper.template_origin(o));
+        HelmError::Template {
+            message: format!(
+                "YAML parse error on {name}: line {} of its output: {}",
+                e.line, e.message
+            ),
+            origin,
+        }
     })?;
     let mut out = Vec::new();
     for mut doc in docs {

@@ -21,16 +21,29 @@ pub fn parse_values_doc(
     file: &str,
     text: &str,
 ) -> Result<(Map<String, Json>, Option<Node>), String> {
-    let docs = crate::yaml::parse_documents(Arc::from(file), text).map_err(|e| e.to_string())?;
+    parse_values_located(file, text).map_err(|(e, _)| e)
+}
+
+/// A values-file error: the message and, for YAML errors, the 1-based line and column.
+pub type LocatedError = (String, Option<(u32, u32)>);
+
+/// [`parse_values_doc`] whose error also carries the 1-based line and column of a YAML error
+/// (`None` for a document that is not a map).
+pub fn parse_values_located(
+    file: &str,
+    text: &str,
+) -> Result<(Map<String, Json>, Option<Node>), LocatedError> {
+    let docs = crate::yaml::parse_documents(Arc::from(file), text)
+        .map_err(|e| (e.to_string(), Some((e.line, e.column))))?;
     let Some(doc) = docs.into_iter().next() else {
         return Ok((Map::new(), None));
     };
     match floats(helm_json(&doc)) {
         Json::Object(m) => Ok((m, Some(doc))),
         Json::Null => Ok((Map::new(), Some(doc))),
-        _ => Err(format!(
+        _ => Err((format!(
             "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal into Go value of type map[string]interface {{}} ({file})"
-        )),
+        ), None)),
     }
 }
 
@@ -160,6 +173,15 @@ pub enum SetKind {
     Json,
 }
 
+/// Deepest `a.b.c` name nesting in one `--set`-family key: 30, as Helm's
+/// `strvals.MaxNestedNameLevel` (its message: `value name nested level is greater than
+/// maximum supported nested level of 30`).
+pub const MAX_SET_NAME_LEVEL: usize = 30;
+
+/// Deepest nesting of names and list indexes together (`a[0][0]...`) in one `--set`-family
+/// key: 256 (Helm has no limit for indexes; the parser recurses once per level).
+pub const MAX_SET_NESTING: usize = 256;
+
 /// Parses one `--set`-family argument (`a.b[0].c=x,d=y`, `\,` and `\.` escapes) into `dst`,
 /// as Helm's `strvals.ParseInto`/`ParseIntoString`/`ParseJSON`.
 /// Errors: Helm's strvals messages (`key "x" has no value`, ...).
@@ -169,8 +191,12 @@ pub fn parse_set(arg: &str, kind: SetKind, dst: &mut Map<String, Json>) -> Resul
         i: 0,
         kind,
         literal: None,
+        names: 0,
+        nesting: 0,
     };
     while p.i < p.s.len() {
+        p.names = 0;
+        p.nesting = 0;
         p.key_into(dst)?;
     }
     Ok(())
@@ -183,6 +209,8 @@ pub fn set_string_at(key: &str, value: &str, dst: &mut Map<String, Json>) -> Res
         i: 0,
         kind: SetKind::String,
         literal: None,
+        names: 0,
+        nesting: 0,
     };
     p.literal = Some(value.to_string());
     p.key_into(dst)
@@ -193,6 +221,10 @@ struct Parser {
     i: usize,
     kind: SetKind,
     literal: Option<String>,
+    /// `.` levels of the current key.
+    names: usize,
+    /// `.` and `[` levels of the current key.
+    nesting: usize,
 }
 
 /// What ended a key.
@@ -255,6 +287,11 @@ impl Parser {
                 Ok(())
             }
             Stop::Dot => {
+                self.names += 1;
+                if self.names > MAX_SET_NAME_LEVEL {
+                    return Err(format!("value name nested level is greater than maximum supported nested level of {MAX_SET_NAME_LEVEL}"));
+                }
+                self.deeper()?;
                 let mut child = match dst.remove(&k) {
                     Some(Json::Object(m)) => m,
                     _ => Map::new(),
@@ -264,6 +301,7 @@ impl Parser {
                 r
             }
             Stop::Index => {
+                self.deeper()?;
                 let mut list = match dst.remove(&k) {
                     Some(Json::Array(a)) => a,
                     _ => Vec::new(),
@@ -275,6 +313,17 @@ impl Parser {
             Stop::Comma => Err(format!("key {k:?} has no value (cannot end with ,)")),
             Stop::End => Err(format!("key {k:?} has no value")),
         }
+    }
+
+    /// One more level of nesting. Errors: beyond [`MAX_SET_NESTING`].
+    fn deeper(&mut self) -> Result<(), String> {
+        self.nesting += 1;
+        if self.nesting > MAX_SET_NESTING {
+            return Err(format!(
+                "key nesting is deeper than the maximum of {MAX_SET_NESTING} levels"
+            ));
+        }
+        Ok(())
     }
 
     fn index_into(&mut self, list: &mut Vec<Json>) -> Result<(), String> {
@@ -314,6 +363,7 @@ impl Parser {
                 r
             }
             Some('[') => {
+                self.deeper()?;
                 let mut inner = match std::mem::take(&mut list[idx]) {
                     Json::Array(a) => a,
                     _ => Vec::new(),

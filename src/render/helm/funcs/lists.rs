@@ -27,6 +27,8 @@ fn both(m: &mut FuncMap, name: &str, func: Function) {
     m.insert(name, func);
 }
 
+use crate::render::helm::template::{list_budget_error, MAX_LIST_LEN};
+
 fn ints(v: impl IntoIterator<Item = i64>) -> Value {
     Value::list(v.into_iter().map(Value::Int).collect())
 }
@@ -224,27 +226,25 @@ fn slice(list: &Value, idx: &[Value]) -> Result<Value, String> {
 }
 
 /// Sprig's `untilStep`.
-pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
-    let mut v = Vec::new();
-    let mut i = start;
-    if stop < start {
-        if step >= 0 {
-            return v;
-        }
-        while i > stop {
-            v.push(i);
-            i += step;
-        }
-        return v;
+/// Sprig's `untilStep` loop (`start`, `start+step`, ... strictly before `stop`), computed
+/// without overflow. Errors: more than [`MAX_LIST_LEN`] elements (`what` names the function).
+pub(crate) fn until_step(
+    start: i128,
+    stop: i128,
+    step: i128,
+    what: &str,
+) -> Result<Vec<i64>, String> {
+    let count = match step {
+        s if s > 0 && stop > start => (stop - start + s - 1) / s,
+        s if s < 0 && stop < start => (start - stop - s - 1) / -s,
+        _ => 0,
+    };
+    if count > MAX_LIST_LEN as i128 {
+        return Err(list_budget_error(what, count as u128));
     }
-    if step <= 0 {
-        return v;
-    }
-    while i < stop {
-        v.push(i);
-        i += step;
-    }
-    v
+    Ok((0..count)
+        .map(|k| i64::try_from(start + k * step).unwrap_or_default())
+        .collect())
 }
 
 fn register_ranges(m: &mut FuncMap) {
@@ -252,41 +252,52 @@ fn register_ranges(m: &mut FuncMap) {
         "until",
         f(&[I], |a| {
             let n = iarg(a, 0);
-            Ok(ints(until_step(0, n, if n < 0 { -1 } else { 1 })))
+            Ok(ints(until_step(
+                0,
+                n.into(),
+                if n < 0 { -1 } else { 1 },
+                "until",
+            )?))
         }),
     );
     m.insert(
         "untilStep",
         f(&[I, I, I], |a| {
-            Ok(ints(until_step(iarg(a, 0), iarg(a, 1), iarg(a, 2))))
+            Ok(ints(until_step(
+                iarg(a, 0).into(),
+                iarg(a, 1).into(),
+                iarg(a, 2).into(),
+                "untilStep",
+            )?))
         }),
     );
-    m.insert("seq", fv(&[], I, |a| Ok(seq(a).into())));
+    m.insert("seq", fv(&[], I, |a| Ok(seq(a)?.into())));
 }
 
-/// Sprig's `seq` (as GNU seq: `seq END`, `seq START END`, `seq START STEP END`).
-fn seq(a: &[Value]) -> String {
-    let p: Vec<i64> = (0..a.len()).map(|i| iarg(a, i)).collect();
+/// Sprig's `seq` (as GNU seq: `seq END`, `seq START END`, `seq START STEP END`). Errors:
+/// more than [`MAX_LIST_LEN`] numbers.
+fn seq(a: &[Value]) -> Result<String, String> {
+    let p: Vec<i128> = (0..a.len()).map(|i| i128::from(iarg(a, i))).collect();
     let nums = match p.as_slice() {
         [end] => {
             let inc = if *end < 1 { -1 } else { 1 };
-            until_step(1, end + inc, inc)
+            until_step(1, end + inc, inc, "seq")?
         }
         [start, end] => {
             let inc = if end < start { -1 } else { 1 };
-            until_step(*start, end + inc, inc)
+            until_step(*start, end + inc, inc, "seq")?
         }
         [start, step, end] => {
             let inc = if end < start { -1 } else { 1 };
             if (end < start && *step > 0) || (end >= start && *step < 0) {
-                return String::new();
+                return Ok(String::new());
             }
-            until_step(*start, end + inc, *step)
+            until_step(*start, end + inc, *step, "seq")?
         }
-        _ => return String::new(),
+        _ => return Ok(String::new()),
     };
     let s: Vec<String> = nums.iter().map(i64::to_string).collect();
-    s.join(" ")
+    Ok(s.join(" "))
 }
 
 #[cfg(test)]

@@ -39,6 +39,12 @@ fn chars_fn(alphabet: &'static [u8], seed: Option<u64>) -> Function {
                 "Requested random string length {n} is less than 0."
             ));
         }
+        if n as u128 > crate::render::helm::template::MAX_STRING_BYTES as u128 {
+            return Err(crate::render::helm::template::string_budget_error(
+                "random string",
+                n as u128,
+            ));
+        }
         let mut s = String::with_capacity(n as usize);
         for _ in 0..n {
             let i = (next(ctx, seed) % alphabet.len() as u64) as usize;

@@ -8,6 +8,7 @@ use regex::Regex;
 use super::conv::{strslice, strval};
 use super::{arg, f, fv, iarg, sarg, str_list, A, I, S};
 use crate::render::helm::template::fmt::go_quote;
+use crate::render::helm::template::{string_budget_error, MAX_STRING_BYTES};
 use crate::render::helm::template::{FuncMap, Value};
 
 fn s1(body: fn(&str) -> String) -> crate::render::helm::template::Function {
@@ -67,7 +68,19 @@ pub(super) fn register(m: &mut FuncMap) {
     m.insert(
         "replace",
         f(&[S, S, S], |a| {
-            Ok(sarg(a, 2).replace(sarg(a, 0), sarg(a, 1)).into())
+            let (old, new, s) = (sarg(a, 0), sarg(a, 1), sarg(a, 2));
+            if new.len() > old.len() {
+                let hits = if old.is_empty() {
+                    s.chars().count() + 1
+                } else {
+                    s.matches(old).count()
+                };
+                let size = s.len() as u128 + hits as u128 * (new.len() - old.len()) as u128;
+                if size > MAX_STRING_BYTES as u128 {
+                    return Err(string_budget_error("replace", size));
+                }
+            }
+            Ok(s.replace(old, new).into())
         }),
     );
     m.insert(
@@ -76,6 +89,10 @@ pub(super) fn register(m: &mut FuncMap) {
             let n = iarg(a, 0);
             if n < 0 {
                 return Err("strings: negative Repeat count".into());
+            }
+            let size = n as u128 * sarg(a, 1).len() as u128;
+            if size > MAX_STRING_BYTES as u128 {
+                return Err(string_budget_error("repeat", size));
             }
             Ok(sarg(a, 1).repeat(n as usize).into())
         }),
@@ -347,6 +364,11 @@ fn abbrev(width: i64, s: &str) -> String {
 fn indent(n: i64, s: &str) -> Result<String, String> {
     if n < 0 {
         return Err("strings: negative Repeat count".into());
+    }
+    let lines = 1 + s.matches('\n').count() as u128;
+    let size = s.len() as u128 + lines * n as u128;
+    if size > MAX_STRING_BYTES as u128 {
+        return Err(string_budget_error("indent", size));
     }
     let pad = " ".repeat(n as usize);
     Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))

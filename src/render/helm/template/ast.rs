@@ -22,13 +22,22 @@ impl Tree {
     /// Go's `ErrorContext` location: `PARSENAME:LINE:COL` with a 1-based line and a 0-based
     /// byte column.
     pub fn location(&self, pos: usize) -> String {
+        let p = self.position(pos);
+        format!("{}:{}:{}", p.parse_name, p.line, p.byte_column)
+    }
+
+    /// The byte offset `pos` of the text as a [`super::Position`].
+    pub fn position(&self, pos: usize) -> super::Position {
         let head = self.text.get(..pos).unwrap_or(&self.text);
         let line = 1 + head.matches('\n').count();
-        let col = match head.rfind('\n') {
-            Some(i) => pos - (i + 1),
-            None => pos,
-        };
-        format!("{}:{}:{}", self.parse_name, line, col)
+        let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+        let on_line = head.get(line_start..).unwrap_or("");
+        super::Position {
+            parse_name: self.parse_name.clone(),
+            line,
+            byte_column: on_line.len(),
+            column: on_line.chars().count() + 1,
+        }
     }
 
     /// Whether the body holds nothing but white space (Go's `parse.IsEmptyTree`).

@@ -11,7 +11,56 @@ use super::ast::{Arg, Branch, Command, Node, Pipe, Slice, Tree};
 use super::fmt::go_quote;
 use super::funcs::{param_accepts, FuncContext, Function, Lazy, Param};
 use super::value::Value;
-use super::{ExecError, MissingKey, Templates, MAX_NESTING, MAX_TEMPLATE_DEPTH};
+use super::{
+    Budget, BudgetKind, ExecError, MissingKey, Templates, MAX_LIST_LEN, MAX_NESTING,
+    MAX_STRING_BYTES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_OUTPUT_BYTES,
+};
+
+/// Functions whose result is about as large as their arguments printed: their arguments'
+/// [`super::deep_size`] is checked against [`MAX_STRING_BYTES`] before the call (a list
+/// holding one large string a million times would otherwise be printed in full).
+const SERIALIZERS: &[&str] = &[
+    "toJson",
+    "mustToJson",
+    "toPrettyJson",
+    "mustToPrettyJson",
+    "toRawJson",
+    "mustToRawJson",
+    "toYaml",
+    "mustToYaml",
+    "toYamlPretty",
+    "toToml",
+    "join",
+    "cat",
+    "print",
+    "println",
+    "printf",
+    "quote",
+    "squote",
+    "toStrings",
+    "sortAlpha",
+    "b64enc",
+    "b32enc",
+    "html",
+    "js",
+    "urlquery",
+];
+
+/// A `fmt::Write` into a template's output that refuses to grow it past `limit` bytes.
+struct Bounded<'o> {
+    out: &'o mut String,
+    limit: usize,
+}
+
+impl fmt::Write for Bounded<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.out.len().saturating_add(s.len()) > self.limit {
+            return Err(fmt::Error);
+        }
+        self.out.push_str(s);
+        Ok(())
+    }
+}
 
 /// An evaluated value with Go's static-type distinction.
 #[derive(Clone, Debug)]
@@ -129,6 +178,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         Err(Flow::Err(ExecError {
             name: self.tree.name.clone(),
             location: Some(self.tree.location(pos)),
+            position: Some(Box::new(self.tree.position(pos))),
             context,
             message: msg,
         }))
@@ -150,6 +200,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         self.at = At::Node(node);
         match node {
             Node::Text(t, pos) => {
+                self.reserve_output(t.len())?;
                 if super::trace::on() {
                     self.trace_seg(self.out.len(), self.out.len() + t.len(), *pos, true);
                 }
@@ -176,6 +227,26 @@ impl<'a, 'e> Exec<'a, 'e> {
             Node::Template { name, pipe, .. } => self.walk_template(dot, node, name, pipe)?,
             Node::Break(_) => return Err(Flow::Break),
             Node::Continue(_) => return Err(Flow::Continue),
+        }
+        Ok(())
+    }
+
+    /// Checks that `n` more bytes fit this execution's [`MAX_TEMPLATE_OUTPUT_BYTES`] and, for
+    /// a template file's own execution (depth 0), charges them to the chart's budget.
+    fn reserve_output(&mut self, n: usize) -> R<()> {
+        if self.out.len().saturating_add(n) > MAX_TEMPLATE_OUTPUT_BYTES {
+            return self.error(format!(
+                "the template's output exceeds its budget of {MAX_TEMPLATE_OUTPUT_BYTES} bytes (MAX_TEMPLATE_OUTPUT_BYTES)"
+            ));
+        }
+        if self.depth == 0 {
+            if let Err(e) = self
+                .ext
+                .get_mut::<Budget>()
+                .charge(BudgetKind::Output, n as u64)
+            {
+                return self.error(e);
+            }
         }
         Ok(())
     }
@@ -208,7 +279,31 @@ impl<'a, 'e> Exec<'a, 'e> {
             }
             Ev::Val(v) | Ev::Boxed(v) => {
                 use std::fmt::Write;
-                let _ = write!(self.out, "{v}");
+                let room = MAX_TEMPLATE_OUTPUT_BYTES.saturating_sub(self.out.len());
+                let size = match v {
+                    Value::String(s) => s.len() as u64,
+                    Value::List(_) | Value::Map(_) => super::deep_size(v, room as u64),
+                    _ => 0,
+                };
+                self.reserve_output(usize::try_from(size).unwrap_or(usize::MAX))?;
+                let start = self.out.len();
+                let mut w = Bounded {
+                    out: &mut self.out,
+                    limit: MAX_TEMPLATE_OUTPUT_BYTES,
+                };
+                if write!(w, "{v}").is_err() {
+                    return self.error(format!(
+                        "the template's output exceeds its budget of {MAX_TEMPLATE_OUTPUT_BYTES} bytes (MAX_TEMPLATE_OUTPUT_BYTES)"
+                    ));
+                }
+                // The estimate was charged; charge what the text came to beyond it.
+                let written = (self.out.len() - start) as u64;
+                if written > size {
+                    let more = usize::try_from(written - size).unwrap_or(usize::MAX);
+                    self.out.truncate(start);
+                    self.reserve_output(more)?;
+                    let _ = write!(self.out, "{v}");
+                }
             }
         }
         Ok(())
@@ -274,6 +369,12 @@ impl<'a, 'e> Exec<'a, 'e> {
                         "can't use {n} to iterate over more than one variable"
                     ));
                 }
+                if *n > MAX_LIST_LEN as i64 {
+                    return self.error(super::list_budget_error(
+                        &format!("range over {n}"),
+                        *n as u128,
+                    ));
+                }
                 (0..(*n).max(0))
                     .map(|i| (Ev::Val(Value::Int(i)), Ev::Val(Value::Int(i))))
                     .collect()
@@ -285,6 +386,13 @@ impl<'a, 'e> Exec<'a, 'e> {
             return Ok(false);
         }
         for (index, elem) in items {
+            if let Err(e) = self
+                .ext
+                .get_mut::<Budget>()
+                .charge(BudgetKind::Iterations, 1)
+            {
+                return self.error(e);
+            }
             let n = r.pipe.decl.len();
             if n > 0 {
                 if let Some(slot) = self.vars.get_mut(mark - 1) {
@@ -327,14 +435,21 @@ impl<'a, 'e> Exec<'a, 'e> {
             Some(p) => self.eval_pipeline(dot, p)?,
             None => Ev::Missing,
         };
-        let mut sub = Exec::new(self.set, tree, new_dot.clone(), self.depth + 1, self.ext);
-        sub.nesting = self.nesting;
         let mark = super::trace::on().then(super::trace::mark);
-        let result = sub.walk_list(&new_dot, &tree.root);
+        let (result, sub_out) = {
+            let mut sub = Exec::new(self.set, tree, new_dot.clone(), self.depth + 1, self.ext);
+            sub.nesting = self.nesting;
+            let result = sub.walk_list(&new_dot, &tree.root);
+            (result, sub.out)
+        };
         if let Some(mark) = mark {
             super::trace::shift_since(mark, self.out.len());
         }
-        self.out.push_str(&sub.out);
+        if !matches!(result, Err(Flow::Err(_))) {
+            self.at = At::Node(node);
+            self.reserve_output(sub_out.len())?;
+        }
+        self.out.push_str(&sub_out);
         match result {
             Err(Flow::Err(e)) => Err(Flow::Err(e)),
             _ => Ok(()),
@@ -623,12 +738,41 @@ impl<'a, 'e> Exec<'a, 'e> {
         if let Some(fv) = fin {
             argv.push(self.validate_type(fv, param(num_in - 1))?);
         }
+        if SERIALIZERS.contains(&name) {
+            let limit = MAX_STRING_BYTES as u64;
+            let size = argv.iter().fold(0u64, |acc, a| {
+                acc.saturating_add(super::deep_size(a, limit))
+            });
+            if size > limit {
+                self.at = node;
+                return self.error(format!(
+                    "error calling {name}: {}",
+                    super::string_budget_error(name, size.into())
+                ));
+            }
+        }
         let mut ctx = FuncContext {
             set: self.set,
             depth: self.depth,
             ext: self.ext,
         };
-        match (f.call)(&mut ctx, &argv) {
+        let result = (f.call)(&mut ctx, &argv).and_then(|v| {
+            let fits = match &v {
+                Value::String(s) if s.len() > MAX_STRING_BYTES => {
+                    Err(super::string_budget_error(name, s.len() as u128))
+                }
+                Value::List(l) if l.len() > MAX_LIST_LEN => {
+                    Err(super::list_budget_error(name, l.len() as u128))
+                }
+                Value::String(s) => self
+                    .ext
+                    .get_mut::<Budget>()
+                    .charge(BudgetKind::FunctionOutput, s.len() as u64),
+                _ => Ok(()),
+            };
+            fits.map(|()| v)
+        });
+        match result {
             Ok(v) => Ok(Ev::from_result(v)),
             Err(e) => {
                 self.at = node;

@@ -105,6 +105,10 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut argi = 0;
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
+        // Past the string budget the caller refuses the result: stop building it.
+        if out.len() > super::MAX_STRING_BYTES {
+            return out;
+        }
         if c != '%' {
             out.push(c);
             continue;

@@ -39,6 +39,138 @@ pub const MAX_TEMPLATE_DEPTH: usize = 1000;
 /// Deepest nesting of lists and pipelines across all active templates before execution fails.
 pub const MAX_NESTING: usize = 10_000;
 
+/// Largest output of one template execution (a template file, a `define` run by `template` or
+/// `include`, a `tpl` text), in bytes: 32 MiB. An excess fails execution at the node that
+/// wrote past it.
+pub const MAX_TEMPLATE_OUTPUT_BYTES: usize = 32 << 20;
+
+/// Largest output of all the template files of one chart together (a [`Budget`] shared by
+/// its executions), in bytes: 64 MiB.
+pub const MAX_CHART_OUTPUT_BYTES: u64 = 64 << 20;
+
+/// Largest string a function may build (`repeat` count × length, `indent`, `printf` widths,
+/// `join`, `toYaml`, ...), in bytes: [`MAX_TEMPLATE_OUTPUT_BYTES`]. Checked before building
+/// where the size is known from the arguments, else on the result.
+pub const MAX_STRING_BYTES: usize = MAX_TEMPLATE_OUTPUT_BYTES;
+
+/// Bytes of strings all function calls of one chart may return together: 256 MiB (bounds
+/// what loops building strings can allocate).
+pub const MAX_FUNCTION_OUTPUT_BYTES: u64 = 256 << 20;
+
+/// Most elements of a list a function builds (`until`, `untilStep`, `seq`, `list`,
+/// `append`, ...) and most iterations of one `range` over an integer: 1,000,000.
+pub const MAX_LIST_LEN: usize = 1_000_000;
+
+/// Most `range` iterations of all the executions of one chart together: 10,000,000.
+pub const MAX_RANGE_ITERATIONS: u64 = 10_000_000;
+
+/// The execution budget of one chart: the output its template files wrote
+/// ([`MAX_CHART_OUTPUT_BYTES`]), the bytes its function calls returned
+/// ([`MAX_FUNCTION_OUTPUT_BYTES`]) and its `range` iterations ([`MAX_RANGE_ITERATIONS`]).
+/// Clones share the counters; put one in the [`Extensions`] of every execution of a chart
+/// (`Extensions::get_mut::<Budget>()`); a fresh `Extensions` starts a fresh budget.
+#[derive(Clone, Debug, Default)]
+pub struct Budget(Arc<BudgetCounters>);
+
+#[derive(Debug, Default)]
+struct BudgetCounters {
+    output: std::sync::atomic::AtomicU64,
+    function_output: std::sync::atomic::AtomicU64,
+    iterations: std::sync::atomic::AtomicU64,
+}
+
+/// Which part of a [`Budget`] to charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BudgetKind {
+    /// Output bytes of a chart's template files.
+    Output,
+    /// Bytes returned by function calls.
+    FunctionOutput,
+    /// `range` iterations.
+    Iterations,
+}
+
+impl Budget {
+    /// Charges `n` units of `kind`. Errors: the message naming the exceeded budget, once the
+    /// total passes its limit.
+    pub fn charge(&self, kind: BudgetKind, n: u64) -> Result<(), String> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (counter, limit, what, name) = match kind {
+            BudgetKind::Output => (
+                &self.0.output,
+                MAX_CHART_OUTPUT_BYTES,
+                "bytes of rendered output",
+                "MAX_CHART_OUTPUT_BYTES",
+            ),
+            BudgetKind::FunctionOutput => (
+                &self.0.function_output,
+                MAX_FUNCTION_OUTPUT_BYTES,
+                "bytes returned by function calls",
+                "MAX_FUNCTION_OUTPUT_BYTES",
+            ),
+            BudgetKind::Iterations => (
+                &self.0.iterations,
+                MAX_RANGE_ITERATIONS,
+                "range iterations",
+                "MAX_RANGE_ITERATIONS",
+            ),
+        };
+        let total = counter.fetch_add(n, Relaxed).saturating_add(n);
+        if total > limit {
+            return Err(format!(
+                "the chart exceeds its budget of {limit} {what} ({name})"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The error for a string of `len` bytes above [`MAX_STRING_BYTES`] (`what` builds it).
+pub fn string_budget_error(what: &str, len: u128) -> String {
+    format!(
+        "{what} would build a string of {len} bytes, above the budget of {MAX_STRING_BYTES} bytes (MAX_STRING_BYTES)"
+    )
+}
+
+/// The error for a list of `len` elements above [`MAX_LIST_LEN`] (`what` builds it).
+pub fn list_budget_error(what: &str, len: u128) -> String {
+    format!(
+        "{what} would build a list of {len} elements, above the budget of {MAX_LIST_LEN} elements (MAX_LIST_LEN)"
+    )
+}
+
+/// The size a value prints or serializes to, roughly: string bytes plus a few bytes per
+/// element, following lists and maps (without recursion, so cyclic or deeply nested maps are
+/// fine); stops counting once past `limit` and returns a value above it.
+pub fn deep_size(v: &Value, limit: u64) -> u64 {
+    let mut total: u64 = 0;
+    let mut stack: Vec<Value> = vec![v.clone()];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(match &v {
+            Value::String(s) => s.len() as u64 + 2,
+            Value::List(l) => {
+                total = total.saturating_add(l.len() as u64);
+                if total > limit {
+                    return total;
+                }
+                stack.extend(l.iter().cloned());
+                2
+            }
+            Value::Map(m) => {
+                let r = m.read();
+                let keys: u64 = r.keys().map(|k| k.len() as u64 + 2).sum();
+                stack.extend(r.values().cloned());
+                keys + 2
+            }
+            _ => 8,
+        });
+        if total > limit {
+            return total;
+        }
+    }
+    total
+}
+
 thread_local! {
     /// True on a thread started by [`with_exec_stack`]: executions run inline there.
     static ON_EXEC_STACK: Cell<bool> = const { Cell::new(false) };
@@ -95,6 +227,19 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Where in a template's text something happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// Name of the top-level text holding the node (Go's `ParseName`).
+    pub parse_name: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 0-based byte column, as Go prints it in `PARSENAME:LINE:COL`.
+    pub byte_column: usize,
+    /// 1-based column in characters, as [`crate::yaml::Origin`] counts.
+    pub column: usize,
+}
+
 /// A template execution error, printed as Go does:
 /// `template: FILE:LINE:COL: executing "NAME" at <CONTEXT>: MESSAGE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +248,8 @@ pub struct ExecError {
     pub name: String,
     /// `PARSENAME:LINE:COL` (0-based byte column, as Go), when the error has a node.
     pub location: Option<String>,
+    /// The same place as fields, when the error has a node.
+    pub position: Option<Box<Position>>,
     /// The failing node as template source text (Go's `Node.String()`).
     pub context: String,
     /// The message, e.g. `map has no entry for key "x"`.
@@ -114,6 +261,7 @@ impl ExecError {
         ExecError {
             name: name.to_string(),
             location: None,
+            position: None,
             context: String::new(),
             message,
         }
