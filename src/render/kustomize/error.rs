@@ -110,9 +110,13 @@ impl KustomizeError {
     }
 }
 
+/// A YAML error is located where the parser stopped: its origin is the bad file's line and
+/// column (not the kustomization that referenced the file), so a finding made from it points
+/// at the line to fix.
 impl From<YamlError> for KustomizeError {
     fn from(e: YamlError) -> Self {
-        KustomizeError::new(ErrorKind::Yaml(e), None)
+        let origin = Origin::new(e.file.clone(), e.line, e.column);
+        KustomizeError::new(ErrorKind::Yaml(e), Some(origin))
     }
 }
 
@@ -167,9 +171,11 @@ mod tests {
             column: 4,
             message: "bad".into(),
         };
+        let e = KustomizeError::from(y);
+        assert_eq!(e.to_string(), "malformed YAML: a.yaml:3:4: bad");
         assert_eq!(
-            KustomizeError::from(y).to_string(),
-            "malformed YAML: a.yaml:3:4: bad"
+            e.origin.map(|o| o.to_string()).as_deref(),
+            Some("a.yaml:3:4")
         );
     }
 }

@@ -140,13 +140,13 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
         ));
     }
     match engine.top_sort.clone() {
-        None => order::sort(&mut m.list, &order::Legacy::default()),
-        Some(Some(l)) => order::sort(&mut m.list, &l),
+        None => order::sort(m.list_mut(), &order::Legacy::default()),
+        Some(Some(l)) => order::sort(m.list_mut(), &l),
         Some(None) => {}
     }
     build_metadata::finish(&mut m, &engine.meta)?;
     let objects = m
-        .list
+        .into_list()
         .into_iter()
         .map(|r| {
             let mut n = r.node;
@@ -165,7 +165,7 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
 
 /// kustomize's HashTransformer: generated objects get `-<hash>` appended to their name.
 fn add_hash_suffixes(m: &mut resmap::ResMap) {
-    for res in &mut m.list {
+    for res in m.list_mut() {
         if !res.generated.as_ref().is_some_and(|g| g.needs_hash) {
             continue;
         }

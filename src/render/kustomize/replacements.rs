@@ -353,8 +353,12 @@ fn set_value(target: &mut Node, value: &Node, opts: &FieldOptions, origin: &Orig
 /// not exist (without `create`), an out-of-range index.
 pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
     for r in replacements {
-        let src: Vec<usize> = (0..m.list.len())
-            .filter(|i| ids(&m.list[*i]).iter().any(|id| selected_by(id, &r.source)))
+        let src: Vec<usize> = (0..m.list().len())
+            .filter(|i| {
+                ids(&m.list()[*i])
+                    .iter()
+                    .any(|id| selected_by(id, &r.source))
+            })
             .collect();
         let idx = match src.as_slice() {
             [one] => *one,
@@ -377,7 +381,7 @@ pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
             }
         };
         let path = split_path(&r.field_path);
-        let found = lookup(&m.list[idx].node, &path)
+        let found = lookup(&m.list()[idx].node, &path)
             .filter(|n| !is_null(n) && !super::nodeutil::is_empty_map(n))
             .ok_or_else(|| {
                 KustomizeError::invalid(
@@ -401,7 +405,7 @@ pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
 }
 
 fn apply_target(m: &mut ResMap, value: &Node, t: &TargetArgs) -> Result<()> {
-    for res in &mut m.list {
+    for res in m.list_mut() {
         if !labels_match(res, &t.select, &t.origin)? {
             continue;
         }
@@ -502,7 +506,7 @@ mod tests {
             origin: o(),
         };
         apply(&mut m, &[r("metadata.namespace", 0), r("metadata.name", 1)]).expect("applies");
-        let c = m.list[1].node.to_json();
+        let c = m.list()[1].node.to_json();
         assert_eq!(c["metadata"]["annotations"]["a.io/ref"], "sys/svc");
         let missing = ReplacementArgs {
             source: sel("Service", "svc"),

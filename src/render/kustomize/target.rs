@@ -211,7 +211,7 @@ impl<'a> Engine<'a> {
             validators::run(&self.patcher(dir, k), &configs, &ra)?;
         }
         vars::merge(&mut ra.vars, &k.vars)?;
-        ra.list.retain(|r| !is_local_config(&r.node));
+        ra.list_mut().retain(|r| !is_local_config(&r.node));
         Ok(ra)
     }
 
@@ -457,7 +457,7 @@ impl<'a> Engine<'a> {
                 }
                 Ok(out)
             }
-            Target::Dir(d) => Ok(self.build_sub(&d, &t.value, &t.origin, None)?.list),
+            Target::Dir(d) => Ok(self.build_sub(&d, &t.value, &t.origin, None)?.into_list()),
         }
     }
 }

@@ -143,7 +143,7 @@ fn values(m: &ResMap) -> Result<BTreeMap<String, Node>> {
                 ))
             }
         };
-        let node = field_value(&m.list[i].node, &v.field_path).ok_or_else(|| {
+        let node = field_value(&m.list()[i].node, &v.field_path).ok_or_else(|| {
             KustomizeError::invalid(
                 format!(
                     "field specified in var '{}' not found in corresponding resource",
@@ -260,7 +260,7 @@ pub fn resolve(m: &mut ResMap, specs: &[FieldSpec]) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let mut used = BTreeSet::new();
-    for res in &mut m.list {
+    for res in m.list_mut() {
         let origin = res.node.origin.clone();
         for fs in specs {
             fieldspec::apply(
