@@ -58,6 +58,13 @@ pub enum ErrorKind {
         /// Why (git's last error line, a timeout, ...).
         message: String,
     },
+    /// The build grew past its size budget (`MAX_BUILD_SIZE`): objects copied into
+    /// themselves by replacements or patches, bases multiplied by overlays, huge var
+    /// expansions. Kustomize would try and run out of memory.
+    TooLarge {
+        /// What grew, and the budget.
+        message: String,
+    },
     /// Anything else kustomize itself rejects (bad field types, id conflicts, patches that
     /// match nothing, ...).
     Invalid {
@@ -136,6 +143,7 @@ impl fmt::Display for ErrorKind {
                 write!(f, "fetching remote resource {url} failed: {message}")
             }
             ErrorKind::Invalid { message } => write!(f, "invalid: {message}"),
+            ErrorKind::TooLarge { message } => write!(f, "too large: {message}"),
         }
     }
 }
