@@ -38,8 +38,11 @@ fn repo() -> tempfile::TempDir {
     d
 }
 
-/// `check --format json`: (exit code, findings as (code, file, line, column, message)).
-fn check(root: &Path) -> (i32, Vec<(String, String, u64, u64, String)>) {
+/// A finding as (code, file, line, column, message).
+type Found = (String, String, u64, u64, String);
+
+/// `check --format json`: the exit code and the findings.
+fn check(root: &Path) -> (i32, Vec<Found>) {
     let out = driftlint()
         .arg("check")
         .arg(root)
@@ -293,7 +296,7 @@ fn bases_multiplied_by_overlays_are_refused() {
     );
     for i in 1..4 {
         let p = format!("*a{}", i - 1);
-        let items = vec![p.as_str(); 10].join(", ");
+        let items = [p.as_str(); 10].join(", ");
         writeln!(base, "  a{i}: &a{i} [{items}]").expect("write");
     }
     write(d.path(), "l0/cm.yaml", &base);
