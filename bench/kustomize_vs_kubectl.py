@@ -142,9 +142,14 @@ def scale_cases(scratch):
     return out
 
 
-def run(argv, cwd):
+def run(argv, cwd, timeout=None):
+    """(seconds, exit status, stdout, stderr); a run past `timeout` is killed and reported
+    with exit status None and the timeout as its time (a lower bound)."""
     t0 = time.perf_counter()
-    p = subprocess.run(argv, cwd=cwd, capture_output=True)
+    try:
+        p = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return timeout, None, b"", b"timed out"
     return time.perf_counter() - t0, p.returncode, p.stdout, p.stderr
 
 
@@ -178,8 +183,13 @@ def measure(cases, args, problems):
                 "kubectl": [args.kubectl, "kustomize", case["dir"]],
             }
             order = ["driftlint", "kubectl"] if rnd % 2 == 0 else ["kubectl", "driftlint"]
-            res = {tool: run(cmds[tool], case["cwd"]) for tool in order}
-            check(case, res["driftlint"], res["kubectl"], problems)
+            limits = {"driftlint": None, "kubectl": args.kubectl_timeout}
+            res = {tool: run(cmds[tool], case["cwd"], limits[tool]) for tool in order}
+            if res["kubectl"][1] is None:
+                case["kubectl_timed_out"] = True
+                print(f"{case['name']}: kubectl killed after {args.kubectl_timeout} s", file=sys.stderr)
+            else:
+                check(case, res["driftlint"], res["kubectl"], problems)
             outputs[case["name"]] = res["kubectl"]
             if rnd >= 0:
                 for tool in order:
@@ -204,6 +214,9 @@ def report(cases, skipped, times, outputs, problems, args):
         n = case["name"]
         k, d = statistics.median(times[n]["kubectl"]), statistics.median(times[n]["driftlint"])
         rc_k, out_k = outputs[n][1], outputs[n][2]
+        if case.get("kubectl_timed_out"):
+            print(f"| {n} | - | > {ms(k):.0f} (killed) | {ms(d):.1f} | > {k / d:.0f}x | not compared |")
+            continue
         same = "no" if n in problems else ("yes" if rc_k == 0 else "both fail")
         cell = f"{k / d:.1f}x" if d > 0 else "-"
         if rc_k == 0:
@@ -237,6 +250,7 @@ def main():
     ap.add_argument("--corpus", default=default_corpus())
     ap.add_argument("--only", default=None, help="only cases whose name contains this")
     ap.add_argument("--scale", action="store_true", help="add the generated issue-11 cases")
+    ap.add_argument("--kubectl-timeout", type=float, default=None, help="kill kubectl runs after this many seconds")
     ap.add_argument("--scale-only", action="store_true", help="run only the generated cases")
     args = ap.parse_args()
     for what, path in (("kubectl", args.kubectl), ("driftlint", args.driftlint), ("corpus", args.corpus)):
