@@ -18,8 +18,15 @@ Output: a Markdown table per case (objects, medians in ms, kubectl/driftlint rat
 or not), then the geometric mean of the per-case ratios and the total ratio (sum of kubectl
 medians over sum of driftlint medians).
 
+`--scale` adds two generated cases from issue 11 (hostile pull requests), timed the same
+way with `driftlint kustomize build DIR` against `kubectl kustomize DIR`:
+`gen-20000-objects` (20,000 small ConfigMaps in one file, with a namePrefix, a namespace
+and a Deployment referring to the last ConfigMap) and `gen-200000-keys` (one ConfigMap
+with 200,000 data keys). `--scale-only` runs just those two.
+
 Usage: bench/kustomize_vs_kubectl.py [--rounds N] [--kubectl PATH] [--driftlint PATH]
                                      [--corpus DIR] [--only SUBSTRING]
+                                     [--scale | --scale-only]
 Needs: kubectl v1.35.2 (kustomize v5.7.1; shared/tools/install-reference-tools), a release
 build of driftlint (`cargo build --release`).
 """
@@ -89,9 +96,60 @@ def load_cases(corpus, scratch, only):
     return cases, skipped
 
 
-def run(argv, cwd):
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def scale_cases(scratch):
+    """The generated cases of issue 11: many objects, and one very large mapping."""
+    cases = []
+    root = os.path.join(scratch, "gen-20000-objects")
+    parts = [
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:05d}\ndata:\n  k: v{i}\n"
+        for i in range(20000)
+    ]
+    parts.append(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n"
+        "      volumes:\n      - name: v\n        configMap:\n          name: cm-19999\n"
+    )
+    write(os.path.join(root, "objects.yaml"), "---\n".join(parts))
+    write(
+        os.path.join(root, "kustomization.yaml"),
+        "namePrefix: p-\nnamespace: team\nresources:\n- objects.yaml\n",
+    )
+    cases.append(root)
+    root = os.path.join(scratch, "gen-200000-keys")
+    lines = ["apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n"]
+    lines.extend(f"  key-{i:07d}: value-{i}\n" for i in range(200000))
+    write(os.path.join(root, "cm.yaml"), "".join(lines))
+    write(os.path.join(root, "kustomization.yaml"), "resources:\n- cm.yaml\n")
+    cases.append(root)
+    out = []
+    for root in cases:
+        os.mkdir(os.path.join(root, ".git"))
+        out.append(
+            {
+                "name": os.path.basename(root),
+                "cwd": root,
+                "dir": ".",
+                "error_case": False,
+                "driftlint": ["kustomize", "build"],
+            }
+        )
+    return out
+
+
+def run(argv, cwd, timeout=None):
+    """(seconds, exit status, stdout, stderr); a run past `timeout` is killed and reported
+    with exit status None and the timeout as its time (a lower bound)."""
     t0 = time.perf_counter()
-    p = subprocess.run(argv, cwd=cwd, capture_output=True)
+    try:
+        p = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return timeout, None, b"", b"timed out"
     return time.perf_counter() - t0, p.returncode, p.stdout, p.stderr
 
 
@@ -121,12 +179,17 @@ def measure(cases, args, problems):
     for rnd in range(-1, args.rounds):  # round -1 is the warm-up, not timed
         for case in cases:
             cmds = {
-                "driftlint": [args.driftlint, "render", case["dir"]],
+                "driftlint": [args.driftlint, *case.get("driftlint", ["render"]), case["dir"]],
                 "kubectl": [args.kubectl, "kustomize", case["dir"]],
             }
             order = ["driftlint", "kubectl"] if rnd % 2 == 0 else ["kubectl", "driftlint"]
-            res = {tool: run(cmds[tool], case["cwd"]) for tool in order}
-            check(case, res["driftlint"], res["kubectl"], problems)
+            limits = {"driftlint": None, "kubectl": args.kubectl_timeout}
+            res = {tool: run(cmds[tool], case["cwd"], limits[tool]) for tool in order}
+            if res["kubectl"][1] is None:
+                case["kubectl_timed_out"] = True
+                print(f"{case['name']}: kubectl killed after {args.kubectl_timeout} s", file=sys.stderr)
+            else:
+                check(case, res["driftlint"], res["kubectl"], problems)
             outputs[case["name"]] = res["kubectl"]
             if rnd >= 0:
                 for tool in order:
@@ -151,6 +214,9 @@ def report(cases, skipped, times, outputs, problems, args):
         n = case["name"]
         k, d = statistics.median(times[n]["kubectl"]), statistics.median(times[n]["driftlint"])
         rc_k, out_k = outputs[n][1], outputs[n][2]
+        if case.get("kubectl_timed_out"):
+            print(f"| {n} | - | > {ms(k):.0f} (killed) | {ms(d):.1f} | > {k / d:.0f}x | not compared |")
+            continue
         same = "no" if n in problems else ("yes" if rc_k == 0 else "both fail")
         cell = f"{k / d:.1f}x" if d > 0 else "-"
         if rc_k == 0:
@@ -183,13 +249,18 @@ def main():
     ap.add_argument("--driftlint", default=os.path.join(REPO, "target", "release", "driftlint"))
     ap.add_argument("--corpus", default=default_corpus())
     ap.add_argument("--only", default=None, help="only cases whose name contains this")
+    ap.add_argument("--scale", action="store_true", help="add the generated issue-11 cases")
+    ap.add_argument("--kubectl-timeout", type=float, default=None, help="kill kubectl runs after this many seconds")
+    ap.add_argument("--scale-only", action="store_true", help="run only the generated cases")
     args = ap.parse_args()
     for what, path in (("kubectl", args.kubectl), ("driftlint", args.driftlint), ("corpus", args.corpus)):
         if not path or not os.path.exists(path):
             sys.exit(f"{what} not found ({path}); see --help")
     args.kubectl, args.driftlint = os.path.abspath(args.kubectl), os.path.abspath(args.driftlint)
     with tempfile.TemporaryDirectory(prefix="kust-bench-") as scratch:
-        cases, skipped = load_cases(args.corpus, scratch, args.only)
+        cases, skipped = ([], []) if args.scale_only else load_cases(args.corpus, scratch, args.only)
+        if args.scale or args.scale_only:
+            cases.extend(scale_cases(scratch))
         if not cases:
             sys.exit("no kust-* cases to run")
         problems = {}

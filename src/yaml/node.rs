@@ -1,7 +1,8 @@
 //! The span-aware YAML tree: every node carries the [`Origin`] it came from.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where a value came from: a repo-relative file, a 1-based line and column, and optionally
 /// the transformation that last set it (`"patch overlays/prod/patch.yaml"`,
@@ -70,10 +71,39 @@ pub struct Scalar {
     pub tag: Option<Box<str>>,
 }
 
+/// Mappings with more entries than this get a hash index for key lookups (built on the
+/// first lookup, kept in sync by appends); smaller ones are scanned, which is faster for the
+/// handful of keys most Kubernetes maps have.
+pub const MAPPING_INDEX_THRESHOLD: usize = 16;
+
 /// An ordered YAML mapping. Keys are nodes (scalars in practice) so that their origin is kept.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Lookups by key are O(1) on average: above [`MAPPING_INDEX_THRESHOLD`] entries a hash index
+/// from scalar key text to the first entry with that key is built lazily and kept in sync by
+/// [`Mapping::push`] and [`Mapping::insert`]; raw mutable access ([`Mapping::entries_mut`]),
+/// [`Mapping::remove`] and [`Mapping::retain`] drop it (it is rebuilt on the next lookup).
+#[derive(Clone, Default)]
 pub struct Mapping {
+    // The index is boxed so that a `Mapping` (and so every `Node`) stays small.
     entries: Vec<(Node, Node)>,
+    index: OnceLock<Box<KeyIndex>>,
+}
+
+/// Scalar key text -> position of the first entry with that key.
+type KeyIndex = HashMap<Box<str>, usize>;
+
+impl PartialEq for Mapping {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mapping")
+            .field("entries", &self.entries)
+            .finish()
+    }
 }
 
 /// The value of a [`Node`].
@@ -127,8 +157,10 @@ impl Mapping {
         &self.entries
     }
 
-    /// Mutable raw access to the entries (for reordering or key rewrites).
+    /// Mutable raw access to the entries (for reordering or key rewrites); drops the key
+    /// index.
     pub fn entries_mut(&mut self) -> &mut Vec<(Node, Node)> {
+        self.index.take();
         &mut self.entries
     }
 
@@ -140,9 +172,31 @@ impl Mapping {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|(k, _)| k.as_scalar().is_some_and(|s| s.text == key))
+        if self.entries.len() <= MAPPING_INDEX_THRESHOLD && self.index.get().is_none() {
+            return self
+                .entries
+                .iter()
+                .position(|(k, _)| k.as_scalar().is_some_and(|s| s.text == key));
+        }
+        self.index
+            .get_or_init(|| {
+                let mut index = HashMap::with_capacity(self.entries.len());
+                for (i, (k, _)) in self.entries.iter().enumerate() {
+                    if let Some(s) = k.as_scalar() {
+                        index.entry(s.text.as_str().into()).or_insert(i);
+                    }
+                }
+                Box::new(index)
+            })
+            .get(key)
+            .copied()
+    }
+
+    /// Records a just-appended entry at `i` in the index, when one is built.
+    fn index_appended(&mut self, i: usize) {
+        if let (Some(index), Some(s)) = (self.index.get_mut(), self.entries[i].0.as_scalar()) {
+            index.entry(s.text.as_str().into()).or_insert(i);
+        }
     }
 
     /// The value for `key`, if present.
@@ -173,23 +227,28 @@ impl Mapping {
             Some(i) => self.entries[i].1 = value,
             None => {
                 let k = Node::string(key, value.origin.clone());
-                self.entries.push((k, value));
+                self.push(k, value);
             }
         }
     }
 
-    /// Appends an entry with an explicit key node (no duplicate check).
+    /// Appends an entry with an explicit key node (no duplicate check; lookups find the
+    /// first entry of a key).
     pub fn push(&mut self, key: Node, value: Node) {
         self.entries.push((key, value));
+        self.index_appended(self.entries.len() - 1);
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Node> {
-        self.position(key).map(|i| self.entries.remove(i).1)
+        let i = self.position(key)?;
+        self.index.take();
+        Some(self.entries.remove(i).1)
     }
 
     /// Keeps only the entries for which `keep` returns true.
     pub fn retain(&mut self, mut keep: impl FnMut(&Node, &Node) -> bool) {
+        self.index.take();
         self.entries.retain(|(k, v)| keep(k, v));
     }
 }

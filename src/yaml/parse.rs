@@ -13,7 +13,17 @@ use granit_parser::{Event, Parser, ScalarStyle as GStyle, ScanError, Span};
 use super::node::{Mapping, Node, Origin, Scalar, ScalarStyle, Value};
 
 /// At most this many nodes may be produced by alias expansion in one file (billion laughs).
-const MAX_ALIAS_NODES: usize = 1_000_000;
+pub const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// At most this many levels of nested collections, aliases included: every tree walk in
+/// driftlint (clone, drop, emit, JSON conversion) is recursive, so a pull request must not
+/// build a tree that reaches the stack's end. The parser refuses more than
+/// [`PARSER_NESTING`] flow (`[`, `{`) and as many block levels itself; this bounds trees
+/// that aliases stack on one another (`b: &b [[*a]]`, `c: [[*b]]`, ...).
+pub const MAX_DEPTH: usize = 1_000;
+
+/// granit-parser's default limit of flow levels, and of block levels.
+const PARSER_NESTING: usize = 255;
 
 /// A YAML syntax or structure error at `file:line:column`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +62,8 @@ pub struct ParsedFile {
 /// Parses every document of `src`; `file` names it in origins and errors.
 ///
 /// Errors: a [`YamlError`] for syntax errors, unknown aliases, duplicate keys, merge keys whose
-/// value is not a mapping, and alias expansion beyond one million nodes.
+/// value is not a mapping, alias expansion beyond [`MAX_ALIAS_NODES`] nodes, and nesting
+/// deeper than [`MAX_DEPTH`] levels (at the collection that goes too deep).
 pub fn parse_file(file: Arc<str>, src: &str) -> Result<ParsedFile, YamlError> {
     Builder::new(file, src).run()
 }
@@ -71,7 +82,10 @@ struct Builder<'a> {
     file: Arc<str>,
     src: &'a str,
     stack: Vec<(Frame, usize)>,
-    anchors: HashMap<usize, Node>,
+    /// For each open collection, the height of its tallest finished child.
+    heights: Vec<usize>,
+    /// Anchored nodes with their heights.
+    anchors: HashMap<usize, (Node, usize)>,
     out: ParsedFile,
     alias_nodes: usize,
 }
@@ -82,6 +96,7 @@ impl<'a> Builder<'a> {
             file,
             src,
             stack: Vec::new(),
+            heights: Vec::new(),
             anchors: HashMap::new(),
             out: ParsedFile::default(),
             alias_nodes: 0,
@@ -106,11 +121,15 @@ impl<'a> Builder<'a> {
     }
 
     fn scan_error(&self, e: &ScanError) -> YamlError {
+        let mut message = e.info();
+        if message == "recursion limit exceeded" {
+            message = format!("collections nested deeper than {PARSER_NESTING} levels ({message})");
+        }
         YamlError {
             file: self.file.clone(),
             line: e.marker().line() as u32,
             column: e.marker().col() as u32 + 1,
-            message: e.info(),
+            message,
         }
     }
 
@@ -143,36 +162,44 @@ impl<'a> Builder<'a> {
                         }),
                         self.origin(&span),
                     );
-                    doc_has_root |= self.complete(node, anchor, &span)?;
+                    doc_has_root |= self.complete(node, anchor, 1, &span)?;
                 }
                 Event::SequenceStart(_, anchor, _) => {
+                    self.open(&span)?;
                     let node = Node::seq(self.origin(&span));
                     self.stack.push((Frame::Seq(node), anchor));
                 }
                 Event::MappingStart(_, anchor, _) => {
+                    self.open(&span)?;
                     let node = Node::map(self.origin(&span));
                     self.stack
                         .push((Frame::Map(node, None, Vec::new()), anchor));
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
-                    let Some((frame, anchor)) = self.stack.pop() else {
+                    let (Some((frame, anchor)), Some(tallest)) =
+                        (self.stack.pop(), self.heights.pop())
+                    else {
                         return Err(self.error(&span, "unbalanced collection end"));
                     };
                     let node = match frame {
                         Frame::Seq(n) => n,
                         Frame::Map(n, _, merges) => self.apply_merges(n, merges, &span)?,
                     };
-                    doc_has_root |= self.complete(node, anchor, &span)?;
+                    doc_has_root |= self.complete(node, anchor, tallest + 1, &span)?;
                 }
                 Event::Alias(id) => {
-                    let Some(target) = self.anchors.get(&id).cloned() else {
+                    let Some((target, height)) = self.anchors.get(&id).cloned() else {
                         return Err(self.error(&span, "unknown anchor"));
                     };
                     self.alias_nodes += count_nodes(&target);
                     if self.alias_nodes > MAX_ALIAS_NODES {
-                        return Err(self.error(&span, "alias expansion exceeds 1000000 nodes"));
+                        let msg = format!("alias expansion exceeds {MAX_ALIAS_NODES} nodes");
+                        return Err(self.error(&span, msg));
                     }
-                    doc_has_root |= self.complete(target, 0, &span)?;
+                    if self.stack.len() + height > MAX_DEPTH {
+                        return Err(self.too_deep(&span));
+                    }
+                    doc_has_root |= self.complete(target, 0, height, &span)?;
                 }
                 _ => {}
             }
@@ -180,10 +207,34 @@ impl<'a> Builder<'a> {
         Ok(self.out)
     }
 
-    /// Attaches a finished node to its parent; returns true when it became a document root.
-    fn complete(&mut self, node: Node, anchor: usize, span: &Span) -> Result<bool, YamlError> {
+    /// Opens a collection, refusing to nest deeper than [`MAX_DEPTH`].
+    fn open(&mut self, span: &Span) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        self.heights.push(0);
+        Ok(())
+    }
+
+    fn too_deep(&self, span: &Span) -> YamlError {
+        let msg = format!("collections nested deeper than {MAX_DEPTH} levels");
+        self.error(span, msg)
+    }
+
+    /// Attaches a finished node of `height` levels to its parent; returns true when it
+    /// became a document root.
+    fn complete(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        height: usize,
+        span: &Span,
+    ) -> Result<bool, YamlError> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), height));
+        }
+        if let Some(tallest) = self.heights.last_mut() {
+            *tallest = (*tallest).max(height);
         }
         let Some((frame, _)) = self.stack.last_mut() else {
             self.out.documents.push(node);
@@ -400,5 +451,41 @@ mod tests {
             ));
         }
         assert!(parse_documents("t.yaml".into(), &src).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_its_line() {
+        // The parser itself stops 100,000 `[` (and deep block nesting) at 255 levels.
+        let src = format!("a: 1\nb: {}\n", "[".repeat(100_000));
+        let err = parse_documents("t.yaml".into(), &src).unwrap_err();
+        assert!(
+            err.message.contains("nested deeper than 255"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.line, 2);
+        let src = format!("{}x\n", "- ".repeat(5_000));
+        let err = parse_documents("t.yaml".into(), &src).unwrap_err();
+        assert!(err.message.contains("nested deeper"), "{}", err.message);
+    }
+
+    #[test]
+    fn aliases_cannot_stack_depth() {
+        // Each anchor nests the previous one 200 levels deeper: without a depth count the
+        // tree grows 200 levels per line, past any stack (its drop alone overflowed).
+        let (open, close) = ("[".repeat(200), "]".repeat(200));
+        let mut src = format!("a0: &a0 {open}x{close}\n");
+        for i in 1..200 {
+            src.push_str(&format!("a{i}: &a{i} {open}*a{}{close}\n", i - 1));
+        }
+        let err = parse_documents("t.yaml".into(), &src).unwrap_err();
+        assert!(
+            err.message.contains("nested deeper than 1000"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.line, 5, "a4 would be 1,000 levels deep");
+        let ok = format!("a0: &a0 {open}x{close}\na1: {open}*a0{close}\n");
+        assert!(parse_documents("t.yaml".into(), &ok).is_ok());
     }
 }

@@ -65,7 +65,7 @@ mod tests {
             Spanned::new("a".to_string(), Origin::new("k.yaml".into(), 2, 9)),
         )];
         apply(&mut m, &pairs).expect("applies");
-        let j = m.list[0].node.to_json();
+        let j = m.list()[0].node.to_json();
         assert_eq!(j["metadata"]["annotations"]["team"], "a");
         assert_eq!(
             j["spec"]["jobTemplate"]["metadata"]["annotations"]["team"],

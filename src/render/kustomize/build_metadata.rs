@@ -295,7 +295,7 @@ pub fn keep_origin(to: &mut Resource, from: &Resource) {
 /// `t` appended to their transformations.
 pub fn record_transformation(m: &mut ResMap, t: &BuildOrigin, at: &Origin) {
     let item = t.yaml_lines("- ", "  ");
-    for res in &mut m.list {
+    for res in m.list_mut() {
         if annotation(&res.node, ORIGIN_ANNOTATION).is_none() {
             set_origin(res, t, at);
             continue;
@@ -326,7 +326,7 @@ pub fn finish(m: &mut ResMap, opts: &Options) -> Result<()> {
     if !opts.transformations {
         drop.push(TRANSFORMATIONS_ANNOTATION);
     }
-    for res in &mut m.list {
+    for res in m.list_mut() {
         if let Some(ann) = res
             .node
             .get_path_mut(&["metadata", "annotations"])

@@ -58,6 +58,13 @@ pub enum ErrorKind {
         /// Why (git's last error line, a timeout, ...).
         message: String,
     },
+    /// The build grew past its size budget (`MAX_BUILD_SIZE`): objects copied into
+    /// themselves by replacements or patches, bases multiplied by overlays, huge var
+    /// expansions. Kustomize would try and run out of memory.
+    TooLarge {
+        /// What grew, and the budget.
+        message: String,
+    },
     /// Anything else kustomize itself rejects (bad field types, id conflicts, patches that
     /// match nothing, ...).
     Invalid {
@@ -110,9 +117,13 @@ impl KustomizeError {
     }
 }
 
+/// A YAML error is located where the parser stopped: its origin is the bad file's line and
+/// column (not the kustomization that referenced the file), so a finding made from it points
+/// at the line to fix.
 impl From<YamlError> for KustomizeError {
     fn from(e: YamlError) -> Self {
-        KustomizeError::new(ErrorKind::Yaml(e), None)
+        let origin = Origin::new(e.file.clone(), e.line, e.column);
+        KustomizeError::new(ErrorKind::Yaml(e), Some(origin))
     }
 }
 
@@ -132,6 +143,7 @@ impl fmt::Display for ErrorKind {
                 write!(f, "fetching remote resource {url} failed: {message}")
             }
             ErrorKind::Invalid { message } => write!(f, "invalid: {message}"),
+            ErrorKind::TooLarge { message } => write!(f, "too large: {message}"),
         }
     }
 }
@@ -167,9 +179,11 @@ mod tests {
             column: 4,
             message: "bad".into(),
         };
+        let e = KustomizeError::from(y);
+        assert_eq!(e.to_string(), "malformed YAML: a.yaml:3:4: bad");
         assert_eq!(
-            KustomizeError::from(y).to_string(),
-            "malformed YAML: a.yaml:3:4: bad"
+            e.origin.map(|o| o.to_string()).as_deref(),
+            Some("a.yaml:3:4")
         );
     }
 }

@@ -364,7 +364,7 @@ pub fn absorb(m: &mut ResMap, mut res: Resource, origin: &Origin) -> Result<()> 
         .generated
         .as_ref()
         .map_or(Behavior::Create, |g| g.behavior);
-    let found = m.matching_any_id(|x| x.equals(&id));
+    let found = m.matching_id(&id);
     match found.as_slice() {
         [] => match behavior {
             Behavior::Create => m.append(res, Some(origin)),
@@ -374,7 +374,7 @@ pub fn absorb(m: &mut ResMap, mut res: Resource, origin: &Origin) -> Result<()> 
             )),
         },
         [i] => {
-            let old = &m.list[*i];
+            let old = &m.list()[*i];
             match behavior {
                 Behavior::Create => {
                     return Err(KustomizeError::invalid(
@@ -390,7 +390,7 @@ pub fn absorb(m: &mut ResMap, mut res: Resource, origin: &Origin) -> Result<()> 
                     merge_map_field(&mut res.node, &old.node, &["binaryData"]);
                 }
             }
-            m.list[*i] = res;
+            m.replace(*i, res);
             Ok(())
         }
         _ => Err(KustomizeError::invalid(
@@ -564,10 +564,10 @@ mod tests {
         let over =
             generate(&l, Path::new("k"), &g2, false, None, &mut Vec::new()).expect("generates");
         absorb(&mut m, over, &g2.origin).expect("merges");
-        assert_eq!(m.list.len(), 1);
-        assert_eq!(m.list[0].name(), "p-c");
+        assert_eq!(m.list().len(), 1);
+        assert_eq!(m.list()[0].name(), "p-c");
         assert_eq!(
-            m.list[0].node.to_json()["data"],
+            m.list()[0].node.to_json()["data"],
             serde_json::json!({"a": "1", "b": "2"})
         );
         let g3 = args("c");

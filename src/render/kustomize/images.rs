@@ -185,7 +185,7 @@ pub fn apply(m: &mut ResMap, args: &ImageArgs) -> Result<()> {
 /// Errors: a field-spec path crossing a scalar.
 pub fn apply_with(m: &mut ResMap, args: &ImageArgs, specs: &[FieldSpec]) -> Result<()> {
     let u = Updater::new(args);
-    for res in &mut m.list {
+    for res in m.list_mut() {
         u.legacy(&mut res.node);
         if res.kind() == "CustomResourceDefinition" {
             continue;
@@ -267,14 +267,14 @@ mod tests {
             &img("docker.io/nginx", None, Some("foo/bar"), Some("sha256:1")),
         )
         .expect("applies");
-        let p = m.list[0].node.to_json();
+        let p = m.list()[0].node.to_json();
         assert_eq!(p["spec"]["containers"][0]["image"], "nginx:2");
         assert_eq!(p["spec"]["containers"][1]["image"], "nginxx");
         assert_eq!(p["spec"]["containers"][2]["image"], "foo/bar@sha256:1");
         assert_eq!(p["spec"]["initContainers"][0]["image"], "nginx:2");
-        let f = m.list[1].node.to_json();
+        let f = m.list()[1].node.to_json();
         assert_eq!(f["spec"]["deep"]["containers"]["image"], "nginx:2");
-        let via = m.list[0]
+        let via = m.list()[0]
             .node
             .get_path(&["spec", "initContainers"])
             .and_then(|c| c.as_seq())
@@ -291,7 +291,7 @@ mod tests {
             m.append(Resource::new(d), None).expect("unique");
         }
         apply(&mut m, &img("nginx", None, None, None)).expect("applies");
-        let image = m.list[0]
+        let image = m.list()[0]
             .node
             .get_path(&["spec", "containers"])
             .and_then(|c| c.as_seq())

@@ -158,7 +158,7 @@ pub fn set_entries(m: &mut ResMap, pairs: &Pairs, specs: &[FieldSpec], via: &str
     }
     let mut sorted: Vec<_> = pairs.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    for res in &mut m.list {
+    for res in m.list_mut() {
         for (key, value) in &sorted {
             let origin = value.origin.clone().with_via(via);
             for fs in specs {
@@ -246,10 +246,10 @@ mod tests {
     fn common_labels_reach_selectors_and_templates() {
         let mut m = map(SRC);
         apply(&mut m, &[], &pairs("app", "x"), &Default::default()).expect("applies");
-        let d = m.list[0].node.to_json();
+        let d = m.list()[0].node.to_json();
         assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "x");
         assert_eq!(d["spec"]["template"]["metadata"]["labels"]["app"], "x");
-        let f = m.list[1].node.to_json();
+        let f = m.list()[1].node.to_json();
         assert_eq!(f["metadata"]["labels"]["app"], "x");
         assert_eq!(f["spec"]["template"]["metadata"], serde_json::json!({}));
     }
@@ -265,7 +265,7 @@ mod tests {
             origin: Origin::new("k.yaml".into(), 2, 1),
         };
         apply(&mut m, &[l], &vec![], &Default::default()).expect("applies");
-        let d = m.list[0].node.to_json();
+        let d = m.list()[0].node.to_json();
         assert_eq!(d["spec"]["template"]["metadata"]["labels"]["a"], "b");
         assert!(d["spec"].get("selector").is_none());
     }

@@ -39,6 +39,7 @@
 //! the file and line).
 
 mod annotations;
+mod budget;
 mod build_metadata;
 mod config;
 mod crds;
@@ -76,6 +77,7 @@ mod vars;
 
 use std::path::{Path, PathBuf};
 
+pub use budget::MAX_BUILD_SIZE;
 pub use error::{ErrorKind, KustomizeError};
 pub use merge_info::{ListMeta, MergeInfo};
 
@@ -121,18 +123,33 @@ pub struct Build {
 /// the kustomization directory, remote resources (unless allowed; then clone failures),
 /// and everything kustomize itself rejects
 /// (id conflicts, patches without a target, invalid generator input, ...).
+///
+/// Every build has a size budget ([`MAX_BUILD_SIZE`] estimated bytes of objects): growing
+/// past it is an [`ErrorKind::TooLarge`] error at the kustomization, replacement or patch
+/// line responsible.
 pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+    build_with_limit(fs, dir, opts, MAX_BUILD_SIZE)
+}
+
+/// [`build`] with a size budget of `limit` estimated bytes instead of [`MAX_BUILD_SIZE`].
+pub(crate) fn build_with_limit(
+    fs: &RepoFs,
+    dir: &Path,
+    opts: &BuildOptions,
+    limit: u64,
+) -> Result<Build, KustomizeError> {
     let remote = loader::RemoteAccess {
         allow: opts.allow_remote,
         cache: opts.remote_cache.map(Path::to_path_buf),
     };
     let mut engine = target::Engine::new(Loader::with_remote(fs, remote), opts.merge_info);
+    engine.limit = limit;
     let mut m = engine.build_dir(dir, None, None)?;
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();
     nameref::apply(&mut m, &backrefs)?;
     let var_specs = m.config.var_reference.clone();
-    let unused = vars::resolve(&mut m, &var_specs)?;
+    let unused = vars::resolve(&mut m, &var_specs, limit)?;
     if !unused.is_empty() {
         engine.warnings.push(format!(
             "well-defined vars that were never replaced: {}",
@@ -140,13 +157,13 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
         ));
     }
     match engine.top_sort.clone() {
-        None => order::sort(&mut m.list, &order::Legacy::default()),
-        Some(Some(l)) => order::sort(&mut m.list, &l),
+        None => order::sort(m.list_mut(), &order::Legacy::default()),
+        Some(Some(l)) => order::sort(m.list_mut(), &l),
         Some(None) => {}
     }
     build_metadata::finish(&mut m, &engine.meta)?;
     let objects = m
-        .list
+        .into_list()
         .into_iter()
         .map(|r| {
             let mut n = r.node;
@@ -165,7 +182,7 @@ pub fn build(fs: &RepoFs, dir: &Path, opts: &BuildOptions) -> Result<Build, Kust
 
 /// kustomize's HashTransformer: generated objects get `-<hash>` appended to their name.
 fn add_hash_suffixes(m: &mut resmap::ResMap) {
-    for res in &mut m.list {
+    for res in m.list_mut() {
         if !res.generated.as_ref().is_some_and(|g| g.needs_hash) {
             continue;
         }

@@ -4,6 +4,8 @@
 //! ...) is updated to the referred object's new name, following kustomize's builtin
 //! `nameReference` configuration (api/konfig/builtinpluginconsts/namereference.go).
 
+use std::collections::HashMap;
+
 use crate::yaml::{Node, Origin, Value};
 
 use super::error::{KustomizeError, Result};
@@ -336,6 +338,10 @@ struct Candidate {
     prefixes: Vec<String>,
     suffixes: Vec<String>,
     name_origin: Origin,
+    /// `cur` is of a cluster-scoped type.
+    cluster_scoped: bool,
+    /// `cur`'s effective namespace.
+    effective_ns: String,
 }
 
 impl Candidate {
@@ -345,8 +351,11 @@ impl Candidate {
             .get_path(&["metadata", "name"])
             .map(|n| n.origin.clone())
             .unwrap_or_else(|| r.node.origin.clone());
+        let cur = r.cur_id();
         Candidate {
-            cur: r.cur_id(),
+            cluster_scoped: cur.gvk.is_cluster_scoped(),
+            effective_ns: cur.effective_namespace().to_string(),
+            cur,
             prev: r.prev_ids_or_cur(),
             prefixes: r.prefixes.clone(),
             suffixes: r.suffixes.clone(),
@@ -407,9 +416,9 @@ fn select<'c>(
     }
     if !r.cur.gvk.is_cluster_scoped() {
         c.retain(|c| {
-            c.cur.gvk.is_cluster_scoped()
+            c.cluster_scoped
                 || c.cur.gvk.kind == "ServiceAccount"
-                || r.cur.ns_equals(&c.cur)
+                || r.cur.effective_namespace() == c.effective_ns
         });
     }
     if c.len() == 1 {
@@ -444,41 +453,136 @@ fn select<'c>(
 
 /// kustomize `SubsetThatCouldBeReferencedByResource`: cluster-scoped referrers see
 /// everything; others see cluster-scoped objects, their own namespace, and (RoleBindings)
-/// the namespaces of their ServiceAccount subjects.
-fn visible<'c>(all: &'c [Candidate], referrer: &Resource) -> Vec<&'c Candidate> {
-    let rid = referrer.cur_id();
-    if rid.gvk.is_cluster_scoped() {
-        return all.iter().collect();
-    }
-    let mut sa_namespaces = Vec::new();
-    if referrer.kind() == "RoleBinding" {
-        if let Some(subjects) = referrer.node.get("subjects").and_then(Node::as_seq) {
-            for s in subjects {
-                if str_at(s, &["kind"]) == Some("ServiceAccount") {
-                    if let Some(ns) = str_at(s, &["namespace"]) {
-                        sa_namespaces.push(ns.to_string());
+/// the namespaces of their ServiceAccount subjects. Kept as a predicate, so that only the
+/// candidates of a referenced name are ever tested.
+struct Visibility {
+    /// The referrer is cluster-scoped: it sees everything.
+    all: bool,
+    /// The referrer's effective namespace.
+    namespace: String,
+    /// Namespaces of a RoleBinding's ServiceAccount subjects.
+    sa_namespaces: Vec<String>,
+}
+
+impl Visibility {
+    fn of(referrer: &Resource) -> Visibility {
+        let rid = referrer.cur_id();
+        let mut sa_namespaces = Vec::new();
+        if referrer.kind() == "RoleBinding" {
+            if let Some(subjects) = referrer.node.get("subjects").and_then(Node::as_seq) {
+                for s in subjects {
+                    if str_at(s, &["kind"]) == Some("ServiceAccount") {
+                        if let Some(ns) = str_at(s, &["namespace"]) {
+                            sa_namespaces.push(ns.to_string());
+                        }
                     }
                 }
             }
         }
+        Visibility {
+            all: rid.gvk.is_cluster_scoped(),
+            namespace: rid.effective_namespace().to_string(),
+            sa_namespaces,
+        }
     }
-    all.iter()
-        .filter(|c| {
-            c.cur.gvk.is_cluster_scoped()
-                || c.cur.ns_equals(&rid)
-                || sa_namespaces.contains(&c.cur.namespace)
-        })
-        .collect()
+
+    fn sees(&self, c: &Candidate) -> bool {
+        self.all
+            || c.cluster_scoped
+            || c.effective_ns == self.namespace
+            || self.sa_namespaces.contains(&c.cur.namespace)
+    }
+}
+
+/// What the candidates of an original namespace look like now, to tell in O(1) whether a
+/// referrer sees any of them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum NsProbe {
+    /// Any candidate.
+    Any,
+    /// A candidate that is cluster-scoped now.
+    ClusterScoped,
+    /// A candidate whose current effective namespace is this.
+    Effective(String),
+    /// A candidate whose current namespace, as written, is this.
+    Written(String),
+}
+
+/// Lookups over the candidates (every object of the build), so that a name reference
+/// costs what its matches cost, not the size of the build.
+struct Index {
+    /// Each name a candidate has had -> candidate positions, ascending.
+    by_name: HashMap<String, Vec<usize>>,
+    /// (original namespace, probe) -> number of candidates.
+    by_org_namespace: HashMap<(String, NsProbe), usize>,
+}
+
+impl Index {
+    fn new(cands: &[Candidate]) -> Index {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_org_namespace: HashMap<(String, NsProbe), usize> = HashMap::new();
+        for (i, c) in cands.iter().enumerate() {
+            for id in &c.prev {
+                let hits = by_name.entry(id.name.clone()).or_default();
+                if hits.last() != Some(&i) {
+                    hits.push(i);
+                }
+            }
+            if let Some(org) = org_namespace(c) {
+                let mut probes = vec![
+                    NsProbe::Any,
+                    NsProbe::Effective(c.effective_ns.clone()),
+                    NsProbe::Written(c.cur.namespace.clone()),
+                ];
+                if c.cluster_scoped {
+                    probes.push(NsProbe::ClusterScoped);
+                }
+                for p in probes {
+                    *by_org_namespace.entry((org.to_string(), p)).or_default() += 1;
+                }
+            }
+        }
+        Index {
+            by_name,
+            by_org_namespace,
+        }
+    }
+
+    /// True when `view` sees a candidate whose original namespace is `ns`.
+    fn sees_org_namespace(&self, ns: &str, view: &Visibility) -> bool {
+        let has = |p: NsProbe| self.by_org_namespace.contains_key(&(ns.to_string(), p));
+        if view.all {
+            return has(NsProbe::Any);
+        }
+        has(NsProbe::ClusterScoped)
+            || has(NsProbe::Effective(view.namespace.clone()))
+            || view
+                .sa_namespaces
+                .iter()
+                .any(|s| has(NsProbe::Written(s.clone())))
+    }
 }
 
 struct Ctx<'a> {
     target: &'a Gvk,
     referrer: &'a Referrer,
-    cands: Vec<&'a Candidate>,
+    all: &'a [Candidate],
+    index: &'a Index,
+    view: &'a Visibility,
     role_ref_path: bool,
 }
 
 impl Ctx<'_> {
+    /// The visible candidates that have had the name `old`, in build order.
+    fn named(&self, old: &str) -> Vec<&Candidate> {
+        self.index.by_name.get(old).map_or_else(Vec::new, |hits| {
+            hits.iter()
+                .map(|&i| &self.all[i])
+                .filter(|c| self.view.sees(c))
+                .collect()
+        })
+    }
+
     fn set(&self, n: &mut Node) -> Result<()> {
         match &mut n.value {
             Value::Scalar(_) => self.set_scalar(n),
@@ -507,7 +611,7 @@ impl Ctx<'_> {
         };
         let sel = select(
             &old,
-            self.cands.clone(),
+            self.named(&old),
             self.target,
             self.referrer,
             self.role_ref_path,
@@ -535,31 +639,19 @@ impl Ctx<'_> {
                 Some(&n.origin),
             ));
         };
-        let cands = match n
+        // kustomize narrows the visible candidates to those originally in the referenced
+        // namespace, or, when there are none, to those in it now; then selects by name.
+        let mut cands = self.named(&old);
+        if let Some(ns) = n
             .get("namespace")
             .map(|v| scalar_str(v).unwrap_or("").to_string())
         {
-            None => self.cands.clone(),
-            Some(ns) => {
-                let by_org: Vec<&Candidate> = self
-                    .cands
-                    .iter()
-                    .copied()
-                    .filter(|c| org_namespace(c) == Some(ns.as_str()))
-                    .collect();
-                if by_org.is_empty() {
-                    self.cands
-                        .iter()
-                        .copied()
-                        .filter(|c| {
-                            !c.cur.gvk.is_cluster_scoped() && c.cur.effective_namespace() == ns
-                        })
-                        .collect()
-                } else {
-                    by_org
-                }
+            if self.index.sees_org_namespace(&ns, self.view) {
+                cands.retain(|c| org_namespace(c) == Some(ns.as_str()));
+            } else {
+                cands.retain(|c| !c.cluster_scoped && c.effective_ns == ns);
             }
-        };
+        }
         let sel = select(
             &old,
             cands,
@@ -605,17 +697,18 @@ fn role_ref_gvk(r: &Resource) -> Option<Gvk> {
 /// Errors: a reference that could mean several different objects, or a referrer map
 /// without a `name` field.
 pub fn apply(m: &mut ResMap, backrefs: &[BackRef]) -> Result<()> {
-    let cands: Vec<Candidate> = m.list.iter().map(Candidate::of).collect();
-    for i in 0..m.list.len() {
-        let org_gvk = m.list[i].org_id().gvk;
+    let cands: Vec<Candidate> = m.list().iter().map(Candidate::of).collect();
+    let index = Index::new(&cands);
+    for i in 0..m.list().len() {
+        let org_gvk = m.list()[i].org_id().gvk;
         let referrer = Referrer {
-            cur: m.list[i].cur_id(),
-            prefixes: m.list[i].prefixes.clone(),
-            suffixes: m.list[i].suffixes.clone(),
-            role_ref: role_ref_gvk(&m.list[i]),
+            cur: m.list()[i].cur_id(),
+            prefixes: m.list()[i].prefixes.clone(),
+            suffixes: m.list()[i].suffixes.clone(),
+            role_ref: role_ref_gvk(&m.list()[i]),
         };
-        let visible_cands = visible(&cands, &m.list[i]);
-        let origin = m.list[i].node.origin.clone();
+        let view = Visibility::of(&m.list()[i]);
+        let origin = m.list()[i].node.origin.clone();
         for br in backrefs {
             for spec in &br.referrers {
                 if !org_gvk.is_selected(&spec.gvk) {
@@ -624,12 +717,14 @@ pub fn apply(m: &mut ResMap, backrefs: &[BackRef]) -> Result<()> {
                 let ctx = Ctx {
                     target: &br.target,
                     referrer: &referrer,
-                    cands: visible_cands.clone(),
+                    all: &cands,
+                    index: &index,
+                    view: &view,
                     role_ref_path: spec.path.ends_with("roleRef/name"),
                 };
                 let any = FieldSpec::new("", "", "", &spec.path, false);
                 fieldspec::apply(
-                    &mut m.list[i].node,
+                    &mut m.list_mut()[i].node,
                     &any,
                     Create::Nothing,
                     &origin,
@@ -664,7 +759,7 @@ mod tests {
         let o = Origin::new("k.yaml".into(), 1, 13);
         prefix_suffix::apply(&mut m, Some(&Spanned::new("p-".into(), o)), End::Prefix);
         apply(&mut m, &builtin()).expect("fixes");
-        let d = m.list[2].node.to_json();
+        let d = m.list()[2].node.to_json();
         assert_eq!(d["spec"]["template"]["spec"]["serviceAccountName"], "p-sa");
         assert_eq!(
             d["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"],
@@ -674,7 +769,7 @@ mod tests {
             d["spec"]["template"]["spec"]["volumes"][1]["configMap"]["name"],
             "other"
         );
-        let rb = m.list[3].node.to_json();
+        let rb = m.list()[3].node.to_json();
         assert_eq!(rb["subjects"][0]["name"], "p-sa");
         assert_eq!(rb["roleRef"]["name"], "cfg", "a ConfigMap is not a Role");
     }

@@ -3,13 +3,15 @@
 //! ClusterRoleBinding subjects named `default`, the name of Namespace objects, and the
 //! service namespaces of APIService and CRD conversion webhooks.
 
+use std::collections::HashMap;
+
 use crate::yaml::{Node, Origin};
 
 use super::decode::Spanned;
 use super::error::{KustomizeError, Result};
 use super::fieldspec::{self, Create, FieldSpec};
 use super::nodeutil::{child_map_mut, is_null, set_key, str_at, string_node};
-use super::resmap::ResMap;
+use super::resmap::{IdKey, ResMap};
 
 /// How RoleBinding/ClusterRoleBinding subjects get the namespace
 /// (`setRoleBindingSubjects`).
@@ -99,8 +101,15 @@ pub fn apply_with(m: &mut ResMap, ns: &Spanned<String>, opts: &Options) -> Resul
             *n = string_node(&ns.value, &origin);
         }
     };
-    for i in 0..m.list.len() {
-        let res = &mut m.list[i];
+    // How many objects currently have each id: objects not yet visited keep their old id,
+    // as in kustomize, which checks each object against the others right after moving it.
+    let mut current: HashMap<IdKey, usize> = HashMap::with_capacity(m.list().len());
+    for r in m.list() {
+        *current.entry(IdKey::of(&r.cur_id())).or_default() += 1;
+    }
+    for i in 0..m.list().len() {
+        let before = IdKey::of(&m.list()[i].cur_id());
+        let res = &mut m.list_mut()[i];
         if res.node.as_map().is_none_or(|m| m.is_empty()) {
             continue;
         }
@@ -131,9 +140,13 @@ pub fn apply_with(m: &mut ResMap, ns: &Spanned<String>, opts: &Options) -> Resul
                 },
             )?;
         }
-        let id = m.list[i].cur_id();
-        let same = m.list.iter().filter(|r| r.cur_id().equals(&id)).count();
-        if same != 1 {
+        let id = m.list()[i].cur_id();
+        if let Some(n) = current.get_mut(&before) {
+            *n -= 1;
+        }
+        let same = current.entry(IdKey::of(&id)).or_default();
+        *same += 1;
+        if *same != 1 {
             return Err(KustomizeError::invalid(
                 format!("namespace transformation produces ID conflict: {id}"),
                 Some(&ns.origin),
@@ -192,13 +205,13 @@ mod tests {
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: foo\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb\nsubjects:\n- kind: ServiceAccount\n  name: default\n  namespace: other\n- kind: ServiceAccount\n  name: sa\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: old\n",
         );
         apply(&mut m, &ns()).expect("applies");
-        assert_eq!(m.list[0].name(), "bar");
-        assert_eq!(m.list[0].namespace(), "");
-        assert_eq!(m.list[1].namespace(), "");
-        let subjects = m.list[1].node.get("subjects").expect("subjects");
+        assert_eq!(m.list()[0].name(), "bar");
+        assert_eq!(m.list()[0].namespace(), "");
+        assert_eq!(m.list()[1].namespace(), "");
+        let subjects = m.list()[1].node.get("subjects").expect("subjects");
         assert_eq!(subjects.to_json()[0]["namespace"], "bar");
         assert!(subjects.to_json()[1].get("namespace").is_none());
-        let cm = &m.list[2];
+        let cm = &m.list()[2];
         assert_eq!(cm.namespace(), "bar");
         let o = &cm
             .node

@@ -200,7 +200,7 @@ impl Patcher<'_, '_> {
                     };
                     let sel = Selector::compile(t, &p.origin)?;
                     for i in sel.select(m) {
-                        let res = &mut m.list[i];
+                        let res = &mut m.list_mut()[i];
                         res.store_previous_id();
                         patch_json6902::apply(&mut res.node, &ops)?;
                         patch_json6902::restring_annotations(&mut res.node);
@@ -259,7 +259,7 @@ impl Patcher<'_, '_> {
             };
             let sel = Selector::compile(t, &p.origin)?;
             for i in sel.select(m) {
-                let res = &mut m.list[i];
+                let res = &mut m.list_mut()[i];
                 patch_json6902::apply(&mut res.node, &ops)?;
                 patch_json6902::restring_annotations(&mut res.node);
             }
@@ -313,7 +313,7 @@ fn classify(docs: Vec<Node>, at: &Origin) -> Result<Loaded> {
     }
 }
 
-fn find_target(m: &ResMap, patch: &Resource, at: &Origin) -> Result<usize> {
+fn find_target(m: &mut ResMap, patch: &Resource, at: &Origin) -> Result<usize> {
     let id = patch.org_id();
     m.get_by_id(&id, Some(at)).map_err(|_| {
         KustomizeError::invalid(
@@ -354,7 +354,7 @@ fn apply_smp_with(
 ) -> Result<()> {
     let mut removed = Vec::new();
     for &i in hits {
-        let res = &mut m.list[i];
+        let res = &mut m.list_mut()[i];
         let mut p = patch.node.clone();
         if let Some(av) = res.node.get("apiVersion").cloned() {
             set_key(&mut p, "apiVersion", av);
@@ -403,7 +403,7 @@ fn apply_smp_with(
     }
     removed.sort_unstable();
     for i in removed.into_iter().rev() {
-        m.list.remove(i);
+        m.list_mut().remove(i);
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! Patch values are typed as sigs.k8s.io/yaml reads them (YAML 1.1: `yes` is `true`), and
 //! after a patch kustomize rewrites `metadata.annotations` values as strings.
 
+use super::budget::{node_size, Budget, MAX_BUILD_SIZE};
 use crate::yaml::{Node, Origin, Resolved, Schema, Value};
 
 use super::error::{KustomizeError, Result};
@@ -153,12 +154,26 @@ fn parent_mut<'a>(doc: &'a mut Node, segs: &[String]) -> Option<&'a mut Node> {
     Some(cur)
 }
 
-/// Applies `ops` in order to `doc`.
+/// Applies `ops` in order to `doc`, which may not grow past [`MAX_BUILD_SIZE`] (a `copy`
+/// of a field into itself doubles the object).
 ///
 /// Errors: paths that do not exist where the operation needs them, out-of-range indexes,
-/// failed `test` operations.
+/// failed `test` operations; a too large result ([`ErrorKind::TooLarge`] at the operation).
+///
+/// [`ErrorKind::TooLarge`]: super::error::ErrorKind::TooLarge
 pub fn apply(doc: &mut Node, ops: &[Operation]) -> Result<()> {
+    apply_within(doc, ops, MAX_BUILD_SIZE)
+}
+
+/// [`apply`] with a size budget of `limit` estimated bytes for `doc`.
+pub fn apply_within(doc: &mut Node, ops: &[Operation], limit: u64) -> Result<()> {
+    let mut budget = Budget::new(node_size(doc), limit);
     for op in ops {
+        if op.op == "copy" {
+            let from = parse_pointer(op.from.as_deref().unwrap_or(""), &op.origin)?;
+            let bytes = get(doc, &from).map_or(0, node_size);
+            budget.charge(bytes, "JSON patch copy", &op.origin)?;
+        }
         apply_one(doc, op)?;
     }
     Ok(())

@@ -68,7 +68,7 @@ pub fn apply_with(
         End::Prefix => format!("{}{s}", v.value),
         End::Suffix => format!("{s}{}", v.value),
     };
-    for res in &mut m.list {
+    for res in m.list_mut() {
         let org = res.org_id().gvk;
         if skipped(&org) {
             continue;
@@ -118,12 +118,12 @@ mod tests {
             End::Prefix,
         );
         apply(&mut m, Some(&Spanned::new("-s".into(), o)), End::Suffix);
-        assert_eq!(m.list[0].name(), "p-c-s");
-        assert_eq!(m.list[0].prev_ids.len(), 2);
-        assert_eq!(m.list[0].prev_ids[0].name, "c");
-        assert_eq!(m.list[0].prefixes, vec!["p-"]);
-        assert_eq!(m.list[1].name(), "n");
-        let via = m.list[0]
+        assert_eq!(m.list()[0].name(), "p-c-s");
+        assert_eq!(m.list()[0].prev_ids.len(), 2);
+        assert_eq!(m.list()[0].prev_ids[0].name, "c");
+        assert_eq!(m.list()[0].prefixes, vec!["p-"]);
+        assert_eq!(m.list()[1].name(), "n");
+        let via = m.list()[0]
             .node
             .get_path(&["metadata", "name"])
             .and_then(|n| n.origin.via.clone());

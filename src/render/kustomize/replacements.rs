@@ -10,6 +10,7 @@ use regex::Regex;
 
 use crate::yaml::{Node, Origin, ScalarStyle, Value};
 
+use super::budget::{node_size, Budget};
 use super::decode::Spanned;
 use super::error::{KustomizeError, Result};
 use super::nodeutil::{is_null, scalar_str};
@@ -347,14 +348,24 @@ fn set_value(target: &mut Node, value: &Node, opts: &FieldOptions, origin: &Orig
     Ok(())
 }
 
-/// Applies `replacements` in order to every object of `m`.
+/// Applies `replacements` in order to every object of `m`, within a size budget of `limit`
+/// estimated bytes for all objects (a replacement that copies a field into itself doubles
+/// the object: forty of them would need terabytes).
 ///
 /// Errors: no or several source objects, a missing source field, a target field that does
-/// not exist (without `create`), an out-of-range index.
-pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
+/// not exist (without `create`), an out-of-range index; [`ErrorKind::TooLarge`] at the
+/// replacement when the objects would outgrow the budget.
+///
+/// [`ErrorKind::TooLarge`]: super::error::ErrorKind::TooLarge
+pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs], limit: u64) -> Result<()> {
+    let mut budget = Budget::of_map(m, limit);
     for r in replacements {
-        let src: Vec<usize> = (0..m.list.len())
-            .filter(|i| ids(&m.list[*i]).iter().any(|id| selected_by(id, &r.source)))
+        let src: Vec<usize> = (0..m.list().len())
+            .filter(|i| {
+                ids(&m.list()[*i])
+                    .iter()
+                    .any(|id| selected_by(id, &r.source))
+            })
             .collect();
         let idx = match src.as_slice() {
             [one] => *one,
@@ -377,7 +388,7 @@ pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
             }
         };
         let path = split_path(&r.field_path);
-        let found = lookup(&m.list[idx].node, &path)
+        let found = lookup(&m.list()[idx].node, &path)
             .filter(|n| !is_null(n) && !super::nodeutil::is_empty_map(n))
             .ok_or_else(|| {
                 KustomizeError::invalid(
@@ -393,15 +404,32 @@ pub fn apply(m: &mut ResMap, replacements: &[ReplacementArgs]) -> Result<()> {
             .origin
             .clone()
             .with_via(format!("replacement ({}:{})", r.origin.file, r.origin.line));
+        let cost = Cost {
+            bytes: node_size(&value),
+            origin: &r.origin,
+        };
         for t in &r.targets {
-            apply_target(m, &value, t)?;
+            apply_target(m, &value, t, &mut budget, &cost)?;
         }
     }
     Ok(())
 }
 
-fn apply_target(m: &mut ResMap, value: &Node, t: &TargetArgs) -> Result<()> {
-    for res in &mut m.list {
+/// What setting one target field costs, and the replacement to blame.
+struct Cost<'a> {
+    bytes: u64,
+    origin: &'a Origin,
+}
+
+fn apply_target(
+    m: &mut ResMap,
+    value: &Node,
+    t: &TargetArgs,
+    budget: &mut Budget,
+    cost: &Cost,
+) -> Result<()> {
+    let what = "replacement";
+    for res in m.list_mut() {
         if !labels_match(res, &t.select, &t.origin)? {
             continue;
         }
@@ -420,6 +448,9 @@ fn apply_target(m: &mut ResMap, value: &Node, t: &TargetArgs) -> Result<()> {
             let parts = split_path(&fp.value);
             let mut found = Vec::new();
             let create = t.options.create.then_some(value);
+            if create.is_some() {
+                budget.charge(cost.bytes, what, cost.origin)?;
+            }
             matches(&mut res.node, &parts, create, &mut found)?;
             if found.is_empty() {
                 return Err(KustomizeError::invalid(
@@ -431,6 +462,7 @@ fn apply_target(m: &mut ResMap, value: &Node, t: &TargetArgs) -> Result<()> {
                 ));
             }
             for f in found {
+                budget.charge(cost.bytes, what, cost.origin)?;
                 set_value(f, value, &t.options, &fp.origin)?;
             }
         }
@@ -501,8 +533,13 @@ mod tests {
             targets: vec![target("/", index)],
             origin: o(),
         };
-        apply(&mut m, &[r("metadata.namespace", 0), r("metadata.name", 1)]).expect("applies");
-        let c = m.list[1].node.to_json();
+        apply(
+            &mut m,
+            &[r("metadata.namespace", 0), r("metadata.name", 1)],
+            u64::MAX,
+        )
+        .expect("applies");
+        let c = m.list()[1].node.to_json();
         assert_eq!(c["metadata"]["annotations"]["a.io/ref"], "sys/svc");
         let missing = ReplacementArgs {
             source: sel("Service", "svc"),
@@ -511,6 +548,6 @@ mod tests {
             targets: vec![],
             origin: o(),
         };
-        assert!(apply(&mut m, &[missing]).is_err());
+        assert!(apply(&mut m, &[missing], u64::MAX).is_err());
     }
 }

@@ -41,7 +41,7 @@ pub fn apply_with(m: &mut ResMap, r: &ReplicaArgs, specs: &[FieldSpec]) -> Resul
         for i in hits {
             found = true;
             fieldspec::apply(
-                &mut m.list[i].node,
+                &mut m.list_mut()[i].node,
                 fs,
                 Create::Scalar,
                 &origin,
@@ -90,7 +90,7 @@ mod tests {
             m.append(Resource::new(d), None).expect("unique");
         }
         apply(&mut m, &args("web")).expect("applies");
-        let r = m.list[0]
+        let r = m.list()[0]
             .node
             .get_path(&["spec", "replicas"])
             .expect("replicas");

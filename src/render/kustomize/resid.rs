@@ -182,16 +182,13 @@ impl ResId {
         }
     }
 
-    /// kyaml `ResId.Equals`: same GVK, name and effective namespace.
+    /// kyaml `ResId.Equals`: same GVK, name and effective namespace (the engine compares
+    /// `resmap::IdKey`s, which are equal exactly when this holds).
+    #[cfg(test)]
     pub fn equals(&self, other: &ResId) -> bool {
         self.gvk == other.gvk
             && self.name == other.name
             && self.effective_namespace() == other.effective_namespace()
-    }
-
-    /// True when both are in the same effective namespace.
-    pub fn ns_equals(&self, other: &ResId) -> bool {
-        self.effective_namespace() == other.effective_namespace()
     }
 }
 

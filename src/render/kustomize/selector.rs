@@ -207,7 +207,7 @@ impl Selector {
 
     /// Indexes of the selected objects of `m`, in order.
     pub fn select(&self, m: &ResMap) -> Vec<usize> {
-        m.list
+        m.list()
             .iter()
             .enumerate()
             .filter(|(_, r)| self.matches(r))

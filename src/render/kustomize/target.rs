@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::yaml::{parse_file, Node, Origin};
 
+use super::budget::{self, Budget};
 use super::build_metadata::{self, BuildOrigin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
@@ -45,6 +46,8 @@ pub struct Engine<'a> {
     /// its directory relative to the top one.
     here: BuildOrigin,
     chain: Vec<PathBuf>,
+    /// The size budget of the build, in estimated bytes (`budget::node_size`).
+    pub limit: u64,
 }
 
 impl<'a> Engine<'a> {
@@ -60,6 +63,7 @@ impl<'a> Engine<'a> {
             meta: build_metadata::Options::default(),
             here: BuildOrigin::default(),
             chain: Vec::new(),
+            limit: super::budget::MAX_BUILD_SIZE,
         }
     }
 
@@ -178,8 +182,9 @@ impl<'a> Engine<'a> {
     }
 
     fn accumulate(&mut self, dir: &Path, k: &Kustomization, mut ra: ResMap) -> Result<ResMap> {
+        let mut budget = Budget::of_map(&ra, self.limit);
         for r in &k.resources {
-            self.accumulate_resource(dir, r.value.as_str(), &r.origin, &mut ra)?;
+            self.accumulate_resource(dir, r.value.as_str(), &r.origin, &mut ra, &mut budget)?;
         }
         for c in &k.configurations {
             ra.config
@@ -190,6 +195,8 @@ impl<'a> Engine<'a> {
             ra.config.merge(&tc, &first.origin)?;
         }
         self.generate(dir, k, &mut ra)?;
+        let whole = Origin::new(k.file.clone(), 1, 1);
+        budget::check(&ra, self.limit, "the generators", &whole)?;
         for c in &k.components {
             ra = match self.loader.resolve_base(dir, &c.value, &c.origin)? {
                 Target::Dir(d) => self.build_sub(&d, &c.value, &c.origin, Some(ra))?,
@@ -200,18 +207,25 @@ impl<'a> Engine<'a> {
                     ))
                 }
             };
+            budget::check(
+                &ra,
+                self.limit,
+                &format!("component {}", c.value),
+                &c.origin,
+            )?;
         }
         let mut configs = Vec::new();
         for t in &k.transformers {
             configs.extend(self.transformer_configs(dir, k, t)?);
         }
         self.transform(dir, k, &configs, &mut ra)?;
+        budget::check(&ra, self.limit, "the transformers", &whole)?;
         for v in &k.validators {
             let configs = self.transformer_configs(dir, k, v)?;
             validators::run(&self.patcher(dir, k), &configs, &ra)?;
         }
         vars::merge(&mut ra.vars, &k.vars)?;
-        ra.list.retain(|r| !is_local_config(&r.node));
+        ra.list_mut().retain(|r| !is_local_config(&r.node));
         Ok(ra)
     }
 
@@ -282,16 +296,20 @@ impl<'a> Engine<'a> {
         rel: &str,
         origin: &Origin,
         ra: &mut ResMap,
+        budget: &mut Budget,
     ) -> Result<()> {
+        let what = format!("resource {rel}");
         match self.loader.resolve_base(dir, rel, origin)? {
             Target::Dir(d) => {
                 let sub = self.build_sub(&d, rel, origin, None)?;
+                budget.charge(budget::map_size(&sub), &what, origin)?;
                 ra.append_all(sub, Some(origin))
             }
             Target::File(_) => {
                 let (file, text) = self.loader.read_restricted(dir, rel, origin)?;
                 for mut res in resources_from(&file, &text)? {
                     self.stamp_file(&mut res, rel);
+                    budget.charge(budget::node_size(&res.node), &what, origin)?;
                     ra.append(res, Some(origin))?;
                 }
                 Ok(())
@@ -384,7 +402,7 @@ impl<'a> Engine<'a> {
             rec(ra, "ImageTagTransformer", 1);
         }
         let repl = self.replacements(dir, k)?;
-        replacements::apply(ra, &repl)?;
+        replacements::apply(ra, &repl, self.limit)?;
         rec(
             ra,
             "ReplacementTransformer",
@@ -457,7 +475,7 @@ impl<'a> Engine<'a> {
                 }
                 Ok(out)
             }
-            Target::Dir(d) => Ok(self.build_sub(&d, &t.value, &t.origin, None)?.list),
+            Target::Dir(d) => Ok(self.build_sub(&d, &t.value, &t.origin, None)?.into_list()),
         }
     }
 }

@@ -50,17 +50,17 @@ pub fn run(patcher: &Patcher, configs: &[Resource], ra: &ResMap) -> Result<()> {
 
 /// The first object (`Kind/name`) that differs between the two maps, if any.
 fn first_change(before: &ResMap, after: &ResMap) -> Option<String> {
-    if before.list.len() != after.list.len() {
+    if before.list().len() != after.list().len() {
         return Some(format!(
             "the number of objects ({} -> {})",
-            before.list.len(),
-            after.list.len()
+            before.list().len(),
+            after.list().len()
         ));
     }
     before
-        .list
+        .list()
         .iter()
-        .zip(&after.list)
+        .zip(after.list())
         .find(|(a, b)| !same(&a.node, &b.node))
         .map(|(a, _)| format!("{}/{}", a.kind(), a.name()))
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::yaml::{Node, Origin, Resolved, Schema, Value};
 
+use super::budget::{node_size, Budget};
 use super::error::{KustomizeError, Result};
 use super::fieldspec::{self, Create, FieldSpec};
 use super::resid::Gvk;
@@ -143,7 +144,7 @@ fn values(m: &ResMap) -> Result<BTreeMap<String, Node>> {
                 ))
             }
         };
-        let node = field_value(&m.list[i].node, &v.field_path).ok_or_else(|| {
+        let node = field_value(&m.list()[i].node, &v.field_path).ok_or_else(|| {
             KustomizeError::invalid(
                 format!(
                     "field specified in var '{}' not found in corresponding resource",
@@ -169,17 +170,21 @@ fn as_text(n: &Node) -> String {
 }
 
 /// Kubernetes `$(VAR)` expansion. Returns the replacement node when anything changed.
+///
+/// Errors: the expansion would outgrow `budget` (charged with what each reference adds).
 fn expand(
     s: &str,
     vars: &BTreeMap<String, Node>,
     used: &mut BTreeSet<String>,
     at: &Origin,
-) -> Option<Node> {
+    budget: &mut Budget,
+) -> Result<Option<Node>> {
     if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
         if !name.contains(')') {
             if let Some(v) = vars.get(name) {
                 used.insert(name.to_string());
-                return Some(v.clone());
+                budget.charge(node_size(v), "vars", at)?;
+                return Ok(Some(v.clone()));
             }
         }
     }
@@ -200,7 +205,9 @@ fn expand(
                     match vars.get(name) {
                         Some(v) => {
                             used.insert(name.to_string());
-                            out.push_str(&as_text(v));
+                            let text = as_text(v);
+                            budget.charge(text.len() as u64, "vars", at)?;
+                            out.push_str(&text);
                             changed = true;
                         }
                         None => {
@@ -222,45 +229,56 @@ fn expand(
         }
     }
     out.push_str(rest);
-    changed.then(|| Node::string(out, at.clone().with_via("vars")))
+    Ok(changed.then(|| Node::string(out, at.clone().with_via("vars"))))
 }
 
 fn is_string(n: &Node) -> bool {
     matches!(n.resolve_with(Schema::KYaml), Some(Resolved::Str(_)))
 }
 
-fn set(n: &mut Node, vars: &BTreeMap<String, Node>, used: &mut BTreeSet<String>) {
+fn set(
+    n: &mut Node,
+    vars: &BTreeMap<String, Node>,
+    used: &mut BTreeSet<String>,
+    budget: &mut Budget,
+) -> Result<()> {
     if is_string(n) {
         let text = n.as_scalar().map(|s| s.text.clone()).unwrap_or_default();
-        if let Some(new) = expand(&text, vars, used, &n.origin) {
+        if let Some(new) = expand(&text, vars, used, &n.origin, budget)? {
             *n = new;
         }
-        return;
+        return Ok(());
     }
     match &mut n.value {
         Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|i| set(i, vars, used)),
+        Value::Seq(items) => {
+            for i in items.iter_mut() {
+                set(i, vars, used, budget)?;
+            }
+        }
         Value::Map(m) => {
             for (_, v) in m.iter_mut() {
                 if v.as_scalar().is_some() {
-                    set(v, vars, used);
+                    set(v, vars, used, budget)?;
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// Resolves every var in `m` (kustomize `ResolveVars`). Returns the names of vars that no
 /// field referenced.
 ///
 /// Errors: a var whose object or field does not exist, or that matches several objects.
-pub fn resolve(m: &mut ResMap, specs: &[FieldSpec]) -> Result<Vec<String>> {
+pub fn resolve(m: &mut ResMap, specs: &[FieldSpec], limit: u64) -> Result<Vec<String>> {
     let vars = values(m)?;
     if vars.is_empty() {
         return Ok(Vec::new());
     }
+    let mut budget = Budget::of_map(m, limit);
     let mut used = BTreeSet::new();
-    for res in &mut m.list {
+    for res in m.list_mut() {
         let origin = res.node.origin.clone();
         for fs in specs {
             fieldspec::apply(
@@ -268,10 +286,7 @@ pub fn resolve(m: &mut ResMap, specs: &[FieldSpec]) -> Result<Vec<String>> {
                 fs,
                 Create::Nothing,
                 &origin,
-                &mut |n: &mut Node| {
-                    set(n, &vars, &mut used);
-                    Ok(())
-                },
+                &mut |n: &mut Node| set(n, &vars, &mut used, &mut budget),
             )?;
         }
     }
@@ -296,7 +311,11 @@ mod tests {
 
     fn ex(s: &str) -> Option<serde_json::Value> {
         let mut used = BTreeSet::new();
-        expand(s, &vars(), &mut used, &Origin::new("r".into(), 1, 1)).map(|n| n.to_json())
+        let mut budget = Budget::new(0, u64::MAX);
+        let at = Origin::new("r".into(), 1, 1);
+        expand(s, &vars(), &mut used, &at, &mut budget)
+            .expect("within the budget")
+            .map(|n| n.to_json())
     }
 
     #[test]
