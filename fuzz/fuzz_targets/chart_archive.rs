@@ -51,7 +51,7 @@ fn gzip(tar: &[u8]) -> Vec<u8> {
 /// Writes the tar the input describes (see the module docs), gzipped.
 fn archive(mut data: &[u8], level: u32) -> Vec<u8> {
     let mut tar = Vec::new();
-    let mut take = |data: &mut &[u8], n: usize| -> Vec<u8> {
+    let take = |data: &mut &[u8], n: usize| -> Vec<u8> {
         let n = n.min(data.len());
         let (a, b) = data.split_at(n);
         *data = b;
