@@ -648,3 +648,14 @@ fn a_release_written_with_dot_slash_replaces_the_discovered_chart() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["summary"]["targetsChecked"], 1, "{report}");
 }
+
+/// Item 8: the binary keeps ASLR. On Linux it is a position-independent executable: its ELF
+/// header says `ET_DYN` (3), not `ET_EXEC` (2) as a `-no-pie` link does.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_is_position_independent() {
+    let bin = std::fs::read(env!("CARGO_BIN_EXE_driftlint")).expect("the binary");
+    assert_eq!(&bin[..4], b"\x7fELF", "an ELF file");
+    let e_type = u16::from_le_bytes([bin[16], bin[17]]);
+    assert_eq!(e_type, 3, "ET_DYN (a PIE), not ET_EXEC");
+}

@@ -347,3 +347,26 @@ fn aliases_stacking_depth_are_refused_at_their_line() {
     );
     assert_render_error(d.path(), "deep/cm.yaml", 9, "nested deeper than 1000");
 }
+
+/// Item 10: a large `commonAnnotations` value copied into many objects is refused before the
+/// copies are made (4 MiB × 20,000 objects would be 80 GB).
+#[test]
+fn a_large_annotation_copied_into_many_objects_is_refused() {
+    let d = repo();
+    let mut objects = String::new();
+    for i in 0..20_000 {
+        write!(
+            objects,
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"
+        )
+        .expect("write");
+    }
+    write(d.path(), "wide/cms.yaml", &objects);
+    let big = "x".repeat(4 << 20);
+    write(
+        d.path(),
+        "wide/kustomization.yaml",
+        &format!("resources:\n- cms.yaml\ncommonAnnotations:\n  note: {big}\n"),
+    );
+    assert_render_error(d.path(), "wide/kustomization.yaml", 4, "build budget");
+}

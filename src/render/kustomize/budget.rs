@@ -7,7 +7,9 @@
 
 use crate::yaml::{Node, Origin, Value};
 
+use super::decode::Pairs;
 use super::error::{ErrorKind, KustomizeError, Result};
+use super::kustfile::Kustomization;
 use super::resmap::ResMap;
 
 /// The default size budget of one build, in estimated bytes (see [`node_size`]): 256 MiB,
@@ -81,6 +83,48 @@ pub fn check(m: &ResMap, limit: u64, what: &str, origin: &Origin) -> Result<()> 
         return Err(too_large(what, limit, origin));
     }
     Ok(())
+}
+
+/// Checks, before the transformers run, what `labels`, `commonLabels` and
+/// `commonAnnotations` of `k` will copy into every object of `m` (a large value times many
+/// objects would otherwise be allocated in full before the budget is next checked): each
+/// pair is counted once per object for annotations and three times for labels (metadata,
+/// selectors, pod templates).
+///
+/// Errors: [`ErrorKind::TooLarge`] at the first pair of the largest field.
+pub fn check_copies(m: &ResMap, k: &Kustomization, limit: u64) -> Result<()> {
+    let objects = m.list().len() as u64;
+    let groups = [
+        ("commonLabels", &k.common_labels, 3),
+        ("commonAnnotations", &k.common_annotations, 1),
+    ]
+    .into_iter()
+    .chain(k.labels.iter().map(|l| ("labels", &l.pairs, 3)));
+    let mut added = 0u64;
+    let mut largest: Option<(u64, &str, &Origin)> = None;
+    for (what, pairs, copies) in groups {
+        let size = pairs_size(pairs).saturating_mul(copies);
+        added = added.saturating_add(size.saturating_mul(objects));
+        if let Some((_, first)) = pairs.first() {
+            if largest.is_none_or(|(s, _, _)| size > s) {
+                largest = Some((size, what, &first.origin));
+            }
+        }
+    }
+    match largest {
+        Some((_, what, origin)) if map_size(m).saturating_add(added) > limit => {
+            Err(too_large(what, limit, origin))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The estimated size of label or annotation pairs as nodes (see [`node_size`]).
+fn pairs_size(pairs: &Pairs) -> u64 {
+    pairs
+        .iter()
+        .map(|(k, v)| 2 * NODE_WEIGHT + k.len() as u64 + v.value.len() as u64)
+        .sum()
 }
 
 fn too_large(what: &str, limit: u64, origin: &Origin) -> KustomizeError {

@@ -218,6 +218,7 @@ impl<'a> Engine<'a> {
         for t in &k.transformers {
             configs.extend(self.transformer_configs(dir, k, t)?);
         }
+        budget::check_copies(&ra, k, self.limit)?;
         self.transform(dir, k, &configs, &mut ra)?;
         budget::check(&ra, self.limit, "the transformers", &whole)?;
         for v in &k.validators {
