@@ -478,6 +478,7 @@ fn apply_releases(
             set: r.set.clone(),
             kube_version: r.kube_version.clone(),
             api_versions: r.api_versions.clone(),
+            origin: Some(r.origin.clone()),
         };
         declared.push(Target {
             release: Some(release),

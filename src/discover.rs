@@ -46,6 +46,9 @@ pub struct Release {
     pub kube_version: Option<String>,
     /// `--api-versions`.
     pub api_versions: Vec<String>,
+    /// Where the release is declared (its `releases:` entry in `.driftlint.yaml`), for errors
+    /// about its own settings (`set:`); `None` for discovered renderings.
+    pub origin: Option<crate::yaml::Origin>,
 }
 
 /// The kind of a [`Target`].

@@ -309,8 +309,8 @@ fn deep_set_keys_and_nesting_are_errors_not_stack_overflows() {
     };
     one(
         "deepset (release 1)",
-        "deepset/Chart.yaml",
-        1,
+        ".driftlint.yaml",
+        2,
         "nested level is greater than maximum supported nested level of 30",
     );
     one("parens", "parens/templates/t.yaml", 2, "max depth exceeded");

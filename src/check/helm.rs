@@ -108,6 +108,12 @@ fn failure(fs: &RepoFs, target: &Target, e: &HelmError) -> Finding {
             .as_deref()
             .and_then(|p| schema_origin(fs, target, p))
             .unwrap_or_else(|| at_chart("values.yaml")),
+        // The release's own `set:` (written in `.driftlint.yaml`) does not parse.
+        HelmError::Load(m) if m.starts_with("failed parsing --set") => target
+            .release
+            .as_ref()
+            .and_then(|r| r.origin.clone())
+            .unwrap_or_else(|| at_chart("Chart.yaml")),
         _ => e
             .origin()
             .and_then(|o| in_repo(fs, o))
