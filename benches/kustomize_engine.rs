@@ -20,10 +20,10 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use divan::{black_box, Bencher};
-use driftlint::fs::RepoFs;
-use driftlint::render::kustomize::{build, render_yaml, BuildOptions, MergeInfo};
-use driftlint::schema::Catalog;
-use driftlint::yaml::{parse_documents, Node};
+use driftlint_kustomize::{build, render_yaml, BuildOptions, MergeInfo};
+use driftlint_schema::Catalog;
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{parse_documents, Node};
 
 /// Environment variable that turns this binary into a one-shot cold-catalog probe.
 const COLD_PROBE: &str = "DRIFTLINT_BENCH_COLD_CATALOG";

@@ -16,12 +16,12 @@ pub use sources::Sources;
 
 use crate::config::Config;
 use crate::discover::{self, Kind, Target};
-use crate::fs::RepoFs;
-use crate::render::kustomize::{self, BuildOptions};
 use crate::report::{Finding, ObjectRef, Severity};
-use crate::rules::{self, RuleConfig, RuleContext};
-use crate::schema::{Catalog, Validation};
-use crate::yaml::{self, Node, Origin};
+use driftlint_kustomize::{self as kustomize, BuildOptions};
+use driftlint_rules::{self as rules, RuleConfig, RuleContext};
+use driftlint_schema::{Catalog, Validation};
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{self as yaml, Node, Origin};
 
 /// What to check and how.
 #[derive(Debug, Clone, Default)]
@@ -101,10 +101,10 @@ pub enum CheckError {
     },
     /// Paths from different repositories, or another filesystem problem.
     #[error("{0}")]
-    Fs(#[from] crate::fs::FsError),
+    Fs(#[from] driftlint_yaml::fs::FsError),
     /// An unsupported `--kubernetes-version`.
     #[error("{0}")]
-    Schema(#[from] crate::schema::SchemaError),
+    Schema(#[from] driftlint_schema::SchemaError),
 }
 
 /// Rendered objects of one target, or why it failed.

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::fs::RepoFs;
-use crate::yaml::{parse_file, Node, Origin};
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{parse_file, Node, Origin};
 
 /// The file name looked up at the repository root.
 pub const CONFIG_FILE: &str = ".driftlint.yaml";
@@ -19,6 +19,15 @@ pub struct ConfigError {
     pub message: String,
     /// Where.
     pub origin: Origin,
+}
+
+impl From<driftlint_drift::ignore::IgnoreRulesError> for ConfigError {
+    fn from(e: driftlint_drift::ignore::IgnoreRulesError) -> Self {
+        ConfigError {
+            message: e.message,
+            origin: e.origin,
+        }
+    }
 }
 
 /// What kind of target an explicit `targets:` entry names.
@@ -96,7 +105,7 @@ pub struct Config {
     /// The raw `rules:` section, handed to the rule registry.
     pub rules: Option<Node>,
     /// `drift.ignoreDifferences`: fields `driftlint drift` never reports (Argo CD's shape).
-    pub drift_ignore: crate::drift::IgnoreRules,
+    pub drift_ignore: driftlint_drift::IgnoreRules,
     /// The file the configuration came from, if any.
     pub file: Option<Arc<str>>,
 }
@@ -224,7 +233,7 @@ fn path_entries(node: &Node) -> Result<Vec<PathEntry>, ConfigError> {
 
 fn boolean(node: &Node) -> Result<bool, ConfigError> {
     match node.resolve() {
-        Some(crate::yaml::Resolved::Bool(b)) => Ok(b),
+        Some(driftlint_yaml::Resolved::Bool(b)) => Ok(b),
         _ => Err(err("expected true or false", node)),
     }
 }
@@ -257,15 +266,15 @@ fn fail_on(node: &Node) -> Result<String, ConfigError> {
     }
 }
 
-/// The `drift:` section: `ignoreDifferences` (see [`crate::drift::IgnoreRules::parse`]).
-fn drift(node: &Node) -> Result<crate::drift::IgnoreRules, ConfigError> {
+/// The `drift:` section: `ignoreDifferences` (see [`driftlint_drift::IgnoreRules::parse`]).
+fn drift(node: &Node) -> Result<driftlint_drift::IgnoreRules, ConfigError> {
     let map = node
         .as_map()
         .ok_or_else(|| err("drift must be a mapping", node))?;
-    let mut rules = crate::drift::IgnoreRules::default();
+    let mut rules = driftlint_drift::IgnoreRules::default();
     for (key, value) in map.iter() {
         match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
-            "ignoreDifferences" => rules = crate::drift::IgnoreRules::parse(value)?,
+            "ignoreDifferences" => rules = driftlint_drift::IgnoreRules::parse(value)?,
             other => {
                 return Err(err(
                     format!("unknown drift key {other:?} (known: ignoreDifferences)"),

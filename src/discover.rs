@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, TargetKind};
-use crate::fs::{FsError, RepoFs};
+use driftlint_yaml::fs::{FsError, RepoFs};
 
 /// The file names kustomize accepts, in its lookup order.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -48,7 +48,7 @@ pub struct Release {
     pub api_versions: Vec<String>,
     /// Where the release is declared (its `releases:` entry in `.driftlint.yaml`), for errors
     /// about its own settings (`set:`); `None` for discovered renderings.
-    pub origin: Option<crate::yaml::Origin>,
+    pub origin: Option<driftlint_yaml::Origin>,
 }
 
 /// The kind of a [`Target`].

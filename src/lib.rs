@@ -7,14 +7,10 @@
 pub mod check;
 pub mod config;
 pub mod discover;
-pub mod drift;
-pub mod fs;
+#[cfg(feature = "cluster")]
+pub mod drift_run;
 pub mod output;
-pub mod render;
 pub mod report;
-pub mod rules;
-pub mod schema;
-pub mod yaml;
 
 use std::path::Path;
 
@@ -44,24 +40,24 @@ pub struct RenderOptions {
 /// Errors: as [`render_dir`].
 pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, String> {
     let root = check::find_root(dir).map_err(|e| e.to_string())?;
-    let fs = fs::RepoFs::new(&root).map_err(|e| e.to_string())?;
+    let fs = driftlint_yaml::fs::RepoFs::new(&root).map_err(|e| e.to_string())?;
     let abs = dir
         .canonicalize()
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     let rel = fs.relative(&abs);
-    let catalog = schema::Catalog::newest().map_err(|e| e.to_string())?;
-    let opts = render::kustomize::BuildOptions {
+    let catalog = driftlint_schema::Catalog::newest().map_err(|e| e.to_string())?;
+    let opts = driftlint_kustomize::BuildOptions {
         merge_info: Some(&catalog),
         allow_remote: options.allow_remote,
         remote_cache: None,
     };
-    let build = render::kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
+    let build = driftlint_kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {
         eprintln!("{w}");
     }
     Ok(if options.origins {
-        render::kustomize::render_yaml_with_origins(&build.objects)
+        driftlint_kustomize::render_yaml_with_origins(&build.objects)
     } else {
-        render::kustomize::render_yaml(&build.objects)
+        driftlint_kustomize::render_yaml(&build.objects)
     })
 }

@@ -243,8 +243,8 @@ fn main() -> ExitCode {
         ),
         Command::Helm { args } => run_helm(&args),
         Command::Init { force } => run_init(force),
-        Command::Rules => print_stdout(driftlint::rules::list().as_bytes(), 0),
-        Command::Explain { code } => match driftlint::rules::explain(&code) {
+        Command::Rules => print_stdout(driftlint_rules::list().as_bytes(), 0),
+        Command::Explain { code } => match driftlint_rules::explain(&code) {
             Some(text) => print_stdout(format!("{text}\n").as_bytes(), 0),
             None => {
                 eprintln!("error: unknown code {code:?}; `driftlint rules` lists them");
@@ -327,7 +327,7 @@ fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> Strin
         Format::Json => report::json(&report.findings, &summary),
         Format::Sarif => report::sarif(
             &report.findings,
-            driftlint::rules::registry(),
+            driftlint_rules::registry(),
             &report::SarifRun::check(),
         ),
         Format::Github => report::github(&report.findings),
@@ -381,9 +381,9 @@ fn findings_exit(
 
 #[cfg(feature = "cluster")]
 fn run_drift(args: DriftArgs) -> u8 {
-    use driftlint::drift::cluster::ClusterOptions;
-    use driftlint::drift::run::{drift, DriftOptions};
-    use driftlint::drift::Mode;
+    use driftlint::drift_run::{drift, DriftOptions};
+    use driftlint_drift::cluster::ClusterOptions;
+    use driftlint_drift::Mode;
     if let Err(code) = check_crd_dirs(&args.crd_dir) {
         return code;
     }
@@ -441,7 +441,7 @@ fn run_drift(args: DriftArgs) -> u8 {
 
 #[cfg(feature = "cluster")]
 fn format_drift(
-    report: &driftlint::drift::run::DriftReport,
+    report: &driftlint::drift_run::DriftReport,
     format: DriftFormat,
     to_stdout: bool,
 ) -> String {
@@ -472,7 +472,7 @@ fn format_drift(
         ),
         DriftFormat::Sarif => report::sarif(
             &report.findings,
-            driftlint::rules::registry(),
+            driftlint_rules::registry(),
             &report::SarifRun::drift(&report.cluster),
         ),
         DriftFormat::Github => report::github(&report.findings),
@@ -505,7 +505,7 @@ fn run_render(dir: &std::path::Path, options: &driftlint::RenderOptions) -> u8 {
 
 /// `driftlint helm template ...`: Helm's stdout/stderr shapes (`Error: ...`, exit 1).
 fn run_helm(args: &[String]) -> u8 {
-    use driftlint::render::helm::chart;
+    use driftlint_helm as chart;
     let parsed = match chart::parse_template_args(args) {
         Ok(p) => p,
         Err(e) => {
@@ -515,7 +515,7 @@ fn run_helm(args: &[String]) -> u8 {
     };
     let result = std::env::current_dir()
         .map_err(|e| chart::HelmError::Io(e.to_string()))
-        .and_then(|cwd| Ok(driftlint::fs::RepoFs::new(&cwd)?))
+        .and_then(|cwd| Ok(driftlint_yaml::fs::RepoFs::new(&cwd)?))
         .and_then(|fs| {
             let rel = |p: &std::path::Path| {
                 p.strip_prefix(fs.root())

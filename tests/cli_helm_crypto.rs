@@ -10,7 +10,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use data_encoding::BASE64;
-use driftlint::yaml::{parse_documents, Schema};
+use driftlint_yaml::{parse_documents, Schema};
 use serde_json::Value as Json;
 use x509_parser::prelude::*;
 

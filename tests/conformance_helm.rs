@@ -13,9 +13,9 @@ mod common;
 
 use std::path::Path;
 
-use driftlint::fs::RepoFs;
-use driftlint::render::helm::chart::{parse_template_args, template};
-use driftlint::yaml::{parse_documents, Node, Schema};
+use driftlint_helm::{parse_template_args, template};
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{parse_documents, Node, Schema};
 
 /// Shell-like word splitting with single and double quotes (what case commands use).
 fn shell_words(s: &str) -> Vec<String> {

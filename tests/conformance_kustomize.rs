@@ -15,10 +15,10 @@ mod common;
 
 use std::path::Path;
 
-use driftlint::fs::RepoFs;
-use driftlint::render::kustomize::{build, render_yaml, BuildOptions};
-use driftlint::schema::Catalog;
-use driftlint::yaml::{parse_documents, Node, Schema};
+use driftlint_kustomize::{build, render_yaml, BuildOptions};
+use driftlint_schema::Catalog;
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{parse_documents, Node, Schema};
 
 /// The directory argument and the flags of a case's `command: 'kubectl kustomize ... DIR'`.
 fn command(case: &Path) -> Result<(String, Vec<String>), String> {

@@ -17,8 +17,8 @@ fn emitter_round_trips_kustomize_output() {
             continue;
         }
         let src = std::fs::read_to_string(&expected).expect("readable corpus file");
-        let docs = driftlint::yaml::parse_documents("expected.yaml".into(), &src).expect("parses");
-        let out = driftlint::yaml::emit_documents(docs.iter());
+        let docs = driftlint_yaml::parse_documents("expected.yaml".into(), &src).expect("parses");
+        let out = driftlint_yaml::emit_documents(docs.iter());
         checked += 1;
         if out != src {
             let line = out

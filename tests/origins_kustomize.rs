@@ -9,10 +9,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use driftlint::fs::RepoFs;
-use driftlint::render::kustomize::{build, render_yaml, render_yaml_with_origins, BuildOptions};
-use driftlint::schema::Catalog;
-use driftlint::yaml::{Node, Origin, ScalarStyle, Value};
+use driftlint_kustomize::{build, render_yaml, render_yaml_with_origins, BuildOptions};
+use driftlint_schema::Catalog;
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{Node, Origin, ScalarStyle, Value};
 
 /// The case directory and its built objects; None (with the reason printed) when the corpus
 /// or the case is absent.

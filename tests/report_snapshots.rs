@@ -13,7 +13,7 @@ use driftlint::report::{
     fingerprint, github, human, json, markdown_summary, sarif, Finding, ObjectRef, RuleMeta,
     SarifRun, Severity, Summary,
 };
-use driftlint::yaml::Origin;
+use driftlint_yaml::Origin;
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -317,7 +317,7 @@ fn sarif_fingerprint_changes_with_the_object() {
 /// `scripts/validate-sarif.sh`.
 #[test]
 fn sarif_with_the_rule_registry() {
-    let registry = driftlint::rules::registry();
+    let registry = driftlint_rules::registry();
     let out = sarif(&findings(0), registry, &SarifRun::check());
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("registry.sarif");
     std::fs::write(&path, &out).unwrap();

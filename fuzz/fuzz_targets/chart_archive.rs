@@ -14,7 +14,7 @@
 
 use std::io::Write;
 
-use driftlint::render::helm::chart::load::{load_archive, Chart, MAX_UNPACKED_BYTES};
+use driftlint_helm::load::{load_archive, Chart, MAX_UNPACKED_BYTES};
 use libfuzzer_sys::fuzz_target;
 
 fn header(name: &[u8], size: u64, kind: u8, link: &[u8]) -> [u8; 512] {

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use driftlint::yaml::{parse_documents, Node};
+use driftlint_yaml::{parse_documents, Node};
 use driftlint_fuzz::{build_and_render, scratch_repo, write, SEP};
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! error, never a panic; whatever parses executes (builtins only, nil data) without a panic.
 #![no_main]
 
-use driftlint::render::helm::template::{FuncMap, Templates, Value};
+use gotmpl::{FuncMap, Templates, Value};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

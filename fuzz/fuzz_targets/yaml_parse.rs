@@ -8,11 +8,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(docs) = driftlint::yaml::parse_documents("fuzz.yaml".into(), text) else {
+    let Ok(docs) = driftlint_yaml::parse_documents("fuzz.yaml".into(), text) else {
         return;
     };
     for doc in &docs {
         let _ = doc.to_json();
     }
-    let _ = driftlint::yaml::emit_documents(docs.iter());
+    let _ = driftlint_yaml::emit_documents(docs.iter());
 });

@@ -4,10 +4,10 @@
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
-use driftlint::fs::RepoFs;
-use driftlint::render::kustomize::{build, render_yaml, BuildOptions};
-use driftlint::schema::Catalog;
-use driftlint::yaml::parse_documents;
+use driftlint_yaml::fs::RepoFs;
+use driftlint_kustomize::{build, render_yaml, BuildOptions};
+use driftlint_schema::Catalog;
+use driftlint_yaml::parse_documents;
 
 /// Separator between the parts of a multi-file fuzz input.
 pub const SEP: u8 = 0;

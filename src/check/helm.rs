@@ -1,5 +1,5 @@
 //! Chart targets in `driftlint check`: rendered natively as `helm template` with origins
-//! (see [`crate::render::helm::chart::traced`]); a chart that cannot be rendered is a finding
+//! (see [`driftlint_helm::traced`]); a chart that cannot be rendered is a finding
 //! at the template line Helm's message names.
 
 use std::path::Path;
@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use super::{flatten_list, is_object, Rendered};
 use crate::discover::Target;
-use crate::fs::RepoFs;
-use crate::render::helm::chart::values::helm_key;
-use crate::render::helm::chart::{render_objects, HelmError, SetKind, TemplateOptions};
 use crate::report::{Finding, Severity};
-use crate::yaml::Origin;
+use driftlint_helm::values::helm_key;
+use driftlint_helm::{render_objects, HelmError, SetKind, TemplateOptions};
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::Origin;
 
 /// The seed `check` renders charts with ([`TemplateOptions::random_seed`]): any fixed value
 /// makes random names reproducible; they never equal what a real `helm install` picked.
@@ -71,7 +71,7 @@ pub(super) fn render_chart(fs: &RepoFs, target: &Target, version: &str) -> Rende
 fn chart_name(fs: &RepoFs, chart: &Path) -> String {
     let file = fs.root().join(chart).join("Chart.yaml");
     let from_yaml = fs.read_text(&file).ok().and_then(|t| {
-        crate::render::helm::chart::values::parse_values("Chart.yaml", &t)
+        driftlint_helm::values::parse_values("Chart.yaml", &t)
             .ok()
             .and_then(|m| m.get("name").and_then(|n| n.as_str().map(str::to_string)))
     });
@@ -172,17 +172,17 @@ fn schema_origin(fs: &RepoFs, target: &Target, pointer: &str) -> Option<Origin> 
     files.iter().find_map(|f| {
         let abs = fs.root().join(f);
         let text = fs.read_text(&abs).ok()?;
-        let docs = crate::yaml::parse_documents(Arc::from(fs.display(&abs)), &text).ok()?;
+        let docs = driftlint_yaml::parse_documents(Arc::from(fs.display(&abs)), &text).ok()?;
         let mut node = docs.first()?;
         for seg in &path {
             node = match &node.value {
-                crate::yaml::Value::Map(m) => m
+                driftlint_yaml::Value::Map(m) => m
                     .iter()
                     .filter(|(k, _)| helm_key(k) == *seg)
                     .map(|(_, v)| v)
                     .last()?,
-                crate::yaml::Value::Seq(items) => items.get(seg.parse::<usize>().ok()?)?,
-                crate::yaml::Value::Scalar(_) => return None,
+                driftlint_yaml::Value::Seq(items) => items.get(seg.parse::<usize>().ok()?)?,
+                driftlint_yaml::Value::Scalar(_) => return None,
             };
         }
         Some(node.origin.clone())

@@ -7,10 +7,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::fs::RepoFs;
 use crate::report::Finding;
-use crate::rules::redact::{Redactor, RedactorBuilder};
-use crate::yaml::Node;
+use driftlint_rules::redact::{Redactor, RedactorBuilder};
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::Node;
 
 /// The redacted source texts of one run, by repo-relative path.
 #[derive(Clone)]

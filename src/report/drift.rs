@@ -38,9 +38,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::ObjectRef;
-use crate::drift::findings::safe_message;
-use crate::drift::{DriftKind, FieldDrift, Mode, ObjectDrift};
-use crate::yaml::Origin;
+use driftlint_drift::findings::safe_message;
+use driftlint_drift::{DriftKind, FieldDrift, Mode, ObjectDrift};
+use driftlint_yaml::Origin;
 
 /// Schema version of [`drift_json`] output.
 pub const DRIFT_JSON_SCHEMA_VERSION: u32 = 1;
@@ -303,7 +303,7 @@ fn md_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drift::{FieldPath, PathSegment};
+    use driftlint_drift::{FieldPath, PathSegment};
 
     fn at(file: &str, line: u32) -> Origin {
         Origin::new(file.into(), line, 3)

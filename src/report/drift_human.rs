@@ -8,7 +8,7 @@ use similar::TextDiff;
 
 use super::escape::controls;
 
-use crate::drift::{DriftKind, FieldDrift, ObjectDrift};
+use driftlint_drift::{DriftKind, FieldDrift, ObjectDrift};
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
@@ -107,9 +107,9 @@ pub fn counts(objects: &[ObjectDrift], cluster: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drift::{FieldPath, PathSegment};
     use crate::report::ObjectRef;
-    use crate::yaml::Origin;
+    use driftlint_drift::{FieldPath, PathSegment};
+    use driftlint_yaml::Origin;
     use serde_json::json;
 
     fn field(path: &[&str], desired: serde_json::Value, live: serde_json::Value) -> FieldDrift {

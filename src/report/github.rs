@@ -98,7 +98,7 @@ fn escape_property(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::ObjectRef;
-    use crate::yaml::Origin;
+    use driftlint_yaml::Origin;
 
     fn finding(sev: Severity, file: &str, msg: &str) -> Finding {
         Finding {

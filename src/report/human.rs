@@ -237,7 +237,7 @@ impl Diagnostic for FindingDiagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Origin;
+    use driftlint_yaml::Origin;
 
     #[test]
     fn span_covers_the_value_without_comment() {

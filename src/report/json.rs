@@ -125,7 +125,7 @@ fn convert(f: &Finding) -> JsonFinding<'_> {
 mod tests {
     use super::*;
     use crate::report::Severity;
-    use crate::yaml::Origin;
+    use driftlint_yaml::Origin;
 
     #[test]
     fn every_key_is_present_and_round_trips() {

@@ -6,23 +6,20 @@
 mod drift;
 mod drift_human;
 pub mod escape;
-mod finding;
 mod github;
 mod human;
 mod json;
-mod rule_meta;
 mod sarif;
 mod summary;
 
 pub use drift::{drift_json, drift_markdown, DRIFT_JSON_SCHEMA_VERSION, MARKDOWN_MAX_VALUE};
 pub use drift_human::{counts as drift_counts, drift_human};
-pub use finding::{Finding, ObjectRef, Severity};
+pub use driftlint_rules::{fingerprint, Finding, ObjectRef, RuleMeta, Severity};
 pub use github::github;
 pub use human::{human, HUMAN_WIDTH};
 pub use json::{json, JSON_FORMAT_VERSION};
-pub use rule_meta::RuleMeta;
 pub use sarif::{
-    encode_uri_path, fingerprint, help_uri, information_uri, sarif, SarifRun, FINGERPRINT_KEY,
-    MAX_RESULTS, SARIF_SCHEMA, SRCROOT,
+    encode_uri_path, help_uri, information_uri, sarif, SarifRun, FINGERPRINT_KEY, MAX_RESULTS,
+    SARIF_SCHEMA, SRCROOT,
 };
 pub use summary::{markdown_summary, Summary, MARKDOWN_MAX_ROWS};

@@ -25,11 +25,10 @@ use serde_sarif::sarif::{
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
     Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
 };
-use sha2::{Digest, Sha256};
 
 use super::github::is_real_file;
 use super::summary::{in_file_order, most_severe_first};
-use super::{Finding, RuleMeta, Severity};
+use super::{fingerprint, Finding, RuleMeta, Severity};
 
 /// Most results per run that GitHub code scanning accepts.
 pub const MAX_RESULTS: usize = 25_000;
@@ -103,72 +102,6 @@ pub fn information_uri() -> &'static str {
 /// The documentation page of rule `code`: `<information_uri>/blob/main/rules/<CODE>.yaml`.
 pub fn help_uri(code: &str) -> String {
     format!("{}/blob/main/rules/{code}.yaml", information_uri())
-}
-
-/// Our fingerprint of a finding, stable under edits that only move lines: lowercase hex
-/// SHA-256 of `code|target|apiVersion|kind|namespace|name|field` for a finding about an object
-/// (absent namespace and field are empty), or of `code|target|file|field|message` otherwise,
-/// with every number in the message replaced by `#` (no line or column number is hashed).
-/// Drift findings (`DRIFT*`, whose target is the cluster) use
-/// `code|apiVersion|kind|namespace|name|field|cluster`.
-///
-/// The target is part of the key (unlike a bare object key) because one base can be rendered
-/// by several overlays into objects with the same identity whose findings point at different
-/// lines; without it GitHub would merge them into one alert. Rules must set `field` to tell
-/// apart several findings on one object.
-pub fn fingerprint(f: &Finding) -> String {
-    let field = f.field.as_deref().unwrap_or("");
-    let key = match &f.object {
-        // Drift findings: their target is the cluster, last in the key (see drift::findings).
-        Some(o) if f.code.starts_with("DRIFT") => [
-            f.code.as_str(),
-            &o.api_version,
-            &o.kind,
-            o.namespace.as_deref().unwrap_or(""),
-            &o.name,
-            field,
-            &f.target,
-        ]
-        .join("|"),
-        Some(o) => [
-            f.code.as_str(),
-            &f.target,
-            &o.api_version,
-            &o.kind,
-            o.namespace.as_deref().unwrap_or(""),
-            &o.name,
-            field,
-        ]
-        .join("|"),
-        None => [
-            f.code.as_str(),
-            &f.target,
-            &f.origin.file,
-            field,
-            &without_numbers(&f.message),
-        ]
-        .join("|"),
-    };
-    data_encoding::HEXLOWER.encode(&Sha256::digest(key.as_bytes()))
-}
-
-/// `message` with every run of ASCII digits replaced by `#`: a message that names its own
-/// location (`(templates/x.yaml:12:3)`, `line 12`) fingerprints the same after lines move.
-fn without_numbers(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut in_number = false;
-    for c in message.chars() {
-        if c.is_ascii_digit() {
-            if !in_number {
-                out.push('#');
-            }
-            in_number = true;
-        } else {
-            out.push(c);
-            in_number = false;
-        }
-    }
-    out
 }
 
 /// Renders a SARIF 2.1.0 log (pretty-printed, newline-terminated) with one run holding
@@ -535,7 +468,7 @@ pub fn encode_uri_path(path: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::ObjectRef;
-    use crate::yaml::Origin;
+    use driftlint_yaml::Origin;
 
     fn finding(code: &str, sev: Severity, line: u32) -> Finding {
         Finding {

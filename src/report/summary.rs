@@ -166,7 +166,7 @@ fn md_code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Origin;
+    use driftlint_yaml::Origin;
 
     fn finding(sev: Severity, msg: &str) -> Finding {
         Finding {

@@ -1,0 +1,369 @@
+//! Cluster access for `driftlint drift` (cargo feature `cluster`, on by default): the `kube`
+//! crate's client over rustls, a kubeconfig context (`--kubeconfig`, `--context`,
+//! `$KUBECONFIG`, `~/.kube/config`) or the in-cluster service account.
+//!
+//! Every call is synchronous for the caller: a private tokio runtime runs up to
+//! [`ClusterOptions::concurrency`] requests at a time and returns the answers in input order
+//! (so output does not depend on timing).
+
+mod discovery;
+mod transport;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::Value;
+
+use driftlint_yaml::Node;
+
+pub use discovery::{group_version_path, ApiResource, Resolution};
+pub use transport::{ApiFailure, RetryPolicy};
+use transport::{Exchange, Transport};
+
+/// The field manager of driftlint's server-side-apply dry-runs.
+pub const FIELD_MANAGER: &str = "driftlint";
+
+/// How to reach the cluster and how hard to push it.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// Kubeconfig file; `None` reads `$KUBECONFIG` or `~/.kube/config`, and falls back to the
+    /// in-cluster service account when neither exists.
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context; `None` uses the current context.
+    pub context: Option<String>,
+    /// Most requests in flight at once (`--concurrency`, default 16).
+    pub concurrency: usize,
+    /// Time limit of one request attempt (`--timeout`, default 10 s).
+    pub timeout: Duration,
+    /// Retries of a request after 429/502/503/504 or a transport error (default 4).
+    pub retries: u32,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            kubeconfig: None,
+            context: None,
+            concurrency: 16,
+            timeout: Duration::from_secs(10),
+            retries: 4,
+        }
+    }
+}
+
+/// Why the cluster cannot be used at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// No usable kubeconfig or service account, or an unknown context.
+    #[error("cannot load cluster credentials: {0}")]
+    Config(String),
+    /// The API server did not answer `GET /version`.
+    #[error("cannot reach the Kubernetes API server at {url}: {failure}")]
+    Unreachable {
+        /// The server URL.
+        url: String,
+        /// What went wrong.
+        failure: ApiFailure,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(String),
+}
+
+/// A connected cluster.
+pub struct Cluster {
+    runtime: tokio::runtime::Runtime,
+    transport: Arc<Transport>,
+    name: String,
+    url: String,
+    default_namespace: String,
+    concurrency: usize,
+}
+
+impl Cluster {
+    /// Loads credentials, builds the client and checks the server answers `GET /version`
+    /// (within the timeout, with retries).
+    ///
+    /// Errors: [`ClusterError::Config`] for missing/invalid kubeconfig or context,
+    /// [`ClusterError::Unreachable`] when `/version` fails.
+    pub fn connect(opts: &ClusterOptions) -> Result<Cluster, ClusterError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| ClusterError::Runtime(e.to_string()))?;
+        let (mut config, name) = runtime.block_on(load_config(opts))?;
+        config.default_retry = false;
+        config.connect_timeout = Some(opts.timeout);
+        config.read_timeout = Some(opts.timeout);
+        let url = config.cluster_url.to_string();
+        let default_namespace = config.default_namespace.clone();
+        let client = {
+            let _guard = runtime.enter();
+            kube::Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?
+        };
+        let policy = RetryPolicy {
+            timeout: opts.timeout,
+            retries: opts.retries,
+            backoff: Duration::from_millis(100),
+        };
+        let cluster = Cluster {
+            runtime,
+            transport: Arc::new(Transport::new(client, policy)),
+            name,
+            url: url.clone(),
+            default_namespace,
+            concurrency: opts.concurrency.max(1),
+        };
+        cluster
+            .get_path("/version")
+            .map_err(|failure| ClusterError::Unreachable { url, failure })?;
+        Ok(cluster)
+    }
+
+    /// The cluster's name in reports: the kubeconfig context, else `in-cluster`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The API server URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The namespace of namespaced objects that do not set one (the context's, else
+    /// `default`), as `kubectl apply` does.
+    pub fn default_namespace(&self) -> &str {
+        &self.default_namespace
+    }
+
+    fn get_path(&self, path: &str) -> Result<Value, ApiFailure> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| ApiFailure {
+                code: 0,
+                reason: String::new(),
+                message: e.to_string(),
+            })?;
+        let exchange = Exchange::new(request);
+        self.runtime
+            .block_on(self.transport.call(&exchange))
+            .map(|(_, v)| v)
+    }
+
+    /// Resolves each `(apiVersion, kind)` to its resource with one discovery request per
+    /// group-version (in parallel).
+    pub fn resolve(&self, gvks: &[(String, String)]) -> BTreeMap<(String, String), Resolution> {
+        let mut versions: Vec<String> = gvks.iter().map(|(av, _)| av.clone()).collect();
+        versions.sort();
+        versions.dedup();
+        let answers = self.run_all(versions.clone(), |t, av| async move {
+            call_get(&t, &group_version_path(&av)).await
+        });
+        let by_version: BTreeMap<String, Result<Value, ApiFailure>> =
+            versions.into_iter().zip(answers).collect();
+        gvks.iter()
+            .map(|(av, kind)| {
+                let verdict = match by_version.get(av) {
+                    Some(answer) => discovery::resolve(av, kind, answer),
+                    None => Resolution::NotServed,
+                };
+                ((av.clone(), kind.clone()), verdict)
+            })
+            .collect()
+    }
+
+    /// Fetches each object: `Ok(Some(live))`, `Ok(None)` when absent (404 NotFound), or the
+    /// failure. `items` are (resource, namespace, name).
+    pub fn get_all(
+        &self,
+        items: Vec<(ApiResource, Option<String>, String)>,
+    ) -> Vec<Result<Option<Value>, ApiFailure>> {
+        self.run_all(items, |t, (res, ns, name)| async move {
+            let path = format!("{}/{name}", res.collection_path(ns.as_deref()));
+            match call_get(&t, &path).await {
+                Ok(v) => Ok(Some(v)),
+                Err(f) if f.is_object_not_found() => Ok(None),
+                Err(f) => Err(f),
+            }
+        })
+    }
+
+    /// Server-side-apply dry-runs of each desired object (`fieldManager=driftlint`,
+    /// `force=true`, `dryRun=All`): what the object would be after applying it. `items` are
+    /// (resource, namespace, name, rendered object); each body is built when its request is
+    /// sent and each answer is handed to `then` (with the item's index) as soon as it arrives,
+    /// so at most `concurrency` bodies and answers exist at once. Returns `then`'s results in
+    /// input order.
+    pub fn apply_dry_run_each<O>(
+        &self,
+        items: Vec<(ApiResource, Option<String>, String, &Node)>,
+        then: impl Fn(usize, Result<Value, ApiFailure>) -> O,
+    ) -> Vec<O> {
+        let then = &then;
+        let indexed: Vec<_> = items.into_iter().enumerate().collect();
+        self.run_all(indexed, |t, (i, (res, ns, name, node))| async move {
+            let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+            let body = node.to_json();
+            let answer = match kube::core::Request::new(res.collection_path(ns.as_deref())).patch(
+                &name,
+                &params,
+                &Patch::Apply(&body),
+            ) {
+                Ok(request) => t.call(&Exchange::new(request)).await.map(|(_, v)| v),
+                Err(e) => Err(ApiFailure {
+                    code: 0,
+                    reason: String::new(),
+                    message: e.to_string(),
+                }),
+            };
+            drop(body);
+            then(i, answer)
+        })
+    }
+
+    /// Lists each resource across all namespaces with a label selector; list items get their
+    /// `apiVersion` and `kind` back (the server leaves them out).
+    pub fn list_all(
+        &self,
+        items: Vec<(ApiResource, String)>,
+    ) -> Vec<Result<Vec<Value>, ApiFailure>> {
+        self.run_all(items, |t, (res, selector)| async move {
+            let params = ListParams::default().labels(&selector);
+            let request = kube::core::Request::new(res.collection_path(None))
+                .list(&params)
+                .map_err(|e| ApiFailure {
+                    code: 0,
+                    reason: String::new(),
+                    message: e.to_string(),
+                })?;
+            let (_, list) = t.call(&Exchange::new(request)).await?;
+            Ok(list_items(&res, list))
+        })
+    }
+
+    /// Runs `f` over `items` with at most `concurrency` in flight; answers in input order.
+    fn run_all<I, O, F, Fut>(&self, items: Vec<I>, f: F) -> Vec<O>
+    where
+        F: Fn(Arc<Transport>, I) -> Fut,
+        Fut: std::future::Future<Output = O>,
+    {
+        let transport = &self.transport;
+        let futures = items.into_iter().map(|i| f(Arc::clone(transport), i));
+        self.runtime
+            .block_on(stream::iter(futures).buffered(self.concurrency).collect())
+    }
+}
+
+async fn call_get(t: &Transport, path: &str) -> Result<Value, ApiFailure> {
+    let request = http::Request::get(path)
+        .header("accept", "application/json")
+        .body(Vec::new())
+        .map_err(|e| ApiFailure {
+            code: 0,
+            reason: String::new(),
+            message: e.to_string(),
+        })?;
+    t.call(&Exchange::new(request)).await.map(|(_, v)| v)
+}
+
+/// The items of a `*List` answer with `apiVersion`/`kind` filled in.
+fn list_items(res: &ApiResource, list: Value) -> Vec<Value> {
+    let Value::Object(mut map) = list else {
+        return Vec::new();
+    };
+    let Some(Value::Array(items)) = map.remove("items") else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Object(fields) => {
+                let mut obj = serde_json::Map::new();
+                obj.insert("apiVersion".into(), Value::String(res.api_version.clone()));
+                obj.insert("kind".into(), Value::String(res.kind.clone()));
+                for (k, v) in fields {
+                    obj.entry(k).or_insert(v);
+                }
+                Value::Object(obj)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// The client config and the cluster's report name, from `--kubeconfig`/`--context`, else
+/// the default kubeconfig, else the in-cluster service account.
+async fn load_config(opts: &ClusterOptions) -> Result<(kube::Config, String), ClusterError> {
+    let options = KubeConfigOptions {
+        context: opts.context.clone(),
+        ..KubeConfigOptions::default()
+    };
+    if let Some(path) = &opts.kubeconfig {
+        let kubeconfig = Kubeconfig::read_from(path)
+            .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
+        let name = context_name(&kubeconfig, opts);
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| ClusterError::Config(e.to_string()))?;
+        return Ok((config, name));
+    }
+    match Kubeconfig::read() {
+        Ok(kubeconfig) => {
+            let name = context_name(&kubeconfig, opts);
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| ClusterError::Config(e.to_string()))?;
+            Ok((config, name))
+        }
+        Err(file_error) if opts.context.is_none() => kube::Config::incluster()
+            .map(|c| (c, "in-cluster".to_string()))
+            .map_err(|e| {
+                ClusterError::Config(format!(
+                    "no kubeconfig ({file_error}) and not in a cluster ({e})"
+                ))
+            }),
+        Err(e) => Err(ClusterError::Config(e.to_string())),
+    }
+}
+
+fn context_name(kubeconfig: &Kubeconfig, opts: &ClusterOptions) -> String {
+    opts.context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_else(|| "default".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_items_get_their_kind_back_first() {
+        let res = ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            plural: "configmaps".into(),
+            namespaced: true,
+        };
+        let path = format!(
+            "{}/tests/fixtures/cluster/live-after-drift/list.raw.configmaps.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let list: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let items = list_items(&res, list);
+        assert!(!items.is_empty());
+        for item in &items {
+            let keys: Vec<&String> = item.as_object().unwrap().keys().take(2).collect();
+            assert_eq!(keys, ["apiVersion", "kind"]);
+            assert_eq!(item["kind"], "ConfigMap");
+        }
+    }
+}

@@ -1,0 +1,632 @@
+//! Rendering a chart into objects whose every node knows its source line, for
+//! `driftlint check`.
+//!
+//! The engine records (see [`gotmpl::trace`]) which output bytes came
+//! from values and which template node printed the rest. After rendering, each template
+//! file's output is cut into manifests exactly as Helm's `SplitManifests`, parsed with our
+//! YAML parser, and every node gets:
+//!
+//! - for a scalar overlapping bytes printed from a value: the origin of that value's line in
+//!   the values file that supplied it (user `-f` files, then the parent charts' `values.yaml`,
+//!   then the chart's own). A scalar mixing several sources (`{{ .Values.image.repository }}:
+//!   {{ .Values.image.tag }}`) takes the value printed last into it (the tag). The origin's
+//!   `via` names the template line that printed it;
+//! - otherwise the template line that produced it: literal template text maps byte for byte
+//!   (so the line and column are exact), output of an action (`{{ include ... }}`,
+//!   `{{ .Chart.Name }}`) maps to the line of the `{{`. Text produced inside `define`d
+//!   templates called with `{{ template }}` maps into the file holding the `define`; output
+//!   of `include`/`tpl` maps to the calling action.
+//!
+//! Values set with `--set` have no file and fall back to the template line.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::values::{floats, helm_json, helm_key};
+use super::{HelmError, TemplateOptions};
+use driftlint_yaml::fs::RepoFs;
+use driftlint_yaml::{self as yaml, Node, Origin};
+use gotmpl::trace::{self, Recorded};
+use gotmpl::Value;
+
+/// One manifest of a traced render.
+#[derive(Clone, Debug)]
+pub struct TracedManifest {
+    /// Helm's `# Source:` path (`app/templates/deployment.yaml`).
+    pub source: String,
+    /// The repo-relative template file it came from.
+    pub file: String,
+    /// The parsed document, origins remapped as the module docs say.
+    pub document: Node,
+}
+
+/// State of one traced render: values-file documents and what the engine recorded.
+#[derive(Default)]
+pub(crate) struct Tracer {
+    /// User `-f` documents, highest priority (last given) first.
+    pub user_docs: Vec<Arc<Node>>,
+    /// Template parse name → repo-relative file.
+    pub files: HashMap<String, String>,
+    /// Per rendered file (in `render_all`'s output order).
+    pub recorded: Vec<Recorded>,
+}
+
+/// An ancestor chart's `values.yaml` and its value path from the root chart.
+pub(crate) type Chain = [(Option<Arc<Node>>, Vec<String>)];
+
+/// Renders like [`super::template`] and returns every manifest (hooks and test hooks
+/// included; the `crds/` files first with `opts.include_crds`) as a YAML tree with origins. Errors: as [`super::template`]; a manifest our
+/// YAML parser rejects is a [`HelmError::Template`] at the template line that produced it.
+pub fn render_objects(
+    fs: &RepoFs,
+    chart_dir: &Path,
+    opts: &TemplateOptions,
+) -> Result<Vec<TracedManifest>, HelmError> {
+    let chart = super::locate_and_load(fs, chart_dir)?;
+    let user = super::render::user_values(fs, opts)?;
+    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
+        return Err(HelmError::Load(format!(
+            "{} charts are not installable",
+            chart.chart_type
+        )));
+    }
+    let mut tracer = Tracer {
+        user_docs: user_docs(fs, opts)?,
+        ..Tracer::default()
+    };
+    super::render::check_dependencies(&chart)?;
+    let mut out = Vec::new();
+    if opts.include_crds {
+        crd_manifests(&chart, &chart.name, &mut out)?;
+    }
+    let files = gotmpl::with_exec_stack(|| {
+        trace::start();
+        let r = super::render::run_traced(chart, user, opts, &mut tracer);
+        trace::finish();
+        r
+    })
+    .map_err(HelmError::Load)??;
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|a, b| files[*a].0.cmp(&files[*b].0));
+    for i in order {
+        let (name, text) = &files[i];
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') || text.trim().is_empty() {
+            continue;
+        }
+        let rec = tracer.recorded.get(i).cloned().unwrap_or_default();
+        let file = tracer
+            .files
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.clone());
+        for span in super::output::manifest_spans(text) {
+            let doc = traced_doc(name, &file, text, span, &rec, &tracer.files)?;
+            out.extend(doc);
+        }
+    }
+    Ok(out)
+}
+
+/// The `crds/` files of the chart and its subcharts (as `--include-crds` prints them), parsed
+/// with their own file's lines. Errors: YAML errors in a CRD file.
+fn crd_manifests(
+    chart: &super::Chart,
+    source: &str,
+    out: &mut Vec<TracedManifest>,
+) -> Result<(), HelmError> {
+    for (path, text) in chart.crds() {
+        let file = format!("{}/{path}", chart.dir);
+        let docs = yaml::parse_documents(Arc::from(file.as_str()), &text)
+            .map_err(|e| HelmError::Load(e.to_string()))?;
+        out.extend(docs.into_iter().map(|document| TracedManifest {
+            source: format!("{source}/{path}"),
+            file: file.clone(),
+            document,
+        }));
+    }
+    for sub in &chart.subcharts {
+        crd_manifests(sub, &format!("{source}/charts/{}", sub.name), out)?;
+    }
+    Ok(())
+}
+
+fn user_docs(fs: &RepoFs, opts: &TemplateOptions) -> Result<Vec<Arc<Node>>, HelmError> {
+    let mut docs = Vec::new();
+    for f in opts.value_files.iter().rev() {
+        let path = fs.resolve(Path::new(""), &f.to_string_lossy())?;
+        let text = fs.read_text(&path)?;
+        let file = fs.display(&path);
+        let (_, doc) = super::values::parse_values_doc(&file, &text).map_err(HelmError::Load)?;
+        docs.extend(doc.map(Arc::new));
+    }
+    Ok(docs)
+}
+
+/// Registers the origin of every entry of a chart's `.Values` (`json` as coalesced, `value`
+/// its template value) with the tracer.
+pub(crate) fn register_values(
+    tracer: &Tracer,
+    chain: &Chain,
+    json: &Map<String, Json>,
+    value: &Value,
+) {
+    let prefix = chain.last().map(|(_, p)| p.clone()).unwrap_or_default();
+    let mut path = Vec::new();
+    register_map(tracer, chain, &prefix, &mut path, json, value);
+}
+
+fn register_map(
+    tracer: &Tracer,
+    chain: &Chain,
+    prefix: &[String],
+    path: &mut Vec<String>,
+    json: &Map<String, Json>,
+    value: &Value,
+) {
+    let Value::Map(m) = value else {
+        return;
+    };
+    for (k, jv) in json {
+        let Some(xv) = m.get(k) else {
+            continue;
+        };
+        path.push(k.clone());
+        if let Some(o) = find_origin(tracer, chain, prefix, path, jv) {
+            trace::register(value, k, &xv, &o);
+        }
+        register_child(tracer, chain, prefix, path, jv, &xv);
+        path.pop();
+    }
+}
+
+fn register_child(
+    tracer: &Tracer,
+    chain: &Chain,
+    prefix: &[String],
+    path: &mut Vec<String>,
+    jv: &Json,
+    xv: &Value,
+) {
+    match (jv, xv) {
+        (Json::Object(jm), Value::Map(_)) => register_map(tracer, chain, prefix, path, jm, xv),
+        (Json::Array(items), Value::List(list)) => {
+            for (i, (ji, vi)) in items.iter().zip(list.iter()).enumerate() {
+                path.push(i.to_string());
+                if let Some(o) = find_origin(tracer, chain, prefix, path, ji) {
+                    trace::register(xv, &i.to_string(), vi, &o);
+                }
+                register_child(tracer, chain, prefix, path, ji, vi);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The values-file node that supplied `path` (relative to the chart whose value path from
+/// the root is `prefix`): user files first, then each chart's `values.yaml` from the root
+/// down; `global.*` is looked up at the root's `global` first. A candidate counts when its
+/// value equals the final one (maps: when it exists), so merge subtleties never give a wrong
+/// line, at worst none.
+fn find_origin(
+    tracer: &Tracer,
+    chain: &Chain,
+    prefix: &[String],
+    path: &[String],
+    want: &Json,
+) -> Option<Origin> {
+    let mut tries: Vec<(&Node, Vec<String>)> = Vec::new();
+    let global = path.first().is_some_and(|p| p == "global");
+    for doc in &tracer.user_docs {
+        if global {
+            tries.push((doc, path.to_vec()));
+        }
+        tries.push((doc, [prefix, path].concat()));
+    }
+    for (doc, at) in chain {
+        let Some(doc) = doc else { continue };
+        let rel = prefix.get(at.len()..).unwrap_or(&[]);
+        if global {
+            tries.push((doc, path.to_vec()));
+        }
+        tries.push((doc, [rel, path].concat()));
+    }
+    for (doc, p) in tries {
+        let Some(node) = node_at(doc, &p) else {
+            continue;
+        };
+        let same = match want {
+            Json::Object(_) => node.as_map().is_some(),
+            _ => floats(helm_json(node)) == *want,
+        };
+        if same {
+            return Some(node.origin.clone());
+        }
+    }
+    None
+}
+
+fn node_at<'a>(doc: &'a Node, path: &[String]) -> Option<&'a Node> {
+    let mut cur = doc;
+    for seg in path {
+        cur = match &cur.value {
+            yaml::Value::Map(m) => m
+                .iter()
+                .filter(|(k, _)| helm_key(k) == *seg)
+                .map(|(_, v)| v)
+                .last()?,
+            yaml::Value::Seq(items) => items.get(seg.parse::<usize>().ok()?)?,
+            yaml::Value::Scalar(_) => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Helm removes `<no value>` from each rendered file: the same on `text`, moving recorded
+/// offsets along.
+pub(crate) fn strip_no_value(text: &str, rec: &mut Recorded) -> String {
+    const NV: &str = "<no value>";
+    let hits: Vec<usize> = text.match_indices(NV).map(|(i, _)| i).collect();
+    if hits.is_empty() {
+        return text.to_string();
+    }
+    let map = |old: usize| {
+        let mut new = old;
+        for &h in &hits {
+            if h + NV.len() <= old {
+                new -= NV.len();
+            } else if h < old {
+                new -= old - h;
+            }
+        }
+        new
+    };
+    for r in &mut rec.ranges {
+        r.start = map(r.start);
+        r.end = map(r.end);
+    }
+    for s in &mut rec.segs {
+        s.start = map(s.start);
+        s.end = map(s.end);
+    }
+    rec.ranges.retain(|r| r.end > r.start);
+    text.replace(NV, "")
+}
+
+fn traced_doc(
+    name: &str,
+    file: &str,
+    text: &str,
+    span: Range<usize>,
+    rec: &Recorded,
+    files: &HashMap<String, String>,
+) -> Result<Vec<TracedManifest>, HelmError> {
+    let content = text.get(span.clone()).unwrap_or("");
+    let mut mapper = Mapper {
+        content,
+        base: span.start,
+        lines: line_starts(content),
+        rec,
+        files,
+        file,
+        src_lines: HashMap::new(),
+        scalar_starts: Vec::new(),
+    };
+    let docs = yaml::parse_documents(Arc::from(file), content).map_err(|e| {
+        let origin = mapper
+            .offset(&Origin::new(Arc::from(file), e.line, e.column))
+            .and_then(|o| mapper.template_origin(o));
+        HelmError::Template {
+            message: format!(
+                "YAML parse error on {name}: line {} of its output: {}",
+                e.line, e.message
+            ),
+            origin,
+        }
+    })?;
+    let mut out = Vec::new();
+    for mut doc in docs {
+        mapper.scalar_starts.clear();
+        collect_scalar_starts(&doc, &mut mapper);
+        mapper.scalar_starts.sort_unstable();
+        mapper.remap(&mut doc);
+        out.push(TracedManifest {
+            source: name.to_string(),
+            file: file.to_string(),
+            document: doc,
+        });
+    }
+    Ok(out)
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+fn collect_scalar_starts(node: &Node, m: &mut Mapper) {
+    match &node.value {
+        yaml::Value::Scalar(_) => {
+            if let Some(o) = m.offset(&node.origin) {
+                m.scalar_starts.push(o);
+            }
+        }
+        yaml::Value::Seq(items) => items.iter().for_each(|n| collect_scalar_starts(n, m)),
+        yaml::Value::Map(map) => {
+            for (k, v) in map.iter() {
+                collect_scalar_starts(k, m);
+                collect_scalar_starts(v, m);
+            }
+        }
+    }
+}
+
+struct Mapper<'a> {
+    content: &'a str,
+    base: usize,
+    lines: Vec<usize>,
+    rec: &'a Recorded,
+    files: &'a HashMap<String, String>,
+    file: &'a str,
+    src_lines: HashMap<usize, Vec<usize>>,
+    scalar_starts: Vec<usize>,
+}
+
+impl Mapper<'_> {
+    /// Byte offset in the file output of a node parsed from the manifest text.
+    fn offset(&self, o: &Origin) -> Option<usize> {
+        let start = *self.lines.get((o.line as usize).checked_sub(1)?)?;
+        let line = self.content.get(start..)?;
+        let col: usize = line
+            .chars()
+            .take((o.column as usize).saturating_sub(1))
+            .map(char::len_utf8)
+            .sum();
+        Some(self.base + start + col)
+    }
+
+    fn remap(&mut self, node: &mut Node) {
+        let scalar = matches!(node.value, yaml::Value::Scalar(_));
+        node.origin = self.origin_of(&node.origin, scalar);
+        match &mut node.value {
+            yaml::Value::Scalar(_) => {}
+            yaml::Value::Seq(items) => items.iter_mut().for_each(|n| self.remap(n)),
+            yaml::Value::Map(m) => {
+                for (k, v) in m.entries_mut().iter_mut() {
+                    self.remap(k);
+                    self.remap(v);
+                }
+            }
+        }
+    }
+
+    fn origin_of(&mut self, parsed: &Origin, scalar: bool) -> Origin {
+        let fallback = Origin::new(Arc::from(self.file), 1, 1);
+        let Some(at) = self.offset(parsed) else {
+            return fallback;
+        };
+        let template = self.template_origin(at).unwrap_or(fallback);
+        if !scalar {
+            return template;
+        }
+        let end = self.scalar_end(at);
+        let hit = self
+            .rec
+            .ranges
+            .iter()
+            .filter(|r| r.start < end && r.end > at)
+            .max_by_key(|r| r.start);
+        match hit {
+            Some(r) => r
+                .origin
+                .clone()
+                .with_via(format!("helm template {}:{}", template.file, template.line)),
+            None => template,
+        }
+    }
+
+    /// End of the scalar starting at `at`: the end of its line or the next scalar's start.
+    fn scalar_end(&self, at: usize) -> usize {
+        let rel = at - self.base;
+        let eol = self
+            .content
+            .get(rel..)
+            .and_then(|r| r.find('\n'))
+            .map_or(self.base + self.content.len(), |i| at + i);
+        let next = self
+            .scalar_starts
+            .iter()
+            .find(|s| **s > at)
+            .copied()
+            .unwrap_or(usize::MAX);
+        eol.min(next).max(at + 1)
+    }
+
+    fn template_origin(&mut self, at: usize) -> Option<Origin> {
+        let segs = &self.rec.segs;
+        let i = segs.partition_point(|s| s.start <= at).checked_sub(1)?;
+        let seg = segs.get(i)?;
+        if at >= seg.end {
+            return None;
+        }
+        let src = if seg.literal {
+            seg.pos + (at - seg.start)
+        } else {
+            seg.pos
+        };
+        let key = Arc::as_ptr(&seg.text) as *const () as usize;
+        let lines = self
+            .src_lines
+            .entry(key)
+            .or_insert_with(|| line_starts(&seg.text));
+        let li = lines.partition_point(|s| *s <= src).saturating_sub(1);
+        let line_start = lines.get(li).copied().unwrap_or(0);
+        let col = seg
+            .text
+            .get(line_start..src)
+            .map_or(0, |s| s.chars().count());
+        let file = self
+            .files
+            .get(seg.file.as_ref())
+            .map_or_else(|| seg.file.to_string(), String::clone);
+        Some(Origin::new(Arc::from(file), li as u32 + 1, col as u32 + 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gotmpl::trace::{Seg, ValueRange};
+
+    fn at(doc: &Node, path: &[&str]) -> String {
+        let mut n = doc;
+        for p in path {
+            n = match p.parse::<usize>() {
+                Ok(i) => &n.as_seq().expect("seq")[i],
+                Err(_) => n.get(p).expect("key"),
+            };
+        }
+        format!("{}:{}:{}", n.origin.file, n.origin.line, n.origin.column)
+    }
+
+    #[test]
+    fn scalars_point_at_values_lines_and_the_rest_at_template_lines() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm-check/good");
+        let fs = RepoFs::new(&root).unwrap();
+        let opts = TemplateOptions {
+            release_name: "app".into(),
+            ..TemplateOptions::default()
+        };
+        let out = render_objects(&fs, Path::new("charts/app"), &opts).unwrap();
+        let kind = |k: &str| {
+            out.iter()
+                .map(|m| &m.document)
+                .find(|d| d.str_at(&["kind"]) == Some(k))
+                .expect("rendered")
+        };
+        // The subchart's image tag comes from the parent's values (`worker.image.tag`).
+        let job = kind("Job");
+        assert_eq!(
+            at(
+                job,
+                &["spec", "template", "spec", "containers", "0", "image"]
+            ),
+            "charts/app/values.yaml:16:10"
+        );
+        let d = kind("Deployment");
+        let v = "charts/app/values.yaml";
+        let t = "charts/app/templates/deployment.yaml";
+        let c = ["spec", "template", "spec", "containers", "0"];
+        let cat = |rest: &[&str]| at(d, &[&c[..], rest].concat());
+        assert_eq!(cat(&["image"]), format!("{v}:4:8"));
+        assert_eq!(cat(&["env", "1", "value"]), format!("{v}:7:13"));
+        assert_eq!(cat(&["env", "1", "name"]), format!("{t}:27:21"));
+        assert_eq!(
+            cat(&["resources", "limits", "memory"]),
+            format!("{v}:13:13")
+        );
+        assert_eq!(
+            cat(&["securityContext", "privileged"]),
+            format!("{t}:32:28")
+        );
+        assert_eq!(at(d, &["spec", "replicas"]), format!("{v}:1:15"));
+        assert_eq!(at(d, &["kind"]), format!("{t}:2:7"));
+        assert_eq!(at(d, &["metadata", "name"]), format!("{t}:4:12"));
+        assert_eq!(
+            at(d, &["metadata", "labels", "app.kubernetes.io/name"]),
+            format!("{t}:6:9")
+        );
+        let image = d
+            .get_path(&["spec", "template", "spec", "containers"])
+            .unwrap();
+        let via = image.as_seq().unwrap()[0]
+            .get("image")
+            .unwrap()
+            .origin
+            .via
+            .clone();
+        assert_eq!(
+            via.as_deref(),
+            Some("helm template charts/app/templates/deployment.yaml:23")
+        );
+    }
+
+    #[test]
+    fn defines_ranges_defaults_and_transformed_values() {
+        let d = tempfile::tempdir().unwrap();
+        let w = |rel: &str, text: &str| {
+            let p = d.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        w("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        w(
+            "c/values.yaml",
+            "name: web\nimage: nginx\nargs:\n  - a\n  - b\nn: 1\nenabled: true\n",
+        );
+        w(
+            "c/templates/_helpers.tpl",
+            "{{- define \"c.ports\" }}\n        - containerPort: 80\n{{- end }}\n{{- define \"c.on\" }}{{ if .Values.enabled }}true-ish{{ end }}{{- end }}\n",
+        );
+        w(
+            "c/templates/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name | default \"x\" }}\n  labels:\n    gone: \"{{ .Values.nothing }}\"\n    flag: {{ .Values.false | quote }}\n    on: \"{{ include \"c.on\" . }}\"\n    enabled: {{ .Values.enabled }}\nspec:\n  containers:\n    - image: {{ .Values.image | upper }}\n      args:\n      {{- range .Values.args }}\n        - {{ . }}\n      {{- end }}\n      ports:\n      {{- template \"c.ports\" . }}\n",
+        );
+        let fs = RepoFs::new(d.path()).unwrap();
+        let out = render_objects(&fs, Path::new("c"), &TemplateOptions::default()).unwrap();
+        let doc = &out[0].document;
+        let (v, t) = ("c/values.yaml", "c/templates/pod.yaml");
+        assert_eq!(at(doc, &["metadata", "name"]), format!("{v}:1:7"));
+        // `<no value>` removed: the rest of the line keeps its template columns.
+        assert_eq!(
+            at(doc, &["metadata", "labels", "gone"]),
+            format!("{t}:6:11")
+        );
+        // The key `n:` is the boolean false for Helm: `.Values.false` is its value.
+        assert_eq!(at(doc, &["metadata", "labels", "flag"]), format!("{v}:6:4"));
+        // A flag tested inside an `include` is not what the include printed.
+        assert_eq!(at(doc, &["metadata", "labels", "on"]), format!("{t}:8:9"));
+        assert_eq!(
+            at(doc, &["metadata", "labels", "enabled"]),
+            format!("{v}:7:10")
+        );
+        let c = ["spec", "containers", "0"];
+        let cat = |rest: &[&str]| at(doc, &[&c[..], rest].concat());
+        // `upper` prints text that is not the value's: the template line.
+        assert_eq!(cat(&["image"]), format!("{t}:12:17"));
+        assert_eq!(cat(&["args", "1"]), format!("{v}:5:5"));
+        assert_eq!(
+            cat(&["ports", "0", "containerPort"]),
+            "c/templates/_helpers.tpl:2:26"
+        );
+    }
+
+    #[test]
+    fn no_value_removal_moves_offsets() {
+        let mut rec = Recorded {
+            ranges: vec![ValueRange {
+                start: 14,
+                end: 16,
+                origin: Origin::new("v".into(), 1, 1),
+            }],
+            segs: vec![Seg {
+                start: 0,
+                end: 16,
+                file: "t".into(),
+                text: "x".into(),
+                pos: 0,
+                literal: true,
+            }],
+        };
+        let out = strip_no_value("a:<no value>\nb:cd", &mut rec);
+        assert_eq!(out, "a:\nb:cd");
+        assert_eq!((rec.ranges[0].start, rec.ranges[0].end), (4, 6));
+        assert_eq!(rec.segs[0].end, 6);
+    }
+}

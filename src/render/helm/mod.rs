@@ -1,5 +1,0 @@
-//! Native Helm rendering.
-
-pub mod chart;
-pub mod funcs;
-pub mod template;
