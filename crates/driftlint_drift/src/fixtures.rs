@@ -8,7 +8,7 @@ use serde_json::Value;
 use driftlint_yaml::{parse_documents, Node};
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cluster")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cluster")
 }
 
 /// Every desired object, in apply order. The objects of `40-podinfo.yaml` without

@@ -20,6 +20,7 @@ pub mod render;
 pub mod schema;
 pub mod semver;
 pub mod traced;
+mod tracer;
 pub mod values;
 
 use std::path::{Path, PathBuf};

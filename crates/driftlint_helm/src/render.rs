@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json};
 use super::load::Chart;
 use super::objects::{ApiVersions, Capabilities, Files, KubeVersion, DEFAULT_KUBE_VERSION};
 use super::output::{sort_manifests, Manifest};
-use super::traced::{register_values, strip_no_value, Tracer};
+use super::tracer::{register_values, strip_no_value, Tracer};
 use super::values::{
     coalesce, floats, merge_maps, parse_set, parse_values, push_globals, set_string_at, to_value,
     SetKind,

@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::Severity;
-use driftlint_yaml::{Node, Origin};
+use driftlint_yaml::Node;
 
-use super::lifecycle::ApiLifecycle;
-use super::registry;
+pub use crate::error::RuleConfigError;
+pub use crate::k8s::parse_kube_version;
+use crate::lifecycle::ApiLifecycle;
+use crate::registry;
 
 /// The default mutable tags of PIN003.
 pub const DEFAULT_MUTABLE_TAGS: &[&str] = &[
@@ -25,16 +27,6 @@ pub const DEFAULT_MUTABLE_TAGS: &[&str] = &[
 /// Default target Kubernetes version when the caller sets none: 1.35 (the kubectl the
 /// rendering reference uses).
 pub const DEFAULT_KUBE_VERSION: (u32, u32) = (1, 35);
-
-/// A configuration error at the line that caused it (reported as CONFIG001).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}: {message}")]
-pub struct RuleConfigError {
-    /// Where in `.driftlint.yaml`.
-    pub origin: Origin,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// Per-code settings as written in the configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -158,19 +150,6 @@ impl RuleConfig {
             }
             None => false,
         }
-    }
-}
-
-/// Parses `"1.29"`, `"v1.29"`, `"1.29.3"` into (1, 29).
-pub fn parse_kube_version(text: &str) -> Option<(u32, u32)> {
-    let t = text.trim().trim_start_matches('v');
-    let mut parts = t.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    match parts.next() {
-        None => Some((major, minor)),
-        Some(p) if p.parse::<u32>().is_ok() && parts.next().is_none() => Some((major, minor)),
-        Some(_) => None,
     }
 }
 

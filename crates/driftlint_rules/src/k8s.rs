@@ -149,6 +149,19 @@ pub(crate) fn is_sops_encrypted(text: &str) -> bool {
     t.starts_with("ENC[") && t.ends_with(']')
 }
 
+/// Parses `"1.29"`, `"v1.29"`, `"1.29.3"` into (1, 29).
+pub fn parse_kube_version(text: &str) -> Option<(u32, u32)> {
+    let t = text.trim().trim_start_matches('v');
+    let mut parts = t.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    match parts.next() {
+        None => Some((major, minor)),
+        Some(p) if p.parse::<u32>().is_ok() && parts.next().is_none() => Some((major, minor)),
+        Some(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@
 mod api;
 mod config;
 mod crd;
+mod error;
 mod finding;
 mod image_ref;
 mod k8s;

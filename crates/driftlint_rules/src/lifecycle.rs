@@ -5,7 +5,8 @@ use std::sync::{Arc, LazyLock};
 
 use driftlint_yaml::{parse_documents, Node};
 
-use super::config::{parse_kube_version, RuleConfigError};
+use crate::error::RuleConfigError;
+use crate::k8s::parse_kube_version;
 
 /// One apiVersion/kind and when it was deprecated and removed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -28,8 +28,7 @@ use data_encoding::BASE64;
 use regex::Regex;
 
 use crate::k8s::{is_placeholder_only, is_sops_encrypted, kind_and_group};
-use crate::sec::env_literal_credential::{is_credential_name, is_literal_secret};
-use crate::tokens::find_token;
+use crate::tokens::{find_token, is_credential_name, is_literal_secret};
 use driftlint_yaml::Node;
 
 /// Literal secrets shorter than this (characters) are not searched for in other texts: a

@@ -254,7 +254,7 @@ mod tests {
             let m = meta(code).unwrap_or_else(|| panic!("{code} has no metadata"));
             assert!(configurable(&m.code), "{code} must be configurable");
         }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
         let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
             .expect("rules dir")
             .filter_map(|e| e.ok())

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::k8s::{is_env_reference_only, is_placeholder_only};
+
 /// One token format.
 pub(crate) struct TokenKind {
     /// gitleaks rule id, e.g. `github-pat` (tests match samples by it).
@@ -220,6 +222,43 @@ pub(crate) fn shannon_entropy(s: &str) -> f64 {
             -p * p.log2()
         })
         .sum()
+}
+
+static CREDENTIAL_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(passw(or)?d|passwd|token|bearer|secret|api[_-]?key|private[_-]?key|credentials?|^AWS_SECRET_ACCESS_KEY$|^AZURE_.+KEY$)",
+    )
+    .expect("static regex")
+});
+
+static METADATA_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)[_-](file|path|dir|name|names|id|ref|url|uri|endpoint|host|port|user|username|ttl|timeout|expiry|expiration|lifetime|duration|interval|length|size|enabled|disabled|type|mode|header|algorithm|issuer|audience|version)$",
+    )
+    .expect("static regex")
+});
+
+/// True for an env var or key name that names a credential (`DB_PASSWORD`, `apiKey`), not
+/// its metadata (`PASSWORD_FILE`, `token_ttl`), as SEC002 decides.
+pub(crate) fn is_credential_name(name: &str) -> bool {
+    CREDENTIAL_NAME.is_match(name) && !METADATA_SUFFIX.is_match(name)
+}
+
+/// True for a value that could be a literal credential: not empty, a boolean, a number, a
+/// path, an env reference or a placeholder only (as SEC002 decides).
+pub(crate) fn is_literal_secret(value: &str) -> bool {
+    let v = value.trim();
+    let boolean = matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off"
+    );
+    let number = v.parse::<f64>().is_ok();
+    !(v.is_empty()
+        || boolean
+        || number
+        || v.starts_with('/')
+        || is_env_reference_only(v)
+        || is_placeholder_only(v))
 }
 
 #[cfg(test)]

@@ -16,8 +16,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::embedded::OBJECT_META;
 use super::SchemaError;
+
+/// The definition every object's `metadata` is validated against.
+pub(crate) const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// A custom resource's schema and where it came from.
 #[derive(Debug)]

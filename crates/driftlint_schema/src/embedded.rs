@@ -35,9 +35,6 @@ pub(crate) const SUPPORTED_VERSIONS: &[&str] = &[
     "1.37",
 ];
 
-/// The definition every object's `metadata` is validated against.
-pub(crate) const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
-
 fn gunzip(file: &'static str, bytes: &[u8]) -> Result<String, SchemaError> {
     let mut text = String::new();
     GzDecoder::new(bytes)
@@ -303,6 +300,7 @@ fn parse_flux(text: &str) -> Result<FluxBundle, SchemaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::OBJECT_META;
 
     #[test]
     fn every_supported_version_decodes() {

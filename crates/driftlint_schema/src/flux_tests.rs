@@ -10,7 +10,7 @@ use super::embedded;
 use super::*;
 use driftlint_yaml::parse_documents;
 
-const EXAMPLE: &str = "src/schema/testdata/flux2-kustomize-helm-example";
+const EXAMPLE: &str = "src/testdata/flux2-kustomize-helm-example";
 
 /// Every YAML file under `dir`, sorted, as paths relative to the crate root.
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use super::ast::{Arg, Branch, Command, Node, Pipe, Slice, Tree};
 use super::fmt::go_quote;
-use super::funcs::{param_accepts, FuncContext, Function, Lazy, Param};
 use super::value::Value;
+use super::value::{param_accepts, FuncContext, Function, Lazy, Param};
 use super::{
     Budget, BudgetKind, ExecError, MissingKey, Templates, MAX_LIST_LEN, MAX_NESTING,
     MAX_STRING_BYTES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_OUTPUT_BYTES,
@@ -132,7 +132,7 @@ pub(crate) struct Exec<'a, 'e> {
     pub vars: Vec<(&'a str, Ev)>,
     pub depth: usize,
     pub nesting: usize,
-    pub ext: &'e mut super::funcs::Extensions,
+    pub ext: &'e mut super::value::Extensions,
     pub out: String,
     at: At<'a>,
 }
@@ -143,7 +143,7 @@ impl<'a, 'e> Exec<'a, 'e> {
         tree: &'a Tree,
         dot: Ev,
         depth: usize,
-        ext: &'e mut super::funcs::Extensions,
+        ext: &'e mut super::value::Extensions,
     ) -> Self {
         Exec {
             set,

@@ -29,8 +29,9 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 pub use ast::Tree;
-pub use funcs::{Extensions, FuncContext, FuncMap, Function, Param};
+pub use funcs::FuncMap;
 pub use parse::MAX_PARSE_DEPTH;
+pub use value::{Extensions, FuncContext, Function, Param};
 pub use value::{MapRef, Object, Value};
 
 /// Deepest chain of template invocations (`{{template}}`, `include`, `tpl`) before execution
@@ -376,6 +377,28 @@ impl Templates {
         }
         with_exec_stack(|| self.execute_nested(name, data, 0, ext))
             .unwrap_or_else(|e| Err(ExecError::bare(name, e)))
+    }
+
+    /// [`Templates::execute_nested`] for a function (`include`, `tpl`) running inside an
+    /// execution: the trace records the nested output as the function's. Errors as Go's text.
+    pub(crate) fn execute_from_function(
+        &self,
+        name: &str,
+        data: &Value,
+        depth: usize,
+        ext: &mut Extensions,
+    ) -> Result<String, String> {
+        let tracing = trace::on();
+        if tracing {
+            trace::func_depth(true);
+        }
+        let r = self
+            .execute_nested(name, data, depth, ext)
+            .map_err(|e| e.to_string());
+        if tracing {
+            trace::func_depth(false);
+        }
+        r
     }
 
     /// Executes on the current thread at template depth `depth`.

@@ -2,11 +2,14 @@
 //! (what Helm hands to `text/template`: `map[string]interface{}`, `[]interface{}`, strings,
 //! float64 numbers, bools and nil), plus opaque objects with fields and methods.
 
+use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::funcs::Function;
+use foldhash::HashMap;
+
+use super::{Templates, MAX_TEMPLATE_DEPTH};
 
 /// A dynamic template value.
 ///
@@ -426,6 +429,212 @@ pub fn format_float_g(x: f64, prec: Option<usize>, upper: bool) -> String {
         format!("-{body}")
     } else {
         body
+    }
+}
+
+/// The Go parameter type a function declares; the engine converts and checks arguments
+/// against it as `text/template` does (`wrong type for value; expected string; got int`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `interface{}` or `reflect.Value`: anything, a missing value arrives as `Nil`.
+    Any,
+    /// `string`.
+    String,
+    /// `bool`.
+    Bool,
+    /// An integer type, named as Go names it (`int`, `int64`).
+    Int(&'static str),
+    /// `float64`.
+    Float,
+}
+
+impl Param {
+    /// The Go type name.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::String => "string",
+            Param::Bool => "bool",
+            Param::Int(n) => n,
+            Param::Float => "float64",
+        }
+    }
+}
+
+/// The body of a function: arguments already checked against the signature. An `Err` string
+/// becomes Go's `error calling NAME: MESSAGE`.
+pub type FnBody =
+    dyn Fn(&mut FuncContext<'_>, &[Value]) -> Result<Value, String> + Send + Sync + 'static;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lazy {
+    No,
+    And,
+    Or,
+}
+
+/// A template function: fixed parameters, an optional variadic tail, and its body.
+#[derive(Clone)]
+pub struct Function {
+    pub(crate) params: Arc<[Param]>,
+    pub(crate) variadic: Option<Param>,
+    pub(crate) call: Arc<FnBody>,
+    pub(crate) lazy: Lazy,
+}
+
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Function({})", self.go_type())
+    }
+}
+
+impl Function {
+    /// A function with the given fixed parameters and optional variadic element type.
+    pub fn new(
+        params: &[Param],
+        variadic: Option<Param>,
+        body: impl Fn(&mut FuncContext<'_>, &[Value]) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Function {
+        Function {
+            params: params.into(),
+            variadic,
+            call: Arc::new(body),
+            lazy: Lazy::No,
+        }
+    }
+
+    /// Go's spelling of the function type, e.g. `func(string, ...interface {}) interface {}`.
+    pub fn go_type(&self) -> String {
+        let mut parts: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| p.go_name().to_string())
+            .collect();
+        if let Some(v) = self.variadic {
+            parts.push(format!("...{}", v.go_name()));
+        }
+        format!("func({}) interface {{}}", parts.join(", "))
+    }
+
+    pub(crate) fn same(&self, other: &Function) -> bool {
+        Arc::ptr_eq(&self.call, &other.call)
+    }
+
+    /// Calls the function with already evaluated arguments, checking the arity as Go's
+    /// builtin `call` does.
+    pub fn invoke(&self, ctx: &mut FuncContext<'_>, args: &[Value]) -> Result<Value, String> {
+        let fixed = self.params.len();
+        if self.variadic.is_some() {
+            if args.len() < fixed {
+                return Err(format!(
+                    "wrong number of args: got {} want at least {fixed}",
+                    args.len()
+                ));
+            }
+        } else if args.len() != fixed {
+            return Err(format!(
+                "wrong number of args: got {} want {fixed}",
+                args.len()
+            ));
+        }
+        for (i, a) in args.iter().enumerate() {
+            let p = self
+                .params
+                .get(i)
+                .copied()
+                .or(self.variadic)
+                .unwrap_or(Param::Any);
+            if !param_accepts(p, a) {
+                return Err(format!(
+                    "arg {i}: value has type {}; should be {}",
+                    a.go_type(),
+                    p.go_name()
+                ));
+            }
+        }
+        (self.call)(ctx, args)
+    }
+}
+
+/// Whether a value is assignable to a parameter type.
+pub(crate) fn param_accepts(p: Param, v: &Value) -> bool {
+    matches!(
+        (p, v),
+        (Param::Any, _)
+            | (Param::String, Value::String(_))
+            | (Param::Bool, Value::Bool(_))
+            | (Param::Int(_), Value::Int(_))
+            | (Param::Float, Value::Float(_))
+    )
+}
+
+/// Per-execution state that functions can keep (e.g. Helm's include counter), keyed by type
+/// and shared by nested `include`/`tpl` executions.
+#[derive(Default)]
+pub struct Extensions {
+    map: HashMap<TypeId, Box<dyn Any + Send>>,
+}
+
+impl Extensions {
+    /// The state of type `T`, created with `Default` on first use.
+    pub fn get_mut<T: Any + Send + Default>(&mut self) -> &mut T {
+        let entry = self
+            .map
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        if !entry.is::<T>() {
+            *entry = Box::new(T::default());
+        }
+        match entry.downcast_mut::<T>() {
+            Some(t) => t,
+            None => unreachable!("entry was just set to T"),
+        }
+    }
+}
+
+/// What a function sees of the engine while it runs.
+pub struct FuncContext<'a> {
+    pub(crate) set: &'a Templates,
+    pub(crate) depth: usize,
+    pub(crate) ext: &'a mut Extensions,
+}
+
+impl FuncContext<'_> {
+    /// Executes the named template of the current set with `data` as dot, one template level
+    /// deeper (Go's `ExecuteTemplate`). Errors carry Go's full error text.
+    pub fn execute_template(&mut self, name: &str, data: Value) -> Result<String, String> {
+        if self.depth >= MAX_TEMPLATE_DEPTH {
+            return Err(format!(
+                "exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})"
+            ));
+        }
+        self.set
+            .execute_from_function(name, &data, self.depth + 1, self.ext)
+    }
+
+    /// Parses `text` as template `name` into a copy of the current set (so its `define`s are
+    /// visible to it, and the set itself is unchanged) and executes it with `data`, as Helm's
+    /// `tpl` does with `parent.Clone()` and `New(name).Parse(text)`. Parse errors and execution
+    /// errors are returned as Go's text.
+    pub fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, String> {
+        if self.depth >= MAX_TEMPLATE_DEPTH {
+            return Err(format!(
+                "exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})"
+            ));
+        }
+        let mut set = self.set.clone();
+        set.parse(name, text).map_err(|e| e.to_string())?;
+        set.execute_from_function(name, &data, self.depth + 1, self.ext)
+    }
+
+    /// The current template nesting depth (0 at the top-level execution).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Per-execution state of type `T` (see [`Extensions`]).
+    pub fn state<T: Any + Send + Default>(&mut self) -> &mut T {
+        self.ext.get_mut::<T>()
     }
 }
 

@@ -105,7 +105,7 @@ mod tests {
 
     fn fixture(name: &str) -> Value {
         let path = format!(
-            "{}/tests/fixtures/cluster/raw-http/{name}.response.json",
+            "{}/../../tests/fixtures/cluster/raw-http/{name}.response.json",
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

@@ -354,7 +354,7 @@ mod tests {
             namespaced: true,
         };
         let path = format!(
-            "{}/tests/fixtures/cluster/live-after-drift/list.raw.configmaps.json",
+            "{}/../../tests/fixtures/cluster/live-after-drift/list.raw.configmaps.json",
             env!("CARGO_MANIFEST_DIR")
         );
         let list: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -24,28 +24,14 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::k8s::{containers, is_env_reference_only, is_placeholder_only};
+use crate::k8s::containers;
 use crate::redact::preview;
-use crate::tokens::find_token;
+use crate::tokens::{find_token, is_credential_name, is_literal_secret};
 use crate::{Hit, Scope};
 use driftlint_yaml::Node;
 
 pub(crate) const CODE: &str = "SEC002";
 pub(crate) const META: &str = include_str!("../../../../rules/SEC002.yaml");
-
-static CREDENTIAL_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(passw(or)?d|passwd|token|bearer|secret|api[_-]?key|private[_-]?key|credentials?|^AWS_SECRET_ACCESS_KEY$|^AZURE_.+KEY$)",
-    )
-    .expect("static regex")
-});
-
-static METADATA_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)[_-](file|path|dir|name|names|id|ref|url|uri|endpoint|host|port|user|username|ttl|timeout|expiry|expiration|lifetime|duration|interval|length|size|enabled|disabled|type|mode|header|algorithm|issuer|audience|version)$",
-    )
-    .expect("static regex")
-});
 
 pub(crate) fn check(obj: &Node, _scope: &Scope<'_>, out: &mut Vec<Hit>) {
     for container in containers(obj) {
@@ -87,25 +73,6 @@ fn message(name: &str, value: &str) -> Option<String> {
     }
     (is_credential_name(name) && is_literal_secret(value))
         .then(|| format!("env var {name} has a literal value {}", preview(value)))
-}
-
-pub(crate) fn is_credential_name(name: &str) -> bool {
-    CREDENTIAL_NAME.is_match(name) && !METADATA_SUFFIX.is_match(name)
-}
-
-pub(crate) fn is_literal_secret(value: &str) -> bool {
-    let v = value.trim();
-    let boolean = matches!(
-        v.to_ascii_lowercase().as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off"
-    );
-    let number = v.parse::<f64>().is_ok();
-    !(v.is_empty()
-        || boolean
-        || number
-        || v.starts_with('/')
-        || is_env_reference_only(v)
-        || is_placeholder_only(v))
 }
 
 #[cfg(test)]
