@@ -1,8 +1,15 @@
 //! driftlint: render, validate, lint and drift-check Kubernetes GitOps repositories.
 //!
-//! The pipeline (see DESIGN.md): [`discover`] finds targets, [`render`] renders them natively,
-//! [`schema`] validates objects, [`rules`] lints them, [`check`] runs it all and [`report`]
-//! formats the findings.
+//! This crate is the command line's library: [`config`] reads `.driftlint.yaml`, [`discover`]
+//! finds targets, [`check`] renders them (with `driftlint_kustomize` and `driftlint_helm`),
+//! validates the objects (`driftlint_schema`), lints them (`driftlint_rules`) and collects the
+//! findings, [`drift_run`] compares them with a cluster (`driftlint_drift`), [`report`] formats
+//! the findings and [`output`] writes report files. The README's crate map shows the layers.
+//!
+//! ```no_run
+//! let yaml = driftlint::render_dir(std::path::Path::new("deploy/overlays/prod")).unwrap();
+//! print!("{yaml}");
+//! ```
 
 pub mod check;
 pub mod config;

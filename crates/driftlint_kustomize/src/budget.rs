@@ -12,7 +12,7 @@ use super::error::{ErrorKind, KustomizeError, Result};
 use super::kustfile::Kustomization;
 use super::resmap::ResMap;
 
-/// The default size budget of one build, in estimated bytes (see [`node_size`]): 256 MiB,
+/// The default size budget of one build, in estimated bytes (see `node_size`): 256 MiB,
 /// about ten times the largest real overlays (a 20 MB CRD bundle measures ~85 MiB).
 pub const MAX_BUILD_SIZE: u64 = 256 << 20;
 

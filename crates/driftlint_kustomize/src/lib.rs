@@ -24,6 +24,10 @@
 //! ...); generated ConfigMaps and Secrets point at their generator entry (data values at
 //! their literal, file or env-file line).
 //!
+//! How to call it: [`build`] a directory of a [`RepoFs`] with [`BuildOptions`] (the schema
+//! catalog from `driftlint_schema` supplies strategic-merge metadata through [`MergeInfo`]),
+//! then [`render_yaml`] prints what `kubectl kustomize` prints.
+//!
 //! All reads go through [`RepoFs`]: nothing outside the repository is read, files
 //! referenced by a kustomization must lie in or below its directory (kustomize's
 //! `LoadRestrictionsRootOnly`). Remote bases are not fetched unless

@@ -1,6 +1,6 @@
 //! Secret redaction for everything a report shows.
 //!
-//! [`preview`] is how a SEC finding names its credential: at most its first four characters,
+//! `preview` is how a SEC finding names its credential: at most its first four characters,
 //! never more than half of it, followed by `…`.
 //!
 //! [`Redactor`] applies the same rule to every other text a report carries (messages of every
@@ -8,7 +8,7 @@
 //! characters and every other character becomes `*`, so line and column numbers inside a
 //! redacted text do not move. What counts as a secret:
 //!
-//! * every known token format (the SEC005 patterns, [`crate::tokens`]), wherever it
+//! * every known token format (the SEC005 patterns, `tokens.rs`), wherever it
 //!   appears;
 //! * the password of a `scheme://user:password@host` URL;
 //! * the value written after a credential-looking key (`password: …`, `API_TOKEN=…`, the SEC002

@@ -1,6 +1,16 @@
 //! Span-aware YAML: parse multi-document YAML into [`Node`] trees whose every node carries its
 //! [`Origin`] (file, line, column), resolve scalars as the Go YAML libraries do, and emit YAML
-//! the way `kustomize build` prints it.
+//! the way `kustomize build` prints it; and [`fs::RepoFs`], the confined repository reader
+//! every other crate reads files through (no symlink or `..` leaves the root, special files
+//! and oversized files are refused, every text read is remembered for reports).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use driftlint_yaml::{emit_documents, parse_documents};
+//! let docs = parse_documents(Arc::from("cm.yaml"), "kind: ConfigMap\ndata: {a: \"1\"}\n").unwrap();
+//! assert_eq!(docs[0].get("kind").unwrap().origin.line, 1);
+//! assert_eq!(emit_documents(&docs), "data:\n  a: \"1\"\nkind: ConfigMap\n");
+//! ```
 
 mod emit;
 pub mod fs;

@@ -78,7 +78,7 @@ pub const MAPPING_INDEX_THRESHOLD: usize = 16;
 
 /// An ordered YAML mapping. Keys are nodes (scalars in practice) so that their origin is kept.
 ///
-/// Lookups by key are O(1) on average: above [`MAPPING_INDEX_THRESHOLD`] entries a hash index
+/// Lookups by key are O(1) on average: above `MAPPING_INDEX_THRESHOLD` entries a hash index
 /// from scalar key text to the first entry with that key is built lazily and kept in sync by
 /// [`Mapping::push`] and [`Mapping::insert`]; raw mutable access ([`Mapping::entries_mut`]),
 /// [`Mapping::remove`] and [`Mapping::retain`] drop it (it is rebuilt on the next lookup).

@@ -62,8 +62,8 @@ pub struct ParsedFile {
 /// Parses every document of `src`; `file` names it in origins and errors.
 ///
 /// Errors: a [`YamlError`] for syntax errors, unknown aliases, duplicate keys, merge keys whose
-/// value is not a mapping, alias expansion beyond [`MAX_ALIAS_NODES`] nodes, and nesting
-/// deeper than [`MAX_DEPTH`] levels (at the collection that goes too deep).
+/// value is not a mapping, alias expansion beyond `MAX_ALIAS_NODES` nodes, and nesting
+/// deeper than `MAX_DEPTH` levels (at the collection that goes too deep).
 pub fn parse_file(file: Arc<str>, src: &str) -> Result<ParsedFile, YamlError> {
     Builder::new(file, src).run()
 }

@@ -13,6 +13,8 @@
 //! Data is a dynamic [`Value`] (Go's `interface{}` world: maps, lists, strings, numbers, bools,
 //! nil, plus [`Object`]s with fields and methods). Functions live in a [`FuncMap`]; each gets
 //! a [`FuncContext`] through which Helm's `include`/`tpl` execute templates of the same set.
+//! [`sprig`] adds Sprig v3's functions ([`sprig::sprig_funcs`]); [`trace`] records which
+//! output bytes came from which value, for origins. Nothing here knows Helm or Kubernetes.
 
 mod ast;
 mod exec;
