@@ -1,7 +1,7 @@
 //! In-process benchmark of the native Kustomize engine, one benchmark per overlay of the
 //! shared corpus (`../shared/corpus/kust-*`, or `../../shared/corpus` from a worktree).
 //!
-//! * `overlay/<case>`: `render::kustomize::build` + `render_yaml` of the case's directory
+//! * `overlay/<case>`: `driftlint_kustomize::build` + `render_yaml` of the case's directory
 //!   with a pre-built, warm [`Catalog`] (files are read from disk on every iteration, as a
 //!   render does; the OS page cache is warm). Cases whose `command:` carries flags (helm) or
 //!   that our engine refuses are skipped with a message.

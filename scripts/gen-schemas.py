@@ -35,7 +35,7 @@ upstream keyword is never dropped silently. A `oneOf` whose branches only name t
 (IntOrString, Quantity) becomes one `type` list, and IntOrString gets
 `x-kubernetes-int-or-string: true`. The package's `-strict` variant is checked to equal the
 non-strict data plus `additionalProperties: false` on every schema with `properties` and no
-`additionalProperties` -- the rule driftlint applies at run time (src/schema/validate.rs).
+`additionalProperties` -- the rule driftlint applies at run time (crates/driftlint_schema/src/validate.rs).
 """
 
 import argparse
@@ -128,7 +128,7 @@ def merge_type_only_one_of(node):
 def strictify(node):
     """Add `additionalProperties: false` where a schema lists properties and says nothing else
     about extra keys, walking the structural skeleton (properties, items, additionalProperties).
-    Mirrors src/schema/validate.rs and the package's `-strict` variant."""
+    Mirrors crates/driftlint_schema/src/validate.rs and the package's `-strict` variant."""
     if not isinstance(node, dict):
         return node
     out = dict(node)
