@@ -80,13 +80,14 @@ case "$(wc -l <"$work/expected.sum" | tr -d ' ')" in
   *) die "SHA256SUMS of $tag has more than one line for $asset" ;;
 esac
 if command -v sha256sum >/dev/null 2>&1; then
-  check=(sha256sum -c expected.sum)
+  sha256=(sha256sum)
 else
-  check=(shasum -a 256 -c expected.sum)
+  sha256=(shasum -a 256)
 fi
-if ! (cd "$work" && "${check[@]}" >"$work/check.out" 2>&1); then
+if ! (cd "$work" && "${sha256[@]}" -c expected.sum >"$work/check.out" 2>&1); then
   sed 's/^/  /' "$work/check.out" >&2
-  die "checksum mismatch for $asset of $tag: expected $(cut -d' ' -f1 "$work/expected.sum"); refusing to install it"
+  got="$(cd "$work" && "${sha256[@]}" "$asset" | cut -d' ' -f1)"
+  die "checksum mismatch for $asset of $tag: SHA256SUMS says $(cut -d' ' -f1 "$work/expected.sum"), the download is $got; refusing to install it"
 fi
 echo "install-release: $asset: sha256 OK ($(cut -d' ' -f1 "$work/expected.sum"))" >&2
 
