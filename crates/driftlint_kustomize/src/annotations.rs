@@ -1,37 +1,8 @@
 //! `commonAnnotations:` (kustomize AnnotationsTransformer): sets annotations on every object
 //! and on the pod templates of the built-in workload kinds.
 
-use super::fieldspec::FieldSpec;
 #[cfg(test)]
-use super::{decode::Pairs, error::Result, labels::set_entries, resmap::ResMap};
-
-/// kustomize's `commonAnnotations` field specs.
-pub fn field_specs() -> Vec<FieldSpec> {
-    let t = "spec/template/metadata/annotations";
-    vec![
-        FieldSpec::new("", "", "", "metadata/annotations", true),
-        FieldSpec::new("", "v1", "ReplicationController", t, true),
-        FieldSpec::new("", "", "Deployment", t, true),
-        FieldSpec::new("", "", "ReplicaSet", t, true),
-        FieldSpec::new("", "", "DaemonSet", t, true),
-        FieldSpec::new("", "", "StatefulSet", t, true),
-        FieldSpec::new("batch", "", "Job", t, true),
-        FieldSpec::new(
-            "batch",
-            "",
-            "CronJob",
-            "spec/jobTemplate/metadata/annotations",
-            true,
-        ),
-        FieldSpec::new(
-            "batch",
-            "",
-            "CronJob",
-            "spec/jobTemplate/spec/template/metadata/annotations",
-            true,
-        ),
-    ]
-}
+use super::{builtin_specs, decode::Pairs, error::Result, labels::set_entries, resmap::ResMap};
 
 /// Applies `commonAnnotations`.
 ///
@@ -41,7 +12,7 @@ pub fn apply(m: &mut ResMap, annotations: &Pairs) -> Result<()> {
     set_entries(
         m,
         annotations,
-        &field_specs(),
+        &builtin_specs::common_annotations(),
         "commonAnnotations transformer",
     )
 }

@@ -8,13 +8,12 @@ use std::path::Path;
 
 use driftlint_yaml::{parse_file, Node, Origin};
 
+use super::builtin_specs;
 use super::error::{KustomizeError, Result};
-use super::fieldspec::FieldSpec;
+use super::fieldspec::{BackRef, FieldSpec};
 use super::loader::{display, Loader};
-use super::nameref::{self, BackRef};
 use super::nodeutil::{is_null, scalar_str};
 use super::resid::Gvk;
-use super::{annotations, images, labels, replicas};
 
 /// Field specs per transformer, and the name-reference configuration.
 #[derive(Clone, Debug)]
@@ -61,18 +60,18 @@ impl Default for TransformerConfig {
                 false,
             ),
         ];
-        namespace.extend(super::namespace::field_specs());
+        namespace.extend(builtin_specs::namespace());
         TransformerConfig {
             name_prefix: name.clone(),
             name_suffix: name,
             namespace,
-            common_labels: labels::common_label_specs(),
-            template_labels: labels::template_label_specs(),
-            common_annotations: annotations::field_specs(),
-            images: images::field_specs(),
-            replicas: replicas::field_specs(),
-            name_reference: nameref::builtin(),
-            var_reference: super::vars::field_specs(),
+            common_labels: builtin_specs::common_labels(),
+            template_labels: builtin_specs::template_labels(),
+            common_annotations: builtin_specs::common_annotations(),
+            images: builtin_specs::images(),
+            replicas: builtin_specs::replicas(),
+            name_reference: builtin_specs::name_reference(),
+            var_reference: builtin_specs::var_reference(),
         }
     }
 }

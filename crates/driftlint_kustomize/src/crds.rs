@@ -23,9 +23,8 @@ use driftlint_yaml::{parse_file, Mapping, Node};
 use super::config::TransformerConfig;
 use super::decode::Spanned;
 use super::error::{KustomizeError, Result};
-use super::fieldspec::FieldSpec;
+use super::fieldspec::{BackRef, FieldSpec};
 use super::loader::{display, Loader};
-use super::nameref::BackRef;
 use super::nodeutil::is_null;
 use super::resid::Gvk;
 

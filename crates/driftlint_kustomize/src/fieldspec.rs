@@ -44,6 +44,15 @@ impl FieldSpec {
     }
 }
 
+/// One back reference: objects of `target` type are referred to at `referrers`.
+#[derive(Clone, Debug)]
+pub struct BackRef {
+    /// The referred type (empty parts are wildcards).
+    pub target: Gvk,
+    /// Where referrers hold the name.
+    pub referrers: Vec<FieldSpec>,
+}
+
 /// What to create at the end of the path when the field is absent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Create {

@@ -15,21 +15,6 @@ use super::kustfile::ImageArgs;
 use super::nodeutil::{scalar_str, string_node};
 use super::resmap::ResMap;
 
-/// kustomize's `images` field specs.
-pub fn field_specs() -> Vec<FieldSpec> {
-    [
-        "spec/containers[]/image",
-        "spec/initContainers[]/image",
-        "spec/volumes[]/image/reference",
-        "spec/template/spec/containers[]/image",
-        "spec/template/spec/initContainers[]/image",
-        "spec/template/spec/volumes[]/image/reference",
-    ]
-    .iter()
-    .map(|p| FieldSpec::new("", "", "", p, true))
-    .collect()
-}
-
 /// Splits `name[:tag][@digest]`, ignoring colons in a registry host (kustomize
 /// `image.Split`).
 pub fn split(image: &str) -> (String, String, String) {
@@ -177,7 +162,7 @@ impl<'a> Updater<'a> {
 /// Errors: a field-spec path crossing a scalar.
 #[cfg(test)]
 pub fn apply(m: &mut ResMap, args: &ImageArgs) -> Result<()> {
-    apply_with(m, args, &field_specs())
+    apply_with(m, args, &super::builtin_specs::images())
 }
 
 /// Applies one image rule with explicit field specs (an ImageTagTransformer config).

@@ -9,9 +9,7 @@ use driftlint_yaml::{Node, Origin};
 
 use super::decode::{self, fields, Pairs, Spanned};
 use super::error::{KustomizeError, Result};
-use super::replacements::{FieldOptions, IdSelector, ReplacementArgs, TargetArgs};
 use super::resid::Gvk;
-use super::vars::VarArgs;
 
 /// `kind: Kustomization` or `kind: Component`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +72,63 @@ pub struct ImageArgs {
     pub origin: Origin,
 }
 
+/// Which object a source or target selects: exact GVK/name/namespace, plus label and
+/// annotation selectors.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdSelector {
+    /// GVK; empty parts are wildcards.
+    pub gvk: Gvk,
+    /// Exact name, or empty.
+    pub name: String,
+    /// Exact namespace, or empty.
+    pub namespace: String,
+    /// Label selector.
+    pub label_selector: String,
+    /// Annotation selector.
+    pub annotation_selector: String,
+}
+
+/// `options` of a source or target.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldOptions {
+    /// Split/join the value on this delimiter.
+    pub delimiter: String,
+    /// Which part (negative: prepend; past the end: append).
+    pub index: i64,
+    /// Create missing target fields.
+    pub create: bool,
+}
+
+/// One target of a replacement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetArgs {
+    /// Objects to change.
+    pub select: IdSelector,
+    /// Objects not to change.
+    pub reject: Vec<IdSelector>,
+    /// Fields to set (default `metadata.name`).
+    pub field_paths: Vec<Spanned<String>>,
+    /// Options.
+    pub options: FieldOptions,
+    /// Where the target was written.
+    pub origin: Origin,
+}
+
+/// One replacement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplacementArgs {
+    /// The source object.
+    pub source: IdSelector,
+    /// The source field (default `metadata.name`).
+    pub field_path: String,
+    /// Source options (delimiter and index to extract a part).
+    pub source_options: FieldOptions,
+    /// Targets.
+    pub targets: Vec<TargetArgs>,
+    /// Where the replacement was written.
+    pub origin: Origin,
+}
+
 /// One `replacements` entry.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReplacementEntry {
@@ -81,6 +136,21 @@ pub enum ReplacementEntry {
     Inline(Box<ReplacementArgs>),
     /// `path:` a file holding one replacement or a list of them.
     Path(Spanned<String>),
+}
+
+/// One var.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarArgs {
+    /// `$(NAME)`.
+    pub name: String,
+    /// The referenced object's type (exact match).
+    pub gvk: Gvk,
+    /// The referenced object's (original or current) name.
+    pub obj_name: String,
+    /// The field to read (default `metadata.name`; `a.b[0].c` indexes lists).
+    pub field_path: String,
+    /// Where the var was written.
+    pub origin: Origin,
 }
 
 /// One `replicas` entry.

@@ -45,6 +45,7 @@
 mod annotations;
 mod budget;
 mod build_metadata;
+mod builtin_specs;
 mod config;
 mod crds;
 mod decode;

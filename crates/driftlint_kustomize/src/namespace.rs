@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use driftlint_yaml::{Node, Origin};
 
+use super::builtin_specs;
 use super::decode::Spanned;
 use super::error::{KustomizeError, Result};
 use super::fieldspec::{self, Create, FieldSpec};
@@ -39,7 +40,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            specs: field_specs(),
+            specs: builtin_specs::namespace(),
             unset_only: false,
             subjects: Subjects::DefaultOnly,
         }
@@ -55,28 +56,6 @@ pub fn without_hacks(specs: Vec<FieldSpec>) -> Vec<FieldSpec> {
             f.path != "metadata/namespace" && !(binding && f.path.starts_with("subjects"))
         })
         .collect()
-}
-
-/// Field specs of kustomize's namespace configuration beyond `metadata/namespace` and
-/// `subjects`, which are handled by dedicated code as kustomize does.
-pub fn field_specs() -> Vec<FieldSpec> {
-    vec![
-        FieldSpec::new("", "", "Namespace", "metadata/name", true),
-        FieldSpec::new(
-            "apiregistration.k8s.io",
-            "",
-            "APIService",
-            "spec/service/namespace",
-            true,
-        ),
-        FieldSpec::new(
-            "apiextensions.k8s.io",
-            "",
-            "CustomResourceDefinition",
-            "spec/conversion/webhook/clientConfig/service/namespace",
-            false,
-        ),
-    ]
 }
 
 /// Applies the namespace `ns` to every object of `m`.

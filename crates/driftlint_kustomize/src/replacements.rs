@@ -11,70 +11,13 @@ use regex::Regex;
 use driftlint_yaml::{Node, Origin, ScalarStyle, Value};
 
 use super::budget::{node_size, Budget};
-use super::decode::Spanned;
 use super::error::{KustomizeError, Result};
+use super::kustfile::{FieldOptions, IdSelector, ReplacementArgs, TargetArgs};
 use super::nodeutil::{is_null, scalar_str};
 use super::resid::{Gvk, ResId};
 use super::resmap::ResMap;
 use super::resource::Resource;
 use super::selector::LabelSelector;
-
-/// Which object a source or target selects: exact GVK/name/namespace, plus label and
-/// annotation selectors.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IdSelector {
-    /// GVK; empty parts are wildcards.
-    pub gvk: Gvk,
-    /// Exact name, or empty.
-    pub name: String,
-    /// Exact namespace, or empty.
-    pub namespace: String,
-    /// Label selector.
-    pub label_selector: String,
-    /// Annotation selector.
-    pub annotation_selector: String,
-}
-
-/// `options` of a source or target.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FieldOptions {
-    /// Split/join the value on this delimiter.
-    pub delimiter: String,
-    /// Which part (negative: prepend; past the end: append).
-    pub index: i64,
-    /// Create missing target fields.
-    pub create: bool,
-}
-
-/// One target of a replacement.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TargetArgs {
-    /// Objects to change.
-    pub select: IdSelector,
-    /// Objects not to change.
-    pub reject: Vec<IdSelector>,
-    /// Fields to set (default `metadata.name`).
-    pub field_paths: Vec<Spanned<String>>,
-    /// Options.
-    pub options: FieldOptions,
-    /// Where the target was written.
-    pub origin: Origin,
-}
-
-/// One replacement.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReplacementArgs {
-    /// The source object.
-    pub source: IdSelector,
-    /// The source field (default `metadata.name`).
-    pub field_path: String,
-    /// Source options (delimiter and index to extract a part).
-    pub source_options: FieldOptions,
-    /// Targets.
-    pub targets: Vec<TargetArgs>,
-    /// Where the replacement was written.
-    pub origin: Origin,
-}
 
 /// kyaml `SmarterPathSplitter(path, ".")`: dots inside brackets do not split; `[k=v]`
 /// keeps its brackets, `[key]` loses them; empty parts are dropped.
@@ -473,6 +416,7 @@ fn apply_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::Spanned;
     use driftlint_yaml::parse_documents;
 
     #[test]

@@ -8,26 +8,13 @@ use super::fieldspec::{self, Create, FieldSpec};
 use super::kustfile::ReplicaArgs;
 use super::resmap::ResMap;
 
-/// kustomize's `replicas` field specs.
-pub fn field_specs() -> Vec<FieldSpec> {
-    [
-        "Deployment",
-        "ReplicationController",
-        "ReplicaSet",
-        "StatefulSet",
-    ]
-    .iter()
-    .map(|k| FieldSpec::new("", "", k, "spec/replicas", true))
-    .collect()
-}
-
 /// Applies one `replicas` entry.
 ///
 /// Errors: no object of a scalable kind has that name (kustomize: "resource with name X
 /// does not match a config with the following GVK").
 #[cfg(test)]
 pub fn apply(m: &mut ResMap, r: &ReplicaArgs) -> Result<()> {
-    apply_with(m, r, &field_specs())
+    apply_with(m, r, &super::builtin_specs::replicas())
 }
 
 /// Applies one replica rule with explicit field specs (a ReplicaCountTransformer config).

@@ -6,9 +6,9 @@ use driftlint_yaml::Origin;
 
 use super::config::TransformerConfig;
 use super::error::{KustomizeError, Result};
+use super::kustfile::VarArgs;
 use super::resid::{Gvk, ResId};
 use super::resource::Resource;
-use super::vars::{self, VarArgs};
 
 /// Objects in accumulation order; ids (current GVK/name/namespace) are unique. Also holds
 /// the transformer configuration accumulated with them (kustomize `ResAccumulator`).
@@ -128,9 +128,23 @@ impl ResMap {
             .cloned()
             .unwrap_or_else(|| Origin::new("".into(), 0, 0));
         self.config.merge(&other.config, &o)?;
-        vars::merge(&mut self.vars, &other.vars)?;
+        self.merge_vars(&other.vars)?;
         for r in other.list {
             self.append(r, origin)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the vars `more` (kustomize `MergeVars`), refusing a name defined twice.
+    pub fn merge_vars(&mut self, more: &[VarArgs]) -> Result<()> {
+        for v in more {
+            if self.vars.iter().any(|x| x.name == v.name) {
+                return Err(KustomizeError::invalid(
+                    format!("var '{}' already encountered", v.name),
+                    Some(&v.origin),
+                ));
+            }
+            self.vars.push(v.clone());
         }
         Ok(())
     }

@@ -10,16 +10,15 @@ use super::budget::{self, Budget};
 use super::build_metadata::{self, BuildOrigin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
-use super::kustfile::{self, KustKind, Kustomization, ReplacementEntry};
+use super::kustfile::{self, KustKind, Kustomization, ReplacementArgs, ReplacementEntry};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
 use super::nodeutil::{is_null, str_at};
 use super::openapi::CustomSchema;
 use super::patch::Patcher;
-use super::replacements::{self, ReplacementArgs};
+use super::replacements;
 use super::resmap::ResMap;
 use super::resource::Resource;
-use super::vars;
 use super::{crds, generators, validators};
 use super::{images, labels, namespace, plugins, prefix_suffix, replicas};
 
@@ -225,7 +224,7 @@ impl<'a> Engine<'a> {
             let configs = self.transformer_configs(dir, k, v)?;
             validators::run(&self.patcher(dir, k), &configs, &ra)?;
         }
-        vars::merge(&mut ra.vars, &k.vars)?;
+        ra.merge_vars(&k.vars)?;
         ra.list_mut().retain(|r| !is_local_config(&r.node));
         Ok(ra)
     }
