@@ -2,7 +2,8 @@
 """Import circles between the top-level modules of each workspace crate.
 
 For every crate under crates/ (and the CLI in src/), reads which top-level modules each
-top-level module refers to (`crate::m`, or `super::m` from a direct child file) and prints
+top-level module refers to (`crate::m`, `crate::{m, ...}`, or `super::m` from a direct child
+file; `#[cfg(test)]` modules and imports are left out) and prints
 every strongly connected component larger than one. Exit 1 when one exists.
 """
 import os
@@ -47,16 +48,38 @@ def strip_tests(text):
     return "".join(out)
 
 
+def grouped(text, prefix):
+    """The first path segment of every item of `prefix::{a, b::c, ...}` groups."""
+    out = set()
+    for m in re.finditer(r"\b" + prefix + r"::\{", text):
+        depth, j, start = 1, m.end(), m.end()
+        while j < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+        body, level, item = text[start:j - 1], 0, ""
+        for ch in body + ",":
+            level += {"{": 1, "}": -1}.get(ch, 0)
+            if ch == "," and level == 0:
+                w = re.match(r"\s*(\w+)", item)
+                if w:
+                    out.add(w.group(1))
+                item = ""
+            else:
+                item += ch
+    return out
+
+
 def edges(src):
     mods = top_modules(src)
     graph = {m: set() for m in mods}
     for m in mods:
         for path, top in files_of(src, m):
             text = strip_tests(open(path, encoding="utf-8").read())
+            text = re.sub(r"#\[cfg\(test\)\]\s*use [^;]*;", "", text)
             text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("//"))
-            refs = set(re.findall(r"\bcrate::(\w+)", text))
+            refs = set(re.findall(r"\bcrate::(\w+)", text)) | grouped(text, "crate")
             if top:
-                refs |= set(re.findall(r"\bsuper::(\w+)", text))
+                refs |= set(re.findall(r"\bsuper::(\w+)", text)) | grouped(text, "super")
             graph[m] |= {r for r in refs if r in mods and r != m}
     return graph
 
