@@ -482,7 +482,7 @@ ignore:
 # rules:
 #   PIN004: { enabled: true }              # require image digests
 #   PIN003: { tags: [main, stable, edge, nightly, latest] }
-#   WL008: { severity: note }
+#   API002: { severity: note }             # deprecated APIs as notes
 
 # driftlint drift: differences that are never reported (Argo CD ignoreDifferences shape).
 # group/kind/name/namespace are globs; a left-out one matches every object. Per object, the
