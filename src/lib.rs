@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod config;
+pub mod config_schema;
 pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
