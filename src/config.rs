@@ -1,12 +1,15 @@
 //! `.driftlint.yaml`: explicit targets, Kubernetes version, rule settings, ignores and extra
 //! schema/CRD directories. Every key is checked; an unknown key or a wrong type is a
-//! [`ConfigError`] at its file:line.
+//! [`ConfigError`] at its file:line. The keys and enumerated values accepted are those of the
+//! schema types in [`crate::config_schema`], from which the published JSON Schema is generated.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{parse_file, Node, Origin};
+
+use crate::config_schema::{self, FailOn, KEYS};
 
 /// The file name looked up at the repository root.
 pub const CONFIG_FILE: &str = ".driftlint.yaml";
@@ -31,7 +34,8 @@ impl From<driftlint_drift::ignore::IgnoreRulesError> for ConfigError {
 }
 
 /// What kind of target an explicit `targets:` entry names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum TargetKind {
     /// A directory with a kustomization file.
     Kustomize,
@@ -144,7 +148,7 @@ impl Config {
             return Err(err("the configuration must be a mapping", &root));
         };
         for (key, value) in map.iter() {
-            let name = key.as_scalar().map(|s| s.text.as_str()).unwrap_or("");
+            let name = known_key(key, &KEYS.top, "configuration key")?;
             match name {
                 "kubernetesVersion" => {
                     config.kubernetes_version = Some(kube_version(value)?);
@@ -157,12 +161,7 @@ impl Config {
                 "failOn" => config.fail_on = Some(fail_on(value)?),
                 "rules" => config.rules = Some(value.clone()),
                 "drift" => config.drift_ignore = drift(value)?,
-                other => {
-                    return Err(err(
-                        format!("unknown configuration key {other:?} (known: kubernetesVersion, targets, releases, ignore, crdDirs, strict, failOn, rules, drift)"),
-                        key,
-                    ))
-                }
+                other => return Err(unknown_key(other, &KEYS.top, "configuration key", key)),
             }
         }
         Ok(config)
@@ -184,6 +183,24 @@ fn err(message: impl Into<String>, node: &Node) -> ConfigError {
         message: message.into(),
         origin: node.origin.clone(),
     }
+}
+
+/// The name of a mapping key that the schema type of its mapping declares (`known`, from
+/// [`config_schema::KEYS`]); anything else is an error at the key listing the known ones.
+fn known_key<'a>(key: &'a Node, known: &[String], what: &str) -> Result<&'a str, ConfigError> {
+    let name = key.as_scalar().map(|s| s.text.as_str()).unwrap_or("");
+    if known.iter().any(|k| k == name) {
+        Ok(name)
+    } else {
+        Err(unknown_key(name, known, what, key))
+    }
+}
+
+fn unknown_key(name: &str, known: &[String], what: &str, key: &Node) -> ConfigError {
+    err(
+        format!("unknown {what} {name:?} (known: {})", known.join(", ")),
+        key,
+    )
 }
 
 fn string(node: &Node) -> Result<String, ConfigError> {
@@ -257,10 +274,13 @@ fn kube_version(node: &Node) -> Result<String, ConfigError> {
 
 fn fail_on(node: &Node) -> Result<String, ConfigError> {
     let text = string(node)?;
-    match text.as_str() {
-        "note" | "warning" | "error" | "never" => Ok(text),
-        _ => Err(err(
-            format!("failOn {text:?} must be note, warning, error or never"),
+    match config_schema::parse_value::<FailOn>(&text) {
+        Some(_) => Ok(text),
+        None => Err(err(
+            format!(
+                "failOn {text:?} must be {}",
+                config_schema::one_of(&config_schema::values_of::<FailOn>())
+            ),
             node,
         )),
     }
@@ -273,14 +293,9 @@ fn drift(node: &Node) -> Result<driftlint_drift::IgnoreRules, ConfigError> {
         .ok_or_else(|| err("drift must be a mapping", node))?;
     let mut rules = driftlint_drift::IgnoreRules::default();
     for (key, value) in map.iter() {
-        match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
+        match known_key(key, &KEYS.drift, "drift key")? {
             "ignoreDifferences" => rules = driftlint_drift::IgnoreRules::parse(value)?,
-            other => {
-                return Err(err(
-                    format!("unknown drift key {other:?} (known: ignoreDifferences)"),
-                    key,
-                ))
-            }
+            other => return Err(unknown_key(other, &KEYS.drift, "drift key", key)),
         }
     }
     Ok(rules)
@@ -301,31 +316,33 @@ fn target(node: &Node) -> Result<TargetEntry, ConfigError> {
             origin: node.origin.clone(),
         });
     }
-    let map = node
-        .as_map()
-        .ok_or_else(|| err("a target is a path or {path, kind}", node))?;
+    let map = node.as_map().ok_or_else(|| {
+        err(
+            format!("a target is a path or {{{}}}", KEYS.target.join(", ")),
+            node,
+        )
+    })?;
     let mut entry = TargetEntry {
         path: String::new(),
         kind: None,
         origin: node.origin.clone(),
     };
     for (key, value) in map.iter() {
-        match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
+        match known_key(key, &KEYS.target, "target key")? {
             "path" => entry.path = string(value)?,
             "kind" => {
-                entry.kind = Some(match string(value)?.as_str() {
-                    "kustomize" => TargetKind::Kustomize,
-                    "helm" => TargetKind::Helm,
-                    "manifests" => TargetKind::Manifests,
-                    other => {
-                        return Err(err(
-                            format!("target kind {other:?} must be kustomize, helm or manifests"),
-                            value,
-                        ))
-                    }
-                })
+                let text = string(value)?;
+                entry.kind = Some(config_schema::parse_value(&text).ok_or_else(|| {
+                    err(
+                        format!(
+                            "target kind {text:?} must be {}",
+                            config_schema::one_of(&config_schema::values_of::<TargetKind>())
+                        ),
+                        value,
+                    )
+                })?)
             }
-            other => return Err(err(format!("unknown target key {other:?}"), key)),
+            other => return Err(unknown_key(other, &KEYS.target, "target key", key)),
         }
     }
     if entry.path.is_empty() {
@@ -344,7 +361,7 @@ fn releases(node: &Node) -> Result<Vec<ReleaseEntry>, ConfigError> {
 fn release(node: &Node) -> Result<ReleaseEntry, ConfigError> {
     let map = node.as_map().ok_or_else(|| {
         err(
-            "a release is a mapping {chart, name, namespace, values, set, kubeVersion, apiVersions}",
+            format!("a release is a mapping {{{}}}", KEYS.release.join(", ")),
             node,
         )
     })?;
@@ -360,7 +377,7 @@ fn release(node: &Node) -> Result<ReleaseEntry, ConfigError> {
         chart_origin: node.origin.clone(),
     };
     for (key, value) in map.iter() {
-        match key.as_scalar().map(|s| s.text.as_str()).unwrap_or("") {
+        match known_key(key, &KEYS.release, "release key")? {
             "chart" => {
                 entry.chart = string(value)?;
                 entry.chart_origin = value.origin.clone();
@@ -371,12 +388,7 @@ fn release(node: &Node) -> Result<ReleaseEntry, ConfigError> {
             "set" => entry.set = set_values(value)?,
             "kubeVersion" => entry.kube_version = Some(string(value)?),
             "apiVersions" => entry.api_versions = strings(value)?,
-            other => {
-                return Err(err(
-                    format!("unknown release key {other:?} (known: chart, name, namespace, values, set, kubeVersion, apiVersions)"),
-                    key,
-                ))
-            }
+            other => return Err(unknown_key(other, &KEYS.release, "release key", key)),
         }
     }
     if entry.chart.is_empty() {
@@ -439,8 +451,13 @@ fn set_values(node: &Node) -> Result<Vec<String>, ConfigError> {
         .collect()
 }
 
-/// The commented default written by `driftlint init`.
-pub const DEFAULT_CONFIG: &str = r#"# driftlint configuration (https://github.com/driftlint/driftlint)
+/// The commented default written by `driftlint init`. Its first line points editors with a YAML
+/// language server at the published schema ([`config_schema::SCHEMA_URL`]).
+pub const DEFAULT_CONFIG: &str = concat!(
+    "# yaml-language-server: $schema=",
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/main/schemas/driftlint-config.schema.json\n",
+    r#"# driftlint configuration (https://github.com/driftlint/driftlint)
 # Every key is optional; remove the ones you do not need.
 
 # Kubernetes version the repository deploys to (1.25 .. 1.37). Default: newest bundled.
@@ -482,7 +499,7 @@ ignore:
 # rules:
 #   PIN004: { enabled: true }              # require image digests
 #   PIN003: { tags: [main, stable, edge, nightly, latest] }
-#   WL008: { severity: note }
+#   API002: { severity: note }             # deprecated APIs as notes
 
 # driftlint drift: differences that are never reported (Argo CD ignoreDifferences shape).
 # group/kind/name/namespace are globs; a left-out one matches every object. Per object, the
@@ -496,7 +513,8 @@ ignore:
 #       jsonPointers: [/spec/template/metadata/annotations]
 #     - kind: "*"
 #       managedFieldsManagers: [vpa-recommender]
-"#;
+"#
+);
 
 #[cfg(test)]
 mod tests {

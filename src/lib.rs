@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod config;
+pub mod config_schema;
 pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;

@@ -10,6 +10,8 @@ use driftlint::check::{check, CheckOptions, CheckReport};
 use driftlint::output::{self, OutputError};
 use driftlint::report::{self, Severity};
 
+mod cli_extras;
+
 /// `eprintln!` that never panics (a closed or full stderr is ignored) and never lets text from
 /// the repository reach a CI log as a control character or a workflow command
 /// ([`report::escape::log_lines`]).
@@ -80,6 +82,20 @@ enum Command {
         /// A code such as PIN001.
         code: String,
     },
+    /// Print a shell completion script to stdout (e.g. `driftlint completions bash >
+    /// ~/.local/share/bash-completion/completions/driftlint`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `driftlint man > driftlint.1`.
+    Man {
+        /// A command whose own page to print instead (`check` gives driftlint-check(1)).
+        command: Vec<String>,
+    },
+    /// Print the JSON Schema of `.driftlint.yaml` to stdout.
+    ConfigSchema,
 }
 
 #[derive(Subcommand)]
@@ -251,6 +267,15 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::Completions { shell } => print_stdout(&cli_extras::completions(shell), 0),
+        Command::Man { command } => match cli_extras::man_page(&command) {
+            Ok(page) => print_stdout(&page, 0),
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        Command::ConfigSchema => print_stdout(&cli_extras::config_schema(), 0),
     };
     ExitCode::from(code)
 }

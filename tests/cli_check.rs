@@ -313,7 +313,17 @@ fn init_writes_a_config_that_check_accepts() {
         .arg("init")
         .assert()
         .success();
-    assert!(d.path().join(".driftlint.yaml").exists());
+    let written = std::fs::read_to_string(d.path().join(".driftlint.yaml")).expect("written");
+    // Editors with a YAML language server validate and complete it from the committed schema.
+    let first = written.lines().next().unwrap_or_default();
+    let schema = first
+        .strip_prefix("# yaml-language-server: $schema=")
+        .unwrap_or_else(|| panic!("no schema modeline: {first}"));
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    let committed = schema
+        .strip_prefix(&format!("{repository}/raw/main/"))
+        .unwrap_or_else(|| panic!("{schema} is not in {repository}"));
+    assert!(manifest_dir().join(committed).is_file(), "{committed}");
     driftlint()
         .current_dir(d.path())
         .arg("init")

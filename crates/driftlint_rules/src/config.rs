@@ -114,7 +114,16 @@ impl RuleConfig {
                 ("severity", _) => setting.severity = Some(severity_of(v)?),
                 ("tags", "PIN003") => self.mutable_tags = strings_of(v)?,
                 ("floating-versions", "PIN003") => self.floating_versions = bool_of(v)?,
-                (other, _) => return Err(err(k, format!("unknown setting `{other}` for {code}"))),
+                (other, _) => {
+                    let known = match code {
+                        "PIN003" => "enabled, severity, tags, floating-versions",
+                        _ => "enabled, severity",
+                    };
+                    return Err(err(
+                        k,
+                        format!("unknown setting `{other}` for {code} (known: {known})"),
+                    ));
+                }
             }
         }
         self.settings.insert(code.to_string(), setting);

@@ -48,7 +48,7 @@ pub use config::{
 pub use crd::cr_crd_unknown::{is_builtin_group, rendered_crds, CrdKind};
 pub use finding::{fingerprint, Finding, ObjectRef, Severity};
 pub use lifecycle::{embedded_api_lifecycle, parse_api_lifecycle, ApiEntry, ApiLifecycle};
-pub use registry::{explain, list, meta, registry};
+pub use registry::{configurable, explain, list, meta, registry};
 pub use rule_meta::RuleMeta;
 pub use suppress::{annotation_ignores, suppressed_by_comment, ALIASES, IGNORE_ANNOTATION};
 

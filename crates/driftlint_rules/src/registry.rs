@@ -111,8 +111,9 @@ fn doc(code_or_name: &str) -> Option<&'static RuleDoc> {
         .find(|d| d.meta.code.eq_ignore_ascii_case(code_or_name) || d.meta.name == code_or_name)
 }
 
-/// False for codes that cannot be disabled or re-levelled (render and config failures).
-pub(crate) fn configurable(code: &str) -> bool {
+/// False for codes that cannot be disabled or re-levelled (render and config failures), and
+/// for unknown codes.
+pub fn configurable(code: &str) -> bool {
     doc(code).is_some_and(|d| d.configurable)
 }
 
