@@ -9,6 +9,7 @@ use std::sync::Arc;
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{parse_file, Node, Origin};
 
+pub use crate::config_schema::TargetKind;
 use crate::config_schema::{self, FailOn, KEYS};
 
 /// The file name looked up at the repository root.
@@ -31,18 +32,6 @@ impl From<driftlint_drift::ignore::IgnoreRulesError> for ConfigError {
             origin: e.origin,
         }
     }
-}
-
-/// What kind of target an explicit `targets:` entry names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetKind {
-    /// A directory with a kustomization file.
-    Kustomize,
-    /// A Helm chart directory.
-    Helm,
-    /// A folder of plain manifests.
-    Manifests,
 }
 
 /// One explicit target from `targets:`.

@@ -20,7 +20,17 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::config::TargetKind;
+/// What kind of target an explicit `targets:` entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// A directory with a kustomization file.
+    Kustomize,
+    /// A Helm chart directory.
+    Helm,
+    /// A folder of plain manifests.
+    Manifests,
+}
 
 /// Where the committed schema is published: `<repository>/raw/main/schemas/...`, the URL that
 /// `driftlint init` writes in its `yaml-language-server` modeline.
