@@ -203,6 +203,10 @@ fn bad_verb(arg: &Value, verb: char) -> String {
 }
 
 fn format_arg(arg: &Value, verb: char, spec: Spec) -> String {
+    if verb == 'T' {
+        // `%T`: the Go type of the operand (`<nil>` for nil), padded like a string.
+        return pad(&arg.go_type(), spec, false);
+    }
     match arg {
         Value::Nil => match verb {
             'v' => pad("<nil>", spec, false),
