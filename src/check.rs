@@ -73,6 +73,27 @@ pub struct CheckReport {
 /// Finding codes that mean "this input could not be processed" (exit code 2).
 pub const ERROR_CODES: [&str; 3] = ["RENDER001", "RENDER002", "CONFIG001"];
 
+impl TargetOutcome {
+    /// This target as listed in the JSON report.
+    pub fn to_json(&self) -> crate::report::JsonTarget {
+        crate::report::JsonTarget {
+            id: self.target.id(),
+            kind: self.target.kind.as_str(),
+            path: discover::display_path(&self.target.path),
+            source: self
+                .target
+                .unit
+                .as_ref()
+                .map(|u| crate::report::JsonSource {
+                    file: u.file.clone(),
+                    line: u.line,
+                }),
+            objects: self.objects,
+            failed: self.failed,
+        }
+    }
+}
+
 impl CheckReport {
     /// True when a target failed to render or the configuration is invalid (exit code 2).
     pub fn has_input_errors(&self) -> bool {
@@ -107,6 +128,9 @@ pub enum CheckError {
     Schema(#[from] driftlint_schema::SchemaError),
 }
 
+/// A Flux Kustomization that is not rendered: its name, where it is declared, and why.
+pub type SkippedUnit = (String, Origin, String);
+
 /// Rendered objects of one target, or why it failed.
 pub(crate) struct Rendered {
     pub(crate) target: Target,
@@ -127,6 +151,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         catalog,
         rendered,
         mut findings,
+        ..
     } = prepare(opts)?;
     let rule_config = rule_config(&config, &version, &mut findings);
     let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
@@ -308,6 +333,7 @@ fn render_all(
     catalog: &Catalog,
     version: &str,
     findings: &mut Vec<Finding>,
+    skipped: &mut Vec<SkippedUnit>,
 ) -> Vec<Rendered> {
     let build_opts = BuildOptions {
         merge_info: Some(catalog),
@@ -334,9 +360,40 @@ fn render_all(
         .map(|t| render_manifests(fs, t))
         .collect();
     rendered.extend(manifests);
+    let ctx = crate::flux::UnitContext {
+        fs,
+        config,
+        build: &build_opts,
+    };
+    let units = crate::flux::render_units(&ctx, &rendered);
+    drop_covered(&mut rendered, &units.rendered);
+    rendered.extend(units.rendered);
+    skipped.extend(units.skipped);
     rendered.sort_by(|a, b| a.target.cmp(&b.target));
     rendered.dedup_by(|a, b| a.target == b.target);
     rendered
+}
+
+/// A folder a Flux Kustomization renders is checked through it, not also as a bare folder:
+/// bare kustomizations and manifest folders at a unit's path, or whose every file a unit
+/// read, are dropped.
+fn drop_covered(bare: &mut Vec<Rendered>, units: &[Rendered]) {
+    let paths: BTreeSet<&Path> = units.iter().map(|u| u.target.path.as_path()).collect();
+    let files: BTreeSet<&PathBuf> = units
+        .iter()
+        .filter(|u| u.failure.is_none())
+        .flat_map(|u| u.files.iter())
+        .collect();
+    bare.retain(|r| {
+        let bare_folder = matches!(r.target.kind, Kind::Kustomize | Kind::Manifests);
+        let kustomization_read = discover::KUSTOMIZATION_FILES
+            .iter()
+            .any(|k| files.contains(&r.target.path.join(k)));
+        let covered = paths.contains(r.target.path.as_path())
+            || kustomization_read
+            || (!r.files.is_empty() && r.files.iter().all(|f| files.contains(f)));
+        !(bare_folder && covered)
+    });
 }
 
 /// The targets to render: the configuration's `targets:` (each normalised and confined to
@@ -501,7 +558,7 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &st
             Err(e) => failed(target, render_failure(target, &e)),
         },
         Kind::Helm => helm::render_chart(fs, target, version),
-        Kind::Manifests => render_manifests(fs, target),
+        Kind::Manifests | Kind::Flux => render_manifests(fs, target),
     }
 }
 
@@ -929,6 +986,8 @@ pub struct RenderedRepo {
     pub findings: Vec<Finding>,
     /// The source texts a report may show (read through the confined reader, redacted).
     pub sources: Sources,
+    /// Flux Kustomizations not rendered (their source is not this repository).
+    pub skipped: Vec<SkippedUnit>,
 }
 
 /// Renders every target under `opts.paths` without validating or linting them.
@@ -942,6 +1001,7 @@ pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
         catalog,
         rendered,
         mut findings,
+        skipped,
         ..
     } = prepare(opts)?;
     let sources = Sources::new(&fs, rendered.iter().flat_map(|r| r.objects.iter()));
@@ -965,6 +1025,7 @@ pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
         targets,
         findings,
         sources,
+        skipped,
     })
 }
 
@@ -977,6 +1038,7 @@ struct Prepared {
     catalog: Catalog,
     rendered: Vec<Rendered>,
     findings: Vec<Finding>,
+    skipped: Vec<SkippedUnit>,
 }
 
 fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
@@ -999,6 +1061,7 @@ fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
         .unwrap_or_else(|| Catalog::newest_version().to_string());
     let mut catalog = Catalog::builtin(&version)?;
     let starts = start_dirs(&fs, &opts.paths)?;
+    let mut skipped = Vec::new();
     let rendered = render_all(
         &fs,
         &config,
@@ -1007,6 +1070,7 @@ fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
         &catalog,
         &version,
         &mut findings,
+        &mut skipped,
     );
     register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings)?;
     Ok(Prepared {
@@ -1016,5 +1080,6 @@ fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
         catalog,
         rendered,
         findings,
+        skipped,
     })
 }

@@ -54,6 +54,21 @@ pub struct PathEntry {
     pub origin: Origin,
 }
 
+/// One `sources:` entry: a Flux source whose artifact is a folder of this repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEntry {
+    /// `GitRepository`, `OCIRepository` or `Bucket`.
+    pub kind: String,
+    /// The source's name.
+    pub name: String,
+    /// The source's namespace (default `flux-system`).
+    pub namespace: String,
+    /// The repo-relative folder (default `.`).
+    pub path: String,
+    /// Where it was declared.
+    pub origin: Origin,
+}
+
 /// One `releases:` entry: a chart rendered as `helm template` with these settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseEntry {
@@ -97,6 +112,8 @@ pub struct Config {
     pub fail_on: Option<String>,
     /// The raw `rules:` section, handed to the rule registry.
     pub rules: Option<Node>,
+    /// Flux sources mapped to folders of this repository (`sources:`).
+    pub sources: Vec<SourceEntry>,
     /// `drift.ignoreDifferences`: fields `driftlint drift` never reports (Argo CD's shape).
     pub drift_ignore: driftlint_drift::IgnoreRules,
     /// The file the configuration came from, if any.
@@ -150,6 +167,7 @@ impl Config {
                 "failOn" => config.fail_on = Some(fail_on(value)?),
                 "rules" => config.rules = Some(value.clone()),
                 "drift" => config.drift_ignore = drift(value)?,
+                "sources" => config.sources = sources(value)?,
                 other => return Err(unknown_key(other, &KEYS.top, "configuration key", key)),
             }
         }
@@ -336,6 +354,48 @@ fn target(node: &Node) -> Result<TargetEntry, ConfigError> {
     }
     if entry.path.is_empty() {
         return Err(err("a target needs a path", node));
+    }
+    Ok(entry)
+}
+
+fn sources(node: &Node) -> Result<Vec<SourceEntry>, ConfigError> {
+    let items = node
+        .as_seq()
+        .ok_or_else(|| err("sources must be a list", node))?;
+    items.iter().map(source).collect()
+}
+
+fn source(node: &Node) -> Result<SourceEntry, ConfigError> {
+    let map = node.as_map().ok_or_else(|| {
+        err(
+            format!("a source is a mapping {{{}}}", KEYS.source.join(", ")),
+            node,
+        )
+    })?;
+    let mut entry = SourceEntry {
+        kind: String::new(),
+        name: String::new(),
+        namespace: "flux-system".into(),
+        path: ".".into(),
+        origin: node.origin.clone(),
+    };
+    for (key, value) in map.iter() {
+        match known_key(key, &KEYS.source, "source key")? {
+            "kind" => entry.kind = string(value)?,
+            "name" => entry.name = string(value)?,
+            "namespace" => entry.namespace = string(value)?,
+            "path" => entry.path = string(value)?,
+            other => return Err(unknown_key(other, &KEYS.source, "source key", key)),
+        }
+    }
+    if !["GitRepository", "OCIRepository", "Bucket"].contains(&entry.kind.as_str()) {
+        return Err(err(
+            "a source's kind is GitRepository, OCIRepository or Bucket",
+            node,
+        ));
+    }
+    if entry.name.is_empty() {
+        return Err(err("a source needs a name", node));
     }
     Ok(entry)
 }

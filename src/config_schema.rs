@@ -73,6 +73,39 @@ pub struct ConfigFile {
     pub rules: Option<Rules>,
     /// Settings of `driftlint drift`.
     pub drift: Option<Drift>,
+    /// Flux sources (`GitRepository`, `OCIRepository`, `Bucket`) whose content is a folder of
+    /// this repository: Flux Kustomizations reading them are rendered from that folder. The
+    /// bootstrap source (`GitRepository` or `OCIRepository` `flux-system` in namespace
+    /// `flux-system`) is this repository's root unless listed here.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// A Flux source mapped to a folder of this repository.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = non_nullable_properties)]
+pub struct Source {
+    /// The source's kind.
+    pub kind: SourceKind,
+    /// The source's name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The source's namespace. Default: `flux-system`.
+    pub namespace: Option<String>,
+    /// The repo-relative folder its artifact holds. Default: `.` (the repository root).
+    pub path: Option<String>,
+}
+
+/// The kind of a Flux source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SourceKind {
+    /// `source.toolkit.fluxcd.io` GitRepository.
+    GitRepository,
+    /// `source.toolkit.fluxcd.io` OCIRepository.
+    OCIRepository,
+    /// `source.toolkit.fluxcd.io` Bucket.
+    Bucket,
 }
 
 /// One explicit target: a path, or a path with its kind.
@@ -424,6 +457,8 @@ pub(crate) struct Keys {
     pub target: Vec<String>,
     /// A `releases:` entry.
     pub release: Vec<String>,
+    /// A `sources:` entry.
+    pub source: Vec<String>,
     /// The `drift:` section.
     pub drift: Vec<String>,
 }
@@ -432,6 +467,7 @@ pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
     top: keys_of::<ConfigFile>(),
     target: keys_of::<TargetSpec>(),
     release: keys_of::<Release>(),
+    source: keys_of::<Source>(),
     drift: keys_of::<Drift>(),
 });
 

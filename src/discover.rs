@@ -27,6 +27,19 @@ pub struct Target {
     /// For charts: how to render them (`None`: the chart's own values, release named after
     /// the chart, namespace `default`).
     pub release: Option<Release>,
+    /// For Flux Kustomizations: which one.
+    pub unit: Option<UnitRef>,
+}
+
+/// The Flux Kustomization object an apply unit renders.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnitRef {
+    /// Shown after the path in the target id: `Kustomization flux-system/apps`.
+    pub label: String,
+    /// The repo-relative file declaring it.
+    pub file: String,
+    /// The line of the object in that file.
+    pub line: u32,
 }
 
 /// How a chart target is rendered: a `helm template` invocation.
@@ -60,6 +73,8 @@ pub enum Kind {
     Helm,
     /// A folder of plain manifests.
     Manifests,
+    /// A Flux Kustomization: its `spec.path` rendered as kustomize-controller does.
+    Flux,
 }
 
 impl Kind {
@@ -69,7 +84,18 @@ impl Kind {
             Kind::Kustomize => "kustomize",
             Kind::Helm => "helm",
             Kind::Manifests => "manifests",
+            Kind::Flux => "flux-kustomization",
         }
+    }
+}
+
+/// A repo-relative path as reports show it: `/`-separated, `.` for the root.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s
     }
 }
 
@@ -79,8 +105,9 @@ impl Target {
     pub fn id(&self) -> String {
         let s = self.path.to_string_lossy().replace('\\', "/");
         let s = if s.is_empty() { ".".into() } else { s };
-        match &self.release {
-            Some(r) if !r.label.is_empty() => format!("{s} ({})", r.label),
+        match (&self.release, &self.unit) {
+            (Some(r), _) if !r.label.is_empty() => format!("{s} ({})", r.label),
+            (_, Some(u)) => format!("{s} ({})", u.label),
             _ => s,
         }
     }
@@ -92,6 +119,7 @@ impl Target {
             path,
             files: Vec::new(),
             release: None,
+            unit: None,
         }
     }
 }

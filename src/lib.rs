@@ -11,12 +11,14 @@
 //! print!("{yaml}");
 //! ```
 
+pub mod apply_units;
 pub mod check;
 pub mod config;
 pub mod config_schema;
 pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
+pub(crate) mod flux;
 pub mod output;
 pub mod report;
 
@@ -58,6 +60,7 @@ pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, St
         merge_info: Some(&catalog),
         allow_remote: options.allow_remote,
         remote_cache: None,
+        flux: None,
     };
     let build = driftlint_kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {

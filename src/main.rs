@@ -45,6 +45,9 @@ enum Command {
     /// Compare the rendered repository with a live cluster and report drift.
     #[cfg(feature = "cluster")]
     Drift(DriftArgs),
+    /// Print what each apply unit would apply (Flux Kustomizations, folders no Flux
+    /// Kustomization reaches, charts) as one YAML stream with a comment header per unit.
+    Build(BuildArgs),
     /// Render one kustomization directory natively and print the YAML.
     Render {
         /// The kustomization directory.
@@ -146,6 +149,31 @@ struct CheckArgs {
     allow_remote: bool,
 }
 
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// Paths inside one repository (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Only this unit: its id as `check` names it, its path, or a Flux Kustomization's
+    /// `namespace/name`.
+    #[arg(long)]
+    unit: Option<String>,
+    /// `yaml`: the objects; `json`: the units with kind, source, path and object count.
+    #[arg(long, value_enum, default_value_t = BuildFormat::Yaml)]
+    format: BuildFormat,
+    /// Kubernetes version to render for (1.25 .. 1.37; default: config, else newest).
+    #[arg(long)]
+    kubernetes_version: Option<String>,
+    /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BuildFormat {
+    Yaml,
+    Json,
+}
+
 #[cfg(feature = "cluster")]
 #[derive(clap::Args)]
 struct DriftArgs {
@@ -235,6 +263,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Build(args) => run_build(args),
         #[cfg(feature = "cluster")]
         Command::Drift(args) => run_drift(args),
         Command::Render {
@@ -349,7 +378,10 @@ fn format_report(report: &CheckReport, format: Format, to_stdout: bool) -> Strin
             let sources = |file: &str| report.sources.get(file);
             report::human(&report.findings, &sources, color)
         }
-        Format::Json => report::json(&report.findings, &summary),
+        Format::Json => {
+            let targets: Vec<_> = report.targets.iter().map(|t| t.to_json()).collect();
+            report::json_with_targets(&report.findings, &summary, &targets)
+        }
         Format::Sarif => report::sarif(
             &report.findings,
             driftlint_rules::registry(),
@@ -514,6 +546,37 @@ fn format_drift(
                 text.push_str(&report::markdown_summary(&others, &summary));
             }
             text
+        }
+    }
+}
+
+/// `driftlint build`: the stream on stdout, render failures on stderr (exit 2).
+fn run_build(args: BuildArgs) -> u8 {
+    let opts = CheckOptions {
+        paths: args.paths,
+        kubernetes_version: args.kubernetes_version,
+        allow_remote: args.allow_remote,
+        ..CheckOptions::default()
+    };
+    let json = matches!(args.format, BuildFormat::Json);
+    match driftlint::apply_units::build(&opts, args.unit.as_deref(), json) {
+        Ok(built) if built.no_such_unit => {
+            eprintln!("Error: no unit named {:?}", args.unit.unwrap_or_default());
+            2
+        }
+        Ok(built) => {
+            for f in &built.failures {
+                eprintln!(
+                    "{}: {}:{}: {}",
+                    f.code, f.origin.file, f.origin.line, f.message
+                );
+            }
+            let code = if built.failures.is_empty() { 0 } else { 2 };
+            print_stdout(built.output.as_bytes(), code)
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            2
         }
     }
 }

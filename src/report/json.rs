@@ -46,6 +46,37 @@ struct Report<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     summary: &'a Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets: Option<&'a [JsonTarget]>,
+}
+
+/// One checked target (apply unit) in the `targets` array of `check --format json`:
+/// `{"id", "kind", "path", "source": {"file", "line"} | null, "objects", "failed"}`.
+/// `kind` is `kustomize`, `helm`, `manifests` or `flux-kustomization`; `source` is where a
+/// Flux Kustomization is declared.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonTarget {
+    /// The target id findings name.
+    pub id: String,
+    /// What it is.
+    pub kind: &'static str,
+    /// Its repo-relative folder.
+    pub path: String,
+    /// Where the object declaring it is written (Flux Kustomizations).
+    pub source: Option<JsonSource>,
+    /// Objects rendered.
+    pub objects: usize,
+    /// True when it could not be rendered.
+    pub failed: bool,
+}
+
+/// A file and line.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonSource {
+    /// Repo-relative file.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
 }
 
 #[derive(Serialize)]
@@ -80,10 +111,24 @@ struct Object<'a> {
 /// Renders the findings (sorted into file order) and `summary` as pretty-printed JSON in the
 /// documented version-1 format (see the module docs), ending with a newline.
 pub fn json(findings: &[Finding], summary: &Summary) -> String {
+    render(findings, summary, None)
+}
+
+/// [`json`] with the `targets` array listing what was checked.
+pub fn json_with_targets(
+    findings: &[Finding],
+    summary: &Summary,
+    targets: &[JsonTarget],
+) -> String {
+    render(findings, summary, Some(targets))
+}
+
+fn render(findings: &[Finding], summary: &Summary, targets: Option<&[JsonTarget]>) -> String {
     let report = Report {
         version: JSON_FORMAT_VERSION,
         findings: in_file_order(findings).into_iter().map(convert).collect(),
         summary,
+        targets,
     };
     // Serialising plain strings and integers cannot fail.
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_default();

@@ -296,6 +296,9 @@ pub struct Kustomization {
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
     pub source: Arc<str>,
+    /// Another file whose inline patches were added to this kustomization (a Flux
+    /// Kustomization's `spec.patches`): its name and text, for mapping their lines.
+    pub extra_source: Option<(Arc<str>, Arc<str>)>,
 }
 
 const TOP_FIELDS: &[&str] = &[
@@ -455,7 +458,7 @@ impl Kustomization {
         Ok(k)
     }
 
-    fn empty(file: Arc<str>) -> Kustomization {
+    pub(crate) fn empty(file: Arc<str>) -> Kustomization {
         Kustomization {
             file,
             kind: KustKind::Kustomization,
@@ -487,6 +490,7 @@ impl Kustomization {
             sort: None,
             warnings: Vec::new(),
             source: "".into(),
+            extra_source: None,
         }
     }
 }
@@ -548,11 +552,15 @@ fn check_api_version(kind: KustKind, v: Option<&Spanned<String>>) -> Result<()> 
     }
 }
 
-fn map_seq<T>(v: &Node, what: &str, f: impl Fn(&Node, &str) -> Result<T>) -> Result<Vec<T>> {
+pub(crate) fn map_seq<T>(
+    v: &Node,
+    what: &str,
+    f: impl Fn(&Node, &str) -> Result<T>,
+) -> Result<Vec<T>> {
     decode::seq(v, what)?.iter().map(|n| f(n, what)).collect()
 }
 
-fn opt_string(v: &Node, what: &str) -> Result<Option<Spanned<String>>> {
+pub(crate) fn opt_string(v: &Node, what: &str) -> Result<Option<Spanned<String>>> {
     let s = decode::string(v, what)?;
     Ok((!s.value.is_empty()).then_some(s))
 }
@@ -583,7 +591,7 @@ fn decode_selector(n: &Node, what: &str) -> Result<SelectorArgs> {
     Ok(s)
 }
 
-fn decode_patch(n: &Node, what: &str) -> Result<PatchArgs> {
+pub(crate) fn decode_patch(n: &Node, what: &str) -> Result<PatchArgs> {
     if n.as_map().is_none() && !decode::is_null(n) {
         return Err(KustomizeError::invalid(
             format!(
@@ -616,7 +624,7 @@ fn decode_patch(n: &Node, what: &str) -> Result<PatchArgs> {
     Ok(p)
 }
 
-fn decode_image(n: &Node, what: &str) -> Result<ImageArgs> {
+pub(crate) fn decode_image(n: &Node, what: &str) -> Result<ImageArgs> {
     let mut img = ImageArgs {
         name: String::new(),
         new_name: None,

@@ -51,6 +51,7 @@ mod crds;
 mod decode;
 mod error;
 mod fieldspec;
+mod flux;
 mod generators;
 mod hash;
 mod images;
@@ -84,6 +85,7 @@ use std::path::{Path, PathBuf};
 
 pub use budget::MAX_BUILD_SIZE;
 pub use error::{ErrorKind, KustomizeError};
+pub use flux::FluxOverlay;
 pub use merge_info::{ListMeta, MergeInfo};
 
 use driftlint_yaml::fs::RepoFs;
@@ -106,6 +108,10 @@ pub struct BuildOptions<'a> {
     /// Where clones are cached (`DIR/remote/<key>`); None for `$XDG_CACHE_HOME/driftlint`,
     /// else `$HOME/.cache/driftlint`.
     pub remote_cache: Option<&'a Path>,
+    /// Build as Flux's kustomize-controller does for a Flux Kustomization: the overlay is
+    /// written into the top kustomization (generated when the folder has none), and files
+    /// anywhere in the repository may be loaded (`LoadRestrictionsNone`).
+    pub flux: Option<&'a FluxOverlay>,
 }
 
 /// The result of a build.
@@ -147,8 +153,11 @@ pub(crate) fn build_with_limit(
         allow: opts.allow_remote,
         cache: opts.remote_cache.map(Path::to_path_buf),
     };
-    let mut engine = target::Engine::new(Loader::with_remote(fs, remote), opts.merge_info);
+    let mut loader = Loader::with_remote(fs, remote);
+    loader.root_only = opts.flux.is_none();
+    let mut engine = target::Engine::new(loader, opts.merge_info);
     engine.limit = limit;
+    engine.flux = opts.flux;
     let mut m = engine.build_dir(dir, None, None)?;
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();

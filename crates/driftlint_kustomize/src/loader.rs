@@ -59,6 +59,9 @@ pub struct Loader<'a> {
     seen: RefCell<HashSet<PathBuf>>,
     remote: RemoteAccess,
     mounts: RefCell<Vec<Mount>>,
+    /// kustomize's `LoadRestrictionsRootOnly` (the default) when true; Flux builds with
+    /// `LoadRestrictionsNone` (files anywhere in the repository).
+    pub(crate) root_only: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -75,6 +78,7 @@ impl<'a> Loader<'a> {
             seen: RefCell::new(HashSet::new()),
             remote,
             mounts: RefCell::new(Vec::new()),
+            root_only: true,
         }
     }
 
@@ -112,6 +116,21 @@ impl<'a> Loader<'a> {
                 .map(|abs| (fs.relative(&abs), abs.is_dir()))
         });
         r.map(|(p, is_dir)| (Self::rebase(prefix, p), is_dir))
+    }
+
+    /// The real (absolute, confined) location of the repo-relative directory `dir`.
+    ///
+    /// Errors: `Missing`/`Escapes` as [`Loader::resolve`].
+    pub(crate) fn real_path(&self, dir: &Path, origin: &Origin) -> Result<PathBuf> {
+        let (r, _) = self.with_fs(dir, |fs, inner| fs.resolve(inner, "."));
+        r.map_err(|e| KustomizeError::from_fs(e, &display(dir), Some(origin)))
+    }
+
+    /// True when the repo-relative `path` is a regular file inside the repository.
+    pub(crate) fn is_file(&self, path: &Path) -> bool {
+        let parent = path.parent().unwrap_or(Path::new(""));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        matches!(self.resolve_path(parent, name), Ok((_, false)))
     }
 
     /// Resolves an entry of `resources`, `components`, `transformers`, `generators` or
@@ -232,7 +251,7 @@ impl<'a> Loader<'a> {
             )),
             Target::File(path) => {
                 let root = self.canonical_dir(dir, origin)?;
-                if !path.starts_with(&root) {
+                if self.root_only && !path.starts_with(&root) {
                     return Err(KustomizeError::new(
                         ErrorKind::Escapes {
                             path: rel.to_string(),

@@ -112,7 +112,11 @@ impl Patcher<'_, '_> {
                 let docs = parse_file(name, text)
                     .map_err(|e| KustomizeError::invalid(format!("inline patch: {e}"), Some(at)))?
                     .documents;
-                rebase_inline(docs, text, at, &self.kust.source)
+                let source = match &self.kust.extra_source {
+                    Some((file, text)) if *file == at.file => text,
+                    _ => &self.kust.source,
+                };
+                rebase_inline(docs, text, at, source)
             }
         };
         let via: Arc<str> = "patch".into();

@@ -47,6 +47,8 @@ pub struct Engine<'a> {
     chain: Vec<PathBuf>,
     /// The size budget of the build, in estimated bytes (`budget::node_size`).
     pub limit: u64,
+    /// A Flux Kustomization's overlay for the top kustomization.
+    pub flux: Option<&'a super::flux::FluxOverlay>,
 }
 
 impl<'a> Engine<'a> {
@@ -63,6 +65,7 @@ impl<'a> Engine<'a> {
             here: BuildOrigin::default(),
             chain: Vec::new(),
             limit: super::budget::MAX_BUILD_SIZE,
+            flux: None,
         }
     }
 
@@ -81,7 +84,19 @@ impl<'a> Engine<'a> {
                 origin.cloned(),
             ));
         }
-        let k = self.loader.load_kustomization(&canonical, origin)?;
+        let k = match self.flux.filter(|_| self.chain.is_empty()) {
+            Some(overlay) => {
+                let mut k = match self.loader.load_kustomization(&canonical, origin) {
+                    Err(e) if matches!(e.kind, ErrorKind::Missing { .. }) => {
+                        super::flux::generate(&self.loader, &canonical, &o)?
+                    }
+                    other => other?,
+                };
+                overlay.apply(&mut k);
+                k
+            }
+            None => self.loader.load_kustomization(&canonical, origin)?,
+        };
         self.warnings.extend(k.warnings.iter().cloned());
         self.set_openapi(&canonical, &k)?;
         if self.chain.is_empty() {
