@@ -325,6 +325,7 @@ fn config_finding(message: String, origin: Origin) -> Finding {
 }
 
 /// Discovers (or reads from config) every target and renders them in parallel.
+#[allow(clippy::too_many_arguments)]
 fn render_all(
     fs: &RepoFs,
     config: &Config,

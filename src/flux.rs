@@ -455,13 +455,13 @@ fn common_metadata(spec: &Node, objects: &mut [Node]) {
 fn set_metadata(obj: &mut Node, field: &str, key: &str, value: Node) {
     let at = obj.origin.clone();
     let Some(root) = obj.as_map_mut() else { return };
-    if !root.get("metadata").is_some_and(|m| m.as_map().is_some()) {
+    if root.get("metadata").is_none_or(|m| m.as_map().is_none()) {
         root.insert("metadata", Node::map(at.clone()));
     }
     let Some(meta) = root.get_mut("metadata").and_then(Node::as_map_mut) else {
         return;
     };
-    if !meta.get(field).is_some_and(|m| m.as_map().is_some()) {
+    if meta.get(field).is_none_or(|m| m.as_map().is_none()) {
         meta.insert(field, Node::map(at));
     }
     if let Some(map) = meta.get_mut(field).and_then(Node::as_map_mut) {

@@ -173,6 +173,11 @@ drift:
       namespace: "*"
       jsonPointers: [/spec/replicas]
       managedFieldsManagers: [vpa-recommender]
+sources:
+  - kind: GitRepository
+    name: tenant
+    namespace: apps
+    path: tenants/a
 "#;
 
 /// Object-key paths (`/releases/*/chart`) a schema declares, following `$ref`, `items` and

@@ -181,6 +181,9 @@ impl Parser<'_> {
         let name = self.name()?;
         let value = self.lookup(&name);
         let op: String = self.chars[self.pos..].iter().take(2).collect::<String>();
+        if op.is_empty() {
+            return Err(SubstError::Bad("missing closing brace"));
+        }
         if op.starts_with('}') {
             self.pos += 1;
             return Ok(value);
@@ -346,7 +349,7 @@ mod tests {
         let v = vars(&[("APP", "web")], false);
         assert_eq!(
             expand("${APP", &v),
-            Err(SubstError::Bad("bad substitution"))
+            Err(SubstError::Bad("missing closing brace"))
         );
         assert_eq!(
             expand("${}", &v),

@@ -1,0 +1,209 @@
+//! Flux Kustomizations rendered as apply units (`src/flux.rs`).
+//!
+//! `tests/fixtures/flux-units.expected.yaml` was made with the reference tools: a copy of
+//! `tests/fixtures/flux-units` whose `apps/prod/kustomization.yaml` is the one Flux's
+//! generator writes for `clusters/prod/apps.yaml` (resources `./configmap.yaml`,
+//! `./deployment.yaml` as the folder scan lists them; `namespace: web`; `namePrefix: prod-`;
+//! the `components`, `patches` and `images` of the Flux Kustomization), built with
+//! `kubectl kustomize --load-restrictor LoadRestrictionsNone apps/prod` (kubectl v1.35.2,
+//! kustomize v5.7.1, from `../shared/tools/install-reference-tools`); then Flux's post-build
+//! steps applied by hand to that output as kustomize-controller and fluxcd/pkg/envsubst do:
+//! `commonMetadata` label `team: web` on each object; `${REPLICAS}` -> `3`, `${CLUSTER}` ->
+//! `prod` (the ConfigMap `cluster-vars`), `${DOMAIN}` -> `example.com` (`substitute`),
+//! `$${KEPT}` -> `${KEPT}`, except in the object annotated `substitute: disabled`;
+//! `${APP:=web}` and `${TOKEN}` are kept because the optional Secret `sealed-vars` is not in
+//! the repository (they may be set there).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn driftlint() -> Command {
+    Command::cargo_bin("driftlint").expect("binary")
+}
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flux-units")
+}
+
+fn build(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = driftlint()
+        .arg("build")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The objects of a `driftlint build` stream, without the unit headers.
+fn objects_of(stream: &str) -> String {
+    stream
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_start_matches("---\n")
+        .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_flux_kustomization_renders_as_kustomize_controller_renders_it() {
+    let (code, out, err) = build(&fixture(), &["--unit", "flux-system/apps"]);
+    assert_eq!(code, 0, "{err}");
+    let expected = std::fs::read_to_string(fixture().with_extension("expected.yaml")).unwrap();
+    assert_eq!(objects_of(&out), expected);
+    assert!(out.starts_with("---\n# Unit: apps/prod (Kustomization flux-system/apps)"));
+    assert!(
+        out.contains("# Source: clusters/prod/apps.yaml:1\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn build_json_lists_units_and_check_json_lists_targets() {
+    let (code, out, _) = build(&fixture(), &["--format", "json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "apps/prod (Kustomization flux-system/apps)",
+            "clusters/prod (Kustomization flux-system/flux-system)"
+        ],
+        "a folder a unit renders is not also a bare target"
+    );
+    let check = driftlint()
+        .args(["check", "--format", "json"])
+        .arg(fixture())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let targets = v["targets"].as_array().expect("targets listed");
+    assert_eq!(targets.len(), 2);
+    assert_eq!(targets[0]["kind"], "flux-kustomization");
+    assert_eq!(targets[0]["source"]["file"], "clusters/prod/apps.yaml");
+    assert_eq!(targets[0]["objects"], 2);
+}
+
+#[test]
+fn substituted_values_point_at_the_variable_that_supplied_them() {
+    let opts = driftlint::check::CheckOptions {
+        paths: vec![fixture()],
+        ..Default::default()
+    };
+    let repo = driftlint::check::render_repo(&opts).unwrap();
+    let (_, objects) = repo
+        .targets
+        .iter()
+        .find(|(t, _)| t.id() == "apps/prod (Kustomization flux-system/apps)")
+        .expect("unit");
+    let deploy = objects
+        .iter()
+        .find(|o| o.str_at(&["kind"]) == Some("Deployment"))
+        .unwrap();
+    let replicas = deploy.get_path(&["spec", "replicas"]).unwrap();
+    assert_eq!(
+        (&*replicas.origin.file, replicas.origin.line),
+        ("clusters/prod/vars.yaml", 7)
+    );
+    assert_eq!(
+        replicas.origin.via.as_deref(),
+        Some("substituted at apps/prod/deployment.yaml:8")
+    );
+    let args = deploy
+        .get_path(&["spec", "template", "spec", "containers"])
+        .and_then(|c| c.as_seq())
+        .and_then(|c| c[0].get("args"))
+        .unwrap();
+    assert_eq!(
+        &*args.origin.file, "clusters/prod/apps.yaml",
+        "set by spec.patches"
+    );
+    assert_eq!(args.origin.line, 27);
+}
+
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".driftlint.yaml"), "").unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const KS_HEAD: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+
+#[test]
+fn a_missing_path_fails_at_its_line_and_other_units_still_render() {
+    let bad = format!("{KS_HEAD}  path: ./nowhere\n");
+    let good = format!(
+        "{}  path: ./app\n",
+        KS_HEAD.replace("name: app", "name: good")
+    );
+    let dir = repo(&[
+        ("flux/bad.yaml", &bad),
+        ("flux/good.yaml", &good),
+        (
+            "app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+        ),
+    ]);
+    let (code, out, err) = build(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("RENDER001: flux/bad.yaml:10: cannot render Flux Kustomization flux-system/app: kustomization path not found"),
+        "{err}"
+    );
+    assert!(
+        out.contains("# Unit: app (Kustomization flux-system/good)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_invalid_variable_name_fails_as_flux_fails() {
+    let ks = format!("{KS_HEAD}  path: ./app\n  postBuild:\n    substitute:\n      bad-name: x\n");
+    let dir = repo(&[
+        ("flux/ks.yaml", &ks),
+        (
+            "app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+        ),
+    ]);
+    let (code, _, err) = build(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("flux/ks.yaml:13: cannot render Flux Kustomization flux-system/app: 'bad-name' var name is invalid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unset_variables_are_empty_when_every_source_is_known() {
+    let ks = format!("{KS_HEAD}  path: ./app\n  postBuild:\n    substitute:\n      A: one\n");
+    let dir = repo(&[
+        ("flux/ks.yaml", &ks),
+        (
+            "app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ${A}\n  b: x${UNSET}y\n  c: ${UNSET:=dflt}\n",
+        ),
+    ]);
+    let (code, out, err) = build(dir.path(), &["--unit", "flux-system/app"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("  a: one\n  b: xy\n  c: dflt\n"), "{out}");
+}
