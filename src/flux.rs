@@ -379,8 +379,8 @@ fn build_unit(
         for obj in objects.iter_mut().filter(|o| !substitution_disabled(o)) {
             if let Err((e, at)) = vars.apply(obj) {
                 let code = match e {
-                    substitute::SubstError::Bad(_) => "RENDER001",
-                    _ => "RENDER002",
+                    substitute::SubstError::Unsupported(_) => "RENDER002",
+                    _ => "RENDER001",
                 };
                 return failed(target, d, code, format!("envsubst error: {e}"), at);
             }

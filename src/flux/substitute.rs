@@ -37,8 +37,8 @@ pub(crate) enum SubstError {
     /// A function Flux supports but driftlint does not evaluate.
     #[error("variable substitution function `{0}` is not supported by driftlint")]
     Unsupported(String),
-    /// The result of substituting a plain scalar would be re-read by Flux as YAML structure.
-    #[error("substituted value {0:?} would change the YAML structure; not supported")]
+    /// The text of a substituted plain scalar is not one YAML value (Flux: `YAMLToJSON`).
+    #[error("YAMLToJSON: substituted value {0:?} is not one YAML value")]
     Structure(String),
 }
 
@@ -63,24 +63,30 @@ impl Vars {
     pub(crate) fn apply(&self, obj: &mut Node) -> Result<(), (SubstError, Origin)> {
         match &mut obj.value {
             Value::Scalar(s) => {
-                if !(s.text.contains('$')) {
+                if !s.text.contains('$') {
                     return Ok(());
                 }
                 let e = self.expand(&s.text).map_err(|e| (e, obj.origin.clone()))?;
                 if e.text == s.text {
                     return Ok(());
                 }
-                if s.style == ScalarStyle::Plain
-                    && s.tag.is_none()
-                    && !s.text.contains('\n')
-                    && changes_structure(&e.text)
-                {
-                    return Err((SubstError::Structure(e.text), obj.origin.clone()));
-                }
-                s.text = e.text;
-                if let Some((_, at)) = e.first.and_then(|v| self.known.get(&v)) {
-                    let via = format!("substituted at {}:{}", obj.origin.file, obj.origin.line);
-                    obj.origin = at.clone().with_via(via);
+                let reread =
+                    s.style == ScalarStyle::Plain && s.tag.is_none() && !s.text.contains('\n');
+                let at = obj.origin.clone();
+                let origin = match e.first.as_ref().and_then(|v| self.known.get(v)) {
+                    Some((_, value_at)) => value_at
+                        .clone()
+                        .with_via(format!("substituted at {}:{}", at.file, at.line)),
+                    None => at.clone(),
+                };
+                if reread {
+                    let mut node = reread_plain(&e.text)
+                        .ok_or_else(|| (SubstError::Structure(e.text.clone()), at.clone()))?;
+                    node.set_origin_deep(&origin);
+                    *obj = node;
+                } else {
+                    s.text = e.text;
+                    obj.origin = origin;
                 }
                 Ok(())
             }
@@ -107,19 +113,21 @@ impl Vars {
     }
 }
 
-/// True when a plain scalar with this text would not read back as one scalar.
-fn changes_structure(text: &str) -> bool {
-    let indicator = text
-        .chars()
-        .next()
-        .is_some_and(|c| "[]{}&*!|>'\"%@`#".contains(c));
-    indicator
-        || text == "-"
-        || ["- ", "? ", ": "].iter().any(|p| text.starts_with(p))
-        || text.contains(": ")
-        || text.contains(" #")
-        || text.ends_with(':')
-        || text.contains('\n')
+/// What Flux reads back from a plain scalar whose text became `text` (the resource is
+/// substituted as YAML text and parsed again): `"x"` is the string `x`, `3` an integer,
+/// `{a: 1}` a mapping. `None` when it is not one YAML value (Flux fails with `YAMLToJSON`).
+fn reread_plain(text: &str) -> Option<Node> {
+    let doc = format!("v: {text}\n");
+    let mut docs = driftlint_yaml::parse_documents("<substituted>".into(), &doc).ok()?;
+    let mut root = docs.pop()?;
+    if !docs.is_empty() {
+        return None;
+    }
+    let map = root.as_map_mut()?;
+    if map.len() != 1 {
+        return None;
+    }
+    map.remove("v")
 }
 
 struct Parser<'v> {
@@ -395,5 +403,19 @@ mod tests {
             v.apply(&mut doc),
             Err((SubstError::Structure(_), _))
         ));
+    }
+
+    #[test]
+    fn a_plain_scalar_is_read_again_as_flux_reads_the_substituted_text() {
+        let v = vars(&[("APP", "web")], false);
+        let text = "a: ${CLIENT:-\"${APP}\"}\nc: \"${MISSING:-[1]}\"\nd: ${MISSING:-[1, 2]}\n";
+        let mut doc = driftlint_yaml::parse_documents("d.yaml".into(), text)
+            .unwrap()
+            .remove(0);
+        v.apply(&mut doc).unwrap();
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": "web", "c": "[1]", "d": [1, 2]})
+        );
     }
 }
