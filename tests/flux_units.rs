@@ -13,6 +13,14 @@
 //! `$${KEPT}` -> `${KEPT}`, except in the object annotated `substitute: disabled`;
 //! `${APP:=web}` and `${TOKEN}` are kept because the optional Secret `sealed-vars` is not in
 //! the repository (they may be set there).
+//!
+//! `tests/fixtures/flux-units-backend.expected.yaml` (the `backend` unit: its own
+//! kustomization reading `../shared/settings.yaml`, allowed because Flux builds without load
+//! restrictions; `nameSuffix`; a `substituteFrom` Secret with base64 `data`) was made the same
+//! way: `nameSuffix: -v2` appended to a copy of `apps/backend/kustomization.yaml`, `kubectl
+//! kustomize --load-restrictor LoadRestrictionsNone apps/backend`, then by hand `${PORT}` ->
+//! `8080` (`substitute`), `${DB_HOST}` -> `db.internal` (the Secret's decoded value),
+//! `${TARGET_PORT:-${PORT}}` -> `8080` (unset, default).
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +75,16 @@ fn a_flux_kustomization_renders_as_kustomize_controller_renders_it() {
 }
 
 #[test]
+fn a_unit_reads_outside_its_folder_and_substitutes_from_a_secret() {
+    let (code, out, err) = build(&fixture(), &["--unit", "flux-system/backend"]);
+    assert_eq!(code, 0, "{err}");
+    let expected =
+        std::fs::read_to_string(fixture().with_file_name("flux-units-backend.expected.yaml"))
+            .unwrap();
+    assert_eq!(objects_of(&out), expected);
+}
+
+#[test]
 fn build_json_lists_units_and_check_json_lists_targets() {
     let (code, out, _) = build(&fixture(), &["--format", "json"]);
     assert_eq!(code, 0);
@@ -80,6 +98,7 @@ fn build_json_lists_units_and_check_json_lists_targets() {
     assert_eq!(
         ids,
         [
+            "apps/backend (Kustomization flux-system/backend)",
             "apps/prod (Kustomization flux-system/apps)",
             "clusters/prod (Kustomization flux-system/flux-system)"
         ],
@@ -92,10 +111,10 @@ fn build_json_lists_units_and_check_json_lists_targets() {
         .unwrap();
     let v: Value = serde_json::from_slice(&check.stdout).unwrap();
     let targets = v["targets"].as_array().expect("targets listed");
-    assert_eq!(targets.len(), 2);
-    assert_eq!(targets[0]["kind"], "flux-kustomization");
-    assert_eq!(targets[0]["source"]["file"], "clusters/prod/apps.yaml");
-    assert_eq!(targets[0]["objects"], 2);
+    assert_eq!(targets.len(), 3);
+    assert_eq!(targets[1]["kind"], "flux-kustomization");
+    assert_eq!(targets[1]["source"]["file"], "clusters/prod/apps.yaml");
+    assert_eq!(targets[1]["objects"], 2);
 }
 
 #[test]
@@ -206,4 +225,34 @@ fn unset_variables_are_empty_when_every_source_is_known() {
     let (code, out, err) = build(dir.path(), &["--unit", "flux-system/app"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("  a: one\n  b: xy\n  c: dflt\n"), "{out}");
+}
+
+#[test]
+fn pre_commit_checks_the_units_that_read_a_changed_file() {
+    let ids = |file: &str| -> Vec<String> {
+        let out = driftlint()
+            .current_dir(fixture())
+            .args(["check", "--format", "json", "--pre-commit", "--", file])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids("clusters/prod/vars.yaml"),
+        [
+            "apps/prod (Kustomization flux-system/apps)",
+            "clusters/prod (Kustomization flux-system/flux-system)"
+        ],
+        "a substituteFrom ConfigMap is an input of the unit"
+    );
+    assert_eq!(
+        ids("apps/shared/settings.yaml"),
+        ["apps/backend (Kustomization flux-system/backend)"]
+    );
 }
