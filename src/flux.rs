@@ -183,7 +183,15 @@ fn supersede(units: &mut [Unit], next: &[Declared]) {
     }
 }
 
-fn finish(units: Vec<Unit>) -> Units {
+fn finish(mut units: Vec<Unit>) -> Units {
+    // What a replaced unit declared is replaced too (its replacement declares it again).
+    for i in 0..units.len() {
+        if let Some(p) = units[i].declared.parent {
+            if units[p].superseded {
+                units[i].superseded = true;
+            }
+        }
+    }
     let mut rendered = Vec::new();
     let mut skipped = Vec::new();
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
