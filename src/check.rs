@@ -137,6 +137,8 @@ pub(crate) struct Rendered {
     pub(crate) objects: Vec<Node>,
     pub(crate) files: Vec<PathBuf>,
     pub(crate) failure: Option<Finding>,
+    /// For a Flux Kustomization: its object as applied (for `dependsOn`).
+    pub(crate) declared: Option<Node>,
 }
 
 /// Runs the whole pipeline over `opts.paths`.
@@ -165,6 +167,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         .collect();
     findings.extend(per_target.into_iter().flatten());
     findings.extend(kustomization_findings(&fs, &rendered, &selected, &ctx));
+    findings.extend(graph_findings(&rendered, &selected, &ctx));
     let mut findings = finish(findings, &fs);
     let sources = Sources::new(&fs, rendered.iter().flat_map(|r| r.objects.iter()));
     for f in &mut findings {
@@ -187,6 +190,53 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         config_fail_on: config.fail_on.clone(),
         sources,
     })
+}
+
+/// The ordering rules over the apply graph of every rendered unit (CRD002, CRD004, CRD006,
+/// ORDER001, ORDER002), reported for the selected units.
+fn graph_findings(
+    rendered: &[Rendered],
+    selected: &BTreeSet<Target>,
+    ctx: &RuleContext,
+) -> Vec<Finding> {
+    use driftlint_rules::order::{check_graph, GraphUnit, UnitKind};
+    let ids: Vec<String> = rendered.iter().map(|r| r.target.id()).collect();
+    let index: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let units: Vec<GraphUnit> = rendered
+        .iter()
+        .enumerate()
+        .map(|(i, r)| GraphUnit {
+            id: &ids[i],
+            kind: match r.target.kind {
+                Kind::Flux => UnitKind::FluxKustomization,
+                Kind::Helm => UnitKind::HelmChart,
+                Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
+            },
+            flux: r.declared.as_ref(),
+            namespace: r
+                .target
+                .unit
+                .as_ref()
+                .map(|u| u.namespace.as_str())
+                .unwrap_or(""),
+            parent: r
+                .target
+                .unit
+                .as_ref()
+                .and_then(|u| u.parent.as_deref())
+                .and_then(|p| index.get(p).copied()),
+            objects: &r.objects,
+        })
+        .collect();
+    let chosen: BTreeSet<String> = selected.iter().map(Target::id).collect();
+    check_graph(&units, ctx)
+        .into_iter()
+        .filter(|f| chosen.contains(&f.target))
+        .collect()
 }
 
 /// The repository root: the nearest ancestor of `path` (itself included) holding
@@ -555,6 +605,7 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &st
                 objects: build.objects,
                 files: build.files,
                 failure: None,
+                declared: None,
             },
             Err(e) => failed(target, render_failure(target, &e)),
         },
@@ -569,6 +620,7 @@ fn failed(target: &Target, finding: Finding) -> Rendered {
         objects: Vec::new(),
         files: Vec::new(),
         failure: Some(finding),
+        declared: None,
     }
 }
 
@@ -639,6 +691,7 @@ fn render_ok(target: &Target, objects: Vec<Node>) -> Rendered {
         objects,
         files: target.files.clone(),
         failure: None,
+        declared: None,
     }
 }
 

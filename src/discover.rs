@@ -40,6 +40,12 @@ pub struct UnitRef {
     pub file: String,
     /// The line of the object in that file.
     pub line: u32,
+    /// The Flux Kustomization's name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The id of the unit that applies its object (`None`: found in a folder).
+    pub parent: Option<String>,
 }
 
 /// How a chart target is rendered: a `helm template` invocation.

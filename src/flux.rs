@@ -192,31 +192,44 @@ fn finish(mut units: Vec<Unit>) -> Units {
             }
         }
     }
-    let mut rendered = Vec::new();
-    let mut skipped = Vec::new();
-    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
-    let live: Vec<Unit> = units.into_iter().filter(|u| !u.superseded).collect();
-    for u in &live {
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for u in units.iter().filter(|u| !u.superseded) {
         if let Some(r) = &u.rendered {
-            *ids.entry(r.target.id()).or_insert(0) += 1;
+            *count.entry(r.target.id()).or_insert(0) += 1;
         }
     }
-    for u in live {
+    // Units of the same path and name (one per cluster) are told apart by their file.
+    for u in units.iter_mut().filter(|u| !u.superseded) {
+        let Some(r) = u.rendered.as_mut() else {
+            continue;
+        };
+        if count.get(&r.target.id()).is_some_and(|n| *n > 1) {
+            if let Some(unit) = r.target.unit.as_mut() {
+                unit.label = format!("{} in {}:{}", unit.label, unit.file, unit.line);
+            }
+            let id = r.target.id();
+            if let Some(f) = r.failure.as_mut() {
+                f.target = id;
+            }
+        }
+    }
+    let ids: Vec<Option<String>> = units
+        .iter()
+        .map(|u| u.rendered.as_ref().map(|r| r.target.id()))
+        .collect();
+    let mut rendered = Vec::new();
+    let mut skipped = Vec::new();
+    for u in units.into_iter().filter(|u| !u.superseded) {
+        let d = u.declared;
         match u.rendered {
             Some(mut r) => {
-                if ids.get(&r.target.id()).is_some_and(|n| *n > 1) {
-                    if let Some(unit) = r.target.unit.as_mut() {
-                        unit.label = format!("{} in {}:{}", unit.label, unit.file, unit.line);
-                    }
-                    if let Some(f) = r.failure.as_mut() {
-                        f.target = r.target.id();
-                    }
+                if let Some(unit) = r.target.unit.as_mut() {
+                    unit.parent = d.parent.and_then(|p| ids[p].clone());
                 }
                 rendered.push(r);
             }
             None => {
-                let d = &u.declared;
-                let reason = source_problem(d).unwrap_or_default();
+                let reason = source_problem(&d).unwrap_or_default();
                 skipped.push((
                     format!("Kustomization {}/{}", d.namespace, d.name()),
                     d.object.origin.clone(),
@@ -340,6 +353,9 @@ fn render_unit(ctx: &UnitContext, d: &Declared, known: &[&Node]) -> Option<Rende
         label: format!("Kustomization {}/{}", d.namespace, d.name()),
         file: d.object.origin.file.to_string(),
         line: d.object.origin.line,
+        name: d.name().to_string(),
+        namespace: d.namespace.clone(),
+        parent: None,
     });
     let dir = match discover::config_path(ctx.fs, &joined) {
         Ok(dir) => dir,
@@ -401,6 +417,7 @@ fn build_unit(
         objects,
         files,
         failure: None,
+        declared: Some(d.object.clone()),
     }
 }
 
@@ -434,6 +451,7 @@ fn failed(target: Target, d: &Declared, code: &str, msg: String, origin: Origin)
         target,
         objects: Vec::new(),
         failure: Some(finding),
+        declared: Some(d.object.clone()),
     }
 }
 

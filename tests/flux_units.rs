@@ -165,7 +165,7 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-const KS_HEAD: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+const KS_HEAD: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
 
 #[test]
 fn a_missing_path_fails_at_its_line_and_other_units_still_render() {
@@ -185,7 +185,7 @@ fn a_missing_path_fails_at_its_line_and_other_units_still_render() {
     let (code, out, err) = build(dir.path(), &[]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("RENDER001: flux/bad.yaml:10: cannot render Flux Kustomization flux-system/app: kustomization path not found"),
+        err.contains("RENDER001: flux/bad.yaml:12: cannot render Flux Kustomization flux-system/app: kustomization path not found"),
         "{err}"
     );
     assert!(
@@ -207,7 +207,7 @@ fn an_invalid_variable_name_fails_as_flux_fails() {
     let (code, _, err) = build(dir.path(), &[]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("flux/ks.yaml:13: cannot render Flux Kustomization flux-system/app: 'bad-name' var name is invalid"),
+        err.contains("flux/ks.yaml:15: cannot render Flux Kustomization flux-system/app: 'bad-name' var name is invalid"),
         "{err}"
     );
 }
@@ -254,5 +254,70 @@ fn pre_commit_checks_the_units_that_read_a_changed_file() {
     assert_eq!(
         ids("apps/shared/settings.yaml"),
         ["apps/backend (Kustomization flux-system/backend)"]
+    );
+}
+
+#[test]
+fn a_custom_resource_whose_crd_another_unit_installs_needs_depends_on() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Cluster\n  names:\n    kind: Widget\n    plural: widgets\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n";
+    let sync = format!(
+        "{}  path: ./cluster\n",
+        KS_HEAD.replace("name: app", "name: flux-system")
+    );
+    let controllers = format!(
+        "{}  path: ./controllers\n",
+        KS_HEAD.replace("name: app", "name: controllers")
+    );
+    let codes = |configs: &str| -> Vec<(String, String)> {
+        let dir = repo(&[
+            ("cluster/flux-system/sync.yaml", &sync),
+            ("cluster/controllers.yaml", &controllers),
+            ("cluster/configs.yaml", configs),
+            ("controllers/crd.yaml", crd),
+            ("configs/widget.yaml", widget),
+        ]);
+        let out = driftlint()
+            .args(["check", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    format!(
+                        "{}:{}",
+                        f["location"]["file"].as_str().unwrap(),
+                        f["location"]["line"]
+                    ),
+                )
+            })
+            .collect()
+    };
+    let configs = format!(
+        "{}  path: ./configs\n",
+        KS_HEAD.replace("name: app", "name: configs")
+    );
+    assert_eq!(
+        codes(&configs),
+        [("CRD002".to_string(), "configs/widget.yaml:2".to_string())]
+    );
+    let ordered = format!("{configs}  dependsOn:\n    - name: controllers\n");
+    assert_eq!(codes(&ordered), []);
+    let typo = format!("{configs}  dependsOn:\n    - name: controler\n");
+    assert_eq!(
+        codes(&typo),
+        [
+            (
+                "ORDER002".to_string(),
+                "cluster/configs.yaml:14".to_string()
+            ),
+            ("CRD002".to_string(), "configs/widget.yaml:2".to_string())
+        ]
     );
 }

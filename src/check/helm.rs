@@ -64,6 +64,7 @@ pub(super) fn render_chart(fs: &RepoFs, target: &Target, version: &str) -> Rende
         objects,
         files: release.values,
         failure,
+        declared: None,
     }
 }
 

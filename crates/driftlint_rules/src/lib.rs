@@ -28,6 +28,7 @@ mod finding;
 mod image_ref;
 mod k8s;
 mod lifecycle;
+pub mod order;
 mod pin;
 pub mod redact;
 mod registry;
@@ -172,6 +173,7 @@ pub(crate) fn rule_codes() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|(c, _)| *c)
         .chain(KUSTOMIZATION_RULES.iter().map(|(c, _)| *c))
+        .chain(order::GRAPH_RULES.iter().map(|(c, _)| *c))
 }
 
 /// Lints the rendered objects of one target.

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use crate::{RuleMeta, Severity};
 use driftlint_yaml::{parse_documents, Node};
 
-use super::{api, crd, pin, sec};
+use super::{api, crd, order, pin, sec};
 
 /// Metadata files, in registry order: the rules (each rule file embeds its own), then the
 /// pipeline's codes.
@@ -23,6 +23,11 @@ const SOURCES: &[(&str, &str)] = &[
     ("rules/SEC003.yaml", sec::configmap_secret_content::META),
     ("rules/SEC005.yaml", sec::known_token_pattern::META),
     ("rules/CRD001.yaml", crd::cr_crd_unknown::META),
+    ("rules/CRD002.yaml", order::cr_crd_cross_unit::META),
+    ("rules/CRD004.yaml", order::chart_crd_with_cr::META),
+    ("rules/CRD006.yaml", order::cr_version_not_served::META),
+    ("rules/ORDER001.yaml", order::depends_on_cycle::META),
+    ("rules/ORDER002.yaml", order::depends_on_unknown::META),
     ("rules/API001.yaml", api::api_removed::META),
     ("rules/API002.yaml", api::api_deprecated::META),
     (

@@ -1,0 +1,243 @@
+//! The apply graph and the rules over it: which unit installs each CRD, which units each one
+//! waits for, and whether every custom resource can be applied on a fresh cluster.
+//!
+//! Units are the repository's apply units (Flux Kustomizations, charts, folders). Edges, as
+//! Flux orders them: a Flux Kustomization waits for the units in its `spec.dependsOn`
+//! (transitively), and is applied by its parent (the unit whose output holds its object), so
+//! everything its ancestors and their dependencies install exists before it reconciles. A
+//! repository deploying several clusters has one tree per cluster: units are only compared
+//! with units of the same tree (the same top ancestor).
+
+pub(crate) mod chart_crd_with_cr;
+pub(crate) mod cr_crd_cross_unit;
+pub(crate) mod cr_version_not_served;
+pub(crate) mod depends_on_cycle;
+pub(crate) mod depends_on_unknown;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::k8s::group_of;
+use crate::{is_builtin_group, Finding, Hit, ObjectRef, RuleContext};
+use driftlint_yaml::Node;
+
+/// What a unit is, for the rules that only concern some kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitKind {
+    /// A Flux Kustomization.
+    FluxKustomization,
+    /// A Helm chart rendered as `helm template`.
+    HelmChart,
+    /// A kustomization or manifest folder no Flux Kustomization reaches.
+    Folder,
+}
+
+/// One apply unit as the ordering rules see it.
+pub struct GraphUnit<'a> {
+    /// The target id findings name.
+    pub id: &'a str,
+    /// What it is.
+    pub kind: UnitKind,
+    /// For a Flux Kustomization: its object as applied (`metadata`, `spec.dependsOn`).
+    pub flux: Option<&'a Node>,
+    /// Its namespace (a Flux Kustomization's, for `dependsOn` entries without one).
+    pub namespace: &'a str,
+    /// The index of the unit that applies its object.
+    pub parent: Option<usize>,
+    /// What it renders.
+    pub objects: &'a [Node],
+}
+
+/// A `dependsOn` entry resolved against the graph.
+pub(crate) struct Dependency<'n> {
+    /// The `name:` node of the entry (where findings point).
+    pub at: &'n Node,
+    pub name: String,
+    pub namespace: String,
+    /// The unit it names in the same tree, if any.
+    pub unit: Option<usize>,
+}
+
+/// The graph built over the units: trees, dependencies and CRD installers.
+pub(crate) struct Graph<'g, 'a> {
+    pub units: &'g [GraphUnit<'a>],
+    pub root: Vec<usize>,
+    pub deps: Vec<Vec<Dependency<'a>>>,
+    /// (group, kind) -> (unit, the CRD object) for every rendered CRD.
+    pub installers: BTreeMap<(String, String), Vec<(usize, &'a Node)>>,
+}
+
+impl<'g, 'a> Graph<'g, 'a> {
+    fn new(units: &'g [GraphUnit<'a>]) -> Self {
+        let root: Vec<usize> = (0..units.len()).map(|i| top(units, i)).collect();
+        let mut by_name: BTreeMap<(usize, &str, &str), usize> = BTreeMap::new();
+        for (i, u) in units.iter().enumerate() {
+            if let Some(name) = u.flux.and_then(|o| o.str_at(&["metadata", "name"])) {
+                by_name.entry((root[i], u.namespace, name)).or_insert(i);
+            }
+        }
+        let deps = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| dependencies(u, root[i], &by_name))
+            .collect();
+        let mut installers: BTreeMap<(String, String), Vec<(usize, &'a Node)>> = BTreeMap::new();
+        for (i, u) in units.iter().enumerate() {
+            for crd in u.objects.iter().filter(|o| is_crd(o)) {
+                if let (Some(g), Some(k)) = (
+                    crd.str_at(&["spec", "group"]),
+                    crd.str_at(&["spec", "names", "kind"]),
+                ) {
+                    installers
+                        .entry((g.to_string(), k.to_string()))
+                        .or_default()
+                        .push((i, crd));
+                }
+            }
+        }
+        Graph {
+            units,
+            root,
+            deps,
+            installers,
+        }
+    }
+
+    /// Every unit `i` waits for: its dependencies and ancestors, transitively (not `i`).
+    pub(crate) fn waits_for(&self, i: usize) -> BTreeSet<usize> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![i];
+        while let Some(x) = todo.pop() {
+            let next = self.deps[x]
+                .iter()
+                .filter_map(|d| d.unit)
+                .chain(self.units[x].parent);
+            for n in next {
+                if seen.insert(n) {
+                    todo.push(n);
+                }
+            }
+        }
+        seen.remove(&i);
+        seen
+    }
+
+    /// How a unit is named in messages: `Flux Kustomization ns/name` or its id.
+    pub(crate) fn label(&self, i: usize) -> String {
+        let u = &self.units[i];
+        match u.flux.and_then(|o| o.str_at(&["metadata", "name"])) {
+            Some(name) => format!("Flux Kustomization {}/{name}", u.namespace),
+            None => u.id.to_string(),
+        }
+    }
+}
+
+fn top(units: &[GraphUnit], mut i: usize) -> usize {
+    let mut steps = 0;
+    while let Some(p) = units[i].parent.filter(|_| steps < units.len()) {
+        i = p;
+        steps += 1;
+    }
+    i
+}
+
+fn dependencies<'a>(
+    u: &GraphUnit<'a>,
+    root: usize,
+    by_name: &BTreeMap<(usize, &str, &str), usize>,
+) -> Vec<Dependency<'a>> {
+    let Some(entries) = u
+        .flux
+        .and_then(|o| o.get_path(&["spec", "dependsOn"]))
+        .and_then(Node::as_seq)
+    else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|e| {
+            let at = e.get("name")?;
+            let name = at.as_str()?.to_string();
+            let namespace = e.str_at(&["namespace"]).unwrap_or(u.namespace).to_string();
+            let unit = by_name
+                .get(&(root, namespace.as_str(), name.as_str()))
+                .copied();
+            Some(Dependency {
+                at,
+                name,
+                namespace,
+                unit,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn is_crd(o: &Node) -> bool {
+    o.str_at(&["kind"]) == Some("CustomResourceDefinition")
+        && group_of(o.str_at(&["apiVersion"]).unwrap_or_default()) == "apiextensions.k8s.io"
+}
+
+/// The (group, kind) of a custom resource: an object whose group is not built in.
+pub(crate) fn custom_kind(o: &Node) -> Option<(&str, &str)> {
+    let group = group_of(o.str_at(&["apiVersion"])?);
+    let kind = o.str_at(&["kind"])?;
+    (!is_builtin_group(group)).then_some((group, kind))
+}
+
+/// A finding of a graph rule: about an object of unit `unit` (or none).
+pub(crate) struct GraphHit<'n> {
+    pub hit: Hit,
+    pub unit: usize,
+    pub object: Option<&'n Node>,
+}
+
+type GraphCheckFn = for<'g, 'a> fn(&Graph<'g, 'a>, &mut Vec<GraphHit<'a>>);
+
+/// The graph rules, in code order.
+pub(crate) const GRAPH_RULES: &[(&str, GraphCheckFn)] = &[
+    (cr_crd_cross_unit::CODE, cr_crd_cross_unit::check),
+    (chart_crd_with_cr::CODE, chart_crd_with_cr::check),
+    (cr_version_not_served::CODE, cr_version_not_served::check),
+    (depends_on_cycle::CODE, depends_on_cycle::check),
+    (depends_on_unknown::CODE, depends_on_unknown::check),
+];
+
+/// Runs the graph rules over the repository's apply units. Findings name the unit they are
+/// about (`target`), point at the line to edit, and honour the objects' suppression
+/// annotations; deterministic order.
+pub fn check_graph(units: &[GraphUnit], ctx: &RuleContext) -> Vec<Finding> {
+    let graph = Graph::new(units);
+    let mut hits = Vec::new();
+    for (code, check) in GRAPH_RULES {
+        if ctx.config.severity_for(code).is_some() {
+            check(&graph, &mut hits);
+        }
+    }
+    let mut out: Vec<Finding> = hits
+        .into_iter()
+        .filter(|h| {
+            h.object.is_none_or(|o| {
+                !crate::suppress::annotation_suppresses(
+                    &crate::annotation_ignores(o),
+                    h.hit.code,
+                    ctx.config,
+                )
+            })
+        })
+        .filter_map(|h| {
+            Some(Finding {
+                code: h.hit.code.to_string(),
+                severity: ctx.config.severity_for(h.hit.code)?,
+                message: h.hit.message,
+                origin: h.hit.origin,
+                object: h.object.map(ObjectRef::of),
+                target: units[h.unit].id.to_string(),
+                field: Some(h.hit.field),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
