@@ -18,6 +18,12 @@ use crate::Hit;
 pub(crate) const CODE: &str = "CRD004";
 pub(crate) const META: &str = include_str!("../../../../rules/CRD004.yaml");
 
+/// True when `crd` was rendered from a chart's `templates/` (not its `crds/`, which Helm
+/// installs before the templates).
+fn from_templates(crd: &driftlint_yaml::Node) -> bool {
+    crd.origin.file.split('/').any(|c| c == "templates")
+}
+
 pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
     for (i, u) in g.units.iter().enumerate() {
         if u.kind != UnitKind::HelmChart {
@@ -26,7 +32,7 @@ pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
         let crds: Vec<(&str, &str, &driftlint_yaml::Node)> = u
             .objects
             .iter()
-            .filter(|o| is_crd(o))
+            .filter(|o| is_crd(o) && from_templates(o))
             .filter_map(|c| {
                 Some((
                     c.str_at(&["spec", "group"])?,
