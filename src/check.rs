@@ -199,7 +199,8 @@ fn graph_findings(
     selected: &BTreeSet<Target>,
     ctx: &RuleContext,
 ) -> Vec<Finding> {
-    use driftlint_rules::order::{check_graph, GraphUnit, UnitKind};
+    use driftlint_rules::check_graph;
+    use driftlint_rules::order::{GraphUnit, UnitKind};
     let ids: Vec<String> = rendered.iter().map(|r| r.target.id()).collect();
     let index: HashMap<&str, usize> = ids
         .iter()

@@ -236,6 +236,26 @@ pub fn check_kustomization(target: &str, kustomization: &Node, ctx: &RuleContext
     out
 }
 
+/// Runs the ordering rules (`order`: CRD002, CRD004, CRD006, ORDER001, ORDER002) over the
+/// repository's apply units. Findings name the unit they are about (`target`), point at the
+/// line to edit, and honour the objects' suppression annotations; deterministic order.
+pub fn check_graph(units: &[order::GraphUnit], ctx: &RuleContext) -> Vec<Finding> {
+    let mut out: Vec<Finding> = order::hits(units, ctx)
+        .into_iter()
+        .filter(|h| {
+            h.object.is_none_or(|o| {
+                !suppress::annotation_suppresses(&annotation_ignores(o), h.hit.code, ctx.config)
+            })
+        })
+        .filter_map(|h| {
+            let target = units[h.unit].id;
+            to_finding(h.hit, target, h.object.map(ObjectRef::of), ctx)
+        })
+        .collect();
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
+
 fn to_finding(
     hit: Hit,
     target: &str,

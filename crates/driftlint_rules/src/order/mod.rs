@@ -17,7 +17,7 @@ pub(crate) mod depends_on_unknown;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::k8s::group_of;
-use crate::{is_builtin_group, Finding, Hit, ObjectRef, RuleContext};
+use crate::{is_builtin_group, Hit, RuleContext};
 use driftlint_yaml::Node;
 
 /// What a unit is, for the rules that only concern some kinds.
@@ -201,10 +201,8 @@ pub(crate) const GRAPH_RULES: &[(&str, GraphCheckFn)] = &[
     (depends_on_unknown::CODE, depends_on_unknown::check),
 ];
 
-/// Runs the graph rules over the repository's apply units. Findings name the unit they are
-/// about (`target`), point at the line to edit, and honour the objects' suppression
-/// annotations; deterministic order.
-pub fn check_graph(units: &[GraphUnit], ctx: &RuleContext) -> Vec<Finding> {
+/// The hits of the enabled graph rules over `units`.
+pub(crate) fn hits<'a>(units: &[GraphUnit<'a>], ctx: &RuleContext) -> Vec<GraphHit<'a>> {
     let graph = Graph::new(units);
     let mut hits = Vec::new();
     for (code, check) in GRAPH_RULES {
@@ -212,31 +210,7 @@ pub fn check_graph(units: &[GraphUnit], ctx: &RuleContext) -> Vec<Finding> {
             check(&graph, &mut hits);
         }
     }
-    let mut out: Vec<Finding> = hits
-        .into_iter()
-        .filter(|h| {
-            h.object.is_none_or(|o| {
-                !crate::suppress::annotation_suppresses(
-                    &crate::annotation_ignores(o),
-                    h.hit.code,
-                    ctx.config,
-                )
-            })
-        })
-        .filter_map(|h| {
-            Some(Finding {
-                code: h.hit.code.to_string(),
-                severity: ctx.config.severity_for(h.hit.code)?,
-                message: h.hit.message,
-                origin: h.hit.origin,
-                object: h.object.map(ObjectRef::of),
-                target: units[h.unit].id.to_string(),
-                field: Some(h.hit.field),
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    out
+    hits
 }
 
 #[cfg(test)]

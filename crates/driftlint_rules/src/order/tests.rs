@@ -1,5 +1,5 @@
 use super::*;
-use crate::RuleConfig;
+use crate::{check_graph, Finding, RuleConfig};
 use driftlint_yaml::parse_documents;
 
 fn docs(file: &str, text: &str) -> Vec<Node> {
