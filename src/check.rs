@@ -199,45 +199,79 @@ fn graph_findings(
     selected: &BTreeSet<Target>,
     ctx: &RuleContext,
 ) -> Vec<Finding> {
-    use driftlint_rules::check_graph;
-    use driftlint_rules::order::{GraphUnit, UnitKind};
     let ids: Vec<String> = rendered.iter().map(|r| r.target.id()).collect();
+    let units = graph_units(rendered, &ids);
+    let chosen: BTreeSet<String> = selected.iter().map(Target::id).collect();
+    driftlint_rules::check_graph(&units, ctx)
+        .into_iter()
+        .filter(|f| chosen.contains(&f.target))
+        .collect()
+}
+
+/// The apply graph's view of the rendered units (`ids[i]` is `rendered[i]`'s id).
+fn graph_units<'a>(
+    rendered: &'a [Rendered],
+    ids: &'a [String],
+) -> Vec<driftlint_rules::order::GraphUnit<'a>> {
+    use driftlint_rules::order::{GraphUnit, UnitKind};
     let index: HashMap<&str, usize> = ids
         .iter()
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
-    let units: Vec<GraphUnit> = rendered
+    rendered
         .iter()
         .enumerate()
-        .map(|(i, r)| GraphUnit {
-            id: &ids[i],
-            kind: match r.target.kind {
-                Kind::Flux => UnitKind::FluxKustomization,
-                Kind::Helm => UnitKind::HelmChart,
-                Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
-            },
-            flux: r.declared.as_ref(),
-            namespace: r
-                .target
-                .unit
-                .as_ref()
-                .map(|u| u.namespace.as_str())
-                .unwrap_or(""),
-            parent: r
-                .target
-                .unit
-                .as_ref()
-                .and_then(|u| u.parent.as_deref())
-                .and_then(|p| index.get(p).copied()),
-            objects: &r.objects,
+        .map(|(i, r)| {
+            let unit = r.target.unit.as_ref();
+            GraphUnit {
+                id: &ids[i],
+                kind: match r.target.kind {
+                    Kind::Flux => UnitKind::FluxKustomization,
+                    Kind::Helm => UnitKind::HelmChart,
+                    Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
+                },
+                flux: r.declared.as_ref(),
+                namespace: unit.map(|u| u.namespace.as_str()).unwrap_or(""),
+                parent: unit
+                    .and_then(|u| u.parent.as_deref())
+                    .and_then(|p| index.get(p).copied()),
+                objects: &r.objects,
+            }
         })
-        .collect();
-    let chosen: BTreeSet<String> = selected.iter().map(Target::id).collect();
-    check_graph(&units, ctx)
-        .into_iter()
-        .filter(|f| chosen.contains(&f.target))
         .collect()
+}
+
+/// The apply graph of the repository under `opts.paths`, for `driftlint graph`: units, edges,
+/// installed CRDs and the ordering findings (redacted).
+///
+/// Errors: as [`check`].
+pub fn apply_graph(opts: &CheckOptions) -> Result<crate::apply_graph::ApplyGraph, CheckError> {
+    let Prepared {
+        fs,
+        config,
+        version,
+        catalog,
+        rendered,
+        mut findings,
+        ..
+    } = prepare(opts)?;
+    let rule_config = rule_config(&config, &version, &mut findings);
+    let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
+    let ctx = RuleContext::new(&rule_config, &known);
+    let ids: Vec<String> = rendered.iter().map(|r| r.target.id()).collect();
+    let units = graph_units(&rendered, &ids);
+    let mut violations = driftlint_rules::check_graph(&units, &ctx);
+    findings.extend(rendered.iter().filter_map(|r| r.failure.clone()));
+    findings.retain(|f| ERROR_CODES.contains(&f.code.as_str()));
+    let sources = Sources::new(&fs, rendered.iter().flat_map(|r| r.objects.iter()));
+    for f in violations.iter_mut().chain(findings.iter_mut()) {
+        sources.redact_finding(f);
+    }
+    let (edges, crds) = driftlint_rules::order::edges_and_crds(&units);
+    Ok(crate::apply_graph::ApplyGraph::new(
+        &rendered, ids, edges, crds, violations, findings,
+    ))
 }
 
 /// The repository root: the nearest ancestor of `path` (itself included) holding

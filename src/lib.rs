@@ -11,6 +11,8 @@
 //! print!("{yaml}");
 //! ```
 
+pub mod apply_graph;
+mod apply_graph_html;
 pub mod apply_units;
 pub mod check;
 pub mod config;

@@ -48,6 +48,9 @@ enum Command {
     /// Print what each apply unit would apply (Flux Kustomizations, folders no Flux
     /// Kustomization reaches, charts) as one YAML stream with a comment header per unit.
     Build(BuildArgs),
+    /// Print the apply graph: units, the source lines declaring them, `dependsOn` and
+    /// "applies" edges, the CRDs each installs, and the ordering findings highlighted.
+    Graph(GraphArgs),
     /// Render one kustomization directory natively and print the YAML.
     Render {
         /// The kustomization directory.
@@ -168,6 +171,30 @@ struct BuildArgs {
     allow_remote: bool,
 }
 
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// Paths inside one repository (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// `mermaid` (GitHub markdown), `dot` (Graphviz), `json`, or `html` (one self-contained
+    /// page).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    format: GraphFormat,
+    /// Write to FILE instead of stdout (a symbolic link at FILE is refused).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Kubernetes version to render for (1.25 .. 1.37; default: config, else newest).
+    #[arg(long)]
+    kubernetes_version: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+    Json,
+    Html,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum BuildFormat {
     Yaml,
@@ -264,6 +291,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Build(args) => run_build(args),
+        Command::Graph(args) => run_graph(args),
         #[cfg(feature = "cluster")]
         Command::Drift(args) => run_drift(args),
         Command::Render {
@@ -547,6 +575,45 @@ fn format_drift(
             }
             text
         }
+    }
+}
+
+/// `driftlint graph`: the picture on stdout (or `--output`), render failures on stderr.
+fn run_graph(args: GraphArgs) -> u8 {
+    let opts = CheckOptions {
+        paths: args.paths,
+        kubernetes_version: args.kubernetes_version,
+        ..CheckOptions::default()
+    };
+    let graph = match driftlint::check::apply_graph(&opts) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 2;
+        }
+    };
+    for f in &graph.failures {
+        eprintln!(
+            "{}: {}:{}: {}",
+            f.code, f.origin.file, f.origin.line, f.message
+        );
+    }
+    let text = match args.format {
+        GraphFormat::Mermaid => graph.mermaid(),
+        GraphFormat::Dot => graph.dot(),
+        GraphFormat::Json => graph.json(),
+        GraphFormat::Html => graph.html(),
+    };
+    let code = if graph.failures.is_empty() { 0 } else { 2 };
+    match &args.output {
+        Some(path) => match output::write_report(path, text.as_bytes()) {
+            Ok(()) => code,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                2
+            }
+        },
+        None => print_stdout(text.as_bytes(), code),
     }
 }
 

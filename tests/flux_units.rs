@@ -321,3 +321,99 @@ fn a_custom_resource_whose_crd_another_unit_installs_needs_depends_on() {
         ]
     );
 }
+
+#[test]
+fn graph_shows_units_edges_crds_and_violations_in_every_format() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Cluster\n  names:\n    kind: Widget\n    plural: widgets\n  versions:\n    - name: v1\n      served: true\n      storage: true\n";
+    let sync = format!(
+        "{}  path: ./cluster\n",
+        KS_HEAD.replace("name: app", "name: flux-system")
+    );
+    let controllers = format!(
+        "{}  path: ./controllers\n",
+        KS_HEAD.replace("name: app", "name: controllers")
+    );
+    let configs = format!(
+        "{}  path: ./configs\n  dependsOn:\n    - name: <missing>\n",
+        KS_HEAD.replace("name: app", "name: configs")
+    );
+    let dir = repo(&[
+        ("cluster/flux-system/sync.yaml", &sync),
+        ("cluster/controllers.yaml", &controllers),
+        ("cluster/configs.yaml", &configs),
+        ("controllers/crd.yaml", crd),
+        (
+            "configs/widget.yaml",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n",
+        ),
+    ]);
+    let graph = |format: &str| -> String {
+        let out = driftlint()
+            .args(["graph", "--format", format])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_str(&graph("json")).unwrap();
+    let nodes = json["nodes"].as_array().unwrap();
+    let ids: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "cluster (Kustomization flux-system/flux-system)",
+            "configs (Kustomization flux-system/configs)",
+            "controllers (Kustomization flux-system/controllers)"
+        ]
+    );
+    assert_eq!(nodes[2]["crds"], serde_json::json!(["example.com/Widget"]));
+    assert_eq!(
+        nodes[1]["violations"],
+        serde_json::json!(["CRD002", "ORDER002"])
+    );
+    let edges: Vec<(Value, usize, &str)> = json["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from"].clone(),
+                e["to"].as_u64().unwrap() as usize,
+                e["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            (Value::from(0), 1, "applies"),
+            (Value::Null, 1, "dependsOn"),
+            (Value::from(0), 2, "applies")
+        ]
+    );
+    let mermaid = graph("mermaid");
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("missing: flux-system/#lt;missing#gt;"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("  class n1 violation\n"), "{mermaid}");
+    let dot = graph("dot");
+    assert!(dot.contains("n0 -> n2 [style=dashed];"), "{dot}");
+    let html = graph("html");
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "no script in the page"
+    );
+    assert!(html.contains("&lt;missing&gt;") && !html.contains("<missing>"));
+    assert!(
+        !html.contains("http://") || html.matches("http://").count() == 1,
+        "only the SVG namespace"
+    );
+}

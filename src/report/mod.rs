@@ -17,6 +17,7 @@ pub use drift_human::{counts as drift_counts, drift_human};
 pub use driftlint_rules::{fingerprint, Finding, ObjectRef, RuleMeta, Severity};
 pub use github::github;
 pub use human::{human, HUMAN_WIDTH};
+pub(crate) use json::findings_value;
 pub use json::{json, json_with_targets, JsonSource, JsonTarget, JSON_FORMAT_VERSION};
 pub use sarif::{
     encode_uri_path, help_uri, information_uri, sarif, SarifRun, FINGERPRINT_KEY, MAX_RESULTS,

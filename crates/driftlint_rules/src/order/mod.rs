@@ -201,6 +201,65 @@ pub(crate) const GRAPH_RULES: &[(&str, GraphCheckFn)] = &[
     (depends_on_unknown::CODE, depends_on_unknown::check),
 ];
 
+/// Why one unit waits for another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A `spec.dependsOn` entry.
+    DependsOn,
+    /// The unit's object is applied by the other one (its parent).
+    AppliedBy,
+}
+
+/// An edge of the apply graph: `unit` waits for `on` (`None`: a `dependsOn` naming no unit of
+/// the tree).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// The waiting unit (index into the units given).
+    pub unit: usize,
+    /// The unit waited for.
+    pub on: Option<usize>,
+    /// Why.
+    pub kind: EdgeKind,
+    /// For `dependsOn`: `namespace/name` as written (defaulted).
+    pub name: String,
+}
+
+/// The edges of the apply graph over `units`, and per unit the CRDs it installs
+/// (`group/Kind`, sorted).
+pub fn edges_and_crds(units: &[GraphUnit]) -> (Vec<Edge>, Vec<Vec<String>>) {
+    let g = Graph::new(units);
+    let mut edges = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        if let Some(p) = u.parent {
+            edges.push(Edge {
+                unit: i,
+                on: Some(p),
+                kind: EdgeKind::AppliedBy,
+                name: String::new(),
+            });
+        }
+        for d in &g.deps[i] {
+            edges.push(Edge {
+                unit: i,
+                on: d.unit,
+                kind: EdgeKind::DependsOn,
+                name: format!("{}/{}", d.namespace, d.name),
+            });
+        }
+    }
+    let mut crds = vec![Vec::new(); units.len()];
+    for ((group, kind), installers) in &g.installers {
+        for (i, _) in installers {
+            crds[*i].push(format!("{group}/{kind}"));
+        }
+    }
+    for c in &mut crds {
+        c.sort();
+        c.dedup();
+    }
+    (edges, crds)
+}
+
 /// The hits of the enabled graph rules over `units`.
 pub(crate) fn hits<'a>(units: &[GraphUnit<'a>], ctx: &RuleContext) -> Vec<GraphHit<'a>> {
     let graph = Graph::new(units);
