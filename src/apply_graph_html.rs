@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use crate::apply_graph::{node_label, ApplyGraph};
 
-const COLUMN: u32 = 380;
-const WIDTH: u32 = 320;
+const COLUMN: u32 = 480;
+const WIDTH: u32 = 420;
 const LINE: u32 = 16;
 const GAP: u32 = 14;
 const MARGIN: u32 = 20;
@@ -108,7 +108,7 @@ fn svg(g: &ApplyGraph) -> String {
         );
         for (k, line) in node_label(n).lines().enumerate() {
             let weight = if k == 0 { " font-weight=\"bold\"" } else { "" };
-            let text: String = line.chars().take(48).collect();
+            let text: String = line.chars().take(64).collect();
             let _ = writeln!(
                 out,
                 "<text x=\"{}\" y=\"{}\" font-size=\"12\" font-family=\"sans-serif\"{weight}>{}</text>",

@@ -6,7 +6,8 @@
 //! (transitively), and is applied by its parent (the unit whose output holds its object), so
 //! everything its ancestors and their dependencies install exists before it reconciles. A
 //! repository deploying several clusters has one tree per cluster: units are only compared
-//! with units of the same tree (the same top ancestor).
+//! with units of the same tree — those whose top ancestors are declared in the same folder
+//! (`clusters/prod/`), as one cluster's bootstrap reads one folder.
 
 pub(crate) mod chart_crd_with_cr;
 pub(crate) mod cr_crd_cross_unit;
@@ -68,7 +69,7 @@ pub(crate) struct Graph<'g, 'a> {
 
 impl<'g, 'a> Graph<'g, 'a> {
     fn new(units: &'g [GraphUnit<'a>]) -> Self {
-        let root: Vec<usize> = (0..units.len()).map(|i| top(units, i)).collect();
+        let root = trees(units);
         let mut by_name: BTreeMap<(usize, &str, &str), usize> = BTreeMap::new();
         for (i, u) in units.iter().enumerate() {
             if let Some(name) = u.flux.and_then(|o| o.str_at(&["metadata", "name"])) {
@@ -129,6 +130,27 @@ impl<'g, 'a> Graph<'g, 'a> {
             None => u.id.to_string(),
         }
     }
+}
+
+/// The tree of each unit, as the index of the first unit of that tree: units whose top
+/// ancestors are Flux Kustomizations declared in the same folder share a tree; any other
+/// top unit is a tree of its own.
+fn trees(units: &[GraphUnit]) -> Vec<usize> {
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    (0..units.len())
+        .map(|i| {
+            let t = top(units, i);
+            let key = match units[t].flux {
+                Some(o) => {
+                    let file = &o.origin.file;
+                    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+                    format!("dir:{dir}")
+                }
+                None => format!("unit:{t}"),
+            };
+            *first.entry(key).or_insert(i)
+        })
+        .collect()
 }
 
 fn top(units: &[GraphUnit], mut i: usize) -> usize {

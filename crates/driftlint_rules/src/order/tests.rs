@@ -139,8 +139,25 @@ fn the_same_unit_an_ancestor_or_a_transitive_dependency_is_in_order() {
 fn another_cluster_tree_is_not_compared() {
     let mut r = Repo::new();
     r.unit("other-root", &[], None, CRD);
+    r.flux[1].set_origin_deep(&driftlint_yaml::Origin::new(
+        "clusters/test/ks.yaml".into(),
+        1,
+        1,
+    ));
     r.unit("configs", &[], Some(0), ISSUER);
     assert_eq!(codes(&r.check()), []);
+    // Top units declared in the same folder are one cluster.
+    let mut r = Repo::new();
+    r.unit("controllers", &[], None, CRD);
+    r.unit("configs", &[], None, ISSUER);
+    for f in &mut r.flux {
+        f.set_origin_deep(&driftlint_yaml::Origin::new(
+            "clusters/prod/ks.yaml".into(),
+            1,
+            1,
+        ));
+    }
+    assert_eq!(codes(&r.check()).len(), 1);
 }
 
 #[test]
