@@ -52,6 +52,10 @@ pub enum FsError {
 pub struct RepoFs {
     root: PathBuf,
     texts: Arc<Mutex<HashMap<String, Arc<str>>>>,
+    /// Canonical forms of the directories resolved so far, so each directory is
+    /// canonicalized once per run instead of once per file under it (a pre-commit run
+    /// resolves thousands of files; `realpath` reads every ancestor's links each time).
+    dirs: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
 }
 
 impl RepoFs {
@@ -63,6 +67,7 @@ impl RepoFs {
         Ok(RepoFs {
             root,
             texts: Arc::default(),
+            dirs: Arc::default(),
         })
     }
 
@@ -113,11 +118,43 @@ impl RepoFs {
         if !joined.starts_with(&self.root) {
             return Err(self.escapes(&display));
         }
-        let canonical = joined
-            .canonicalize()
+        let canonical = self
+            .canonical(&joined)
             .map_err(|e| io_error_named(&display, &e))?;
         if !canonical.starts_with(&self.root) {
             return Err(self.escapes(&display));
+        }
+        Ok(canonical)
+    }
+
+    /// `path.canonicalize()`, with the canonical form of its directory taken from (and
+    /// recorded in) the cache: the directory's canonical form joined with the last component,
+    /// which is itself canonicalized only when it is a symbolic link.
+    fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.canonicalize();
+        };
+        let dir = self.canonical_dir(parent)?;
+        let candidate = dir.join(name);
+        let meta = std::fs::symlink_metadata(&candidate)?;
+        if meta.file_type().is_symlink() {
+            return candidate.canonicalize();
+        }
+        if meta.is_dir() {
+            if let Ok(mut dirs) = self.dirs.lock() {
+                dirs.insert(path.to_path_buf(), candidate.clone());
+            }
+        }
+        Ok(candidate)
+    }
+
+    fn canonical_dir(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        if let Some(known) = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned()) {
+            return Ok(known);
+        }
+        let canonical = dir.canonicalize()?;
+        if let Ok(mut dirs) = self.dirs.lock() {
+            dirs.insert(dir.to_path_buf(), canonical.clone());
         }
         Ok(canonical)
     }
@@ -129,8 +166,8 @@ impl RepoFs {
     /// [`FsError::NotText`], [`FsError::Escapes`], I/O errors.
     pub fn read_text(&self, path: &Path) -> Result<Arc<str>, FsError> {
         let display = self.display(path);
-        let canonical = path
-            .canonicalize()
+        let canonical = self
+            .canonical(path)
             .map_err(|e| io_error_named(&display, &e))?;
         if !canonical.starts_with(&self.root) {
             return Err(self.escapes(&display));
