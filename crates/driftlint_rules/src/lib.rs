@@ -284,6 +284,57 @@ mod tests {
         assert!(codes.contains(&"SEC005"), "{codes:?}");
     }
 
+    /// Unknown-until-substitution and encrypted values: no rule reports them.
+    const OPAQUE: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      initContainers:
+        - {name: init, image: "${INIT_IMAGE}"}
+      containers:
+        - name: web
+          image: ghcr.io/x/app:${TAG:=latest}
+          env:
+            - {name: DB_PASSWORD, value: "${DB_PASSWORD}"}
+            - {name: API_TOKEN, value: "tok-${TOKEN_SUFFIX}"}
+            - {name: AWS_SECRET_ACCESS_KEY, value: "ENC[AES256_GCM,data:c2VjcmV0,type:str]"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: r}
+spec:
+  chart:
+    spec: {chart: podinfo, version: "${CHART_VERSION}", sourceRef: {kind: HelmRepository, name: p}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: o}
+spec:
+  url: oci://ghcr.io/x/app
+  ref: {semver: "${APP_VERSION}"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {password: "${PASSWORD}"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sops}
+data: {key: "ENC[AES256_GCM,data:AKIAQZ3T7WXR2KLM5N4P,iv:x,tag:y,type:str]"}
+sops: {version: 3.9.0, mac: "ENC[AES256_GCM,data:AKIAQZ3T7WXR2KLM5N4P,type:str]"}
+"#;
+
+    #[test]
+    fn placeholders_and_sops_ciphertext_are_never_findings() {
+        let cfg = config_from("rules:\n  PIN004: {enabled: true}\n  CRD001: {enabled: false}\n");
+        let findings = check_docs("t", OPAQUE, &cfg);
+        assert_eq!(findings, vec![], "{findings:#?}");
+    }
+
     #[test]
     fn context_and_config_are_send_and_sync() {
         assert_send_sync::<RuleContext<'static>>();
