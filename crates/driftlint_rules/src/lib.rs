@@ -46,6 +46,10 @@ pub use config::{
     DEFAULT_MUTABLE_TAGS,
 };
 pub use crd::cr_crd_unknown::{is_builtin_group, rendered_crds, CrdKind};
+/// The Flux placeholder recogniser (defined in `driftlint_yaml`, shared with schema validation).
+pub use driftlint_yaml::{
+    contains_flux_placeholder, flux_placeholders, is_flux_placeholder, FluxPlaceholder,
+};
 pub use finding::{fingerprint, Finding, ObjectRef, Severity};
 pub use lifecycle::{embedded_api_lifecycle, parse_api_lifecycle, ApiEntry, ApiLifecycle};
 pub use registry::{configurable, explain, list, meta, registry};
@@ -251,6 +255,30 @@ fn to_finding(
     })
 }
 
+/// Drops findings that restate another finding on the same line: a PIN001 (`:latest` image)
+/// whose origin is the line of a PIN011 (kustomization `images[].newTag: latest`) says the same
+/// thing about the same line, and PIN011 names the cause. Call over a run's findings, after
+/// [`check_objects`] and [`check_kustomization`]; the order of the rest is kept.
+pub fn drop_restated(findings: &mut Vec<Finding>) {
+    let pin011: std::collections::BTreeSet<(&str, u32)> = findings
+        .iter()
+        .filter(|f| f.code == pin::kustomize_images_latest::CODE)
+        .map(|f| (f.origin.file.as_ref(), f.origin.line))
+        .collect();
+    if pin011.is_empty() {
+        return;
+    }
+    let restated: Vec<bool> = findings
+        .iter()
+        .map(|f| {
+            f.code == pin::image_tag_latest::CODE
+                && pin011.contains(&(f.origin.file.as_ref(), f.origin.line))
+        })
+        .collect();
+    let mut flags = restated.into_iter();
+    findings.retain(|_| !flags.next().unwrap_or(false));
+}
+
 /// SEC005 is the generic scan; SEC002 (env) and SEC003 (ConfigMap) say the same thing about the
 /// same value more precisely, so their value wins.
 fn drop_duplicate_token_hits(hits: &mut Vec<Hit>) {
@@ -333,6 +361,29 @@ sops: {version: 3.9.0, mac: "ENC[AES256_GCM,data:AKIAQZ3T7WXR2KLM5N4P,type:str]"
         let cfg = config_from("rules:\n  PIN004: {enabled: true}\n  CRD001: {enabled: false}\n");
         let findings = check_docs("t", OPAQUE, &cfg);
         assert_eq!(findings, vec![], "{findings:#?}");
+    }
+
+    #[test]
+    fn pin001_on_a_pin011_line_is_dropped() {
+        let k = parse_one(
+            "overlays/prod/kustomization.yaml",
+            "images:\n  - name: nginx\n    newTag: latest\n",
+        );
+        let cfg = RuleConfig::default();
+        let known = |_: &str, _: &str| true;
+        let ctx = RuleContext::new(&cfg, &known);
+        let mut findings = check_kustomization("overlays/prod", &k, &ctx);
+        let mut pin001 = findings[0].clone();
+        pin001.code = "PIN001".into();
+        let mut elsewhere = pin001.clone();
+        elsewhere.origin.line = 9;
+        findings.extend([pin001, elsewhere]);
+        drop_restated(&mut findings);
+        let got: Vec<_> = findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.origin.line))
+            .collect();
+        assert_eq!(got, [("PIN011", 3), ("PIN001", 9)]);
     }
 
     #[test]
