@@ -72,7 +72,10 @@ pub fn is_flux_placeholder(text: &str) -> bool {
 /// The placeholder starting at byte `start` (`${`), if one is well formed there.
 fn parse_at(text: &str, start: usize) -> Option<FluxPlaceholder<'_>> {
     let body_start = start + 2;
-    let limit = text.len().min(start + MAX_PLACEHOLDER_BYTES);
+    let mut limit = text.len().min(start + MAX_PLACEHOLDER_BYTES);
+    while !text.is_char_boundary(limit) {
+        limit -= 1;
+    }
     let close = text.get(body_start..limit)?.find('}')? + body_start;
     let body = &text[body_start..close];
     let name_len = body
@@ -156,5 +159,10 @@ mod tests {
         assert!(!contains_flux_placeholder(&s));
         let long = format!("${{A:={}}}", "x".repeat(MAX_PLACEHOLDER_BYTES));
         assert!(!is_flux_placeholder(&long));
+        let straddling = format!("${{A}}{}é}}", "x".repeat(MAX_PLACEHOLDER_BYTES - 5));
+        assert!(
+            contains_flux_placeholder(&straddling),
+            "a cut inside a character"
+        );
     }
 }
