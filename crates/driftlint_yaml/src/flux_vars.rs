@@ -8,7 +8,8 @@
 //!   empty.
 //!
 //! A variable name matches `[_a-zA-Z][_a-zA-Z0-9]*` (the controller's check); the default runs
-//! to the first `}` and holds no newline. `$$` is Flux's escape for a literal `$`: `$${var}` is
+//! to the matching `}` (it may hold a nested placeholder, `${PVC:=${APP}}`) and holds no
+//! newline. `$$` is Flux's escape for a literal `$`: `$${var}` is
 //! the text `${var}` after substitution, so it is not a placeholder here. A `$` before anything
 //! else, `${}`, `${1x}` or an unclosed `${` are literal text (not placeholders).
 //!
@@ -76,7 +77,7 @@ fn parse_at(text: &str, start: usize) -> Option<FluxPlaceholder<'_>> {
     while !text.is_char_boundary(limit) {
         limit -= 1;
     }
-    let close = text.get(body_start..limit)?.find('}')? + body_start;
+    let close = closing_brace(text.get(body_start..limit)?)? + body_start;
     let body = &text[body_start..close];
     let name_len = body
         .char_indices()
@@ -102,6 +103,31 @@ fn parse_at(text: &str, start: usize) -> Option<FluxPlaceholder<'_>> {
         name,
         default,
     })
+}
+
+/// Byte index of the `}` that closes a placeholder whose body starts `window`, skipping
+/// nested `${...}` (a default may hold one: `${PVC:=${APP}}`).
+fn closing_brace(window: &str) -> Option<usize> {
+    let bytes = window.as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -149,6 +175,11 @@ mod tests {
         assert_eq!(&s[found[0].span.clone()], "${TAG}");
         assert!(!is_flux_placeholder("x${A}"));
         assert!(!is_flux_placeholder("${A}${B}"));
+        assert!(is_flux_placeholder("${VOLSYNC_PVC:=${APP}}"));
+        assert_eq!(
+            flux_placeholders("${P:=${A}-x}")[0].default,
+            Some((":=", "${A}-x"))
+        );
         assert!(!contains_flux_placeholder("$$$${A}"));
         assert!(contains_flux_placeholder("$$${A}"));
     }
