@@ -275,24 +275,49 @@ pub fn apply_graph(opts: &CheckOptions) -> Result<crate::apply_graph::ApplyGraph
 }
 
 /// The repository root: the nearest ancestor of `path` (itself included) holding
-/// `.driftlint.yaml` or `.git` (whichever is nearer), else the current directory when `path` is
-/// inside it (so `driftlint render overlays/prod` may read `../base`), else `path` itself (its
-/// directory, for a file).
+/// `.driftlint.yaml` or `.git` (whichever is nearer), else `path` itself (its directory, for a
+/// file). The current directory never decides the root, so report paths, SARIF URIs and
+/// fingerprints are the same wherever driftlint is started; without a marker, files outside
+/// the checked directory (`../base`) are outside the root.
 ///
 /// The root is decided from the path as given, lexically (`a/../b` is `b`), component by
 /// component from the top; a symbolic link is followed only while its real location stays
-/// under the root found so far (or under the current directory when no root is found yet), so
-/// a committed `deploy -> /elsewhere` cannot move the root out of the checkout. The returned
-/// root is canonical.
+/// under the root found so far (or under the current directory when no root is found yet and
+/// `path` is inside it), so a committed `deploy -> /elsewhere` cannot move the root out of the
+/// checkout. The returned root is canonical.
 ///
 /// Errors: [`CheckError::NoSuchPath`] when `path` does not exist, [`CheckError::OutsideRoot`]
 /// when its real location is outside the root.
 pub fn find_root(path: &Path) -> Result<PathBuf, CheckError> {
-    locate(path).map(|(root, _)| root)
+    find_root_of(std::slice::from_ref(&path.to_path_buf()))
 }
 
-/// The repository root (as [`find_root`]) and the real (canonical) directory of `path`.
-fn locate(path: &Path) -> Result<(PathBuf, PathBuf), CheckError> {
+/// The repository root of several paths: the marker root of the first (as [`find_root`]);
+/// without a marker, the nearest directory holding every path's directory.
+///
+/// Errors: as [`find_root`], for any of the paths; an empty list is `.`.
+pub fn find_root_of(paths: &[PathBuf]) -> Result<PathBuf, CheckError> {
+    let Some(first) = paths.first() else {
+        return find_root(Path::new("."));
+    };
+    let (marker, mut root) = locate(first)?;
+    if let Some(marker) = marker {
+        return Ok(marker);
+    }
+    for p in &paths[1..] {
+        let (_, dir) = locate(p)?;
+        while !dir.starts_with(&root) {
+            if !root.pop() {
+                break;
+            }
+        }
+    }
+    Ok(root)
+}
+
+/// The marker root of `path` if it has one (see [`find_root`]) and the real (canonical)
+/// directory of `path`.
+fn locate(path: &Path) -> Result<(Option<PathBuf>, PathBuf), CheckError> {
     let no_such = || CheckError::NoSuchPath(path.display().to_string());
     let cwd = std::env::current_dir().and_then(|c| c.canonicalize()).ok();
     let abs = if path.is_absolute() {
@@ -335,9 +360,6 @@ fn locate(path: &Path) -> Result<(PathBuf, PathBuf), CheckError> {
     } else {
         real.parent().map(Path::to_path_buf).unwrap_or(real.clone())
     };
-    let root = root
-        .or_else(|| cwd.filter(|_| in_cwd))
-        .unwrap_or_else(|| dir.clone());
     Ok((root, dir))
 }
 
@@ -949,22 +971,32 @@ fn object_name(obj: &Node) -> &str {
     obj.str_at(&["metadata", "name"]).unwrap_or("<unnamed>")
 }
 
-/// The origin of the deepest node that exists along a JSON pointer.
+/// The origin of the deepest node that exists along a JSON pointer; when that node is a
+/// mapping or sequence reached through a mapping key, the key's origin (the line that names
+/// the offending field, not its first child's line).
 pub fn origin_at_pointer(obj: &Node, pointer: &str) -> Origin {
     let mut node = obj;
+    let mut key: Option<&Node> = None;
     for raw in pointer.split('/').skip(1) {
         let seg = raw.replace("~1", "/").replace("~0", "~");
         let next = match &node.value {
-            yaml::Value::Map(m) => m.get_entry(&seg).map(|(_, v)| v),
-            yaml::Value::Seq(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+            yaml::Value::Map(m) => m.get_entry(&seg).map(|(k, v)| (Some(k), v)),
+            yaml::Value::Seq(items) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .map(|v| (None, v)),
             yaml::Value::Scalar(_) => None,
         };
         match next {
-            Some(n) => node = n,
+            Some((k, n)) => (key, node) = (k, n),
             None => break,
         }
     }
-    node.origin.clone()
+    match (key, &node.value) {
+        (Some(k), yaml::Value::Map(_) | yaml::Value::Seq(_)) => k.origin.clone(),
+        _ => node.origin.clone(),
+    }
 }
 
 /// True when `r` read one of `changed`; for a chart, see [`helm_target_reads`]; for a target
@@ -1046,6 +1078,7 @@ fn finish(mut findings: Vec<Finding>, fs: &RepoFs) -> Vec<Finding> {
             .clone()
     };
     findings.retain(|f| !rules::suppressed_by_comment(f, &comments_of));
+    rules::drop_restated(&mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut seen = BTreeSet::new();
     findings.retain(|f| {
@@ -1131,12 +1164,7 @@ struct Prepared {
 }
 
 fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
-    let first = opts
-        .paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let root = find_root(&first)?;
+    let root = find_root_of(&opts.paths)?;
     let fs = RepoFs::new(&root)?;
     let mut findings = Vec::new();
     let config = Config::load(&fs).unwrap_or_else(|e| {

@@ -569,6 +569,35 @@ ignore:
 mod tests {
     use super::*;
 
+    /// The commented `rules:` example of `driftlint init`, uncommented, is a valid rules
+    /// section naming rules that exist (it once suggested a `WL008` that does not).
+    #[test]
+    fn init_rules_example_names_existing_rules() {
+        let mut block = String::new();
+        let mut inside = false;
+        for line in DEFAULT_CONFIG.lines() {
+            inside = line == "# rules:" || (inside && line.starts_with("#   "));
+            if inside {
+                block.push_str(&line[2..]);
+                block.push('\n');
+            }
+        }
+        assert!(
+            block.lines().count() > 1,
+            "no rules example in the template"
+        );
+        let c = Config::parse("c.yaml".into(), &block).expect("valid config");
+        let rules = c.rules.expect("rules section");
+        driftlint_rules::RuleConfig::from_node(&rules).expect("known rules and options");
+        for line in block.lines().skip(1) {
+            let code = line.trim().split(':').next().unwrap_or_default();
+            assert!(
+                driftlint_rules::meta(code).is_some(),
+                "{code} is not a rule"
+            );
+        }
+    }
+
     #[test]
     fn parses_every_key() {
         let c = Config::parse(

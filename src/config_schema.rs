@@ -273,8 +273,10 @@ pub struct Pin003Settings {
     pub enabled: Option<bool>,
     /// Severity of its findings.
     pub severity: Option<RuleSeverity>,
-    /// The mutable tags (exact, case-sensitive). Default: main, master, stable, edge,
-    /// nightly, dev, develop.
+    /// The mutable tags (exact, case-sensitive; a tag made of listed tags and `latest` joined
+    /// by `-`, e.g. `stable-alpine`, is mutable too). Default: main, master, stable, edge,
+    /// nightly, dev, develop, rolling, alpine, slim, bookworm, bullseye, buster, trixie, jammy,
+    /// noble, focal.
     pub tags: Option<Vec<String>>,
     /// Also flag major-only and major.minor version tags (`v1`, `16`, `1.2`). Default: true.
     #[serde(rename = "floating-versions")]

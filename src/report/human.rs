@@ -117,11 +117,15 @@ fn is_secret_code(code: &str) -> bool {
 }
 
 /// `src` with the value inside `offset..offset + len` masked: after a `key: ` prefix (if
-/// any) and an opening quote, the first four characters stay and every other byte becomes
-/// `*`, so offsets and line numbers are unchanged.
-fn mask_secret(src: &str, offset: usize, len: usize) -> Arc<str> {
+/// any; with `generated`, a kustomize generator's `key=` prefix) and an opening quote, the
+/// first four characters stay and every other byte becomes `*`, so offsets and line numbers
+/// are unchanged. The key stays readable; the value never is.
+fn mask_secret(src: &str, offset: usize, len: usize, generated: bool) -> Arc<str> {
     let span = src.get(offset..offset + len).unwrap_or("");
-    let value_start = span.find(": ").map_or(0, |i| i + 2);
+    let value_start = generator_key_end(span)
+        .filter(|_| generated)
+        .or_else(|| span.find(": ").map(|i| i + 2))
+        .unwrap_or(0);
     let value = &span[value_start..];
     let quote = usize::from(value.starts_with(['"', '\'']));
     let keep = value[quote..]
@@ -135,6 +139,38 @@ fn mask_secret(src: &str, offset: usize, len: usize) -> Arc<str> {
     Arc::from(out)
 }
 
+/// End of the `key=` of a kustomize generator source (`literals:` item, `envs:` line), whose
+/// key is `[-._a-zA-Z0-9]+` as kustomize validates it. Never splits base64 padding
+/// (`aGVsbG8=`): the value after the key must hold something but `=`.
+fn generator_key_end(span: &str) -> Option<usize> {
+    let eq = span.find('=')?;
+    let key = &span[..eq];
+    let valid = !key.is_empty()
+        && !span[eq..].chars().all(|c| c == '=')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    valid.then_some(eq + 1)
+}
+
+/// True when `origin` may be a kustomize generator source written `key=value`: a
+/// kustomization file (`literals:`), a non-YAML file (`envs:`), or a value set by a generator.
+fn is_generator_source(origin: &driftlint_yaml::Origin) -> bool {
+    let file = origin.file.as_ref();
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    let kustomization = matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    );
+    kustomization
+        || !yaml
+        || origin
+            .via
+            .as_deref()
+            .is_some_and(|v| v.contains("Generator"))
+}
+
 fn diagnostic(f: &Finding, src: Arc<str>) -> Option<FindingDiagnostic> {
     let src = match control_pictures(&src) {
         std::borrow::Cow::Borrowed(_) => src,
@@ -142,7 +178,7 @@ fn diagnostic(f: &Finding, src: Arc<str>) -> Option<FindingDiagnostic> {
     };
     let (offset, len) = span_at(&src, f.origin.line, f.origin.column)?;
     let src = if is_secret_code(&f.code) {
-        mask_secret(&src, offset, len)
+        mask_secret(&src, offset, len, is_generator_source(&f.origin))
     } else {
         src
     };
@@ -253,16 +289,39 @@ mod tests {
     fn secrets_are_masked_keeping_offsets() {
         let src = "a: 1\n  password: \"hunter2-long\"\nb: 2\n";
         let (off, len) = span_at(src, 2, 3).unwrap();
-        let masked = mask_secret(src, off, len);
+        let masked = mask_secret(src, off, len, false);
         assert_eq!(&*masked, "a: 1\n  password: \"hunt*********\nb: 2\n");
         let (off, len) = span_at(src, 2, 13).unwrap();
         assert_eq!(
-            &*mask_secret(src, off, len),
+            &*mask_secret(src, off, len, false),
             "a: 1\n  password: \"hunt*********\nb: 2\n"
         );
         let src = "- AKIAABCDEFGHIJKLMNOP\n";
         let (off, len) = span_at(src, 1, 3).unwrap();
-        assert_eq!(&*mask_secret(src, off, len), "- AKIA****************\n");
+        assert_eq!(
+            &*mask_secret(src, off, len, false),
+            "- AKIA****************\n"
+        );
+    }
+
+    #[test]
+    fn generator_literals_keep_their_key() {
+        let src = "secretGenerator:\n  - name: db\n    literals:\n      - password=hunter2-long\n";
+        let (off, len) = span_at(src, 4, 9).unwrap();
+        let masked = mask_secret(src, off, len, true);
+        assert!(masked.contains("- password=hunt********\n"), "{masked}");
+        assert!(!masked.contains("hunter"), "{masked}");
+        let b64 = "data:\n  k: aHVudGVyMi1sb25n==\n";
+        let (off, len) = span_at(b64, 2, 6).unwrap();
+        assert_eq!(
+            &*mask_secret(b64, off, len, true),
+            "data:\n  k: aHVu**************\n"
+        );
+        let (off, len) = span_at(b64, 2, 3).unwrap();
+        assert_eq!(
+            &*mask_secret(b64, off, len, true),
+            "data:\n  k: aHVu**************\n"
+        );
     }
 
     #[test]

@@ -21,7 +21,8 @@ use crate::registry;
 
 /// The default mutable tags of PIN003.
 pub const DEFAULT_MUTABLE_TAGS: &[&str] = &[
-    "main", "master", "stable", "edge", "nightly", "dev", "develop",
+    "main", "master", "stable", "edge", "nightly", "dev", "develop", "rolling", "alpine", "slim",
+    "bookworm", "bullseye", "buster", "trixie", "jammy", "noble", "focal",
 ];
 
 /// Default target Kubernetes version when the caller sets none: 1.35 (the kubectl the

@@ -62,15 +62,19 @@ pub(crate) struct ImageSite<'a> {
     pub container: &'a str,
 }
 
-/// Every string `image` of the object's containers, skipping images that still hold `${...}`
-/// or `{{...}}` placeholders (they are judged after substitution, not before).
+/// Every string `image` of the object's containers, skipping images that still hold a Flux
+/// placeholder (`ghcr.io/x/app:${TAG}`, see [`driftlint_yaml::contains_flux_placeholder`]) or
+/// `{{...}}`: their value is unknown until substitution, never a finding.
 pub(crate) fn images(obj: &Node) -> Vec<ImageSite<'_>> {
     containers(obj)
         .into_iter()
         .filter_map(|c| {
             let at = c.key("image")?;
             let image = at.node.as_str()?.trim();
-            if image.is_empty() || image.contains("${") || image.contains("{{") {
+            if image.is_empty()
+                || driftlint_yaml::contains_flux_placeholder(image)
+                || image.contains("{{")
+            {
                 return None;
             }
             Some(ImageSite {

@@ -123,14 +123,19 @@ pub(crate) fn container_name(container: &Node) -> &str {
     container.str_at(&["name"]).unwrap_or("?")
 }
 
-/// True when `text` consists only of `${VAR}` / `${VAR:=default}` placeholders (Flux
-/// post-build substitution, envsubst) and whitespace.
+/// True when `text` consists only of Flux post-build placeholders (`${VAR}`,
+/// `${VAR:=default}`, `${VAR:-default}`, as [`driftlint_yaml::flux_placeholders`] reads them)
+/// and whitespace, with at least one placeholder.
 pub(crate) fn is_placeholder_only(text: &str) -> bool {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^\s*(\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=+?][^}]*)?\}\s*)+$")
-            .expect("static regex")
-    });
-    RE.is_match(text)
+    let found = driftlint_yaml::flux_placeholders(text);
+    let mut at = 0;
+    for p in &found {
+        if !text[at..p.span.start].trim().is_empty() {
+            return false;
+        }
+        at = p.span.end;
+    }
+    !found.is_empty() && text[at..].trim().is_empty()
 }
 
 /// True when `text` is a Kubernetes dependent env var reference only (`$(OTHER_VAR)`).
@@ -201,6 +206,12 @@ mod tests {
         assert!(is_placeholder_only("${A:=x}"));
         assert!(!is_placeholder_only("pre-${A}"));
         assert!(!is_placeholder_only("hunter2"));
+        assert!(is_placeholder_only(" ${A:-x} ${B} "));
+        assert!(
+            !is_placeholder_only("$${A}"),
+            "an escaped placeholder is literal text"
+        );
+        assert!(!is_placeholder_only("${A:+x}"));
         assert!(is_env_reference_only("$(DB_PASS)"));
         assert!(!is_env_reference_only("$(DB_PASS)x"));
         assert!(is_sops_encrypted("ENC[AES256_GCM,data:abc,type:str]"));

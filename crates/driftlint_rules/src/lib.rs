@@ -47,6 +47,10 @@ pub use config::{
     DEFAULT_MUTABLE_TAGS,
 };
 pub use crd::cr_crd_unknown::{is_builtin_group, rendered_crds, CrdKind};
+/// The Flux placeholder recogniser (defined in `driftlint_yaml`, shared with schema validation).
+pub use driftlint_yaml::{
+    contains_flux_placeholder, flux_placeholders, is_flux_placeholder, FluxPlaceholder,
+};
 pub use finding::{fingerprint, Finding, ObjectRef, Severity};
 pub use lifecycle::{embedded_api_lifecycle, parse_api_lifecycle, ApiEntry, ApiLifecycle};
 pub use registry::{configurable, explain, list, meta, registry};
@@ -273,6 +277,30 @@ fn to_finding(
     })
 }
 
+/// Drops findings that restate another finding on the same line: a PIN001 (`:latest` image)
+/// whose origin is the line of a PIN011 (kustomization `images[].newTag: latest`) says the same
+/// thing about the same line, and PIN011 names the cause. Call over a run's findings, after
+/// [`check_objects`] and [`check_kustomization`]; the order of the rest is kept.
+pub fn drop_restated(findings: &mut Vec<Finding>) {
+    let pin011: std::collections::BTreeSet<(&str, u32)> = findings
+        .iter()
+        .filter(|f| f.code == pin::kustomize_images_latest::CODE)
+        .map(|f| (f.origin.file.as_ref(), f.origin.line))
+        .collect();
+    if pin011.is_empty() {
+        return;
+    }
+    let restated: Vec<bool> = findings
+        .iter()
+        .map(|f| {
+            f.code == pin::image_tag_latest::CODE
+                && pin011.contains(&(f.origin.file.as_ref(), f.origin.line))
+        })
+        .collect();
+    let mut flags = restated.into_iter();
+    findings.retain(|_| !flags.next().unwrap_or(false));
+}
+
 /// SEC005 is the generic scan; SEC002 (env) and SEC003 (ConfigMap) say the same thing about the
 /// same value more precisely, so their value wins.
 fn drop_duplicate_token_hits(hits: &mut Vec<Hit>) {
@@ -304,6 +332,80 @@ mod tests {
         let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
         assert!(codes.contains(&"SEC001"), "{codes:?}");
         assert!(codes.contains(&"SEC005"), "{codes:?}");
+    }
+
+    /// Unknown-until-substitution and encrypted values: no rule reports them.
+    const OPAQUE: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      initContainers:
+        - {name: init, image: "${INIT_IMAGE}"}
+      containers:
+        - name: web
+          image: ghcr.io/x/app:${TAG:=latest}
+          env:
+            - {name: DB_PASSWORD, value: "${DB_PASSWORD}"}
+            - {name: API_TOKEN, value: "tok-${TOKEN_SUFFIX}"}
+            - {name: AWS_SECRET_ACCESS_KEY, value: "ENC[AES256_GCM,data:c2VjcmV0,type:str]"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: r}
+spec:
+  chart:
+    spec: {chart: podinfo, version: "${CHART_VERSION}", sourceRef: {kind: HelmRepository, name: p}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: o}
+spec:
+  url: oci://ghcr.io/x/app
+  ref: {semver: "${APP_VERSION}"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {password: "${PASSWORD}"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sops}
+data: {key: "ENC[AES256_GCM,data:AKIAQZ3T7WXR2KLM5N4P,iv:x,tag:y,type:str]"}
+sops: {version: 3.9.0, mac: "ENC[AES256_GCM,data:AKIAQZ3T7WXR2KLM5N4P,type:str]"}
+"#;
+
+    #[test]
+    fn placeholders_and_sops_ciphertext_are_never_findings() {
+        let cfg = config_from("rules:\n  PIN004: {enabled: true}\n  CRD001: {enabled: false}\n");
+        let findings = check_docs("t", OPAQUE, &cfg);
+        assert_eq!(findings, vec![], "{findings:#?}");
+    }
+
+    #[test]
+    fn pin001_on_a_pin011_line_is_dropped() {
+        let k = parse_one(
+            "overlays/prod/kustomization.yaml",
+            "images:\n  - name: nginx\n    newTag: latest\n",
+        );
+        let cfg = RuleConfig::default();
+        let known = |_: &str, _: &str| true;
+        let ctx = RuleContext::new(&cfg, &known);
+        let mut findings = check_kustomization("overlays/prod", &k, &ctx);
+        let mut pin001 = findings[0].clone();
+        pin001.code = "PIN001".into();
+        let mut elsewhere = pin001.clone();
+        elsewhere.origin.line = 9;
+        findings.extend([pin001, elsewhere]);
+        drop_restated(&mut findings);
+        let got: Vec<_> = findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.origin.line))
+            .collect();
+        assert_eq!(got, [("PIN011", 3), ("PIN001", 9)]);
     }
 
     #[test]

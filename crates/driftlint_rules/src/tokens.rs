@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::k8s::{is_env_reference_only, is_placeholder_only};
+use crate::k8s::{is_env_reference_only, is_sops_encrypted};
 
 /// One token format.
 pub(crate) struct TokenKind {
@@ -245,7 +245,8 @@ pub(crate) fn is_credential_name(name: &str) -> bool {
 }
 
 /// True for a value that could be a literal credential: not empty, a boolean, a number, a
-/// path, an env reference or a placeholder only (as SEC002 decides).
+/// path, an env reference, SOPS ciphertext (`ENC[...]`) or a value holding a Flux placeholder
+/// (unknown until substitution), as SEC002 decides.
 pub(crate) fn is_literal_secret(value: &str) -> bool {
     let v = value.trim();
     let boolean = matches!(
@@ -258,7 +259,8 @@ pub(crate) fn is_literal_secret(value: &str) -> bool {
         || number
         || v.starts_with('/')
         || is_env_reference_only(v)
-        || is_placeholder_only(v))
+        || is_sops_encrypted(v)
+        || driftlint_yaml::contains_flux_placeholder(v))
 }
 
 #[cfg(test)]

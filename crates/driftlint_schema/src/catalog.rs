@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::crd::{self, CrdSchema};
 use super::embedded::{self, KubeVersion, SUPPORTED_VERSIONS};
 use super::gvk_map::GvkMap;
-use super::validate::{assemble, compile, violations};
+use super::validate::{assemble, compile, violations, without_sops_metadata};
 use super::{patch_meta, FieldFormat, PatchMeta, SchemaError, Validation, Violation};
 
 /// A compiled validator, or why the schema did not compile (cached as well).
@@ -172,6 +172,12 @@ impl Catalog {
     /// the apiserver's pruning of non-nullable `null`s first. The validator is compiled once
     /// per (GVK, strict) and shared by all threads.
     ///
+    /// Values not known before Flux substitution or SOPS decryption are opaque: a string
+    /// holding a Flux placeholder (`${PORT}`, see [`driftlint_yaml::flux_placeholders`]) is
+    /// accepted for any type, pattern, enum or length, and so is an `ENC[...]` value of an
+    /// object with a top-level `sops:` mapping; that mapping (SOPS metadata, removed by the
+    /// decrypting controller) is not validated. Unknown and missing fields are still reported.
+    ///
     /// Returns [`Validation::NoSchema`] for an unknown GVK, [`Validation::Valid`], or
     /// [`Validation::Invalid`] with the violations sorted by pointer. A schema that does not
     /// compile (never a built-in one: tests compile them all) is reported as one violation at
@@ -197,6 +203,8 @@ impl Catalog {
                 }])
             }
         };
+        let unsealed = without_sops_metadata(object);
+        let object = unsealed.as_ref().unwrap_or(object);
         let pruned;
         let object = match &source {
             Source::Crd(crd) if crd::contains_null(object) => {
@@ -210,7 +218,9 @@ impl Catalog {
         if validator.is_valid(object) {
             return Validation::Valid;
         }
-        let found = violations(&validator, object);
+        let Some(found) = violations(&validator, object, unsealed.is_some()) else {
+            return Validation::Valid;
+        };
         if found.is_empty() {
             return Validation::Invalid(vec![Violation {
                 pointer: String::new(),

@@ -605,3 +605,67 @@ fn timing_probe() {
          per valid Deployment: {per_object:?}; per invalid Deployment: {per_invalid:?}"
     );
 }
+
+#[test]
+fn flux_placeholders_are_opaque_but_fields_are_still_checked() {
+    let c = catalog("1.31");
+    let mut d = deployment();
+    let spec = &mut d["spec"]["template"]["spec"];
+    spec["containers"][0]["ports"][0]["containerPort"] = json!("${PORT}");
+    spec["containers"][0]["imagePullPolicy"] = json!("${POLICY:=Always}");
+    spec["containers"][0]["resources"]["limits"]["cpu"] = json!("${CPU:-1}");
+    spec["containers"][0]["securityContext"]["runAsNonRoot"] = json!("${NON_ROOT}");
+    spec["volumes"][0]["emptyDir"] = json!("${EMPTY}");
+    d["spec"]["replicas"] = json!("${REPLICAS}");
+    assert_eq!(
+        c.validate("apps/v1", "Deployment", &d, true),
+        Validation::Valid
+    );
+
+    d["spec"]["template"]["spec"]["containers"][0]["portz"] = json!("${P}");
+    d["spec"]["replicas"] = json!("$${REPLICAS}");
+    d["spec"]["selector"] = json!({});
+    let got = pointers(&c.validate("apps/v1", "Deployment", &d, true));
+    let ptrs: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        ptrs,
+        ["/spec/replicas", "/spec/template/spec/containers/0/portz"],
+        "{got:?}"
+    );
+    d["spec"].as_object_mut().unwrap().remove("selector");
+    let got = pointers(&c.validate("apps/v1", "Deployment", &d, true));
+    assert!(
+        got.iter()
+            .any(|(_, m)| m.contains("missing required field \"selector\"")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn sops_metadata_and_ciphertext_are_not_violations() {
+    let c = catalog("1.31");
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "type": "Opaque",
+        "stringData": {"password": "ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:str]"},
+        "sops": {"mac": "ENC[AES256_GCM,data:x,type:str]", "version": "3.9.0", "age": [{"recipient": "age1x"}]},
+    });
+    assert_eq!(c.validate("v1", "Secret", &secret, true), Validation::Valid);
+    let mut d = deployment();
+    d["spec"]["replicas"] = json!("ENC[AES256_GCM,data:Mw==,type:int]");
+    let got = pointers(&c.validate("apps/v1", "Deployment", &d, true));
+    assert_eq!(
+        got[0].0, "/spec/replicas",
+        "ciphertext outside a SOPS file counts"
+    );
+    d["sops"] = json!({"version": "3.9.0"});
+    assert_eq!(
+        c.validate("apps/v1", "Deployment", &d, true),
+        Validation::Valid
+    );
+    d["sops"] = json!("not metadata");
+    assert!(matches!(
+        c.validate("apps/v1", "Deployment", &d, true),
+        Validation::Invalid(_)
+    ));
+}

@@ -119,15 +119,78 @@ pub(crate) fn compile(schema: &Value) -> Result<Validator, String> {
         .map_err(|err| err.to_string())
 }
 
-/// Every violation of `object`, sorted by pointer then message, without duplicates.
-pub(crate) fn violations(validator: &Validator, object: &Value) -> Vec<Violation> {
-    let mut out: Vec<Violation> = validator
-        .iter_errors(object)
-        .flat_map(|err| to_violations(&err))
-        .collect();
+/// Every violation of `object`, sorted by pointer then message, without duplicates; `None`
+/// when every error is about an opaque value (see [`is_opaque`]), i.e. the object is valid
+/// as far as can be known before substitution or decryption. `sops`: the object came from a
+/// SOPS-encrypted file (its `ENC[...]` values are opaque).
+pub(crate) fn violations(
+    validator: &Validator,
+    object: &Value,
+    sops: bool,
+) -> Option<Vec<Violation>> {
+    let mut any = false;
+    let mut out: Vec<Violation> = Vec::new();
+    for err in validator.iter_errors(object) {
+        if is_opaque(&err, sops) {
+            continue;
+        }
+        any = true;
+        out.extend(to_violations(&err));
+    }
     out.sort();
     out.dedup();
-    out
+    any.then_some(out)
+}
+
+/// True when `object` carries a top-level `sops:` mapping (SOPS metadata: the file is
+/// encrypted with SOPS and its `ENC[...]` values are ciphertext).
+pub(crate) fn has_sops_metadata(object: &Value) -> bool {
+    matches!(object.get("sops"), Some(Value::Object(_)))
+}
+
+/// `object` without its top-level SOPS metadata block, when it has one: `sops:` is written by
+/// the `sops` tool and removed by the decrypting controller (Flux's kustomize-controller)
+/// before apply, so it is never a schema violation.
+pub(crate) fn without_sops_metadata(object: &Value) -> Option<Value> {
+    if !has_sops_metadata(object) {
+        return None;
+    }
+    let mut copy = object.clone();
+    if let Value::Object(map) = &mut copy {
+        map.remove("sops");
+    }
+    Some(copy)
+}
+
+/// An error that says nothing certain before Flux substitutes variables or SOPS decrypts
+/// values: its value is a string holding a Flux placeholder
+/// ([`driftlint_yaml::contains_flux_placeholder`]), or an `ENC[...]` value in a SOPS file;
+/// such a string may become any type and any value. `anyOf`/`oneOf` errors are opaque when one
+/// alternative fails only on opaque values. Unknown and missing fields are never opaque (they
+/// are about objects, not strings).
+fn is_opaque(err: &ValidationError<'_>, sops: bool) -> bool {
+    match err.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+                .iter()
+                .any(|branch| branch.iter().all(|e| is_opaque(e, sops)))
+        }
+        ValidationErrorKind::FalseSchema
+        | ValidationErrorKind::AdditionalProperties { .. }
+        | ValidationErrorKind::UnevaluatedProperties { .. }
+        | ValidationErrorKind::Required { .. } => false,
+        _ => match err.instance().as_ref() {
+            Value::String(s) => {
+                driftlint_yaml::contains_flux_placeholder(s) || (sops && is_sops_value(s))
+            }
+            _ => false,
+        },
+    }
+}
+
+/// A SOPS ciphertext value (`ENC[AES256_GCM,data:...,type:int]`).
+fn is_sops_value(s: &str) -> bool {
+    s.starts_with("ENC[") && s.ends_with(']')
 }
 
 fn to_violations(err: &ValidationError<'_>) -> Vec<Violation> {
@@ -299,7 +362,7 @@ mod tests {
 
     fn check(schema: Value, object: Value) -> Vec<Violation> {
         let validator = compile(&schema).expect("compiles");
-        violations(&validator, &object)
+        violations(&validator, &object, false).unwrap_or_default()
     }
 
     #[test]

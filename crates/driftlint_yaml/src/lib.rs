@@ -13,6 +13,7 @@
 //! ```
 
 mod emit;
+mod flux_vars;
 pub mod fs;
 mod json;
 mod node;
@@ -21,6 +22,9 @@ mod resolve;
 mod timestamp;
 
 pub use emit::{emit_documents, emit_documents_with_origins, emit_node};
+pub use flux_vars::{
+    contains_flux_placeholder, flux_placeholders, is_flux_placeholder, FluxPlaceholder,
+};
 pub use node::{json_pointer, Mapping, Node, Origin, PathSegment, Scalar, ScalarStyle, Value};
 pub use parse::{parse_documents, parse_file, Comment, ParsedFile, YamlError};
 pub use resolve::{looks_like_timestamp, resolve_plain, Resolved, Schema};

@@ -12,6 +12,11 @@
 //! charts whose `sourceRef` is a GitRepository or Bucket (Flux ignores `version` there: the
 //! source revision pins the chart).
 //!
+//! Also flags a Flux OCIRepository (`source.toolkit.fluxcd.io`) whose `spec.ref.semver` is a
+//! range (`1.x`, `>= 1.8.0-rc.0`) and that has no `spec.ref.digest`: same family, the chart or
+//! manifests artifact upgrades itself. A version holding a Flux placeholder (`${VERSION}`) is
+//! unknown until substitution and passes.
+//!
 //! ## Why
 //! Flux reconciles ranges to the newest matching chart: production upgrades itself.
 //!
@@ -46,6 +51,7 @@ pub(crate) fn check(obj: &Node, _scope: &Scope<'_>, out: &mut Vec<Hit>) {
             root.path(&["spec", "chart", "spec"])
         }
         ("HelmChart", "source.toolkit.fluxcd.io") => root.key("spec"),
+        ("OCIRepository", "source.toolkit.fluxcd.io") => return check_oci_semver(&root, out),
         _ => None,
     };
     let Some(spec) = chart_spec.filter(|s| s.node.as_map().is_some()) else {
@@ -61,7 +67,7 @@ pub(crate) fn check(obj: &Node, _scope: &Scope<'_>, out: &mut Vec<Hit>) {
     match spec.key("version") {
         Some(v) => {
             let text = v.node.as_scalar().map(|s| s.text.as_str()).unwrap_or("");
-            if !is_exact_version(text) {
+            if !is_pinned_or_unknown(text) {
                 let msg = format!(
                     "chart {chart} version \"{text}\" is a range: Flux upgrades to the newest match"
                 );
@@ -80,6 +86,35 @@ pub(crate) fn check(obj: &Node, _scope: &Scope<'_>, out: &mut Vec<Hit>) {
     }
 }
 
+/// An OCIRepository whose `spec.ref.semver` is a range (and no `spec.ref.digest`, which takes
+/// precedence in Flux): the artifact follows the newest matching tag.
+fn check_oci_semver(root: &Located<'_>, out: &mut Vec<Hit>) {
+    let Some(reference) = root.path(&["spec", "ref"]) else {
+        return;
+    };
+    let digest = reference.node.str_at(&["digest"]);
+    if digest.is_some_and(|d| !d.trim().is_empty()) {
+        return;
+    }
+    let Some(semver) = reference.key("semver") else {
+        return;
+    };
+    let text = semver.node.scalar_text().unwrap_or("");
+    if is_pinned_or_unknown(text) {
+        return;
+    }
+    let url = root.node.str_at(&["spec", "url"]).unwrap_or("?");
+    let msg = format!(
+        "OCIRepository {url} ref.semver \"{text}\" is a range: Flux follows the newest matching tag"
+    );
+    out.push(Hit::new(CODE, semver.node, semver.pointer, msg));
+}
+
+/// An exact version, or one still holding a Flux placeholder (unknown until substitution).
+fn is_pinned_or_unknown(text: &str) -> bool {
+    is_exact_version(text) || driftlint_yaml::contains_flux_placeholder(text)
+}
+
 /// True for one exact semantic version, optionally written `v1.2.3` or `=1.2.3`.
 pub(crate) fn is_exact_version(text: &str) -> bool {
     let t = text.trim();
@@ -96,6 +131,14 @@ mod tests {
     fn release(version_line: &str) -> String {
         format!(
             "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: r}}\nspec:\n  chart:\n    spec:\n      chart: podinfo\n{version_line}      sourceRef: {{kind: HelmRepository, name: podinfo}}\n"
+        )
+    }
+
+    /// An OCIRepository whose `spec.ref` holds `fields` (`key: value` pairs split by `; `).
+    fn oci(fields: &str) -> String {
+        let lines: String = fields.split("; ").map(|f| format!("    {f}\n")).collect();
+        format!(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {{name: o}}\nspec:\n  url: oci://ghcr.io/x/app\n  ref:\n{lines}"
         )
     }
 
@@ -138,6 +181,15 @@ mod tests {
                 "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\nmetadata: {name: c}\nspec:\n  chart: podinfo\n  version: 6.7.1\n  sourceRef: {kind: HelmRepository, name: p}\n".to_string(),
                 0,
             ),
+            ("placeholder", v("${CHART_VERSION}"), 0),
+            ("placeholder default", v("${CHART_VERSION:=1.x}"), 0),
+            ("escaped placeholder is text", v("$${V}"), 1),
+            ("oci x range", oci("semver: 1.x"), 1),
+            ("oci prerelease range", oci("semver: '>= 1.8.0-rc.0'"), 1),
+            ("oci exact semver", oci("semver: 1.8.0"), 0),
+            ("oci digest wins", oci("semver: 1.x; digest: 'sha256:00ff'"), 0),
+            ("oci tag", oci("tag: 1.8.0"), 0),
+            ("oci placeholder", oci("semver: ${V}"), 0),
             (
                 "other group",
                 "apiVersion: example.com/v1\nkind: HelmRelease\nmetadata: {name: r}\nspec: {}\n".to_string(),

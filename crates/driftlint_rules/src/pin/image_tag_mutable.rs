@@ -45,9 +45,13 @@ pub(crate) fn check(obj: &Node, scope: &Scope<'_>, out: &mut Vec<Hit>) {
     }
 }
 
+/// A listed tag, a `-` joined combination of listed tags and `latest` (`stable-alpine`,
+/// `bookworm-slim`, `latest-alpine`; plain `latest` is PIN001's), or with `floating_versions`
+/// a major or major.minor version with optional variants (`16`, `1.2`, `3.19-alpine`).
 fn is_mutable(tag: &str, cfg: &RuleConfig) -> bool {
-    cfg.mutable_tags.iter().any(|t| t == tag)
-        || (cfg.floating_versions && FLOATING_VERSION.is_match(tag))
+    let listed = |part: &str| cfg.mutable_tags.iter().any(|t| t == part);
+    let combined = tag != "latest" && tag.split('-').all(|part| part == "latest" || listed(part));
+    listed(tag) || combined || (cfg.floating_versions && FLOATING_VERSION.is_match(tag))
 }
 
 #[cfg(test)]
@@ -66,6 +70,14 @@ mod tests {
             ("major.minor", "app:1.2", 1),
             ("v major.minor", "app:v1.2", 1),
             ("variant", "alpine:3.19-slim", 1),
+            ("rolling", "bitnami/redis:rolling", 1),
+            ("distro", "debian:bookworm", 1),
+            ("alpine", "alpine:alpine", 1),
+            ("stable variant", "nginx:stable-alpine", 1),
+            ("codename variant", "python:bookworm-slim", 1),
+            ("latest variant", "nginx:latest-alpine", 1),
+            ("versioned codename", "python:3.12.4-bookworm", 0),
+            ("unlisted word", "app:feature-x", 0),
             ("full semver", "app:1.2.3", 0),
             ("v full semver", "app:v1.2.3", 0),
             ("prerelease", "app:1.2-rc1", 0),

@@ -6,7 +6,8 @@
 //! Slack, Stripe, Google API keys, PEM private keys, JWTs, age secret keys, npm tokens. One
 //! finding per value, at that value; the message shows at most four characters. SEC002 and
 //! SEC003 report env and ConfigMap values more precisely; the same value is then not reported
-//! twice.
+//! twice. SOPS ciphertext (`ENC[...]` values, the top-level `sops:` metadata block) is
+//! not scanned.
 //!
 //! ## Why
 //! These formats are high precision: a match is almost always a live credential.
@@ -14,10 +15,11 @@
 //! ## Example
 //! `annotations: {ci/token: ghp_...}` — revoke it; keep credentials in encrypted Secrets.
 
+use crate::k8s::is_sops_encrypted;
 use crate::redact::preview;
 use crate::tokens::find_token;
 use crate::{Hit, Scope};
-use driftlint_yaml::{json_pointer, Node};
+use driftlint_yaml::{json_pointer, Node, PathSegment};
 
 pub(crate) const CODE: &str = "SEC005";
 pub(crate) const META: &str = include_str!("../../../../rules/SEC005.yaml");
@@ -25,6 +27,9 @@ pub(crate) const META: &str = include_str!("../../../../rules/SEC005.yaml");
 pub(crate) fn check(obj: &Node, _scope: &Scope<'_>, out: &mut Vec<Hit>) {
     obj.walk(&mut |path, node| {
         let Some(text) = node.as_str() else { return };
+        if is_sops_encrypted(text) || matches!(path.first(), Some(PathSegment::Key("sops"))) {
+            return;
+        }
         if let Some(token) = find_token(text) {
             let msg = format!(
                 "value contains {} {}",
