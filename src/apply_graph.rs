@@ -7,6 +7,8 @@
 //! (`dependsOn`, solid; "applies the object of", dashed). A `dependsOn` naming no unit is an
 //! edge to a node `missing: ns/name`.
 
+mod html;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -196,7 +198,7 @@ impl ApplyGraph {
     /// One self-contained HTML page: an SVG of the graph (columns by apply order) and a
     /// table of units with their CRDs and findings.
     pub fn html(&self) -> String {
-        super::apply_graph_html::page(self)
+        html::page(self)
     }
 }
 

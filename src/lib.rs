@@ -12,7 +12,6 @@
 //! ```
 
 pub mod apply_graph;
-mod apply_graph_html;
 pub mod apply_units;
 pub mod check;
 pub mod config;

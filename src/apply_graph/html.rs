@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::apply_graph::{node_label, ApplyGraph};
+use super::{node_label, ApplyGraph};
 
 const COLUMN: u32 = 480;
 const WIDTH: u32 = 420;
