@@ -220,11 +220,13 @@ struct RawFlux {
     kinds: Vec<RawFluxKind>,
 }
 
-/// One input of the bundle: a CRD file (`file`) or an npm package (`package`, `version`,
-/// `license`).
+/// One input of the bundle: a CRD file (`file`), a CRDs-catalog checkout (`catalog`, `commit`,
+/// `license`) or an npm package (`package`, `version`, `license`).
 #[derive(Deserialize)]
 struct RawFluxSource {
     file: Option<String>,
+    catalog: Option<String>,
+    commit: Option<String>,
     package: Option<String>,
     version: Option<String>,
     license: Option<String>,
@@ -233,6 +235,7 @@ struct RawFluxSource {
 }
 
 impl RawFluxSource {
+    /// `Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)`,
     /// `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)` or
     /// `Flux v2.6.1 CRDs from shared/…/gotk-components.yaml`.
     fn describe(&self) -> Result<String, SchemaError> {
@@ -240,6 +243,12 @@ impl RawFluxSource {
             Some(v) => format!("Flux {v}"),
             None => "Flux".to_owned(),
         };
+        if let Some(catalog) = &self.catalog {
+            let commit = self.commit.as_deref().unwrap_or("(no commit)");
+            let short = commit.get(..7).unwrap_or(commit);
+            let license = self.license.as_deref().unwrap_or("no license recorded");
+            return Ok(format!("{flux} CRDs from {catalog}@{short} ({license})"));
+        }
         match (&self.package, &self.file) {
             (Some(package), _) => {
                 let version = self.version.as_deref().unwrap_or("(no version)");
@@ -402,8 +411,8 @@ mod tests {
         let bundle = flux().expect("flux bundle decodes");
         assert_eq!(
             bundle.source,
-            "Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)"
+            "Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)"
         );
-        assert_eq!(bundle.kinds.len(), 39);
+        assert_eq!(bundle.kinds.len(), 51);
     }
 }

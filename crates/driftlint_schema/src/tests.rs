@@ -457,7 +457,7 @@ fn bundled_flux_source_is_recorded() {
     let flux = embedded::flux().expect("decodes");
     assert_eq!(catalog.flux_bundle_source(), flux.source);
     assert!(
-        flux.source.contains("@kubernetes-models/flux-cd 4.0.0"),
+        flux.source.contains("datreeio/CRDs-catalog@7b1e26e"),
         "{}",
         flux.source
     );
