@@ -19,6 +19,7 @@
 
 mod catalog;
 mod crd;
+mod crd_catalog;
 mod embedded;
 mod gvk_map;
 mod patch_meta;

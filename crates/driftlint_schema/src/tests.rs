@@ -605,3 +605,49 @@ fn timing_probe() {
          per valid Deployment: {per_object:?}; per invalid Deployment: {per_invalid:?}"
     );
 }
+
+#[test]
+fn crd_catalog_groups_are_known_and_repository_crds_come_first() {
+    let mut catalog = catalog("1.33");
+    let api = "external-secrets.io/v1";
+    assert!(catalog.knows(api, "ExternalSecret"));
+    assert!(catalog.knows_group("external-secrets.io"));
+    assert!(catalog.knows_group("fluxcd.controlplane.io"));
+    assert!(!catalog.knows_group("example.dev"));
+    assert!(catalog
+        .kinds_in_group("external-secrets.io")
+        .contains(&("v1".to_owned(), "ClusterSecretStore".to_owned())));
+    let source = catalog
+        .catalog_source(api, "ExternalSecret")
+        .expect("catalog");
+    assert!(
+        source.contains("datreeio/CRDs-catalog@7b1e26e (MIT), embedded"),
+        "{source}"
+    );
+    assert_eq!(catalog.catalog_source("apps/v1", "Deployment"), None);
+    // A checkout given at run time comes before the embedded groups, a CRD before both.
+    let text = r#"{"type":"object","properties":{"spec":{"type":"object","additionalProperties":false,"properties":{"x":{"type":"string"}}}}}"#;
+    let files = vec![(
+        "external-secrets.io".into(),
+        "externalsecret_v1.json".into(),
+        text.into(),
+    )];
+    catalog.add_crd_catalog_files("--crd-catalog /c".into(), files);
+    let source = catalog
+        .catalog_source(api, "ExternalSecret")
+        .expect("catalog");
+    assert!(
+        source.starts_with("CRD catalog --crd-catalog /c"),
+        "{source}"
+    );
+    let object = json!({"apiVersion": api, "kind": "ExternalSecret", "metadata": {"name": "s"}, "spec": {"x": 1}});
+    assert!(matches!(
+        catalog.validate(api, "ExternalSecret", &object, false),
+        Validation::Invalid(_)
+    ));
+    let mut crd = widget_crd();
+    crd["spec"]["group"] = json!("external-secrets.io");
+    crd["spec"]["names"]["kind"] = json!("ExternalSecret");
+    catalog.add_crd(&crd, "crds/es.yaml").expect("registers");
+    assert_eq!(catalog.catalog_source(api, "ExternalSecret"), None);
+}
