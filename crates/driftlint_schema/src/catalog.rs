@@ -195,6 +195,27 @@ impl Catalog {
         }
     }
 
+    /// For a built-in `api_version`/`kind` that this catalog's Kubernetes version does not
+    /// serve, the first newer supported minor whose embedded schemas have it (`"1.34"` for
+    /// `resource.k8s.io/v1` ResourceClaim on 1.33); `None` when this version serves it or no
+    /// newer supported one does.
+    pub fn served_from(&self, api_version: &str, kind: &str) -> Option<&'static str> {
+        if self.kube.kind(api_version, kind).is_some() {
+            return None;
+        }
+        let newer = SUPPORTED_VERSIONS
+            .iter()
+            .skip_while(|v| **v != self.kube.version())
+            .skip(1);
+        for version in newer {
+            let kube = KubeVersion::get(version).ok()?;
+            if kube.kind(api_version, kind).is_some() {
+                return Some(version);
+            }
+        }
+        None
+    }
+
     /// Whether a schema is known for `api_version` (`group/version`, or `v1` for the core
     /// group) and `kind`: built in for this Kubernetes version, a bundled Flux kind, or added
     /// with [`Catalog::add_crd`].

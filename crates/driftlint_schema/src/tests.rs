@@ -607,6 +607,21 @@ fn timing_probe() {
 }
 
 #[test]
+fn apis_served_only_by_newer_versions() {
+    let old = catalog("1.33");
+    assert_eq!(
+        old.served_from("resource.k8s.io/v1", "ResourceClaim"),
+        Some("1.34")
+    );
+    assert_eq!(old.served_from("apps/v1", "Deployment"), None);
+    assert_eq!(old.served_from("example.dev/v1", "Widget"), None);
+    assert_eq!(
+        catalog("1.37").served_from("resource.k8s.io/v1", "ResourceClaim"),
+        None
+    );
+}
+
+#[test]
 fn crd_catalog_groups_are_known_and_repository_crds_come_first() {
     let mut catalog = catalog("1.33");
     let api = "external-secrets.io/v1";
