@@ -188,7 +188,7 @@ mod tests {
     fn one_warning_per_group_with_count_and_kinds() {
         let docs = driftlint_yaml::parse_documents(
             "t.yaml".into(),
-            "apiVersion: a.example/v1\nkind: X\nmetadata: {name: x}\n---\napiVersion: a.example/v1\nkind: Y\nmetadata: {name: y}\n---\napiVersion: b.example/v2\nkind: Z\nmetadata: {name: z}\n",
+            "apiVersion: a.example/v1\nkind: Foo\nmetadata: {name: x}\n---\napiVersion: a.example/v1\nkind: Bar\nmetadata: {name: y}\n---\napiVersion: b.example/v2\nkind: Baz\nmetadata: {name: z}\n",
         )
         .expect("parses");
         let refs: Vec<&Node> = docs.iter().collect();
@@ -197,13 +197,13 @@ mod tests {
         assert!(
             found[0]
                 .message
-                .starts_with("no schema for 2 objects of API group a.example (X, Y):"),
+                .starts_with("no schema for 2 objects of API group a.example (Bar, Foo):"),
             "{}",
             found[0].message
         );
         assert_eq!(found[0].origin.line, 2);
         assert!(found[1]
             .message
-            .starts_with("no schema for 1 object of API group b.example (Z):"));
+            .starts_with("no schema for 1 object of API group b.example (Baz):"));
     }
 }

@@ -188,7 +188,7 @@ fn preferred_version<'v>(versions: &[&'v str]) -> &'v str {
         } else {
             2
         };
-        (stability, v.len() as i64 * -1, v.to_owned())
+        (stability, std::cmp::Reverse(v.len()), v.to_owned())
     };
     versions
         .iter()
