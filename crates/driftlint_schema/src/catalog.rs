@@ -230,9 +230,10 @@ impl Catalog {
     }
 
     /// Where the schema of `api_version`/`kind` comes from, for messages: the `source` given
-    /// to [`Catalog::add_crd`], `bundled Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0
-    /// (MIT)`, or
-    /// `Kubernetes 1.37 (kubernetes-validate 1.37.0)`; `None` when unknown.
+    /// to [`Catalog::add_crd`], `bundled Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)`,
+    /// `CRD catalog datreeio/CRDs-catalog@7b1e26e (MIT), embedded` (or `CRD catalog
+    /// --crd-catalog DIR group/kind_version.json`), the reason a catalog schema does not
+    /// convert, or `Kubernetes 1.37 (kubernetes-validate 1.37.0)`; `None` when unknown.
     pub fn schema_source(&self, api_version: &str, kind: &str) -> Option<String> {
         match self.source(api_version, kind)? {
             Source::Builtin(_) => Some(format!(
@@ -245,8 +246,9 @@ impl Catalog {
     }
 
     /// Where the bundled Flux schemas came from, as recorded by `scripts/gen-schemas.py`:
-    /// `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)` (or, for a bundle built
-    /// from CRD files, `Flux v2.6.1 CRDs from …/gotk-components.yaml`).
+    /// `Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)` (or, for a bundle built from
+    /// the npm package or CRD files, `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0
+    /// (MIT)`, `Flux v2.6.1 CRDs from …/gotk-components.yaml`).
     pub fn flux_bundle_source(&self) -> &'static str {
         embedded::flux().map_or("", |flux| flux.source.as_str())
     }

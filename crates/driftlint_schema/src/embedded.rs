@@ -6,8 +6,9 @@
 //! * `kubernetes-index.json.gz`: definition names and, per version, the pool line of each name
 //!   (`-1` when absent) and the GVK -> definition table.
 //! * `flux.json.gz`: the bundled Flux schemas (an `openAPIV3Schema` without documentation keys
-//!   per apiVersion/kind, read back from the npm package `@kubernetes-models/flux-cd` or from
-//!   CRD files), converted like any CRD added at run time.
+//!   per apiVersion/kind, read back from the datreeio CRDs-catalog's Flux groups, the npm package
+//!   `@kubernetes-models/flux-cd` or CRD files), converted like any CRD added at run time.
+//! * `crd-catalog.jsonl.gz` (other API groups of the CRDs-catalog): see `crd_catalog.rs`.
 
 use std::collections::HashMap;
 use std::io::Read;
