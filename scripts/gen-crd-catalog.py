@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate driftlint's embedded CRD catalog (schemas/crd-catalog.jsonl.gz) from a checkout of
+"""Generate driftlint's embedded CRD catalog (schemas/crd-catalog-*) from a checkout of
 the datreeio CRDs-catalog.
 
 Usage:
@@ -28,9 +28,12 @@ Conversion, per file:
     `caseKnown: false` (driftlint then matches it ignoring case, as kubeconform does).
 
 Output (deterministic: sorted keys, compact separators, gzip mtime 0):
-  * schemas/crd-catalog.jsonl.gz  line 1: the index {"format", "source", "kinds": [[apiVersion,
-                                  kind, caseKnown, line]], "skipped"}; then one compact schema
-                                  per line, a schema shared by several versions stored once
+  * schemas/crd-catalog-index.json.gz  {"format", "source", "groups": [[group, offset, length]],
+                                       "kinds": [[apiVersion, kind, caseKnown, group, line]],
+                                       "skipped"}
+  * schemas/crd-catalog-groups.bin     one gzip member per group at [offset, offset+length):
+                                       one compact schema per line, a schema shared by several
+                                       versions of the group stored once
   * schemas/crd-catalog.LICENSE   the catalog's LICENSE, unchanged (it must ship with the data)
   * schemas/crd-catalog.manifest.json  groups, counts, sizes, sha256
 """
@@ -230,19 +233,30 @@ def restrict(node):
 
 
 def build(root):
+    """(index JSON, concatenated per-group gzip members, head, unique bodies). Each group's
+    schemas are one gzip member, so a run decompresses only the groups it looks up."""
     kinds, skipped = read_catalog(root)
-    lines, line_of, index = [], {}, []
+    by_group = {}
     for av, kind, case_known, schema in sorted(kinds, key=lambda k: (k[0], k[1])):
-        body = GEN.dumps(schema)
-        if body not in line_of:
-            line_of[body] = len(lines)
-            lines.append(body)
-        index.append([av, kind, case_known, line_of[body]])
+        by_group.setdefault(av.rsplit("/", 1)[0], []).append((av, kind, case_known, schema))
+    index, members, groups, offset, unique = [], [], [], 0, 0
+    for gi, group in enumerate(sorted(by_group)):
+        lines, line_of = [], {}
+        for av, kind, case_known, schema in by_group[group]:
+            body = GEN.dumps(schema)
+            if body not in line_of:
+                line_of[body] = len(lines)
+                lines.append(body)
+            index.append([av, kind, case_known, gi, line_of[body]])
+        member = GEN.gzip_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+        groups.append([group, offset, len(member)])
+        members.append(member)
+        offset += len(member)
+        unique += len(lines)
     source = {"catalog": CATALOG, "commit": CATALOG_COMMIT, "license": CATALOG_LICENSE}
-    head = {"format": FORMAT, "source": source, "groups": GROUPS, "kinds": index,
+    head = {"format": FORMAT, "source": source, "groups": groups, "kinds": index,
             "skipped": skipped}
-    text = "\n".join([GEN.dumps(head)] + lines) + "\n"
-    return text.encode("utf-8"), head, len(lines)
+    return GEN.dumps(head).encode("utf-8"), b"".join(members), head, unique
 
 
 def check_source(root):
@@ -263,25 +277,27 @@ def main():
     parser.add_argument("--out", default=os.path.join(repo, "schemas"), metavar="DIR")
     args = parser.parse_args()
     check_source(args.catalog)
-    data, head, unique = build(args.catalog)
-    packed = GEN.gzip_bytes(data)
+    index, blob, head, unique = build(args.catalog)
+    packed = GEN.gzip_bytes(index)
     os.makedirs(args.out, exist_ok=True)
-    GEN.write(os.path.join(args.out, "crd-catalog.jsonl.gz"), packed)
+    GEN.write(os.path.join(args.out, "crd-catalog-index.json.gz"), packed)
+    GEN.write(os.path.join(args.out, "crd-catalog-groups.bin"), blob)
     shutil.copyfile(os.path.join(args.catalog, "LICENSE"),
                     os.path.join(args.out, "crd-catalog.LICENSE"))
+    files = {"crd-catalog-index.json.gz": packed, "crd-catalog-groups.bin": blob}
     manifest = {"format": FORMAT, "generator": "scripts/gen-crd-catalog.py",
-                "source": head["source"], "groups": len(GROUPS), "kinds": len(head["kinds"]),
-                "uniqueSchemas": unique, "skipped": head["skipped"],
-                "file": {"name": "crd-catalog.jsonl.gz", "bytes": len(packed),
-                         "uncompressedBytes": len(data),
-                         "sha256": hashlib.sha256(packed).hexdigest()},
+                "source": head["source"], "groups": [g[0] for g in head["groups"]],
+                "kinds": len(head["kinds"]), "uniqueSchemas": unique, "skipped": head["skipped"],
+                "files": {name: {"bytes": len(data),
+                                 "sha256": hashlib.sha256(data).hexdigest()}
+                          for name, data in files.items()},
                 "caseUnknown": sorted("%s %s" % (k[0], k[1]) for k in head["kinds"] if not k[2])}
     GEN.write(os.path.join(args.out, "crd-catalog.manifest.json"),
               (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode("utf-8"))
-    print("crd-catalog.jsonl.gz %d bytes (%d uncompressed): %d groups, %d apiVersion/kinds, "
-          "%d unique schemas, %d skipped, %d kinds without known spelling" % (
-              len(packed), len(data), len(GROUPS), len(head["kinds"]), unique,
-              len(head["skipped"]), len(manifest["caseUnknown"])))
+    print("crd-catalog-index.json.gz %d bytes, crd-catalog-groups.bin %d bytes: %d groups, "
+          "%d apiVersion/kinds, %d unique schemas, %d skipped, %d kinds without known spelling"
+          % (len(packed), len(blob), len(head["groups"]), len(head["kinds"]), unique,
+             len(head["skipped"]), len(manifest["caseUnknown"])))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 //! `openAPIV3Schema` by kubeconform's `openapi2jsonschema.py` in strict mode).
 //!
 //! Two instances exist: the groups embedded by `scripts/gen-crd-catalog.py`
-//! (`schemas/crd-catalog.jsonl.gz`, strict mode already undone, kinds spelled where the
-//! generator could tell) and the files of a checkout given at run time (`--crd-catalog DIR`),
+//! (`schemas/crd-catalog-index.json.gz` and `crd-catalog-groups.bin`, one gzip member per API
+//! group so that a run decompresses only the groups it looks up; strict mode already undone,
+//! kinds spelled where the generator could tell) and the files of a checkout given at run time (`--crd-catalog DIR`),
 //! whose kinds are known only in lower case. A kind known only in lower case matches any
 //! spelling, as kubeconform's file lookup does. Schemas are converted on first use like a CRD
 //! added at run time ([`crd::to_json_schema`]), after removing the `additionalProperties: false`
@@ -22,8 +23,10 @@ use serde_json::Value;
 use super::crd::{self, CrdSchema};
 use super::SchemaError;
 
-const FILE: &str = "crd-catalog.jsonl.gz";
-static GZ: &[u8] = include_bytes!("../../../schemas/crd-catalog.jsonl.gz");
+const INDEX_FILE: &str = "crd-catalog-index.json.gz";
+const GROUPS_FILE: &str = "crd-catalog-groups.bin";
+static INDEX_GZ: &[u8] = include_bytes!("../../../schemas/crd-catalog-index.json.gz");
+static GROUPS_BIN: &[u8] = include_bytes!("../../../schemas/crd-catalog-groups.bin");
 
 /// One apiVersion/kind of a catalog.
 struct Entry {
@@ -33,9 +36,24 @@ struct Entry {
     body: usize,
 }
 
+/// Where a schema body's JSON text is.
+enum Text {
+    /// Read from a checkout.
+    Owned(String),
+    /// Line `line` of embedded group member `group`.
+    Member { group: usize, line: usize },
+}
+
+/// One embedded group's gzip member (a byte range of `crd-catalog-groups.bin`), decompressed
+/// and split into lines on first use.
+struct Member {
+    range: std::ops::Range<usize>,
+    lines: OnceLock<Result<Vec<String>, String>>,
+}
+
 /// A schema body: its JSON text, converted on first use.
 struct Body {
-    text: String,
+    text: Text,
     /// Catalog-relative file (`group/kind_version.json`) or `embedded`, for messages.
     file: String,
     converted: OnceLock<Result<Arc<CrdSchema>, String>>,
@@ -47,12 +65,14 @@ pub(crate) struct CrdCatalog {
     pub(crate) source: String,
     entries: BTreeMap<(String, String), Entry>,
     bodies: Vec<Body>,
+    members: Vec<Member>,
 }
 
 #[derive(Deserialize)]
 struct RawHead {
     source: RawSource,
-    kinds: Vec<(String, String, bool, usize)>,
+    groups: Vec<(String, usize, usize)>,
+    kinds: Vec<(String, String, bool, usize, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -69,43 +89,68 @@ pub(crate) fn embedded() -> Result<&'static CrdCatalog, SchemaError> {
     EMBEDDED
         .get_or_init(|| {
             let mut text = String::new();
-            GzDecoder::new(GZ)
+            GzDecoder::new(INDEX_GZ)
                 .read_to_string(&mut text)
-                .map_err(|e| error(e.to_string()))?;
+                .map_err(|e| error(INDEX_FILE, e.to_string()))?;
             CrdCatalog::parse_embedded(&text)
         })
         .as_ref()
         .map_err(Clone::clone)
 }
 
-fn error(reason: String) -> SchemaError {
-    SchemaError::Embedded { file: FILE, reason }
+fn error(file: &'static str, reason: String) -> SchemaError {
+    SchemaError::Embedded { file, reason }
+}
+
+/// The lines of one embedded group member.
+fn inflate(range: std::ops::Range<usize>) -> Result<Vec<String>, String> {
+    let bytes = GROUPS_BIN
+        .get(range)
+        .ok_or_else(|| format!("{GROUPS_FILE}: member out of range"))?;
+    let mut text = String::new();
+    GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{GROUPS_FILE}: {e}"))?;
+    Ok(text.lines().map(str::to_owned).collect())
 }
 
 impl CrdCatalog {
-    /// Decode the format written by `scripts/gen-crd-catalog.py`: an index line, then one
-    /// schema per line.
+    /// Decode the index written by `scripts/gen-crd-catalog.py`; group members are inflated
+    /// when a schema of theirs is first needed.
     fn parse_embedded(text: &str) -> Result<CrdCatalog, SchemaError> {
-        let mut lines = text.lines();
-        let head: RawHead = serde_json::from_str(lines.next().unwrap_or(""))
-            .map_err(|e| error(format!("index: {e}")))?;
+        let head: RawHead =
+            serde_json::from_str(text).map_err(|e| error(INDEX_FILE, e.to_string()))?;
         let commit = head.source.commit.get(..7).unwrap_or(&head.source.commit);
         let source = format!(
             "{}@{commit} ({}), embedded",
             head.source.catalog, head.source.license
         );
-        let bodies: Vec<Body> = lines
-            .map(|line| Body {
-                text: line.to_owned(),
-                file: String::new(),
-                converted: OnceLock::new(),
+        let members = head
+            .groups
+            .iter()
+            .map(|(_, offset, length)| Member {
+                range: *offset..offset.saturating_add(*length),
+                lines: OnceLock::new(),
             })
-            .collect();
+            .collect::<Vec<_>>();
         let mut entries = BTreeMap::new();
-        for (api_version, kind, case_known, body) in head.kinds {
-            if body >= bodies.len() {
-                return Err(error(format!("{api_version} {kind}: no line {body}")));
+        let mut bodies = Vec::new();
+        let mut body_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+        for (api_version, kind, case_known, group, line) in head.kinds {
+            if group >= members.len() {
+                return Err(error(
+                    INDEX_FILE,
+                    format!("{api_version} {kind}: no group {group}"),
+                ));
             }
+            let body = *body_of.entry((group, line)).or_insert_with(|| {
+                bodies.push(Body {
+                    text: Text::Member { group, line },
+                    file: String::new(),
+                    converted: OnceLock::new(),
+                });
+                bodies.len() - 1
+            });
             let key = (api_version, kind.to_lowercase());
             entries.insert(
                 key,
@@ -120,6 +165,7 @@ impl CrdCatalog {
             source,
             entries,
             bodies,
+            members,
         })
     }
 
@@ -142,7 +188,7 @@ impl CrdCatalog {
                 body: bodies.len(),
             };
             bodies.push(Body {
-                text,
+                text: Text::Owned(text),
                 file: format!("{group}/{name}"),
                 converted: OnceLock::new(),
             });
@@ -152,6 +198,29 @@ impl CrdCatalog {
             source,
             entries,
             bodies,
+            members: Vec::new(),
+        }
+    }
+
+    /// The JSON text of `body`.
+    fn text_of<'s>(&'s self, body: &'s Body) -> Result<&'s str, String> {
+        match &body.text {
+            Text::Owned(text) => Ok(text),
+            Text::Member { group, line } => {
+                let member = self
+                    .members
+                    .get(*group)
+                    .ok_or_else(|| format!("no group {group}"))?;
+                let lines = member
+                    .lines
+                    .get_or_init(|| inflate(member.range.clone()))
+                    .as_ref()
+                    .map_err(Clone::clone)?;
+                lines
+                    .get(*line)
+                    .map(String::as_str)
+                    .ok_or_else(|| format!("no line {line} in group {group}"))
+            }
         }
     }
 
@@ -172,7 +241,8 @@ impl CrdCatalog {
         let entry = self.entry(api_version, kind)?;
         let body = self.bodies.get(entry.body)?;
         let converted = body.converted.get_or_init(|| {
-            let raw: Value = serde_json::from_str(&body.text).map_err(|e| e.to_string())?;
+            let raw: Value =
+                serde_json::from_str(self.text_of(body)?).map_err(|e| e.to_string())?;
             let schema = crd::to_json_schema(&unstrict(raw), true)?;
             let file = if body.file.is_empty() {
                 String::new()

@@ -8,7 +8,8 @@
 //! * `flux.json.gz`: the bundled Flux schemas (an `openAPIV3Schema` without documentation keys
 //!   per apiVersion/kind, read back from the datreeio CRDs-catalog's Flux groups, the npm package
 //!   `@kubernetes-models/flux-cd` or CRD files), converted like any CRD added at run time.
-//! * `crd-catalog.jsonl.gz` (other API groups of the CRDs-catalog): see `crd_catalog.rs`.
+//! * `crd-catalog-index.json.gz`, `crd-catalog-groups.bin` (other API groups of the
+//!   CRDs-catalog): see `crd_catalog.rs`.
 
 use std::collections::HashMap;
 use std::io::Read;
