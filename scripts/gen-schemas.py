@@ -2,14 +2,18 @@
 """Generate driftlint's embedded schema data under schemas/.
 
 Usage:
-    python3 scripts/gen-schemas.py --flux-npm DIR [--flux-components FILE]... [--out DIR]
+    python3 scripts/gen-schemas.py --flux-catalog DIR [--flux-npm DIR]
+                                   [--flux-components FILE]... [--out DIR]
 
 Inputs
   * The PyPI package `kubernetes-validate` (pinned to 1.37.0), found through
     `import kubernetes_validate`: its `kubernetes-json-schema/v1.NN.0-local/_definitions.json`
     for every Kubernetes minor 1.25 to 1.37 (JSON Schema 2020-12 converted from the Kubernetes
     OpenAPI documents, every type nullable).
-  * Flux, from the npm package `@kubernetes-models/flux-cd` (pinned to 4.0.0, MIT):
+  * Flux, from a checkout of the datreeio CRDs-catalog (`--flux-catalog DIR`, MIT, the commit
+    pinned in scripts/gen-crd-catalog.py): the Flux controllers' and flux-operator's groups,
+    JSON schemas converted from their CRDs, read back as gen-crd-catalog.py does.
+  * Formerly (still accepted), Flux from the npm package `@kubernetes-models/flux-cd` (pinned to 4.0.0, MIT):
     `--flux-npm DIR` names the unpacked tarball (`npm pack ...; tar xzf ...` -> DIR/package) or
     an `npm install --prefix DIR` folder. The package ships ajv-compiled validator modules
     (`_schemas/*.js`), not JSON schemas: they are read back into OpenAPI v3 schemas (see the
@@ -291,13 +295,19 @@ def display_path(path, repo):
     return os.path.basename(path)
 
 
-def build_flux(paths, repo, npm=None):
+def build_flux(paths, repo, npm=None, catalog=None):
     """The Flux bundle: the kinds converted from the npm package (`npm`: kinds and source
-    record from build_flux_npm) and from CRD files; a kind defined twice is an error."""
+    record from build_flux_npm), from the CRDs-catalog (`catalog`: from build_flux_catalog)
+    and from CRD files; a kind defined twice is an error."""
     kinds, sources = {}, []
-    if npm is not None:
-        kinds.update(npm[0])
-        sources.append(npm[1])
+    for given in (npm, catalog):
+        if given is None:
+            continue
+        for key, schema in given[0].items():
+            if key in kinds:
+                raise GenError("%s %s given by two Flux inputs" % key)
+            kinds[key] = schema
+        sources.append(given[1])
     for path in paths:
         text, docs = load_yaml_documents(path)
         crds = [d for d in docs if isinstance(d, dict) and d.get("kind") ==
@@ -1075,6 +1085,71 @@ def build_flux_npm(path, builtin_defs, builtin_source):
     return kinds, source
 
 
+# --- Flux schemas from the datreeio CRDs-catalog ------------------------------------------------
+#
+# The catalog's Flux groups hold JSON schemas converted from the Flux controllers' and
+# flux-operator's CRDs (patterns, enums, min/max kept) by kubeconform's openapi2jsonschema in
+# strict mode. scripts/gen-crd-catalog.py reads them back (strict mode undone, checked) as it
+# does for the other groups.
+
+FLUX_CATALOG_GROUPS = [
+    "fluxcd.controlplane.io", "helm.toolkit.fluxcd.io", "image.toolkit.fluxcd.io",
+    "kustomize.toolkit.fluxcd.io", "notification.toolkit.fluxcd.io",
+    "source.extensions.fluxcd.io", "source.toolkit.fluxcd.io",
+]
+# What the catalog's Flux files are: at the pinned commit they carry Flux v2.8's fields
+# (HelmRelease `spec.waitStrategy`, Alert event sources of flux-operator kinds) and
+# flux-operator's v1 CRDs.
+FLUX_CATALOG_VERSION = "v2.8"
+FLUX_KINDS = {
+    "bucket": "Bucket", "externalartifact": "ExternalArtifact",
+    "gitrepository": "GitRepository", "helmchart": "HelmChart",
+    "helmrepository": "HelmRepository", "ocirepository": "OCIRepository",
+    "kustomization": "Kustomization", "helmrelease": "HelmRelease", "alert": "Alert",
+    "provider": "Provider", "receiver": "Receiver", "imagepolicy": "ImagePolicy",
+    "imagerepository": "ImageRepository", "imageupdateautomation": "ImageUpdateAutomation",
+    "artifactgenerator": "ArtifactGenerator", "fluxinstance": "FluxInstance",
+    "fluxreport": "FluxReport", "resourceset": "ResourceSet",
+    "resourcesetinputprovider": "ResourceSetInputProvider",
+}
+
+
+def build_flux_catalog(root):
+    """Kinds and the source record of the Flux schemas in a CRDs-catalog checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("gen_crd_catalog",
+                                                  os.path.join(here, "gen-crd-catalog.py"))
+    cat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cat)
+    cat.check_source(root)
+    kinds, digest = {}, hashlib.sha256()
+    for group in FLUX_CATALOG_GROUPS:
+        folder = os.path.join(root, group)
+        if not os.path.isdir(folder):
+            raise GenError("%s: no folder for group %s" % (root, group))
+        for name in sorted(os.listdir(folder)):
+            match = cat.FILE_NAME.match(name)
+            if not match:
+                continue
+            where = "%s/%s" % (group, name)
+            with open(os.path.join(folder, name), "rb") as f:
+                raw = f.read()
+            digest.update(where.encode() + b"\0" + raw)
+            schema = json.loads(raw)
+            lower, version = match.groups()
+            if lower not in FLUX_KINDS:
+                raise GenError("%s: unknown Flux kind (add it to FLUX_KINDS)" % where)
+            bad = cat.uses_unsupported(schema)
+            plain = cat.unstrict(schema)
+            if bad or cat.restrict(plain) != cat.restrict(schema):
+                raise GenError("%s: cannot be read back (%s)" % (where, bad or "strict form"))
+            kinds[("%s/%s" % (group, version), FLUX_KINDS[lower])] = compact(plain, where)
+    source = {"catalog": cat.CATALOG, "commit": cat.CATALOG_COMMIT,
+              "license": cat.CATALOG_LICENSE, "fluxVersion": FLUX_CATALOG_VERSION,
+              "groups": FLUX_CATALOG_GROUPS, "sha256": digest.hexdigest()}
+    return kinds, source
+
+
 def write(path, data):
     with open(path, "wb") as f:
         f.write(data)
@@ -1087,14 +1162,17 @@ def main():
                         help="the unpacked npm package %s %s (its package/ folder, or an "
                              "`npm install --prefix` folder)" % (FLUX_NPM_PACKAGE,
                                                                  FLUX_NPM_VERSION))
+    parser.add_argument("--flux-catalog", metavar="DIR",
+                        help="a datreeio/CRDs-catalog checkout: its Flux and flux-operator "
+                             "groups")
     parser.add_argument("--flux-components", action="append", default=[], metavar="FILE",
                         help="YAML file with Flux CRDs (repeatable)")
     parser.add_argument("--out", default=os.path.join(repo, "schemas"), metavar="DIR")
     args = parser.parse_args()
-    if not args.flux_npm and not args.flux_components:
-        raise GenError("no Flux input: pass --flux-npm DIR (%s %s) and/or --flux-components "
-                       "FILE" % (FLUX_NPM_PACKAGE, FLUX_NPM_VERSION))
-    for path in args.flux_components + ([args.flux_npm] if args.flux_npm else []):
+    if not args.flux_npm and not args.flux_components and not args.flux_catalog:
+        raise GenError("no Flux input: pass --flux-catalog DIR, --flux-npm DIR (%s %s) and/or "
+                       "--flux-components FILE" % (FLUX_NPM_PACKAGE, FLUX_NPM_VERSION))
+    for path in args.flux_components + [p for p in (args.flux_npm, args.flux_catalog) if p]:
         if not os.path.exists(path):
             raise GenError("%s not found" % path)
 
@@ -1105,7 +1183,8 @@ def main():
         builtin = {n: json.loads(b) for n, b in per_version[newest][0].items()}
         npm = build_flux_npm(args.flux_npm, builtin, "%s %s (Kubernetes %s)" % (
             PACKAGE, PACKAGE_VERSION, newest))
-    flux, bundle = build_flux(args.flux_components, repo, npm)
+    catalog = build_flux_catalog(args.flux_catalog) if args.flux_catalog else None
+    flux, bundle = build_flux(args.flux_components, repo, npm, catalog)
     os.makedirs(args.out, exist_ok=True)
     files = {"kubernetes-defs.jsonl.gz": pool, "kubernetes-index.json.gz": index,
              "flux.json.gz": flux}

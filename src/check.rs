@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+mod crd_catalog;
 mod helm;
 mod sources;
 
@@ -34,6 +35,11 @@ pub struct CheckOptions {
     pub all_kustomizations: bool,
     /// Extra directories of CRD manifests.
     pub crd_dirs: Vec<PathBuf>,
+    /// A CRDs-catalog checkout (`--crd-catalog`); overrides the configuration's `crdCatalog:`.
+    pub crd_catalog: Option<PathBuf>,
+    /// Unknown custom API groups are CRD001 errors (`--strict-crds`); overrides the
+    /// configuration's `strictCrds:` (default false).
+    pub strict_crds: Option<bool>,
     /// Strict schema validation; overrides the configuration (default true).
     pub strict: Option<bool>,
     /// Pre-commit mode: only the targets that own one of these files are reported.
@@ -157,7 +163,18 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     } = prepare(opts)?;
     let rule_config = rule_config(&config, &version, &mut findings);
     let known = |api_version: &str, kind: &str| catalog.knows(api_version, kind);
-    let ctx = RuleContext::new(&rule_config, &known);
+    let group_kinds = |group: &str| {
+        catalog
+            .kinds_in_group(group)
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let served_from =
+        |api_version: &str, kind: &str| catalog.served_from(api_version, kind).map(str::to_owned);
+    let ctx = RuleContext::new(&rule_config, &known)
+        .with_group_kinds(&group_kinds)
+        .with_served_from(&served_from)
+        .with_strict_crds(opts.strict_crds.or(config.strict_crds).unwrap_or(false));
     let strict = opts.strict.or(config.strict).unwrap_or(true);
     let selected = select_targets(&rendered, opts.changed_files.as_deref(), &fs);
     let per_target: Vec<Vec<Finding>> = rendered
@@ -767,6 +784,8 @@ pub(crate) fn flatten_list(doc: Node) -> Vec<Node> {
 }
 
 /// Registers the schemas of every CRD rendered anywhere in the repository and in CRD dirs.
+/// Precedence: a CRD rendered in the repository, then `--crd-dir`, then `crdDirs:` (then, in
+/// the catalog's own lookup, the CRD catalogs).
 ///
 /// `--crd-dir` directories are the operator's choice and may lie outside the repository (a
 /// shared CRD cache): each is read confined to itself, and its files are named by their
@@ -792,9 +811,6 @@ fn register_crds(
             }
         }
     };
-    for r in rendered {
-        add(&r.objects, findings);
-    }
     for dir in &opts.crd_dirs {
         let no_dir = |e: &dyn std::fmt::Display| {
             CheckError::NoSuchPath(format!("--crd-dir {}: {e}", dir.display()))
@@ -875,6 +891,10 @@ fn register_crds(
         }
         add(&crds.objects, findings);
     }
+    // Last, so that a CRD rendered in the repository replaces the same GVK from a CRD dir.
+    for r in rendered {
+        add(&r.objects, findings);
+    }
     Ok(())
 }
 
@@ -917,9 +937,21 @@ fn select_targets(
 fn check_target(r: &Rendered, catalog: &Catalog, ctx: &RuleContext, strict: bool) -> Vec<Finding> {
     let id = r.target.id();
     let mut out: Vec<Finding> = r.failure.iter().cloned().collect();
+    let mut unknown_groups = Vec::new();
     for obj in &r.objects {
+        let api_version = obj.str_at(&["apiVersion"]).unwrap_or_default();
+        let custom = !rules::is_builtin_group(api_version.rsplit_once('/').map_or("", |(g, _)| g));
+        let kind = obj.str_at(&["kind"]).unwrap_or_default();
+        if custom
+            && !catalog.knows(api_version, kind)
+            && !ctx.explains_missing_schema(api_version, kind)
+        {
+            unknown_groups.push(obj);
+            continue;
+        }
         out.extend(validate_object(&id, obj, catalog, ctx, strict));
     }
+    out.extend(crd_catalog::unknown_group_findings(&id, &unknown_groups));
     out.extend(rules::check_objects(&id, &r.objects, ctx));
     out
 }
@@ -957,7 +989,15 @@ fn validate_object(
             .map(|v| Finding {
                 code: "SCHEMA001".into(),
                 severity: Severity::Error,
-                message: format!("{} {}: {}", kind, object_name(obj), v.message),
+                message: match catalog.catalog_source(api_version, kind) {
+                    Some(source) => format!(
+                        "{} {}: {} (schema from the {source}; the CRD version installed in the cluster may differ)",
+                        kind,
+                        object_name(obj),
+                        v.message
+                    ),
+                    None => format!("{} {}: {}", kind, object_name(obj), v.message),
+                },
                 origin: origin_at_pointer(obj, &v.pointer),
                 object: object.clone(),
                 target: target.into(),
@@ -1190,6 +1230,7 @@ fn prepare(opts: &CheckOptions) -> Result<Prepared, CheckError> {
         &mut skipped,
     );
     register_crds(&mut catalog, &rendered, &fs, opts, &config, &mut findings)?;
+    crd_catalog::load(&mut catalog, &rendered, &fs, opts, &config, &mut findings)?;
     Ok(Prepared {
         fs,
         config,

@@ -106,6 +106,10 @@ pub struct Config {
     /// Extra directories of CRD manifests whose schemas are registered (repo-relative, confined
     /// to the repository, unlike `--crd-dir`).
     pub crd_dirs: Vec<PathEntry>,
+    /// `crdCatalog:`: a CRDs-catalog checkout (repo-relative, confined to the repository).
+    pub crd_catalog: Option<PathEntry>,
+    /// `strictCrds:`: unknown custom API groups are CRD001 errors.
+    pub strict_crds: Option<bool>,
     /// Strict schema validation (unknown fields are errors); default true.
     pub strict: Option<bool>,
     /// Minimum severity that makes `check` exit 1: `note`, `warning` or `error`.
@@ -164,6 +168,13 @@ impl Config {
                 "ignore" => config.ignore = globs(value)?,
                 "crdDirs" => config.crd_dirs = path_entries(value)?,
                 "strict" => config.strict = Some(boolean(value)?),
+                "crdCatalog" => {
+                    config.crd_catalog = Some(PathEntry {
+                        path: string(value)?,
+                        origin: value.origin.clone(),
+                    })
+                }
+                "strictCrds" => config.strict_crds = Some(boolean(value)?),
                 "failOn" => config.fail_on = Some(fail_on(value)?),
                 "rules" => config.rules = Some(value.clone()),
                 "drift" => config.drift_ignore = drift(value)?,
@@ -537,6 +548,14 @@ ignore:
 # Extra directories of CustomResourceDefinition manifests to validate custom resources with.
 # crdDirs:
 #   - crds/
+
+# A checkout of the datreeio CRDs-catalog (<group>/<kind>_<version>.json) inside the repository,
+# used after the CRDs rendered in the repository and crdDirs, before the embedded catalog groups.
+# crdCatalog: vendor/crds-catalog
+
+# Custom resources of an API group known nowhere are CRD001 errors (default: one SCHEMA002
+# warning per group and target).
+# strictCrds: false
 
 # Strict schema validation: unknown fields are errors (as kubeconform -strict). Default: true.
 # strict: true

@@ -64,6 +64,14 @@ pub struct ConfigFile {
     /// with (repo-relative, inside the repository).
     #[serde(default)]
     pub crd_dirs: Vec<String>,
+    /// A checkout of the datreeio CRDs-catalog layout (`<group>/<kind>_<version>.json`),
+    /// repo-relative, inside the repository: its schemas validate custom resources after the
+    /// CRDs rendered in the repository and `crdDirs`, before the embedded catalog groups.
+    pub crd_catalog: Option<String>,
+    /// Custom resources of an API group known nowhere (no CRD in the repository or `crdDirs`,
+    /// not in the CRD catalogs) are CRD001 errors instead of one SCHEMA002 warning per group
+    /// and target. Default: false.
+    pub strict_crds: Option<bool>,
     /// Strict schema validation: unknown fields are errors (as kubeconform -strict).
     /// Default: true.
     pub strict: Option<bool>,

@@ -140,6 +140,15 @@ struct CheckArgs {
     /// may lie outside the repository (unlike `crdDirs:` in `.driftlint.yaml`); it must exist.
     #[arg(long)]
     crd_dir: Vec<PathBuf>,
+    /// A checkout of the datreeio CRDs-catalog layout (`<group>/<kind>_<version>.json`): its
+    /// schemas validate custom resources after the repository's CRDs and `--crd-dir`, before
+    /// the embedded catalog groups. It may lie outside the repository; it must exist.
+    #[arg(long, value_name = "DIR")]
+    crd_catalog: Option<PathBuf>,
+    /// A custom resource of an API group known nowhere is a CRD001 error (default: one
+    /// SCHEMA002 warning per group and target).
+    #[arg(long)]
+    strict_crds: bool,
     /// Unknown fields are not errors (kubeconform without -strict).
     #[arg(long)]
     no_strict: bool,
@@ -364,6 +373,10 @@ fn run_check(args: CheckArgs) -> u8 {
     if let Err(code) = check_crd_dirs(&args.crd_dir) {
         return code;
     }
+    if let Some(dir) = args.crd_catalog.as_ref().filter(|d| !d.is_dir()) {
+        eprintln!("error: --crd-catalog {}: no such directory", dir.display());
+        return 2;
+    }
     let (paths, changed) = if args.pre_commit {
         let dirs = vec![PathBuf::from(".")];
         (dirs, Some(args.paths.clone()))
@@ -377,6 +390,8 @@ fn run_check(args: CheckArgs) -> u8 {
         kubernetes_version: args.kubernetes_version.clone(),
         all_kustomizations: args.all_kustomizations,
         crd_dirs: args.crd_dir.clone(),
+        crd_catalog: args.crd_catalog.clone(),
+        strict_crds: args.strict_crds.then_some(true),
         strict: args.no_strict.then_some(false),
         changed_files: changed,
         allow_remote: args.allow_remote,

@@ -159,6 +159,8 @@ releases:
     set: {replicas: 3, debug: true, region: "eu,west"}
 ignore: ["**/testdata/**"]
 crdDirs: [crds]
+crdCatalog: vendor/crds-catalog
+strictCrds: true
 strict: false
 failOn: warning
 rules:

@@ -68,30 +68,81 @@ pub struct RuleContext<'a> {
     /// any target of the repository (see [`rendered_crds`]). CRDs rendered in the same target
     /// are found by CRD001 itself.
     pub gvk_known: &'a (dyn Fn(&str, &str) -> bool + Sync),
+    /// "Which kinds does this API group have?" — `(version, kind)` of every kind of a custom
+    /// API group known to the caller (repository CRDs, `--crd-dir`, the CRD catalogs). An
+    /// empty list means the group is known nowhere. `None`: no group knowledge (every group is
+    /// unknown).
+    pub group_kinds: Option<&'a GroupKinds<'a>>,
+    /// "From which Kubernetes minor is this built-in apiVersion/kind served?" — for an
+    /// apiVersion/kind that the target version does not serve, the first newer supported
+    /// minor that does (`"1.34"`), else `None`.
+    pub served_from: Option<&'a ServedFrom<'a>>,
+    /// `--strict-crds`: a custom resource of an API group known nowhere is a CRD001 error
+    /// instead of one SCHEMA002 warning per group and target.
+    pub strict_crds: bool,
 }
 
+/// The callback type of [`RuleContext::group_kinds`].
+pub type GroupKinds<'a> = dyn Fn(&str) -> Vec<(String, String)> + Sync + 'a;
+/// The callback type of [`RuleContext::served_from`].
+pub type ServedFrom<'a> = dyn Fn(&str, &str) -> Option<String> + Sync + 'a;
+
 impl<'a> RuleContext<'a> {
-    /// A context over `config` (its kube version) and the GVK-known callback.
+    /// A context over `config` (its kube version) and the GVK-known callback, without group
+    /// knowledge, API-serving knowledge or strict CRDs (see the `with_*` methods).
     pub fn new(config: &'a RuleConfig, gvk_known: &'a (dyn Fn(&str, &str) -> bool + Sync)) -> Self {
         RuleContext {
             config,
             kube_version: config.kube_version,
             gvk_known,
+            group_kinds: None,
+            served_from: None,
+            strict_crds: false,
         }
     }
 
+    /// The same context with the group-knowledge callback ([`RuleContext::group_kinds`]).
+    pub fn with_group_kinds(mut self, group_kinds: &'a GroupKinds<'a>) -> Self {
+        self.group_kinds = Some(group_kinds);
+        self
+    }
+
+    /// The same context with the API-serving callback ([`RuleContext::served_from`]).
+    pub fn with_served_from(mut self, served_from: &'a ServedFrom<'a>) -> Self {
+        self.served_from = Some(served_from);
+        self
+    }
+
+    /// The same context with [`RuleContext::strict_crds`] set.
+    pub fn with_strict_crds(mut self, strict: bool) -> Self {
+        self.strict_crds = strict;
+        self
+    }
+
+    /// `(version, kind)` of every known kind of API `group` (empty when unknown).
+    pub fn kinds_of_group(&self, group: &str) -> Vec<(String, String)> {
+        self.group_kinds.map(|f| f(group)).unwrap_or_default()
+    }
+
     /// True when a missing schema for (apiVersion, kind) is already explained by an enabled
-    /// rule: CRD001 (a custom resource the catalog does not know) or API001 (an API version
-    /// removed at the target version). The pipeline then skips SCHEMA002 for the object.
+    /// rule: CRD001 (a custom resource of a known API group whose kind or version is unknown,
+    /// or of any unknown group with [`RuleContext::strict_crds`]) or API001 (an API version
+    /// removed at, or not yet served by, the target version). The pipeline then skips
+    /// SCHEMA002 for the object; a custom group known nowhere is left to the pipeline's one
+    /// SCHEMA002 per group and target.
     pub fn explains_missing_schema(&self, api_version: &str, kind: &str) -> bool {
-        let custom = !is_builtin_group(k8s::group_of(api_version));
+        let group = k8s::group_of(api_version);
+        let custom = !is_builtin_group(group);
         let crd001 = self
             .config
             .severity_for(crd::cr_crd_unknown::CODE)
             .is_some();
         let api001 = self.config.severity_for(api::api_removed::CODE).is_some();
-        (custom && crd001)
+        let explained_crd =
+            custom && crd001 && (self.strict_crds || !self.kinds_of_group(group).is_empty());
+        explained_crd
             || (api001 && api::api_removed::removed_entry(self, api_version, kind).is_some())
+            || (api001 && api::api_removed::not_served_yet(self, api_version, kind).is_some())
     }
 }
 
@@ -516,11 +567,25 @@ metadata:
         let cfg = RuleConfig::default();
         let known = |_: &str, _: &str| false;
         let ctx = RuleContext::new(&cfg, &known);
-        assert!(ctx.explains_missing_schema("example.com/v1", "Widget"));
+        // A group known nowhere is the pipeline's SCHEMA002 (one per group and target) ...
+        assert!(!ctx.explains_missing_schema("example.com/v1", "Widget"));
         assert!(ctx.explains_missing_schema("extensions/v1beta1", "Ingress"));
         assert!(!ctx.explains_missing_schema("apps/v1", "Deployment"));
+        // ... a known group's unknown kind, or any group with --strict-crds, is CRD001's.
+        let groups = |g: &str| {
+            if g == "example.com" {
+                vec![("v1".to_owned(), "Gadget".to_owned())]
+            } else {
+                Vec::new()
+            }
+        };
+        let ctx = RuleContext::new(&cfg, &known).with_group_kinds(&groups);
+        assert!(ctx.explains_missing_schema("example.com/v1", "Widget"));
+        assert!(!ctx.explains_missing_schema("example.org/v1", "Widget"));
+        let ctx = RuleContext::new(&cfg, &known).with_strict_crds(true);
+        assert!(ctx.explains_missing_schema("example.org/v1", "Widget"));
         let off = config_from("rules:\n  CRD001: {enabled: false}\n");
-        let ctx = RuleContext::new(&off, &known);
+        let ctx = RuleContext::new(&off, &known).with_strict_crds(true);
         assert!(!ctx.explains_missing_schema("example.com/v1", "Widget"));
     }
 

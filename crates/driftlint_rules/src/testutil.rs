@@ -47,6 +47,24 @@ pub fn run_rule_with(
     hits
 }
 
+/// Runs one rule's `check` over every document of `src` with a full context.
+pub fn run_rule_ctx(
+    check: fn(&Node, &Scope<'_>, &mut Vec<Hit>),
+    src: &str,
+    ctx: &RuleContext<'_>,
+) -> Vec<Hit> {
+    let docs = parse_all("t.yaml", src);
+    let scope = Scope {
+        ctx,
+        crds: super::rendered_crds(&docs),
+    };
+    let mut hits = Vec::new();
+    for d in &docs {
+        check(d, &scope, &mut hits);
+    }
+    hits
+}
+
 /// Runs one rule with the default config and no known GVKs.
 /// Runs one rule over `src` with the target Kubernetes version set to `version` (`"1.30"`)
 /// and no custom resources known.

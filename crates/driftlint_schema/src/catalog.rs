@@ -1,12 +1,14 @@
 //! [`Catalog`]: the schemas of one Kubernetes version, the bundled Flux schemas, the CRDs added at
 //! run time, and the cache of compiled validators shared by all threads.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use jsonschema::Validator;
 use serde_json::Value;
 
 use super::crd::{self, CrdSchema};
+use super::crd_catalog::{self, CrdCatalog};
 use super::embedded::{self, KubeVersion, SUPPORTED_VERSIONS};
 use super::gvk_map::GvkMap;
 use super::validate::{assemble, compile, violations, without_sops_metadata};
@@ -19,6 +21,11 @@ type Compiled = Result<Arc<Validator>, Arc<str>>;
 enum Source {
     Builtin(&'static str),
     Crd(Arc<CrdSchema>),
+    /// From a CRDs-catalog (embedded or `--crd-catalog`): validated like a CRD, but the
+    /// installed CRD's version may differ, so findings say where the schema came from.
+    Catalog(Arc<CrdSchema>),
+    /// A catalog schema that does not convert (the reason).
+    Broken(Arc<str>),
 }
 
 /// Schemas for one Kubernetes minor version plus CRDs, with compiled validators cached per
@@ -29,11 +36,14 @@ enum Source {
 /// then share `&Catalog` across rayon threads. Each validator is compiled on first use and
 /// reused by every thread.
 ///
-/// Lookup order for a GVK: CRDs added with [`Catalog::add_crd`], then the built-in Kubernetes
-/// schemas, then the bundled Flux schemas.
+/// Lookup order for a GVK: CRDs added with [`Catalog::add_crd`] (rendered in the repository,
+/// `--crd-dir`), then the built-in Kubernetes schemas, then a CRDs-catalog checkout given with
+/// [`Catalog::add_crd_catalog_files`], then the bundled Flux schemas, then the embedded
+/// CRDs-catalog groups.
 pub struct Catalog {
     kube: &'static KubeVersion,
     crds: GvkMap<Arc<CrdSchema>>,
+    crd_catalog: Option<CrdCatalog>,
     pub(super) validators: RwLock<GvkMap<[Option<Compiled>; 2]>>,
 }
 
@@ -59,6 +69,7 @@ impl Catalog {
         Ok(Catalog {
             kube,
             crds: GvkMap::default(),
+            crd_catalog: None,
             validators: RwLock::new(GvkMap::default()),
         })
     }
@@ -129,6 +140,82 @@ impl Catalog {
         Ok(())
     }
 
+    /// Use the files of a CRDs-catalog checkout (`<group>/<kind>_<version>.json`, as
+    /// datreeio/CRDs-catalog lays them out) after the built-in schemas and before the bundled
+    /// Flux and embedded catalog schemas. `files` are `(group, file name, JSON text)`; names that
+    /// are not `<kind>_<version>.json` are ignored, and a kind matches any spelling (the names
+    /// are lower case, as kubeconform's lookup). `source` names the checkout in messages (e.g.
+    /// `--crd-catalog /srv/crds`). Schemas are converted when first needed; one that does not
+    /// convert is reported by [`Catalog::validate`]. Replaces an earlier checkout.
+    pub fn add_crd_catalog_files(&mut self, source: String, files: Vec<(String, String, String)>) {
+        self.crd_catalog = Some(CrdCatalog::from_files(source, files));
+        // Validators compiled so far may come from a source the checkout now overrides.
+        *self
+            .validators
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = GvkMap::default();
+    }
+
+    /// Whether any kind of API `group` (not a built-in group) is known: from a CRD added with
+    /// [`Catalog::add_crd`], the bundled Flux schemas, a `--crd-catalog` checkout or the
+    /// embedded CRDs-catalog groups.
+    pub fn knows_group(&self, group: &str) -> bool {
+        !self.kinds_in_group(group).is_empty()
+    }
+
+    /// `(version, kind)` of every kind of API `group` known from the sources of
+    /// [`Catalog::knows_group`], sorted; catalog kinds whose spelling is unknown are lower
+    /// case. For "did you mean" suggestions.
+    pub fn kinds_in_group(&self, group: &str) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        if group.is_empty() {
+            return out;
+        }
+        self.crds.kinds_in_group(group, &mut out);
+        if let Ok(flux) = embedded::flux() {
+            flux.kinds.kinds_in_group(group, &mut out);
+        }
+        if let Some(dir) = &self.crd_catalog {
+            dir.kinds_in_group(group, &mut out);
+        }
+        if let Ok(embedded) = crd_catalog::embedded() {
+            embedded.kinds_in_group(group, &mut out);
+        }
+        out
+    }
+
+    /// Where the schema of `api_version`/`kind` comes from when it is a CRDs-catalog schema
+    /// (embedded or `--crd-catalog`), e.g. `CRD catalog datreeio/CRDs-catalog@7b1e26e (MIT),
+    /// embedded`; `None` for any other source. Findings validated against it say so, since the
+    /// CRD version installed in the cluster may differ.
+    pub fn catalog_source(&self, api_version: &str, kind: &str) -> Option<String> {
+        match self.source(api_version, kind)? {
+            Source::Catalog(schema) => Some(schema.source.clone()),
+            _ => None,
+        }
+    }
+
+    /// For a built-in `api_version`/`kind` that this catalog's Kubernetes version does not
+    /// serve, the first newer supported minor whose embedded schemas have it (`"1.34"` for
+    /// `resource.k8s.io/v1` ResourceClaim on 1.33); `None` when this version serves it or no
+    /// newer supported one does.
+    pub fn served_from(&self, api_version: &str, kind: &str) -> Option<&'static str> {
+        if self.kube.kind(api_version, kind).is_some() {
+            return None;
+        }
+        let newer = SUPPORTED_VERSIONS
+            .iter()
+            .skip_while(|v| **v != self.kube.version())
+            .skip(1);
+        for version in newer {
+            let kube = KubeVersion::get(version).ok()?;
+            if kube.kind(api_version, kind).is_some() {
+                return Some(version);
+            }
+        }
+        None
+    }
+
     /// Whether a schema is known for `api_version` (`group/version`, or `v1` for the core
     /// group) and `kind`: built in for this Kubernetes version, a bundled Flux kind, or added
     /// with [`Catalog::add_crd`].
@@ -143,22 +230,25 @@ impl Catalog {
     }
 
     /// Where the schema of `api_version`/`kind` comes from, for messages: the `source` given
-    /// to [`Catalog::add_crd`], `bundled Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0
-    /// (MIT)`, or
-    /// `Kubernetes 1.37 (kubernetes-validate 1.37.0)`; `None` when unknown.
+    /// to [`Catalog::add_crd`], `bundled Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)`,
+    /// `CRD catalog datreeio/CRDs-catalog@7b1e26e (MIT), embedded` (or `CRD catalog
+    /// --crd-catalog DIR group/kind_version.json`), the reason a catalog schema does not
+    /// convert, or `Kubernetes 1.37 (kubernetes-validate 1.37.0)`; `None` when unknown.
     pub fn schema_source(&self, api_version: &str, kind: &str) -> Option<String> {
         match self.source(api_version, kind)? {
             Source::Builtin(_) => Some(format!(
                 "Kubernetes {} (kubernetes-validate 1.37.0)",
                 self.kube.version()
             )),
-            Source::Crd(crd) => Some(crd.source.clone()),
+            Source::Crd(crd) | Source::Catalog(crd) => Some(crd.source.clone()),
+            Source::Broken(reason) => Some(reason.to_string()),
         }
     }
 
     /// Where the bundled Flux schemas came from, as recorded by `scripts/gen-schemas.py`:
-    /// `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)` (or, for a bundle built
-    /// from CRD files, `Flux v2.6.1 CRDs from …/gotk-components.yaml`).
+    /// `Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)` (or, for a bundle built from
+    /// the npm package or CRD files, `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0
+    /// (MIT)`, `Flux v2.6.1 CRDs from …/gotk-components.yaml`).
     pub fn flux_bundle_source(&self) -> &'static str {
         embedded::flux().map_or("", |flux| flux.source.as_str())
     }
@@ -192,6 +282,12 @@ impl Catalog {
         let Some(source) = self.source(api_version, kind) else {
             return Validation::NoSchema;
         };
+        if let Source::Broken(reason) = &source {
+            return Validation::Invalid(vec![Violation {
+                pointer: String::new(),
+                message: format!("the schema of {api_version} {kind} does not convert: {reason}"),
+            }]);
+        }
         let validator = match self.validator(api_version, kind, &source, strict) {
             Ok(validator) => validator,
             Err(reason) => {
@@ -207,7 +303,7 @@ impl Catalog {
         let object = unsealed.as_ref().unwrap_or(object);
         let pruned;
         let object = match &source {
-            Source::Crd(crd) if crd::contains_null(object) => {
+            Source::Crd(crd) | Source::Catalog(crd) if crd::contains_null(object) => {
                 let mut copy = object.clone();
                 crd::prune_nulls(&mut copy, &crd.schema);
                 pruned = copy;
@@ -249,7 +345,10 @@ impl Catalog {
                 let root = self.kube.def(name).ok()??;
                 patch_meta::lookup(root, self.kube, path)
             }
-            Source::Crd(crd) => patch_meta::lookup(&crd.schema, self.kube, path),
+            Source::Crd(crd) | Source::Catalog(crd) => {
+                patch_meta::lookup(&crd.schema, self.kube, path)
+            }
+            Source::Broken(_) => None,
         }
     }
 
@@ -267,7 +366,10 @@ impl Catalog {
                 let root = self.kube.def(name).ok()??;
                 patch_meta::format(root, self.kube, path)
             }
-            Source::Crd(crd) => patch_meta::format(&crd.schema, self.kube, path),
+            Source::Crd(crd) | Source::Catalog(crd) => {
+                patch_meta::format(&crd.schema, self.kube, path)
+            }
+            Source::Broken(_) => None,
         }
     }
 
@@ -278,10 +380,23 @@ impl Catalog {
         if let Some(name) = self.kube.kind(api_version, kind) {
             return Some(Source::Builtin(name));
         }
-        let flux = embedded::flux().ok()?;
-        flux.kinds
-            .get(api_version, kind)
-            .map(|crd| Source::Crd(Arc::clone(crd)))
+        let from_catalog = |found: Result<Arc<CrdSchema>, String>| match found {
+            Ok(schema) => Source::Catalog(schema),
+            Err(reason) => Source::Broken(Arc::from(reason)),
+        };
+        if let Some(found) = self
+            .crd_catalog
+            .as_ref()
+            .and_then(|c| c.get(api_version, kind))
+        {
+            return Some(from_catalog(found));
+        }
+        let flux = embedded::flux().ok();
+        if let Some(crd) = flux.and_then(|flux| flux.kinds.get(api_version, kind)) {
+            return Some(Source::Crd(Arc::clone(crd)));
+        }
+        let found = crd_catalog::embedded().ok()?.get(api_version, kind)?;
+        Some(from_catalog(found))
     }
 
     fn validator(&self, api_version: &str, kind: &str, source: &Source, strict: bool) -> Compiled {
@@ -318,7 +433,8 @@ impl Catalog {
                 }
                 root
             }
-            Source::Crd(crd) => crd.schema.clone(),
+            Source::Crd(crd) | Source::Catalog(crd) => crd.schema.clone(),
+            Source::Broken(reason) => return Err(Arc::clone(reason)),
         };
         let schema =
             assemble(&root, self.kube, strict).map_err(|e| Arc::<str>::from(e.to_string()))?;

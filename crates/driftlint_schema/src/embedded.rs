@@ -6,8 +6,10 @@
 //! * `kubernetes-index.json.gz`: definition names and, per version, the pool line of each name
 //!   (`-1` when absent) and the GVK -> definition table.
 //! * `flux.json.gz`: the bundled Flux schemas (an `openAPIV3Schema` without documentation keys
-//!   per apiVersion/kind, read back from the npm package `@kubernetes-models/flux-cd` or from
-//!   CRD files), converted like any CRD added at run time.
+//!   per apiVersion/kind, read back from the datreeio CRDs-catalog's Flux groups, the npm package
+//!   `@kubernetes-models/flux-cd` or CRD files), converted like any CRD added at run time.
+//! * `crd-catalog-index.json.gz`, `crd-catalog-groups.bin` (other API groups of the
+//!   CRDs-catalog): see `crd_catalog.rs`.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -220,11 +222,13 @@ struct RawFlux {
     kinds: Vec<RawFluxKind>,
 }
 
-/// One input of the bundle: a CRD file (`file`) or an npm package (`package`, `version`,
-/// `license`).
+/// One input of the bundle: a CRD file (`file`), a CRDs-catalog checkout (`catalog`, `commit`,
+/// `license`) or an npm package (`package`, `version`, `license`).
 #[derive(Deserialize)]
 struct RawFluxSource {
     file: Option<String>,
+    catalog: Option<String>,
+    commit: Option<String>,
     package: Option<String>,
     version: Option<String>,
     license: Option<String>,
@@ -233,6 +237,7 @@ struct RawFluxSource {
 }
 
 impl RawFluxSource {
+    /// `Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)`,
     /// `Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)` or
     /// `Flux v2.6.1 CRDs from shared/…/gotk-components.yaml`.
     fn describe(&self) -> Result<String, SchemaError> {
@@ -240,6 +245,12 @@ impl RawFluxSource {
             Some(v) => format!("Flux {v}"),
             None => "Flux".to_owned(),
         };
+        if let Some(catalog) = &self.catalog {
+            let commit = self.commit.as_deref().unwrap_or("(no commit)");
+            let short = commit.get(..7).unwrap_or(commit);
+            let license = self.license.as_deref().unwrap_or("no license recorded");
+            return Ok(format!("{flux} CRDs from {catalog}@{short} ({license})"));
+        }
         match (&self.package, &self.file) {
             (Some(package), _) => {
                 let version = self.version.as_deref().unwrap_or("(no version)");
@@ -402,8 +413,8 @@ mod tests {
         let bundle = flux().expect("flux bundle decodes");
         assert_eq!(
             bundle.source,
-            "Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)"
+            "Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)"
         );
-        assert_eq!(bundle.kinds.len(), 39);
+        assert_eq!(bundle.kinds.len(), 51);
     }
 }

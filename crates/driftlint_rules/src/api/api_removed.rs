@@ -30,6 +30,18 @@ pub(crate) fn removed_entry(ctx: &RuleContext, api_version: &str, kind: &str) ->
         .then(|| entry.clone())
 }
 
+/// The first newer supported Kubernetes minor that serves a built-in `api_version`/`kind` the
+/// target version does not serve (`resource.k8s.io/v1` ResourceClaim at 1.33 -> `"1.34"`), from
+/// [`RuleContext::served_from`]; `None` for served, custom or never-served APIs.
+pub(crate) fn not_served_yet(ctx: &RuleContext, api_version: &str, kind: &str) -> Option<String> {
+    if !crate::is_builtin_group(crate::k8s::group_of(api_version))
+        || (ctx.gvk_known)(api_version, kind)
+    {
+        return None;
+    }
+    (ctx.served_from?)(api_version, kind)
+}
+
 pub(crate) fn check(obj: &Node, scope: &Scope<'_>, out: &mut Vec<Hit>) {
     let (Some(av_node), Some(kind)) = (obj.get("apiVersion"), obj.str_at(&["kind"])) else {
         return;
@@ -38,6 +50,13 @@ pub(crate) fn check(obj: &Node, scope: &Scope<'_>, out: &mut Vec<Hit>) {
         return;
     };
     let Some(entry) = removed_entry(scope.ctx, api_version, kind) else {
+        if let Some(from) = not_served_yet(scope.ctx, api_version, kind) {
+            let (tmaj, tmin) = scope.ctx.kube_version;
+            let msg = format!(
+                "{api_version} {kind} is not served by Kubernetes {tmaj}.{tmin} (the target): it is served from Kubernetes {from}; raise kubernetesVersion or use an API version the target serves"
+            );
+            out.push(Hit::new(CODE, av_node, "/apiVersion".to_string(), msg));
+        }
         return;
     };
     let (rmaj, rmin) = entry.removed_in.unwrap_or_default();
@@ -97,6 +116,29 @@ mod tests {
         for (name, version, src, want) in cases {
             assert_eq!(at(version, src).len(), want, "{name}");
         }
+    }
+
+    #[test]
+    fn not_served_yet_at_the_target() {
+        let claim = "apiVersion: resource.k8s.io/v1\nkind: ResourceClaim\nmetadata: {name: c}\n";
+        let mut cfg = RuleConfig::default();
+        assert!(cfg.set_kube_version("1.33"));
+        let served = |av: &str, _: &str| (av == "resource.k8s.io/v1").then(|| "1.34".to_owned());
+        let known = |_: &str, _: &str| false;
+        let ctx = RuleContext::new(&cfg, &known).with_served_from(&served);
+        let hits = crate::testutil::run_rule_ctx(check, claim, &ctx);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            hits[0].message,
+            "resource.k8s.io/v1 ResourceClaim is not served by Kubernetes 1.33 (the target): it is served from Kubernetes 1.34; raise kubernetesVersion or use an API version the target serves"
+        );
+        assert!(ctx.explains_missing_schema("resource.k8s.io/v1", "ResourceClaim"));
+        // Known to the catalog at the target (served), or a custom group: nothing.
+        let all = |_: &str, _: &str| true;
+        let served_ctx = RuleContext::new(&cfg, &all).with_served_from(&served);
+        assert!(crate::testutil::run_rule_ctx(check, claim, &served_ctx).is_empty());
+        let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
+        assert!(crate::testutil::run_rule_ctx(check, widget, &ctx).is_empty());
     }
 
     #[test]
