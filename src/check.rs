@@ -1120,15 +1120,15 @@ fn finish(mut findings: Vec<Finding>, fs: &RepoFs) -> Vec<Finding> {
     findings.retain(|f| !rules::suppressed_by_comment(f, &comments_of));
     rules::drop_restated(&mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // One finding per line and message: a component rendered into many units (or one base
+    // into many overlays) has one line to fix, reported once.
     let mut seen = BTreeSet::new();
     findings.retain(|f| {
         seen.insert((
             f.code.clone(),
             f.origin.clone(),
             f.field.clone(),
-            f.object
-                .as_ref()
-                .map(|o| (o.api_version.clone(), o.kind.clone(), o.name.clone())),
+            f.message.clone(),
         ))
     });
     findings

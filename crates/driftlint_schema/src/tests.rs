@@ -667,7 +667,6 @@ fn crd_catalog_groups_are_known_and_repository_crds_come_first() {
     assert_eq!(catalog.catalog_source(api, "ExternalSecret"), None);
 }
 
-
 #[test]
 fn flux_placeholders_are_opaque_but_fields_are_still_checked() {
     let c = catalog("1.31");
