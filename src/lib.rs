@@ -17,6 +17,7 @@ pub mod config_schema;
 pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
+pub mod kustomize_helm;
 pub mod output;
 pub mod report;
 
@@ -58,6 +59,7 @@ pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, St
         merge_info: Some(&catalog),
         allow_remote: options.allow_remote,
         remote_cache: None,
+        helm: Some(&kustomize_helm::NativeHelm),
     };
     let build = driftlint_kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {

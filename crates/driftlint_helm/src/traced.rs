@@ -127,6 +127,7 @@ fn user_docs(fs: &RepoFs, opts: &TemplateOptions) -> Result<Vec<Arc<Node>>, Helm
         let (_, doc) = super::values::parse_values_doc(&file, &text).map_err(HelmError::Load)?;
         docs.extend(doc.map(Arc::new));
     }
+    docs.extend(opts.values_docs.iter().rev().cloned().map(Arc::new));
     Ok(docs)
 }
 

@@ -12,9 +12,10 @@
 //! `sortOptions`, `buildMetadata` (origin and transformer annotations, managed-by label),
 //! builtin transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
 //! `generators`, builtin transformers as `validators` (which must not change anything), and
-//! kustomize's default (legacy) output order. `helmCharts`, `helmGlobals`,
-//! `helmChartInflationGenerator` (until the native Helm engine exists) and non-builtin
-//! plugins (exec, Go, KRM functions, also as validators) fail the build with
+//! kustomize's default (legacy) output order, and `helmCharts`/`helmGlobals` for charts present
+//! under `chartHome`, rendered by the [`HelmRenderer`] given in [`BuildOptions`] (charts
+//! kustomize would pull fail). The deprecated `helmChartInflationGenerator` and
+//! non-builtin plugins (exec, Go, KRM functions, also as validators) fail the build with
 //! `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
@@ -53,6 +54,8 @@ mod error;
 mod fieldspec;
 mod generators;
 mod hash;
+mod helm_args;
+mod helm_charts;
 mod images;
 mod kustfile;
 mod labels;
@@ -84,6 +87,7 @@ use std::path::{Path, PathBuf};
 
 pub use budget::MAX_BUILD_SIZE;
 pub use error::{ErrorKind, KustomizeError};
+pub use helm_charts::{HelmRenderer, HelmTemplate, HELM3_KUBE_VERSION};
 pub use merge_info::{ListMeta, MergeInfo};
 
 use driftlint_yaml::fs::RepoFs;
@@ -106,6 +110,9 @@ pub struct BuildOptions<'a> {
     /// Where clones are cached (`DIR/remote/<key>`); None for `$XDG_CACHE_HOME/driftlint`,
     /// else `$HOME/.cache/driftlint`.
     pub remote_cache: Option<&'a Path>,
+    /// Renders `helmCharts` entries (kustomize's `--enable-helm`); None makes them fail the
+    /// build with `unsupported:`, as kustomize without `--enable-helm` fails.
+    pub helm: Option<&'a dyn HelmRenderer>,
 }
 
 /// The result of a build.
@@ -149,6 +156,7 @@ pub(crate) fn build_with_limit(
     };
     let mut engine = target::Engine::new(Loader::with_remote(fs, remote), opts.merge_info);
     engine.limit = limit;
+    engine.helm = opts.helm;
     let mut m = engine.build_dir(dir, None, None)?;
     add_hash_suffixes(&mut m);
     let backrefs = m.config.name_reference.clone();

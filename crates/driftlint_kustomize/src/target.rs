@@ -47,6 +47,8 @@ pub struct Engine<'a> {
     chain: Vec<PathBuf>,
     /// The size budget of the build, in estimated bytes (`budget::node_size`).
     pub limit: u64,
+    /// Renders `helmCharts` (kustomize's `--enable-helm`); None refuses them.
+    pub helm: Option<&'a dyn super::helm_charts::HelmRenderer>,
 }
 
 impl<'a> Engine<'a> {
@@ -63,6 +65,7 @@ impl<'a> Engine<'a> {
             here: BuildOrigin::default(),
             chain: Vec::new(),
             limit: super::budget::MAX_BUILD_SIZE,
+            helm: None,
         }
     }
 
@@ -252,7 +255,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `configMapGenerator`, `secretGenerator`, then `generators` entries.
+    /// `configMapGenerator`, `secretGenerator`, `generators` entries, then `helmCharts`.
     fn generate(&mut self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
         let (tracking, here) = (self.meta.tracking.clone(), self.here.clone());
         let stamp = |res: &mut Resource, secret: bool| {
@@ -285,6 +288,13 @@ impl<'a> Engine<'a> {
                     &mut self.warnings,
                     &stamp,
                 )?;
+            }
+        }
+        for c in &k.helm_charts {
+            let docs =
+                super::helm_charts::inflate(&self.loader, self.helm, dir, &k.helm_globals, c)?;
+            for res in resources_from_docs(docs)? {
+                generators::absorb(ra, res, &c.origin)?;
             }
         }
         Ok(())
@@ -504,7 +514,14 @@ fn is_local_config(n: &Node) -> bool {
 /// list) no `metadata.name`.
 pub fn resources_from(file: &Path, text: &str) -> Result<Vec<Resource>> {
     let parsed = parse_file(display(file).into(), text)?;
-    let mut queue: std::collections::VecDeque<Node> = parsed.documents.into_iter().collect();
+    resources_from_docs(parsed.documents)
+}
+
+/// [`resources_from`] for documents already parsed.
+///
+/// Errors: as [`resources_from`], without the YAML ones.
+pub fn resources_from_docs(docs: Vec<Node>) -> Result<Vec<Resource>> {
+    let mut queue: std::collections::VecDeque<Node> = docs.into_iter().collect();
     let mut out = Vec::new();
     while let Some(doc) = queue.pop_front() {
         if is_null(&doc) || doc.as_map().is_some_and(|m| m.is_empty()) {
