@@ -560,6 +560,8 @@ pub fn resources_from_docs(docs: Vec<Node>) -> Result<Vec<Resource>> {
                 Some(&doc.origin),
             ));
         }
+        let mut doc = doc;
+        super::nodeutil::kyaml_folded_scalars(&mut doc);
         out.push(Resource::new(doc));
     }
     Ok(out)
