@@ -81,6 +81,7 @@ mod selector;
 mod target;
 mod timestamps;
 mod validators;
+mod value_add;
 mod vars;
 
 use std::path::{Path, PathBuf};

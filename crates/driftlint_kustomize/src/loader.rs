@@ -250,6 +250,11 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// The repository's root directory (absolute).
+    pub fn root_dir(&self) -> std::path::PathBuf {
+        self.fs.root().to_path_buf()
+    }
+
     /// The repository holding the repo-relative `dir` when it is local (not in a mounted
     /// remote base).
     pub fn local_fs(&self, dir: &Path) -> Option<&'a RepoFs> {

@@ -2,7 +2,7 @@
 //! `apiVersion: builtin`, kustomize's plugin/builtin): LabelTransformer,
 //! AnnotationsTransformer, NamespaceTransformer, PrefixTransformer, SuffixTransformer,
 //! PrefixSuffixTransformer, ImageTagTransformer, ReplicaCountTransformer, PatchTransformer,
-//! PatchJson6902Transformer and PatchStrategicMergeTransformer. Their configuration is read
+//! PatchJson6902Transformer, PatchStrategicMergeTransformer and ValueAddTransformer. Their configuration is read
 //! as kustomize reads plugin configs (yaml.v3, lenient: any scalar reads as a string,
 //! unknown fields ignored). Other plugins (exec, Go, KRM functions, other builtins) are
 //! unsupported.
@@ -23,6 +23,7 @@ use super::patch::Patcher;
 use super::prefix_suffix::End;
 use super::resmap::ResMap;
 use super::resource::Resource;
+use super::value_add::{self, ValueAddArgs, ValueAddTarget};
 use super::{images, labels, prefix_suffix, replicas};
 
 /// A configured builtin transformer.
@@ -49,6 +50,8 @@ pub enum Builtin {
     Json6902(PatchArgs),
     /// PatchStrategicMergeTransformer (paths, then inline patches).
     StrategicMerge(Vec<Spanned<String>>),
+    /// ValueAddTransformer (its `targetFilePath` is read when applied).
+    ValueAdd(ValueAddArgs, Option<Spanned<String>>),
 }
 
 fn text(n: Option<&Node>) -> Option<Spanned<String>> {
@@ -207,6 +210,7 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
                 specs: namespace::without_hacks(specs(Vec::new())),
                 unset_only: boolean(n.get("unsetOnly")),
                 subjects: subjects(n.get("setRoleBindingSubjects"), o)?,
+                only: None,
             };
             Builtin::Namespace(ns, opts)
         }
@@ -229,6 +233,19 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
                 .unwrap_or_default();
             entries.extend(non_empty(text(n.get("patches"))));
             Builtin::StrategicMerge(entries)
+        }
+        "ValueAddTransformer" => Builtin::ValueAdd(
+            ValueAddArgs {
+                value: value_add_value(n.get("value"), o),
+                targets: value_add_targets(n.get("targets")),
+            },
+            non_empty(text(n.get("targetFilePath"))),
+        ),
+        "IAMPolicyGenerator" | "HelmChartInflationGenerator" => {
+            return Err(KustomizeError::unsupported(
+                format!("transformers: builtin {} is a generator", cfg.kind()),
+                Some(o),
+            ))
         }
         other => {
             return Err(KustomizeError::unsupported(
@@ -311,7 +328,50 @@ pub fn apply(b: &Builtin, m: &mut ResMap, patcher: &Patcher) -> Result<()> {
         Builtin::Patch(p) => patcher.apply_patches(m, std::slice::from_ref(p)),
         Builtin::Json6902(p) => patcher.apply_json6902(m, std::slice::from_ref(p)),
         Builtin::StrategicMerge(entries) => patcher.apply_strategic_merge(m, entries),
+        Builtin::ValueAdd(args, file) => {
+            let mut args = args.clone();
+            if let Some(f) = file {
+                let (path, text) =
+                    patcher
+                        .loader
+                        .read_restricted(patcher.dir, &f.value, &f.origin)?;
+                let docs =
+                    driftlint_yaml::parse_documents(super::loader::display(&path).into(), &text)?;
+                args.targets.extend(value_add_targets(
+                    docs.first().and_then(|d| d.get("targets")),
+                ));
+            }
+            value_add::validate(&args, &args.value.origin)?;
+            let root = patcher.loader.root_dir();
+            value_add::apply(m, &args, &value_add::dir_name(patcher.dir, &root))
+        }
     }
+}
+
+/// `value`: trimmed text (empty when absent).
+fn value_add_value(n: Option<&Node>, origin: &Origin) -> Spanned<String> {
+    let v = text(n).unwrap_or_else(|| Spanned::new(String::new(), origin.clone()));
+    Spanned::new(v.value.trim().to_string(), v.origin)
+}
+
+/// `targets`: selector, fieldPath, filePathPosition of each entry.
+fn value_add_targets(n: Option<&Node>) -> Vec<ValueAddTarget> {
+    n.and_then(Node::as_seq)
+        .map(|items| {
+            items
+                .iter()
+                .map(|t| ValueAddTarget {
+                    selector: selector(t.get("selector")),
+                    field_path: text_or_empty(t.get("fieldPath")),
+                    position: t
+                        .get("filePathPosition")
+                        .and_then(super::nodeutil::scalar_str)
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -516,3 +516,18 @@ fn refusals_match_kubectl() {
     // kubectl: error: accumulating components: accumulateDirectory: "recursed accumulation of path 'c': accumulating components: loader.New \"cycle detected: candidate root 'c' contains visited root 'c'\""
     no(&[("a/kustomization.yaml", "components: [../c]\n"), ("c/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents: [../c]\n")], "a", "cycle: a -> c -> c", "c/kustomization.yaml:3");
 }
+
+/// ValueAddTransformer (`transformers:`): value trimmed, targets from the config and from
+/// `targetFilePath`, a file-path insertion, a replacement keeping the string type, an
+/// escaped `/` in a key, and `metadata/namespace` through the namespace filter (kubectl's
+/// output for these files).
+#[test]
+fn value_add_transformer() {
+    let files: &[(&str, &str)] = &[
+        ("k/res.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: old\ndata:\n  path: /a/b/c\n  rel: x/y\n  num: \"5\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n"),
+        ("k/va.yaml", "apiVersion: builtin\nkind: ValueAddTransformer\nmetadata:\n  name: va\nvalue: \" 42 \"\ntargetFilePath: targets.yaml\ntargets:\n- selector:\n    kind: ConfigMap\n  fieldPath: data/path\n  filePathPosition: 2\n- selector:\n    kind: ConfigMap\n  fieldPath: data/num\n- fieldPath: metadata/annotations/a\\/b\n"),
+        ("k/targets.yaml", "targets:\n- selector:\n    kind: Service\n  fieldPath: metadata/namespace\n- selector:\n    kind: ConfigMap\n  fieldPath: data/rel\n  filePathPosition: 1\n"),
+        ("k/kustomization.yaml", "resources: [res.yaml]\ntransformers: [va.yaml]\n"),
+    ];
+    assert_renders(files, "k", "apiVersion: v1\ndata:\n  num: \"42\"\n  path: /a/42/b/c\n  rel: 42/x/y\nkind: ConfigMap\nmetadata:\n  annotations:\n    a/b: \"42\"\n  name: cm\n  namespace: old\n---\napiVersion: v1\nkind: Service\nmetadata:\n  annotations:\n    a/b: \"42\"\n  name: svc\n  namespace: \"42\"\n");
+}
