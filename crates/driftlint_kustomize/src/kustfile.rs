@@ -997,7 +997,10 @@ fn decode_sort(n: &Node, what: &str) -> Result<Option<super::order::Legacy>> {
     }
 }
 
-fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
+/// Decodes one `replacements` entry: `path:` alone, or an inline replacement.
+///
+/// Errors: both forms, unknown fields, type mismatches.
+pub fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
     if let Some(p) = n.get("path") {
         if n.get("source").is_some() || n.get("targets").is_some() {
             return Err(KustomizeError::invalid(

@@ -2,7 +2,8 @@
 //! `apiVersion: builtin`, kustomize's plugin/builtin): LabelTransformer,
 //! AnnotationsTransformer, NamespaceTransformer, PrefixTransformer, SuffixTransformer,
 //! PrefixSuffixTransformer, ImageTagTransformer, ReplicaCountTransformer, PatchTransformer,
-//! PatchJson6902Transformer, PatchStrategicMergeTransformer and ValueAddTransformer. Their configuration is read
+//! PatchJson6902Transformer, PatchStrategicMergeTransformer, ReplacementTransformer and
+//! ValueAddTransformer. Their configuration is read
 //! as kustomize reads plugin configs (yaml.v3, lenient: any scalar reads as a string,
 //! unknown fields ignored). Other plugins (exec, Go, KRM functions, other builtins) are
 //! unsupported.
@@ -15,7 +16,8 @@ use super::decode::{Pairs, Spanned};
 use super::error::{KustomizeError, Result};
 use super::fieldspec::FieldSpec;
 use super::kustfile::{
-    GeneratorArgs, GeneratorOptions, ImageArgs, PatchArgs, ReplicaArgs, SelectorArgs,
+    decode_replacement_entry, GeneratorArgs, GeneratorOptions, ImageArgs, PatchArgs,
+    ReplacementEntry, ReplicaArgs, SelectorArgs,
 };
 use super::namespace::{self, Subjects};
 use super::nodeutil::{is_null, scalar_str};
@@ -24,7 +26,7 @@ use super::prefix_suffix::End;
 use super::resmap::ResMap;
 use super::resource::Resource;
 use super::value_add::{self, ValueAddArgs, ValueAddTarget};
-use super::{images, labels, prefix_suffix, replicas};
+use super::{images, labels, prefix_suffix, replacements, replicas};
 
 /// A configured builtin transformer.
 pub enum Builtin {
@@ -50,6 +52,8 @@ pub enum Builtin {
     Json6902(PatchArgs),
     /// PatchStrategicMergeTransformer (paths, then inline patches).
     StrategicMerge(Vec<Spanned<String>>),
+    /// ReplacementTransformer (`path:` entries are read when applied).
+    Replacement(Vec<ReplacementEntry>),
     /// ValueAddTransformer (its `targetFilePath` is read when applied).
     ValueAdd(ValueAddArgs, Option<Spanned<String>>),
 }
@@ -234,6 +238,18 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
             entries.extend(non_empty(text(n.get("patches"))));
             Builtin::StrategicMerge(entries)
         }
+        "ReplacementTransformer" => Builtin::Replacement(
+            n.get("replacements")
+                .and_then(Node::as_seq)
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|r| decode_replacement_entry(r, "ReplacementTransformer.replacements"))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+        ),
         "ValueAddTransformer" => Builtin::ValueAdd(
             ValueAddArgs {
                 value: value_add_value(n.get("value"), o),
@@ -328,6 +344,10 @@ pub fn apply(b: &Builtin, m: &mut ResMap, patcher: &Patcher) -> Result<()> {
         Builtin::Patch(p) => patcher.apply_patches(m, std::slice::from_ref(p)),
         Builtin::Json6902(p) => patcher.apply_json6902(m, std::slice::from_ref(p)),
         Builtin::StrategicMerge(entries) => patcher.apply_strategic_merge(m, entries),
+        Builtin::Replacement(entries) => {
+            let repl = replacements::load_entries(patcher.loader, patcher.dir, entries)?;
+            replacements::apply(m, &repl, super::budget::MAX_BUILD_SIZE)
+        }
         Builtin::ValueAdd(args, file) => {
             let mut args = args.clone();
             if let Some(f) = file {

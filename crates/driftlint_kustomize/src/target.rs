@@ -10,7 +10,7 @@ use super::budget::{self, Budget};
 use super::build_metadata::{self, BuildOrigin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
-use super::kustfile::{self, KustKind, Kustomization, ReplacementArgs, ReplacementEntry};
+use super::kustfile::{KustKind, Kustomization, ReplacementArgs};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
 use super::nodeutil::{is_null, str_at};
@@ -430,28 +430,7 @@ impl<'a> Engine<'a> {
 
     /// The kustomization's replacements, loading `path:` entries.
     fn replacements(&self, dir: &Path, k: &Kustomization) -> Result<Vec<ReplacementArgs>> {
-        let mut out = Vec::new();
-        for e in &k.replacements {
-            match e {
-                ReplacementEntry::Inline(r) => out.push((**r).clone()),
-                ReplacementEntry::Path(p) => {
-                    let (file, text) = self.loader.read_restricted(dir, &p.value, &p.origin)?;
-                    let parsed = parse_file(display(&file).into(), &text)?;
-                    for doc in parsed.documents.iter().filter(|d| !is_null(d)) {
-                        let what = "replacement";
-                        match doc.as_seq() {
-                            Some(items) => {
-                                for i in items {
-                                    out.push(kustfile::decode_replacement(i, what)?);
-                                }
-                            }
-                            None => out.push(kustfile::decode_replacement(doc, what)?),
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
+        replacements::load_entries(&self.loader, dir, &k.replacements)
     }
 
     /// The config objects of a `transformers`, `generators` or `validators` entry: inline

@@ -531,3 +531,16 @@ fn value_add_transformer() {
     ];
     assert_renders(files, "k", "apiVersion: v1\ndata:\n  num: \"42\"\n  path: /a/42/b/c\n  rel: 42/x/y\nkind: ConfigMap\nmetadata:\n  annotations:\n    a/b: \"42\"\n  name: cm\n  namespace: old\n---\napiVersion: v1\nkind: Service\nmetadata:\n  annotations:\n    a/b: \"42\"\n  name: svc\n  namespace: \"42\"\n");
 }
+
+/// ReplacementTransformer (`transformers:`): a `path:` entry holding a list and an inline
+/// replacement (kubectl's output for these files).
+#[test]
+fn replacement_transformer() {
+    let files: &[(&str, &str)] = &[
+        ("k/res.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: src\ndata:\n  host: db.example.com\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: HOST\n          value: x\n"),
+        ("k/rt.yaml", "apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n- path: more.yaml\n- source:\n    kind: ConfigMap\n    name: src\n    fieldPath: data.host\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - spec.template.spec.containers.[name=web].env.[name=HOST].value\n"),
+        ("k/more.yaml", "- source:\n    kind: ConfigMap\n    name: src\n    fieldPath: metadata.name\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - metadata.annotations.from\n    options:\n      create: true\n"),
+        ("k/kustomization.yaml", "resources: [res.yaml]\ntransformers: [rt.yaml]\n"),
+    ];
+    assert_renders(files, "k", "apiVersion: v1\ndata:\n  host: db.example.com\nkind: ConfigMap\nmetadata:\n  name: src\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n    from: src\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - env:\n        - name: HOST\n          value: db.example.com\n        image: nginx\n        name: web\n");
+}
