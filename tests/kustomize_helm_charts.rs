@@ -7,7 +7,8 @@
 //! `kubectl kustomize --enable-helm --helm-command helm3 CASE > CASE/expected.yaml`
 //! (kubectl v1.35.2 with kustomize v5.7.1; helm v3.18.0, since kustomize v5.7.1 refuses
 //! Helm 4). The `missing-*` cases fail there (`missing-pull`: kustomize tries `helm pull`;
-//! `missing-local`: `no repo specified for pull, no chart found at ''`).
+//! `missing-local`: `no repo specified for pull, no chart found at ''`). `generator` is a
+//! `generators:` entry of kind HelmChartInflationGenerator.
 
 use std::path::Path;
 
@@ -56,6 +57,16 @@ fn merge_values_versioned_home_and_name_template_match_kustomize() {
 #[test]
 fn replace_values_match_kustomize() {
     assert_eq!(run("replace", true).expect("builds"), expected("replace"));
+}
+
+/// A `generators:` entry of kind HelmChartInflationGenerator (unknown fields ignored, as
+/// kustomize reads plugin configs) beside a configMapGenerator.
+#[test]
+fn helm_chart_inflation_generator_entry_matches_kustomize() {
+    assert_eq!(
+        run("generator", true).expect("builds"),
+        expected("generator")
+    );
 }
 
 #[test]

@@ -166,3 +166,28 @@ fn kind_name(v: &Node) -> &'static str {
         _ => "string",
     }
 }
+
+/// A `generators:` config object of `kind: HelmChartInflationGenerator` (`apiVersion:
+/// builtin`): its `chartHome` and chart fields, read leniently as kustomize reads plugin
+/// configs (other fields ignored). None for any other object.
+///
+/// Errors: type mismatches in the chart fields.
+pub fn from_plugin(n: &Node) -> Result<Option<(HelmGlobals, HelmChartArgs)>> {
+    let is = |k: &str, v: &str| n.get(k).and_then(Node::as_str) == Some(v);
+    if !(is("apiVersion", "builtin") && is("kind", "HelmChartInflationGenerator")) {
+        return Ok(None);
+    }
+    let what = "HelmChartInflationGenerator";
+    let mut chart = n.clone();
+    if let Some(m) = chart.as_map_mut() {
+        m.retain(|k, _| k.as_str().is_some_and(|k| CHART_FIELDS.contains(&k)));
+    }
+    let mut c = decode_chart(&chart, what)?;
+    c.origin = n.origin.clone();
+    let mut globals = HelmGlobals::default();
+    if let Some(h) = n.get("chartHome") {
+        let s = decode::string(h, what)?;
+        globals.chart_home = (!s.value.is_empty()).then_some(s);
+    }
+    Ok(Some((globals, c)))
+}

@@ -281,9 +281,15 @@ pub fn decode_generator(cfg: &Resource) -> Result<(GeneratorArgs, bool)> {
     let secret = match (cfg.api_version(), cfg.kind()) {
         ("builtin", "ConfigMapGenerator") => false,
         ("builtin", "SecretGenerator") => true,
+        ("builtin", "IAMPolicyGenerator") => {
+            return Err(KustomizeError::unsupported(
+                "generators: builtin IAMPolicyGenerator (GKE Workload Identity service accounts; not implemented)",
+                Some(&n.origin),
+            ))
+        }
         (av, kind) => {
             return Err(KustomizeError::unsupported(
-                format!("generators: {kind} (apiVersion {av}); only builtin ConfigMapGenerator and SecretGenerator are implemented"),
+                format!("generators: {kind} (apiVersion {av}); only builtin ConfigMapGenerator, SecretGenerator and HelmChartInflationGenerator are implemented"),
                 Some(&n.origin),
             ))
         }

@@ -255,7 +255,23 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `configMapGenerator`, `secretGenerator`, `generators` entries, then `helmCharts`.
+    /// Inflates one Helm chart into `ra`, as a generator's output.
+    fn inflate(
+        &self,
+        dir: &Path,
+        globals: &super::helm_args::HelmGlobals,
+        c: &super::helm_args::HelmChartArgs,
+        ra: &mut ResMap,
+    ) -> Result<()> {
+        let docs = super::helm_charts::inflate(&self.loader, self.helm, dir, globals, c)?;
+        for res in resources_from_docs(docs)? {
+            generators::absorb(ra, res, &c.origin)?;
+        }
+        Ok(())
+    }
+
+    /// `configMapGenerator`, `secretGenerator`, `helmCharts`, then `generators` entries
+    /// (kustomize's builtin generators, then the configured ones).
     fn generate(&mut self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
         let (tracking, here) = (self.meta.tracking.clone(), self.here.clone());
         let stamp = |res: &mut Resource, secret: bool| {
@@ -270,8 +286,15 @@ impl<'a> Engine<'a> {
             }
         };
         generators::run(&self.loader, dir, k, ra, &mut self.warnings, &stamp)?;
+        for c in &k.helm_charts {
+            self.inflate(dir, &k.helm_globals, c, ra)?;
+        }
         for g in &k.generators {
             for cfg in self.transformer_configs(dir, k, g)? {
+                if let Some((globals, chart)) = super::helm_args::from_plugin(&cfg.node)? {
+                    self.inflate(dir, &globals, &chart, ra)?;
+                    continue;
+                }
                 let (args, secret) = plugins::decode_generator(&cfg)?;
                 let origin = BuildOrigin::of_plugin(&cfg);
                 let stamp = |res: &mut Resource| {
@@ -288,13 +311,6 @@ impl<'a> Engine<'a> {
                     &mut self.warnings,
                     &stamp,
                 )?;
-            }
-        }
-        for c in &k.helm_charts {
-            let docs =
-                super::helm_charts::inflate(&self.loader, self.helm, dir, &k.helm_globals, c)?;
-            for res in resources_from_docs(docs)? {
-                generators::absorb(ra, res, &c.origin)?;
             }
         }
         Ok(())
