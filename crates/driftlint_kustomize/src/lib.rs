@@ -54,6 +54,7 @@ mod error;
 mod fieldspec;
 mod generators;
 mod hash;
+mod hash_transformer;
 mod helm_args;
 mod helm_charts;
 mod images;
@@ -159,7 +160,7 @@ pub(crate) fn build_with_limit(
     engine.limit = limit;
     engine.helm = opts.helm;
     let mut m = engine.build_dir(dir, None, None)?;
-    add_hash_suffixes(&mut m);
+    hash_transformer::apply(&mut m);
     let backrefs = m.config.name_reference.clone();
     nameref::apply(&mut m, &backrefs)?;
     let var_specs = m.config.var_reference.clone();
@@ -192,25 +193,6 @@ pub(crate) fn build_with_limit(
         warnings,
         files: engine.loader.into_files(),
     })
-}
-
-/// kustomize's HashTransformer: generated objects get `-<hash>` appended to their name.
-fn add_hash_suffixes(m: &mut resmap::ResMap) {
-    for res in m.list_mut() {
-        if !res.generated.as_ref().is_some_and(|g| g.needs_hash) {
-            continue;
-        }
-        let h = hash::hash(&res.node);
-        res.store_previous_id();
-        let origin = res
-            .node
-            .get_path(&["metadata", "name"])
-            .map(|n| n.origin.clone())
-            .unwrap_or_else(|| res.node.origin.clone())
-            .with_via("name hash suffix");
-        let name = format!("{}-{h}", res.name());
-        res.set_name(&name, &origin);
-    }
 }
 
 /// kustomize records build bookkeeping in `metadata.annotations` and rewrites the map at

@@ -2,8 +2,9 @@
 //! `apiVersion: builtin`, kustomize's plugin/builtin): LabelTransformer,
 //! AnnotationsTransformer, NamespaceTransformer, PrefixTransformer, SuffixTransformer,
 //! PrefixSuffixTransformer, ImageTagTransformer, ReplicaCountTransformer, PatchTransformer,
-//! PatchJson6902Transformer, PatchStrategicMergeTransformer, ReplacementTransformer and
-//! ValueAddTransformer. Their configuration is read
+//! PatchJson6902Transformer, PatchStrategicMergeTransformer, ReplacementTransformer,
+//! ValueAddTransformer and HashTransformer (SortOrderTransformer kustomize itself cannot load
+//! there). Their configuration is read
 //! as kustomize reads plugin configs (yaml.v3, lenient: any scalar reads as a string,
 //! unknown fields ignored). Other plugins (exec, Go, KRM functions, other builtins) are
 //! unsupported.
@@ -52,6 +53,8 @@ pub enum Builtin {
     Json6902(PatchArgs),
     /// PatchStrategicMergeTransformer (paths, then inline patches).
     StrategicMerge(Vec<Spanned<String>>),
+    /// HashTransformer.
+    Hash,
     /// ReplacementTransformer (`path:` entries are read when applied).
     Replacement(Vec<ReplacementEntry>),
     /// ValueAddTransformer (its `targetFilePath` is read when applied).
@@ -238,6 +241,7 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
             entries.extend(non_empty(text(n.get("patches"))));
             Builtin::StrategicMerge(entries)
         }
+        "HashTransformer" => Builtin::Hash,
         "ReplacementTransformer" => Builtin::Replacement(
             n.get("replacements")
                 .and_then(Node::as_seq)
@@ -350,6 +354,10 @@ pub fn apply(b: &Builtin, m: &mut ResMap, patcher: &Patcher) -> Result<()> {
         Builtin::Patch(p) => patcher.apply_patches(m, std::slice::from_ref(p)),
         Builtin::Json6902(p) => patcher.apply_json6902(m, std::slice::from_ref(p)),
         Builtin::StrategicMerge(entries) => patcher.apply_strategic_merge(m, entries),
+        Builtin::Hash => {
+            super::hash_transformer::apply(m);
+            Ok(())
+        }
         Builtin::Replacement(entries) => {
             let repl = replacements::load_entries(patcher.loader, patcher.dir, entries)?;
             replacements::apply(m, &repl, super::budget::MAX_BUILD_SIZE)
@@ -439,7 +447,7 @@ mod tests {
         .unwrap_or_default();
         assert!(e.starts_with("unsupported: transformers: MyPlugin"), "{e}");
         assert!(decode(&cfg(
-            "apiVersion: builtin\nkind: HashTransformer\nmetadata:\n  name: x\n"
+            "apiVersion: builtin\nkind: SortOrderTransformer\nmetadata:\n  name: x\n"
         ))
         .is_err());
     }

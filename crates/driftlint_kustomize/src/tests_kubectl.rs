@@ -544,3 +544,15 @@ fn replacement_transformer() {
     ];
     assert_renders(files, "k", "apiVersion: v1\ndata:\n  host: db.example.com\nkind: ConfigMap\nmetadata:\n  name: src\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n    from: src\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - env:\n        - name: HOST\n          value: db.example.com\n        image: nginx\n        name: web\n");
 }
+
+/// HashTransformer as a `transformers:` entry suffixes generated objects once more than the
+/// build's own final hash step (kubectl's output for these files).
+#[test]
+fn hash_transformer_entry_suffixes_again() {
+    let files: &[(&str, &str)] = &[
+        ("k/res.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n"),
+        ("k/so.yaml", "apiVersion: builtin\nkind: HashTransformer\nmetadata:\n  name: h\n"),
+        ("k/kustomization.yaml", "resources: [res.yaml]\ntransformers: [so.yaml]\nconfigMapGenerator:\n- name: cm\n  literals: [a=b]\nnamePrefix: p-\n"),
+    ];
+    assert_renders(files, "k", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"n\"\n---\napiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: p-cm-4h2mbtbbt6-4h2mbtbbt6\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: p-s\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: p-d\n");
+}
