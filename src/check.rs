@@ -463,6 +463,7 @@ fn render_all(
     let build_opts = BuildOptions {
         merge_info: Some(catalog),
         allow_remote: opts.allow_remote,
+        helm: Some(&crate::kustomize_helm::NativeHelm),
         ..BuildOptions::default()
     };
     let (mut targets, inventory) = plan_targets(fs, config, opts, starts, findings);

@@ -20,6 +20,7 @@ pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
 pub(crate) mod flux;
+pub mod kustomize_helm;
 pub mod output;
 pub mod report;
 
@@ -62,6 +63,7 @@ pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, St
         allow_remote: options.allow_remote,
         remote_cache: None,
         flux: None,
+        helm: Some(&kustomize_helm::NativeHelm),
     };
     let build = driftlint_kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {

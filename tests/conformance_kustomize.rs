@@ -15,7 +15,8 @@ mod common;
 
 use std::path::Path;
 
-use driftlint_kustomize::{build, render_yaml, BuildOptions};
+use driftlint::kustomize_helm::NativeHelm;
+use driftlint_kustomize::{build, render_yaml, BuildOptions, HelmRenderer};
 use driftlint_schema::Catalog;
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{parse_documents, Node, Schema};
@@ -87,8 +88,12 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
         Ok(fs) => fs,
         Err(e) => return fail(format!("bad case: {e}")),
     };
+    // `--enable-helm`: Helm charts are rendered by the native Helm engine, as kustomize
+    // runs `helm`; without it they are refused, as kustomize refuses them.
+    let helm = flags.iter().any(|f| f == "--enable-helm");
     let opts = BuildOptions {
         merge_info: Some(catalog),
+        helm: helm.then_some(&NativeHelm as &dyn HelmRenderer),
         ..BuildOptions::default()
     };
     let result = build(&fs, Path::new(&dir), &opts);

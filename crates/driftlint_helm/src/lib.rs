@@ -110,6 +110,11 @@ pub struct TemplateOptions {
     pub release_name: String,
     /// `-n/--namespace` (default `default`).
     pub namespace: String,
+    /// Values documents given in memory (YAML trees whose nodes keep their origins), applied
+    /// in order before `value_files`, each as if it were a `-f` file holding that document
+    /// (a null document is an empty map). Kustomize's `helmCharts` passes the values it merged
+    /// from `valuesFile` and `valuesInline` this way.
+    pub values_docs: Vec<driftlint_yaml::Node>,
     /// `-f/--values` files, repo-relative, applied in order.
     pub value_files: Vec<PathBuf>,
     /// `--set`, `--set-string`, `--set-json` arguments, in command-line order per kind as
@@ -148,6 +153,7 @@ impl Default for TemplateOptions {
         TemplateOptions {
             release_name: "release-name".into(),
             namespace: "default".into(),
+            values_docs: Vec::new(),
             value_files: Vec::new(),
             sets: Vec::new(),
             set_files: Vec::new(),

@@ -16,8 +16,8 @@ use super::objects::{ApiVersions, Capabilities, Files, KubeVersion, DEFAULT_KUBE
 use super::output::{sort_manifests, Manifest};
 use super::tracer::{register_values, strip_no_value, Tracer};
 use super::values::{
-    coalesce, floats, merge_maps, parse_set, parse_values, push_globals, set_string_at, to_value,
-    SetKind,
+    coalesce, floats, helm_json, merge_maps, parse_set, parse_values, push_globals, set_string_at,
+    to_value, SetKind,
 };
 use super::{HelmError, TemplateOptions};
 use driftlint_yaml::fs::RepoFs;
@@ -28,10 +28,22 @@ use gotmpl::{
 };
 use std::collections::HashMap;
 
-/// Merges `-f` files, then `--set-json`, `--set`, `--set-string` and `--set-file`, as
+/// Merges the in-memory values documents, then `-f` files, then `--set-json`, `--set`, `--set-string` and `--set-file`, as
 /// Helm's `values.Options.MergeValues`. Errors: unreadable files, YAML and strvals errors.
 pub fn user_values(fs: &RepoFs, opts: &TemplateOptions) -> Result<Map<String, Json>, HelmError> {
     let mut base = Map::new();
+    for doc in &opts.values_docs {
+        match floats(helm_json(doc)) {
+            Json::Object(m) => merge_maps(&mut base, m),
+            Json::Null => {}
+            _ => {
+                return Err(HelmError::Load(format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal into Go value of type map[string]interface {{}} ({})",
+                    doc.origin.file
+                )))
+            }
+        }
+    }
     for f in &opts.value_files {
         let path = fs
             .resolve(Path::new(""), &f.to_string_lossy())

@@ -127,6 +127,7 @@ fn user_docs(fs: &RepoFs, opts: &TemplateOptions) -> Result<Vec<Arc<Node>>, Helm
         let (_, doc) = super::values::parse_values_doc(&file, &text).map_err(HelmError::Load)?;
         docs.extend(doc.map(Arc::new));
     }
+    docs.extend(opts.values_docs.iter().rev().cloned().map(Arc::new));
     Ok(docs)
 }
 
@@ -149,7 +150,10 @@ fn traced_doc(
         src_lines: HashMap::new(),
         scalar_starts: Vec::new(),
     };
-    let docs = yaml::parse_documents(Arc::from(file), content).map_err(|e| {
+    // Helm prints every manifest followed by a line break, so a block scalar ending the
+    // manifest keeps its final break (the trimmed span alone would end the file without one).
+    let printed = format!("{content}\n");
+    let docs = yaml::parse_documents(Arc::from(file), &printed).map_err(|e| {
         let origin = mapper
             .offset(&Origin::new(Arc::from(file), e.line, e.column))
             .and_then(|o| mapper.template_origin(o));

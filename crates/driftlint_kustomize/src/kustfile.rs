@@ -9,6 +9,7 @@ use driftlint_yaml::{Node, Origin};
 
 use super::decode::{self, fields, Pairs, Spanned};
 use super::error::{KustomizeError, Result};
+use super::helm_args as helm_charts;
 use super::resid::Gvk;
 
 /// `kind: Kustomization` or `kind: Component`.
@@ -292,6 +293,10 @@ pub struct Kustomization {
     /// `sortOptions`: None for the default legacy order, `Some(None)` for `fifo`,
     /// `Some(Some(lists))` for a legacy order with custom kind lists.
     pub sort: Option<Option<super::order::Legacy>>,
+    /// `helmGlobals`.
+    pub helm_globals: helm_charts::HelmGlobals,
+    /// `helmCharts`, in order.
+    pub helm_charts: Vec<helm_charts::HelmChartArgs>,
     /// Deprecation warnings, worded as kustomize prints them.
     pub warnings: Vec<String>,
     /// The kustomization file's text (inline patches map their lines into it).
@@ -338,9 +343,9 @@ const TOP_FIELDS: &[&str] = &[
     "buildMetadata",
 ];
 
-/// Fields kustomize accepts that the native engine does not implement (Helm: until the
-/// native Helm engine exists).
-const UNSUPPORTED: &[&str] = &["helmGlobals", "helmCharts", "helmChartInflationGenerator"];
+/// Fields kustomize accepts that the native engine does not implement (the deprecated
+/// `helmChartInflationGenerator`, kustomize's v4 predecessor of `helmCharts`).
+const UNSUPPORTED: &[&str] = &["helmChartInflationGenerator"];
 
 fn deprecation(field: &str, instead: &str) -> String {
     let experimental = if field == "vars" {
@@ -418,6 +423,8 @@ impl Kustomization {
                     k.secret_generator = map_seq(v, &what, |n, w| decode_generator(n, w, true))?
                 }
                 "generatorOptions" => k.generator_options = Some(decode_options(v, &what)?),
+                "helmGlobals" => k.helm_globals = helm_charts::decode_globals(v, &what)?,
+                "helmCharts" => k.helm_charts = map_seq(v, &what, helm_charts::decode_chart)?,
                 "transformers" => k.transformers = decode::strings(v, &what)?,
                 "configurations" => k.configurations = decode::strings(v, &what)?,
                 "crds" => k.crds = decode::strings(v, &what)?,
@@ -488,6 +495,8 @@ impl Kustomization {
             vars: Vec::new(),
             openapi: None,
             sort: None,
+            helm_globals: helm_charts::HelmGlobals::default(),
+            helm_charts: Vec::new(),
             warnings: Vec::new(),
             source: "".into(),
             extra_source: None,
@@ -996,7 +1005,10 @@ fn decode_sort(n: &Node, what: &str) -> Result<Option<super::order::Legacy>> {
     }
 }
 
-fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
+/// Decodes one `replacements` entry: `path:` alone, or an inline replacement.
+///
+/// Errors: both forms, unknown fields, type mismatches.
+pub fn decode_replacement_entry(n: &Node, what: &str) -> Result<ReplacementEntry> {
     if let Some(p) = n.get("path") {
         if n.get("source").is_some() || n.get("targets").is_some() {
             return Err(KustomizeError::invalid(
@@ -1038,11 +1050,19 @@ mod tests {
 
     #[test]
     fn unsupported_fields_fail_with_their_line() {
-        let err = decode("resources: []\nhelmCharts:\n- name: x\n").unwrap_err();
+        let err =
+            decode("resources: []\nhelmChartInflationGenerator:\n- chartName: x\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported: helmCharts (k/kustomization.yaml:3)"
+            "unsupported: helmChartInflationGenerator (k/kustomization.yaml:3)"
         );
+        let k = decode(
+            "helmGlobals:\n  chartHome: c\nhelmCharts:\n- name: x\n  valuesInline: {a: 1}\n",
+        )
+        .expect("decodes");
+        assert_eq!(k.helm_charts[0].name, "x");
+        assert_eq!(k.helm_charts[0].origin.line, 4);
+        assert!(decode("helmCharts:\n- name: x\n  pull: true\n").is_err());
         assert!(decode("helmCharts: []\nresources: [a]\n").is_ok());
         let k = decode("crds: [c.json]\nvalidators: [v.yaml]\nbuildMetadata: [managedByLabel]\n")
             .expect("decodes");

@@ -12,9 +12,10 @@
 //! `sortOptions`, `buildMetadata` (origin and transformer annotations, managed-by label),
 //! builtin transformer plugins in `transformers`, builtin ConfigMap/Secret generators in
 //! `generators`, builtin transformers as `validators` (which must not change anything), and
-//! kustomize's default (legacy) output order. `helmCharts`, `helmGlobals`,
-//! `helmChartInflationGenerator` (until the native Helm engine exists) and non-builtin
-//! plugins (exec, Go, KRM functions, also as validators) fail the build with
+//! kustomize's default (legacy) output order, and `helmCharts`/`helmGlobals` for charts present
+//! under `chartHome`, rendered by the [`HelmRenderer`] given in [`BuildOptions`] (charts
+//! kustomize would pull fail). The deprecated `helmChartInflationGenerator` and
+//! non-builtin plugins (exec, Go, KRM functions, also as validators) fail the build with
 //! `unsupported: FIELD (FILE:LINE)`.
 //!
 //! Origins: values read from a file keep that file's line and column; values a patch sets
@@ -54,6 +55,9 @@ mod fieldspec;
 mod flux;
 mod generators;
 mod hash;
+mod hash_transformer;
+mod helm_args;
+mod helm_charts;
 mod images;
 mod kustfile;
 mod labels;
@@ -79,6 +83,7 @@ mod selector;
 mod target;
 mod timestamps;
 mod validators;
+mod value_add;
 mod vars;
 
 use std::path::{Path, PathBuf};
@@ -86,6 +91,7 @@ use std::path::{Path, PathBuf};
 pub use budget::MAX_BUILD_SIZE;
 pub use error::{ErrorKind, KustomizeError};
 pub use flux::FluxOverlay;
+pub use helm_charts::{HelmRenderer, HelmTemplate, HELM3_KUBE_VERSION};
 pub use merge_info::{ListMeta, MergeInfo};
 
 use driftlint_yaml::fs::RepoFs;
@@ -112,6 +118,9 @@ pub struct BuildOptions<'a> {
     /// written into the top kustomization (generated when the folder has none), and files
     /// anywhere in the repository may be loaded (`LoadRestrictionsNone`).
     pub flux: Option<&'a FluxOverlay>,
+    /// Renders `helmCharts` entries (kustomize's `--enable-helm`); None makes them fail the
+    /// build with `unsupported:`, as kustomize without `--enable-helm` fails.
+    pub helm: Option<&'a dyn HelmRenderer>,
 }
 
 /// The result of a build.
@@ -158,8 +167,9 @@ pub(crate) fn build_with_limit(
     let mut engine = target::Engine::new(loader, opts.merge_info);
     engine.limit = limit;
     engine.flux = opts.flux;
+    engine.helm = opts.helm;
     let mut m = engine.build_dir(dir, None, None)?;
-    add_hash_suffixes(&mut m);
+    hash_transformer::apply(&mut m);
     let backrefs = m.config.name_reference.clone();
     nameref::apply(&mut m, &backrefs)?;
     let var_specs = m.config.var_reference.clone();
@@ -192,25 +202,6 @@ pub(crate) fn build_with_limit(
         warnings,
         files: engine.loader.into_files(),
     })
-}
-
-/// kustomize's HashTransformer: generated objects get `-<hash>` appended to their name.
-fn add_hash_suffixes(m: &mut resmap::ResMap) {
-    for res in m.list_mut() {
-        if !res.generated.as_ref().is_some_and(|g| g.needs_hash) {
-            continue;
-        }
-        let h = hash::hash(&res.node);
-        res.store_previous_id();
-        let origin = res
-            .node
-            .get_path(&["metadata", "name"])
-            .map(|n| n.origin.clone())
-            .unwrap_or_else(|| res.node.origin.clone())
-            .with_via("name hash suffix");
-        let name = format!("{}-{h}", res.name());
-        res.set_name(&name, &origin);
-    }
 }
 
 /// kustomize records build bookkeeping in `metadata.annotations` and rewrites the map at

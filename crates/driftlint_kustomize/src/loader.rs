@@ -269,6 +269,22 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// The repository's root directory (absolute).
+    pub fn root_dir(&self) -> std::path::PathBuf {
+        self.fs.root().to_path_buf()
+    }
+
+    /// The repository holding the repo-relative `dir` when it is local (not in a mounted
+    /// remote base).
+    pub fn local_fs(&self, dir: &Path) -> Option<&'a RepoFs> {
+        let mounted = self
+            .mounts
+            .borrow()
+            .iter()
+            .any(|m| dir.starts_with(&m.prefix));
+        (!mounted).then_some(self.fs)
+    }
+
     /// Reads a repo-relative file (already resolved) and records it.
     pub fn read(&self, path: &Path) -> Result<Arc<str>> {
         let (text, prefix) = self.with_fs(path, |fs, inner| fs.read_text(&fs.root().join(inner)));

@@ -35,6 +35,8 @@ pub struct Options {
     pub unset_only: bool,
     /// Binding subjects handling.
     pub subjects: Subjects,
+    /// Only the objects at these indices (a ValueAddTransformer's selection); None: all.
+    pub only: Option<Vec<usize>>,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             specs: builtin_specs::namespace(),
             unset_only: false,
             subjects: Subjects::DefaultOnly,
+            only: None,
         }
     }
 }
@@ -87,6 +90,9 @@ pub fn apply_with(m: &mut ResMap, ns: &Spanned<String>, opts: &Options) -> Resul
         *current.entry(IdKey::of(&r.cur_id())).or_default() += 1;
     }
     for i in 0..m.list().len() {
+        if opts.only.as_ref().is_some_and(|o| !o.contains(&i)) {
+            continue;
+        }
         let before = IdKey::of(&m.list()[i].cur_id());
         let res = &mut m.list_mut()[i];
         if res.node.as_map().is_none_or(|m| m.is_empty()) {

@@ -93,3 +93,68 @@ mod tests {
         assert_eq!(str_at(&d[0], &["metadata", "labels", "a"]), Some("b"));
     }
 }
+
+/// Rewrites every folded block scalar (`>`) under `n` as kyaml (yaml.v3) reads it: where a
+/// more-indented line (one starting with a space or tab) follows a normal line, possibly
+/// after empty lines, yaml.v3 keeps one line break more than YAML 1.2 says
+/// (`>-\n  [\n    X\n  ]` is `"[\n\n  X\n]"`, not `"[\n  X\n]"`). sigs.k8s.io/yaml (go-yaml
+/// v2, Helm) follows the specification, so this applies to what kustomize reads only.
+pub fn kyaml_folded_scalars(n: &mut Node) {
+    match &mut n.value {
+        Value::Scalar(s) if s.style == driftlint_yaml::ScalarStyle::Folded => {
+            s.text = kyaml_folded(&s.text);
+        }
+        Value::Scalar(_) => {}
+        Value::Seq(items) => items.iter_mut().for_each(kyaml_folded_scalars),
+        Value::Map(m) => m.iter_mut().for_each(|(_, v)| kyaml_folded_scalars(v)),
+    }
+}
+
+/// The value of a folded scalar as yaml.v3 reads it, from its YAML 1.2 value `text` (in
+/// which every more-indented source line is a line of its own, and a line not starting with
+/// a blank is one or more folded normal lines).
+fn kyaml_folded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut after_normal = false;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let more_indented = line.starts_with([' ', '\t']);
+        if more_indented && after_normal {
+            out.push('\n');
+        }
+        if !line.is_empty() {
+            after_normal = !more_indented;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod folded_tests {
+    use super::*;
+
+    /// Expected values from `kubectl kustomize` (v1.35.2, kustomize v5.7.1) of a ConfigMap
+    /// holding these folded scalars (printed by kubectl as `|-`, `|`, `|+` or quoted).
+    #[test]
+    fn folded_scalars_read_as_yaml_v3_reads_them() {
+        let src = "a: >-\n  [\n    X\n  ]\nb: >-\n  a\n  b\n    c\n  d\nc: >\n  a\n\n    c\n  d\ne: >-\n  a\n    b\n    c\n  d\n\n  e\nf: >+\n  a\n    b\n\ng: >-\n  a\n  \tb\n  c\nh: >-\n  plain\n  folded\n";
+        let mut doc =
+            driftlint_yaml::parse_documents("t.yaml".into(), src).expect("parses")[0].clone();
+        kyaml_folded_scalars(&mut doc);
+        let text = |k: &str| {
+            doc.get(k)
+                .and_then(|n| n.as_scalar())
+                .map(|s| s.text.clone())
+        };
+        assert_eq!(text("a").as_deref(), Some("[\n\n  X\n]"));
+        assert_eq!(text("b").as_deref(), Some("a b\n\n  c\nd"));
+        assert_eq!(text("c").as_deref(), Some("a\n\n\n  c\nd\n"));
+        assert_eq!(text("e").as_deref(), Some("a\n\n  b\n  c\nd\ne"));
+        assert_eq!(text("f").as_deref(), Some("a\n\n  b\n\n"));
+        assert_eq!(text("g").as_deref(), Some("a\n\n\tb\nc"));
+        assert_eq!(text("h").as_deref(), Some("plain folded"));
+    }
+}

@@ -120,7 +120,10 @@ impl Patcher<'_, '_> {
             }
         };
         let via: Arc<str> = "patch".into();
-        docs.iter_mut().for_each(|d| mark_via(d, &via));
+        docs.iter_mut().for_each(|d| {
+            super::nodeutil::kyaml_folded_scalars(d);
+            mark_via(d, &via)
+        });
         Ok(docs)
     }
 

@@ -2,7 +2,9 @@
 //! `apiVersion: builtin`, kustomize's plugin/builtin): LabelTransformer,
 //! AnnotationsTransformer, NamespaceTransformer, PrefixTransformer, SuffixTransformer,
 //! PrefixSuffixTransformer, ImageTagTransformer, ReplicaCountTransformer, PatchTransformer,
-//! PatchJson6902Transformer and PatchStrategicMergeTransformer. Their configuration is read
+//! PatchJson6902Transformer, PatchStrategicMergeTransformer, ReplacementTransformer,
+//! ValueAddTransformer and HashTransformer (SortOrderTransformer kustomize itself cannot load
+//! there). Their configuration is read
 //! as kustomize reads plugin configs (yaml.v3, lenient: any scalar reads as a string,
 //! unknown fields ignored). Other plugins (exec, Go, KRM functions, other builtins) are
 //! unsupported.
@@ -15,7 +17,8 @@ use super::decode::{Pairs, Spanned};
 use super::error::{KustomizeError, Result};
 use super::fieldspec::FieldSpec;
 use super::kustfile::{
-    GeneratorArgs, GeneratorOptions, ImageArgs, PatchArgs, ReplicaArgs, SelectorArgs,
+    decode_replacement_entry, GeneratorArgs, GeneratorOptions, ImageArgs, PatchArgs,
+    ReplacementEntry, ReplicaArgs, SelectorArgs,
 };
 use super::namespace::{self, Subjects};
 use super::nodeutil::{is_null, scalar_str};
@@ -23,7 +26,8 @@ use super::patch::Patcher;
 use super::prefix_suffix::End;
 use super::resmap::ResMap;
 use super::resource::Resource;
-use super::{images, labels, prefix_suffix, replicas};
+use super::value_add::{self, ValueAddArgs, ValueAddTarget};
+use super::{images, labels, prefix_suffix, replacements, replicas};
 
 /// A configured builtin transformer.
 pub enum Builtin {
@@ -49,6 +53,12 @@ pub enum Builtin {
     Json6902(PatchArgs),
     /// PatchStrategicMergeTransformer (paths, then inline patches).
     StrategicMerge(Vec<Spanned<String>>),
+    /// HashTransformer.
+    Hash,
+    /// ReplacementTransformer (`path:` entries are read when applied).
+    Replacement(Vec<ReplacementEntry>),
+    /// ValueAddTransformer (its `targetFilePath` is read when applied).
+    ValueAdd(ValueAddArgs, Option<Spanned<String>>),
 }
 
 fn text(n: Option<&Node>) -> Option<Spanned<String>> {
@@ -207,6 +217,7 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
                 specs: namespace::without_hacks(specs(Vec::new())),
                 unset_only: boolean(n.get("unsetOnly")),
                 subjects: subjects(n.get("setRoleBindingSubjects"), o)?,
+                only: None,
             };
             Builtin::Namespace(ns, opts)
         }
@@ -230,6 +241,32 @@ pub fn decode(cfg: &Resource) -> Result<Builtin> {
             entries.extend(non_empty(text(n.get("patches"))));
             Builtin::StrategicMerge(entries)
         }
+        "HashTransformer" => Builtin::Hash,
+        "ReplacementTransformer" => Builtin::Replacement(
+            n.get("replacements")
+                .and_then(Node::as_seq)
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|r| decode_replacement_entry(r, "ReplacementTransformer.replacements"))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+        ),
+        "ValueAddTransformer" => Builtin::ValueAdd(
+            ValueAddArgs {
+                value: value_add_value(n.get("value"), o),
+                targets: value_add_targets(n.get("targets")),
+            },
+            non_empty(text(n.get("targetFilePath"))),
+        ),
+        "IAMPolicyGenerator" | "HelmChartInflationGenerator" => {
+            return Err(KustomizeError::unsupported(
+                format!("transformers: builtin {} is a generator", cfg.kind()),
+                Some(o),
+            ))
+        }
         other => {
             return Err(KustomizeError::unsupported(
                 format!("transformers: builtin {other}"),
@@ -248,9 +285,15 @@ pub fn decode_generator(cfg: &Resource) -> Result<(GeneratorArgs, bool)> {
     let secret = match (cfg.api_version(), cfg.kind()) {
         ("builtin", "ConfigMapGenerator") => false,
         ("builtin", "SecretGenerator") => true,
+        ("builtin", "IAMPolicyGenerator") => {
+            return Err(KustomizeError::unsupported(
+                "generators: builtin IAMPolicyGenerator (GKE Workload Identity service accounts; not implemented)",
+                Some(&n.origin),
+            ))
+        }
         (av, kind) => {
             return Err(KustomizeError::unsupported(
-                format!("generators: {kind} (apiVersion {av}); only builtin ConfigMapGenerator and SecretGenerator are implemented"),
+                format!("generators: {kind} (apiVersion {av}); only builtin ConfigMapGenerator, SecretGenerator and HelmChartInflationGenerator are implemented"),
                 Some(&n.origin),
             ))
         }
@@ -311,7 +354,58 @@ pub fn apply(b: &Builtin, m: &mut ResMap, patcher: &Patcher) -> Result<()> {
         Builtin::Patch(p) => patcher.apply_patches(m, std::slice::from_ref(p)),
         Builtin::Json6902(p) => patcher.apply_json6902(m, std::slice::from_ref(p)),
         Builtin::StrategicMerge(entries) => patcher.apply_strategic_merge(m, entries),
+        Builtin::Hash => {
+            super::hash_transformer::apply(m);
+            Ok(())
+        }
+        Builtin::Replacement(entries) => {
+            let repl = replacements::load_entries(patcher.loader, patcher.dir, entries)?;
+            replacements::apply(m, &repl, super::budget::MAX_BUILD_SIZE)
+        }
+        Builtin::ValueAdd(args, file) => {
+            let mut args = args.clone();
+            if let Some(f) = file {
+                let (path, text) =
+                    patcher
+                        .loader
+                        .read_restricted(patcher.dir, &f.value, &f.origin)?;
+                let docs =
+                    driftlint_yaml::parse_documents(super::loader::display(&path).into(), &text)?;
+                args.targets.extend(value_add_targets(
+                    docs.first().and_then(|d| d.get("targets")),
+                ));
+            }
+            value_add::validate(&args, &args.value.origin)?;
+            let root = patcher.loader.root_dir();
+            value_add::apply(m, &args, &value_add::dir_name(patcher.dir, &root))
+        }
     }
+}
+
+/// `value`: trimmed text (empty when absent).
+fn value_add_value(n: Option<&Node>, origin: &Origin) -> Spanned<String> {
+    let v = text(n).unwrap_or_else(|| Spanned::new(String::new(), origin.clone()));
+    Spanned::new(v.value.trim().to_string(), v.origin)
+}
+
+/// `targets`: selector, fieldPath, filePathPosition of each entry.
+fn value_add_targets(n: Option<&Node>) -> Vec<ValueAddTarget> {
+    n.and_then(Node::as_seq)
+        .map(|items| {
+            items
+                .iter()
+                .map(|t| ValueAddTarget {
+                    selector: selector(t.get("selector")),
+                    field_path: text_or_empty(t.get("fieldPath")),
+                    position: t
+                        .get("filePathPosition")
+                        .and_then(super::nodeutil::scalar_str)
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -353,7 +447,7 @@ mod tests {
         .unwrap_or_default();
         assert!(e.starts_with("unsupported: transformers: MyPlugin"), "{e}");
         assert!(decode(&cfg(
-            "apiVersion: builtin\nkind: HashTransformer\nmetadata:\n  name: x\n"
+            "apiVersion: builtin\nkind: SortOrderTransformer\nmetadata:\n  name: x\n"
         ))
         .is_err());
     }

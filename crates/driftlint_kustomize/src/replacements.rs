@@ -10,9 +10,14 @@ use regex::Regex;
 
 use driftlint_yaml::{Node, Origin, ScalarStyle, Value};
 
+use std::path::Path;
+
 use super::budget::{node_size, Budget};
 use super::error::{KustomizeError, Result};
-use super::kustfile::{FieldOptions, IdSelector, ReplacementArgs, TargetArgs};
+use super::kustfile::{
+    self, FieldOptions, IdSelector, ReplacementArgs, ReplacementEntry, TargetArgs,
+};
+use super::loader::{display, Loader};
 use super::nodeutil::{is_null, scalar_str};
 use super::resid::{Gvk, ResId};
 use super::resmap::ResMap;
@@ -289,6 +294,39 @@ fn set_value(target: &mut Node, value: &Node, opts: &FieldOptions, origin: &Orig
         *target = value;
     }
     Ok(())
+}
+
+/// The replacements of `replacements` entries of the kustomization in `dir`: inline ones,
+/// and those of each `path:` file (one replacement or a list).
+///
+/// Errors: unreadable or escaping files, YAML and decoding errors.
+pub fn load_entries(
+    loader: &Loader,
+    dir: &Path,
+    entries: &[ReplacementEntry],
+) -> Result<Vec<ReplacementArgs>> {
+    let mut out = Vec::new();
+    for e in entries {
+        match e {
+            ReplacementEntry::Inline(r) => out.push((**r).clone()),
+            ReplacementEntry::Path(p) => {
+                let (file, text) = loader.read_restricted(dir, &p.value, &p.origin)?;
+                let parsed = driftlint_yaml::parse_file(display(&file).into(), &text)?;
+                for doc in parsed.documents.iter().filter(|d| !is_null(d)) {
+                    let what = "replacement";
+                    match doc.as_seq() {
+                        Some(items) => {
+                            for i in items {
+                                out.push(kustfile::decode_replacement(i, what)?);
+                            }
+                        }
+                        None => out.push(kustfile::decode_replacement(doc, what)?),
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Applies `replacements` in order to every object of `m`, within a size budget of `limit`

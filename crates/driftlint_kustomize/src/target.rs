@@ -10,7 +10,7 @@ use super::budget::{self, Budget};
 use super::build_metadata::{self, BuildOrigin};
 use super::decode::Spanned;
 use super::error::{ErrorKind, KustomizeError, Result};
-use super::kustfile::{self, KustKind, Kustomization, ReplacementArgs, ReplacementEntry};
+use super::kustfile::{KustKind, Kustomization, ReplacementArgs};
 use super::loader::{display, Loader, Target};
 use super::merge_info::MergeInfo;
 use super::nodeutil::{is_null, str_at};
@@ -49,6 +49,8 @@ pub struct Engine<'a> {
     pub limit: u64,
     /// A Flux Kustomization's overlay for the top kustomization.
     pub flux: Option<&'a super::flux::FluxOverlay>,
+    /// Renders `helmCharts` (kustomize's `--enable-helm`); None refuses them.
+    pub helm: Option<&'a dyn super::helm_charts::HelmRenderer>,
 }
 
 impl<'a> Engine<'a> {
@@ -66,6 +68,7 @@ impl<'a> Engine<'a> {
             chain: Vec::new(),
             limit: super::budget::MAX_BUILD_SIZE,
             flux: None,
+            helm: None,
         }
     }
 
@@ -267,7 +270,23 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `configMapGenerator`, `secretGenerator`, then `generators` entries.
+    /// Inflates one Helm chart into `ra`, as a generator's output.
+    fn inflate(
+        &self,
+        dir: &Path,
+        globals: &super::helm_args::HelmGlobals,
+        c: &super::helm_args::HelmChartArgs,
+        ra: &mut ResMap,
+    ) -> Result<()> {
+        let docs = super::helm_charts::inflate(&self.loader, self.helm, dir, globals, c)?;
+        for res in resources_from_docs(docs)? {
+            generators::absorb(ra, res, &c.origin)?;
+        }
+        Ok(())
+    }
+
+    /// `configMapGenerator`, `secretGenerator`, `helmCharts`, then `generators` entries
+    /// (kustomize's builtin generators, then the configured ones).
     fn generate(&mut self, dir: &Path, k: &Kustomization, ra: &mut ResMap) -> Result<()> {
         let (tracking, here) = (self.meta.tracking.clone(), self.here.clone());
         let stamp = |res: &mut Resource, secret: bool| {
@@ -282,8 +301,15 @@ impl<'a> Engine<'a> {
             }
         };
         generators::run(&self.loader, dir, k, ra, &mut self.warnings, &stamp)?;
+        for c in &k.helm_charts {
+            self.inflate(dir, &k.helm_globals, c, ra)?;
+        }
         for g in &k.generators {
             for cfg in self.transformer_configs(dir, k, g)? {
+                if let Some((globals, chart)) = super::helm_args::from_plugin(&cfg.node)? {
+                    self.inflate(dir, &globals, &chart, ra)?;
+                    continue;
+                }
                 let (args, secret) = plugins::decode_generator(&cfg)?;
                 let origin = BuildOrigin::of_plugin(&cfg);
                 let stamp = |res: &mut Resource| {
@@ -435,28 +461,7 @@ impl<'a> Engine<'a> {
 
     /// The kustomization's replacements, loading `path:` entries.
     fn replacements(&self, dir: &Path, k: &Kustomization) -> Result<Vec<ReplacementArgs>> {
-        let mut out = Vec::new();
-        for e in &k.replacements {
-            match e {
-                ReplacementEntry::Inline(r) => out.push((**r).clone()),
-                ReplacementEntry::Path(p) => {
-                    let (file, text) = self.loader.read_restricted(dir, &p.value, &p.origin)?;
-                    let parsed = parse_file(display(&file).into(), &text)?;
-                    for doc in parsed.documents.iter().filter(|d| !is_null(d)) {
-                        let what = "replacement";
-                        match doc.as_seq() {
-                            Some(items) => {
-                                for i in items {
-                                    out.push(kustfile::decode_replacement(i, what)?);
-                                }
-                            }
-                            None => out.push(kustfile::decode_replacement(doc, what)?),
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
+        replacements::load_entries(&self.loader, dir, &k.replacements)
     }
 
     /// The config objects of a `transformers`, `generators` or `validators` entry: inline
@@ -519,7 +524,14 @@ fn is_local_config(n: &Node) -> bool {
 /// list) no `metadata.name`.
 pub fn resources_from(file: &Path, text: &str) -> Result<Vec<Resource>> {
     let parsed = parse_file(display(file).into(), text)?;
-    let mut queue: std::collections::VecDeque<Node> = parsed.documents.into_iter().collect();
+    resources_from_docs(parsed.documents)
+}
+
+/// [`resources_from`] for documents already parsed.
+///
+/// Errors: as [`resources_from`], without the YAML ones.
+pub fn resources_from_docs(docs: Vec<Node>) -> Result<Vec<Resource>> {
+    let mut queue: std::collections::VecDeque<Node> = docs.into_iter().collect();
     let mut out = Vec::new();
     while let Some(doc) = queue.pop_front() {
         if is_null(&doc) || doc.as_map().is_some_and(|m| m.is_empty()) {
@@ -558,6 +570,8 @@ pub fn resources_from(file: &Path, text: &str) -> Result<Vec<Resource>> {
                 Some(&doc.origin),
             ));
         }
+        let mut doc = doc;
+        super::nodeutil::kyaml_folded_scalars(&mut doc);
         out.push(Resource::new(doc));
     }
     Ok(out)

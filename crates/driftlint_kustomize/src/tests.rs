@@ -190,7 +190,7 @@ fn remote_and_unsupported_are_loud() {
     );
     assert_eq!(
         e.to_string(),
-        "unsupported: helmCharts (k/kustomization.yaml:3)"
+        "unsupported: helmCharts (a Helm renderer is needed, as kustomize's --enable-helm) (k/kustomization.yaml:3)"
     );
 }
 

@@ -516,3 +516,43 @@ fn refusals_match_kubectl() {
     // kubectl: error: accumulating components: accumulateDirectory: "recursed accumulation of path 'c': accumulating components: loader.New \"cycle detected: candidate root 'c' contains visited root 'c'\""
     no(&[("a/kustomization.yaml", "components: [../c]\n"), ("c/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents: [../c]\n")], "a", "cycle: a -> c -> c", "c/kustomization.yaml:3");
 }
+
+/// ValueAddTransformer (`transformers:`): value trimmed, targets from the config and from
+/// `targetFilePath`, a file-path insertion, a replacement keeping the string type, an
+/// escaped `/` in a key, and `metadata/namespace` through the namespace filter (kubectl's
+/// output for these files).
+#[test]
+fn value_add_transformer() {
+    let files: &[(&str, &str)] = &[
+        ("k/res.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: old\ndata:\n  path: /a/b/c\n  rel: x/y\n  num: \"5\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n"),
+        ("k/va.yaml", "apiVersion: builtin\nkind: ValueAddTransformer\nmetadata:\n  name: va\nvalue: \" 42 \"\ntargetFilePath: targets.yaml\ntargets:\n- selector:\n    kind: ConfigMap\n  fieldPath: data/path\n  filePathPosition: 2\n- selector:\n    kind: ConfigMap\n  fieldPath: data/num\n- fieldPath: metadata/annotations/a\\/b\n"),
+        ("k/targets.yaml", "targets:\n- selector:\n    kind: Service\n  fieldPath: metadata/namespace\n- selector:\n    kind: ConfigMap\n  fieldPath: data/rel\n  filePathPosition: 1\n"),
+        ("k/kustomization.yaml", "resources: [res.yaml]\ntransformers: [va.yaml]\n"),
+    ];
+    assert_renders(files, "k", "apiVersion: v1\ndata:\n  num: \"42\"\n  path: /a/42/b/c\n  rel: 42/x/y\nkind: ConfigMap\nmetadata:\n  annotations:\n    a/b: \"42\"\n  name: cm\n  namespace: old\n---\napiVersion: v1\nkind: Service\nmetadata:\n  annotations:\n    a/b: \"42\"\n  name: svc\n  namespace: \"42\"\n");
+}
+
+/// ReplacementTransformer (`transformers:`): a `path:` entry holding a list and an inline
+/// replacement (kubectl's output for these files).
+#[test]
+fn replacement_transformer() {
+    let files: &[(&str, &str)] = &[
+        ("k/res.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: src\ndata:\n  host: db.example.com\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: HOST\n          value: x\n"),
+        ("k/rt.yaml", "apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n- path: more.yaml\n- source:\n    kind: ConfigMap\n    name: src\n    fieldPath: data.host\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - spec.template.spec.containers.[name=web].env.[name=HOST].value\n"),
+        ("k/more.yaml", "- source:\n    kind: ConfigMap\n    name: src\n    fieldPath: metadata.name\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - metadata.annotations.from\n    options:\n      create: true\n"),
+        ("k/kustomization.yaml", "resources: [res.yaml]\ntransformers: [rt.yaml]\n"),
+    ];
+    assert_renders(files, "k", "apiVersion: v1\ndata:\n  host: db.example.com\nkind: ConfigMap\nmetadata:\n  name: src\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n    from: src\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - env:\n        - name: HOST\n          value: db.example.com\n        image: nginx\n        name: web\n");
+}
+
+/// HashTransformer as a `transformers:` entry suffixes generated objects once more than the
+/// build's own final hash step (kubectl's output for these files).
+#[test]
+fn hash_transformer_entry_suffixes_again() {
+    let files: &[(&str, &str)] = &[
+        ("k/res.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n"),
+        ("k/so.yaml", "apiVersion: builtin\nkind: HashTransformer\nmetadata:\n  name: h\n"),
+        ("k/kustomization.yaml", "resources: [res.yaml]\ntransformers: [so.yaml]\nconfigMapGenerator:\n- name: cm\n  literals: [a=b]\nnamePrefix: p-\n"),
+    ];
+    assert_renders(files, "k", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"n\"\n---\napiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: p-cm-4h2mbtbbt6-4h2mbtbbt6\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: p-s\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: p-d\n");
+}

@@ -474,11 +474,12 @@ fn escape(c: char) -> Option<String> {
     })
 }
 
-/// libyaml's `is_printable`.
+/// libyaml's `IS_PRINTABLE` as go-yaml (v2 and v3) ports it: a test on the UTF-8 bytes
+/// that admits `\n`, ASCII `0x20..=0x7E`, `U+00A0..=U+D7FF` and `U+E000..=U+FFFD` but not
+/// NEL (`U+0085`) nor anything beyond the Basic Multilingual Plane, so kubectl double-quotes
+/// a string holding an emoji and writes it as `\U0001F440`.
 fn is_printable(c: char) -> bool {
-    matches!(c as u32,
-        0x0A | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-        && c != '\u{feff}'
+    matches!(c as u32, 0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD) && c != '\u{feff}'
 }
 
 #[derive(Debug)]
@@ -660,6 +661,17 @@ mod tests {
     fn indicators_force_single_quotes() {
         let out = roundtrip("a: '*'\nb: ': x'\nc: '- x'\nd: 'a #b'\ne: 'a:b'\n");
         assert_eq!(out, "a: '*'\nb: ': x'\nc: '- x'\nd: 'a #b'\ne: a:b\n");
+    }
+
+    /// kubectl kustomize (v1.35.2) prints `a: "\U0001F440 x"` and `b: "x\n\U0001F3F7 y"` for
+    /// these: go-yaml's printable test stops at the Basic Multilingual Plane.
+    #[test]
+    fn characters_beyond_the_bmp_are_escaped_in_double_quotes() {
+        let out = roundtrip("a: \"\u{1F440} x\"\nb: \"x\\n\u{1F3F7} y\"\nc: \"é ü\"\n");
+        assert_eq!(
+            out,
+            "a: \"\\U0001F440 x\"\nb: \"x\\n\\U0001F3F7 y\"\nc: é ü\n"
+        );
     }
 
     #[test]

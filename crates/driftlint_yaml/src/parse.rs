@@ -136,6 +136,7 @@ impl<'a> Builder<'a> {
     fn run(mut self) -> Result<ParsedFile, YamlError> {
         let src = self.src;
         let mut doc_has_root = false;
+        let mut src_end = None;
         for item in Parser::new_from_str(src) {
             let (event, span) = item.map_err(|e| self.scan_error(&e))?;
             match event {
@@ -154,9 +155,16 @@ impl<'a> Builder<'a> {
                 }),
                 Event::Scalar(text, style, anchor, tag) => {
                     let tag = tag.map(|t| short_tag(t.handle(), t.suffix()));
+                    let mut text = text.into_owned();
+                    if matches!(style, GStyle::Literal | GStyle::Folded)
+                        && text.ends_with('\n')
+                        && block_at_unterminated_end(src, &span, &mut src_end)
+                    {
+                        text.pop();
+                    }
                     let node = Node::new(
                         Value::Scalar(Scalar {
-                            text: text.into_owned(),
+                            text,
                             style: convert_style(style),
                             tag,
                         }),
@@ -340,6 +348,18 @@ fn count_nodes(n: &Node) -> usize {
     }
 }
 
+/// Whether a block scalar ending at `span` holds the last line of `src` and that line has no
+/// line break (the file ends without one): then, as YAML 1.2 says and the Go libraries do,
+/// its last line break is not there to keep (`|` at end of file reads `"x"`, not `"x\n"`).
+/// `end` caches the character count of `src` without trailing whitespace.
+fn block_at_unterminated_end(src: &str, span: &Span, end: &mut Option<usize>) -> bool {
+    if src.ends_with(['\n', '\r']) {
+        return false;
+    }
+    let last = *end.get_or_insert_with(|| src.trim_end().chars().count());
+    span.end.index() >= last
+}
+
 fn convert_style(s: GStyle) -> ScalarStyle {
     match s {
         GStyle::SingleQuoted => ScalarStyle::SingleQuoted,
@@ -365,6 +385,22 @@ mod tests {
 
     fn parse(src: &str) -> Vec<Node> {
         parse_documents("t.yaml".into(), src).expect("parses")
+    }
+
+    /// kubectl kustomize prints these as `|-` and `'line1 line2  '`: a block scalar ending
+    /// the file without a line break has no final line break to clip or keep.
+    #[test]
+    fn block_scalars_at_an_unterminated_end_of_file_lose_the_last_break() {
+        let text = |src: &str| {
+            parse(src)[0]
+                .get("a")
+                .and_then(Node::as_str)
+                .map(str::to_string)
+        };
+        assert_eq!(text("a: |\n  l1\n  l2").as_deref(), Some("l1\nl2"));
+        assert_eq!(text("a: >\n  l1\n  l2  ").as_deref(), Some("l1 l2  "));
+        assert_eq!(text("a: |\n  l1\n  l2\n").as_deref(), Some("l1\nl2\n"));
+        assert_eq!(text("a: |\n  l1\nb: x").as_deref(), Some("l1\n"));
     }
 
     #[test]
