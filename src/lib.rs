@@ -12,9 +12,11 @@
 //! ```
 
 pub mod apply_units;
+pub mod baseline;
 pub mod check;
 pub mod config;
 pub mod config_schema;
+pub mod diff;
 pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
