@@ -183,17 +183,11 @@ impl Base {
     }
 }
 
+/// One tree's check report and rendered objects.
+type Checked = (CheckReport, RenderedTargets);
+
 /// Checks both trees in parallel: (new, base), each with its rendered objects.
-fn check_both(
-    opts: &CheckOptions,
-    base: &Base,
-) -> Result<
-    (
-        (CheckReport, RenderedTargets),
-        (CheckReport, RenderedTargets),
-    ),
-    DiffError,
-> {
+fn check_both(opts: &CheckOptions, base: &Base) -> Result<(Checked, Checked), DiffError> {
     let base_opts = base.options(opts)?;
     let (new, old) = rayon::join(
         || check::check_rendered(opts),
