@@ -434,3 +434,50 @@ fn the_default_base_is_the_merge_base_with_main() {
     assert_eq!(report["base"], "merge-base(HEAD, main)");
     assert_eq!(ids(&report).len(), 2);
 }
+
+#[test]
+fn a_large_change_fits_one_comment_and_says_what_it_left_out() {
+    let repo = Repo::new();
+    let data = |v: &str| -> String {
+        (0..300)
+            .map(|i| format!("  key{i:03}: value-{v}-{i}\n"))
+            .collect()
+    };
+    repo.write("base/kustomization.yaml", "resources:\n  - config.yaml\n")
+        .write(
+            "base/config.yaml",
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{}",
+                data("a")
+            ),
+        );
+    for i in 0..30 {
+        repo.write(
+            &format!("overlays/o{i:02}/kustomization.yaml"),
+            &format!("namespace: ns{i:02}\nresources:\n  - ../../base\n"),
+        );
+    }
+    repo.commit("initial");
+    repo.write(
+        "base/config.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{}",
+            data("b")
+        ),
+    );
+    let (code, markdown, err) = repo.run(&["diff", "--base", "HEAD", "--format", "markdown"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        markdown.chars().count() <= 65_536,
+        "{}",
+        markdown.chars().count()
+    );
+    assert!(markdown.contains("of the largest diffs"), "{markdown}");
+    assert!(
+        markdown.contains("_Diff left out (+300 −300 lines)"),
+        "{markdown}"
+    );
+    // Some diffs still fit; every unit is in the table.
+    assert!(markdown.contains("```diff\n"), "{markdown}");
+    assert_eq!(markdown.matches("| `overlays/o").count(), 30);
+}

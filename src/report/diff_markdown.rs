@@ -2,7 +2,8 @@
 //!
 //! A heading naming the base, a summary table with one row per changed unit (at most
 //! [`MAX_TABLE_ROWS`]), each changed unit's objects in a collapsed `<details>` block with
-//! their unified diffs in fenced `diff` blocks and the source lines that caused them, then the
+//! their unified diffs in fenced `diff` blocks and the source lines that caused them (a unit
+//! added or removed as a whole lists its objects without diffs), then the
 //! new findings (at most [`MAX_FINDING_ROWS`]). The whole comment stays within GitHub's
 //! 65,536-character limit ([`COMMENT_LIMIT`], counted in characters): the largest diffs are
 //! left out first, then the largest units' sections, and the comment says what was left out.
@@ -36,21 +37,31 @@ struct Omitted {
 pub fn diff_markdown(report: &DiffReport) -> String {
     let mut omitted = Omitted::default();
     let mut text = render(report, &omitted);
+    // Each diff with what leaving it out saves (its section with the diff minus without).
     let mut diffs: Vec<(usize, (usize, usize))> = Vec::new();
-    for (u, unit) in report.units.iter().enumerate() {
+    for (u, unit) in report
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| with_diffs(u))
+    {
         for (o, obj) in unit.objects.iter().enumerate() {
-            diffs.push((obj.diff.chars().count(), (u, o)));
+            let (mut full, mut short) = (String::new(), String::new());
+            object_section(&mut full, obj, false);
+            object_section(&mut short, obj, true);
+            let saved = full.chars().count().saturating_sub(short.chars().count());
+            diffs.push((saved, (u, o)));
         }
     }
     diffs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut next = diffs.into_iter();
     while text.chars().count() > COMMENT_LIMIT {
-        let mut excess = text.chars().count() - COMMENT_LIMIT + 200;
+        let mut excess = text.chars().count() - COMMENT_LIMIT;
         let mut dropped = false;
         for (size, at) in next.by_ref() {
             omitted.diffs.insert(at);
             dropped = true;
-            excess = excess.saturating_sub(size.saturating_sub(80));
+            excess = excess.saturating_sub(size);
             if excess == 0 {
                 break;
             }
@@ -176,10 +187,27 @@ fn unit_section(out: &mut String, u: usize, unit: &UnitDiff, omitted: &Omitted) 
         "<details>\n<summary><code>{}</code>: {a} added, {c} changed, {r} removed</summary>\n",
         html(&unit.id)
     );
-    for (o, obj) in unit.objects.iter().enumerate() {
-        object_section(out, obj, omitted.diffs.contains(&(u, o)));
+    if with_diffs(unit) {
+        for (o, obj) in unit.objects.iter().enumerate() {
+            object_section(out, obj, omitted.diffs.contains(&(u, o)));
+        }
+    } else {
+        for obj in &unit.objects {
+            let _ = writeln!(
+                out,
+                "- `{}` `{}`",
+                md_code(&obj.api_version),
+                md_code(&obj.title())
+            );
+        }
+        out.push('\n');
     }
     out.push_str("</details>\n\n");
+}
+
+/// A unit added or removed as a whole lists its objects; the others show diffs.
+fn with_diffs(unit: &UnitDiff) -> bool {
+    !matches!(unit.status, UnitStatus::Added | UnitStatus::Removed)
 }
 
 fn object_section(out: &mut String, obj: &ObjectDiff, left_out: bool) {
