@@ -9,6 +9,7 @@
 //! lines of context, at most [`DIFF_TIMEOUT`] per object). The lines a change adds carry the
 //! origin of the scalar printed on them: the file and line in the new tree that set it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -174,14 +175,20 @@ pub fn diff_objects(base: &[Node], new: &[Node]) -> (Vec<ObjectDiff>, usize) {
 fn diff_pair(base: Option<&Node>, new: Option<&Node>) -> Option<ObjectDiff> {
     let b = base.map(masked);
     let n = new.map(masked);
-    let old_text = b.as_ref().map(|o| emit_documents([o])).unwrap_or_default();
-    let new_text = n.as_ref().map(|o| emit_documents([o])).unwrap_or_default();
+    let old_text = b
+        .as_deref()
+        .map(|o| emit_documents([o]))
+        .unwrap_or_default();
+    let new_text = n
+        .as_deref()
+        .map(|o| emit_documents([o]))
+        .unwrap_or_default();
     if base.is_some() && new.is_some() && old_text == new_text {
         return None;
     }
     let with_origins = n
         .as_ref()
-        .map(|o| emit_documents_with_origins([o]))
+        .map(|o| emit_documents_with_origins([o.as_ref()]))
         .unwrap_or_default();
     let line_origins = line_origins(&new_text, &with_origins);
     let diff = TextDiff::configure()
@@ -207,7 +214,7 @@ fn diff_pair(base: Option<&Node>, new: Option<&Node>) -> Option<ObjectDiff> {
             }
         }
     }
-    let shown = n.as_ref().or(b.as_ref())?;
+    let shown = n.as_deref().or(b.as_deref())?;
     let k = key(shown);
     let old_name = match (&b, &n) {
         (Some(b), Some(_)) if key(b).name != k.name => Some(key(b).name),
@@ -300,13 +307,13 @@ fn short_origin(comment: &str) -> String {
 
 /// A copy of `obj` whose Secret values (`data`, `stringData`) are `sha256:<12 hex>` of the
 /// value, so a diff shows that a value changed but never the value.
-fn masked(obj: &Node) -> Node {
-    let mut o = obj.clone();
+fn masked(obj: &Node) -> Cow<'_, Node> {
     let is_secret =
-        o.str_at(&["apiVersion"]) == Some("v1") && o.str_at(&["kind"]) == Some("Secret");
+        obj.str_at(&["apiVersion"]) == Some("v1") && obj.str_at(&["kind"]) == Some("Secret");
     if !is_secret {
-        return o;
+        return Cow::Borrowed(obj);
     }
+    let mut o = obj.clone();
     for field in ["data", "stringData"] {
         if let Some(map) = o.get_mut(field).and_then(Node::as_map_mut) {
             for (_, v) in map.iter_mut() {
@@ -315,7 +322,7 @@ fn masked(obj: &Node) -> Node {
             }
         }
     }
-    o
+    Cow::Owned(o)
 }
 
 /// `sha256:` and the first 12 hex digits of the SHA-256 of `value`, as drift reports show
