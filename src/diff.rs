@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::check::{self, CheckError, CheckOptions, CheckReport, RenderedTargets, Sources};
 use crate::discover::Target;
-use crate::report::{fingerprint, Finding};
+use driftlint_rules::{fingerprint, Finding};
 use git::{GitError, Repo};
 pub use objects::{Change, ObjectDiff};
 

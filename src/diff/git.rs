@@ -192,7 +192,7 @@ fn validate(rev: &str) -> Result<(), GitError> {
         || rev.chars().any(|c| c.is_control() || c.is_whitespace());
     if bad {
         return Err(GitError::BadRevision(
-            crate::report::escape::controls(rev).into_owned(),
+            rev.chars().take(MAX_REV_LEN).collect(),
         ));
     }
     Ok(())
@@ -378,7 +378,7 @@ fn git_in(dir: &Path, command: &'static str, args: &[&str]) -> Result<Vec<u8>, G
         let first = message.lines().next().unwrap_or("").trim();
         return Err(GitError::Failed {
             command,
-            message: crate::report::escape::controls(first).into_owned(),
+            message: first.chars().filter(|c| !c.is_control()).collect(),
         });
     }
     if out.stdout.len() as u64 > 64 << 20 {
