@@ -481,3 +481,23 @@ fn a_large_change_fits_one_comment_and_says_what_it_left_out() {
     assert!(markdown.contains("```diff\n"), "{markdown}");
     assert_eq!(markdown.matches("| `overlays/o").count(), 30);
 }
+
+#[test]
+fn a_committed_link_out_of_the_tree_is_not_followed_in_the_base() {
+    let repo = Repo::new();
+    repo.write("apps/web.yaml", DEPLOYMENT);
+    let secret = repo.path().with_extension("outside.yaml");
+    std::fs::write(
+        &secret,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outside-the-repository\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(&secret, repo.path().join("apps/outside.yaml")).expect("link");
+    std::os::unix::fs::symlink("web.yaml", repo.path().join("apps/inside.yaml")).expect("link");
+    repo.commit("links");
+    std::fs::remove_file(repo.path().join("apps/outside.yaml")).expect("rm");
+    let (code, out, err) = repo.run(&["diff", "--base", "HEAD", "--format", "json"]);
+    let _ = std::fs::remove_file(&secret);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(!out.contains("outside-the-repository"), "{out}");
+}
