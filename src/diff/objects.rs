@@ -173,6 +173,10 @@ pub fn diff_objects(base: &[Node], new: &[Node]) -> (Vec<ObjectDiff>, usize) {
 
 /// The diff of one pair; `None` when both print the same.
 fn diff_pair(base: Option<&Node>, new: Option<&Node>) -> Option<ObjectDiff> {
+    // Equal trees (values and origins) print the same: most objects of a change.
+    if base.is_some() && base == new {
+        return None;
+    }
     let b = base.map(masked);
     let n = new.map(masked);
     let old_text = b
