@@ -438,33 +438,29 @@ fn the_default_base_is_the_merge_base_with_main() {
 #[test]
 fn a_large_change_fits_one_comment_and_says_what_it_left_out() {
     let repo = Repo::new();
-    let data = |v: &str| -> String {
-        (0..300)
+    let config = |v: &str| -> String {
+        let data: String = (0..300)
             .map(|i| format!("  key{i:03}: value-{v}-{i}\n"))
-            .collect()
+            .collect();
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{data}")
     };
-    repo.write("base/kustomization.yaml", "resources:\n  - config.yaml\n")
-        .write(
-            "base/config.yaml",
-            &format!(
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{}",
-                data("a")
-            ),
-        );
     for i in 0..30 {
         repo.write(
             &format!("overlays/o{i:02}/kustomization.yaml"),
-            &format!("namespace: ns{i:02}\nresources:\n  - ../../base\n"),
+            &format!("namespace: ns{i:02}\nresources:\n  - config.yaml\n"),
+        )
+        .write(
+            &format!("overlays/o{i:02}/config.yaml"),
+            &config(&format!("a{i}")),
         );
     }
     repo.commit("initial");
-    repo.write(
-        "base/config.yaml",
-        &format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{}",
-            data("b")
-        ),
-    );
+    for i in 0..30 {
+        repo.write(
+            &format!("overlays/o{i:02}/config.yaml"),
+            &config(&format!("b{i}")),
+        );
+    }
     let (code, markdown, err) = repo.run(&["diff", "--base", "HEAD", "--format", "markdown"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -480,6 +476,22 @@ fn a_large_change_fits_one_comment_and_says_what_it_left_out() {
     // Some diffs still fit; every unit is in the table.
     assert!(markdown.contains("```diff\n"), "{markdown}");
     assert_eq!(markdown.matches("| `overlays/o").count(), 30);
+}
+
+#[test]
+fn a_change_shared_by_many_units_is_shown_once() {
+    let repo = overlays();
+    repo.write(
+        "base/deployment.yaml",
+        &DEPLOYMENT.replace("nginx:1.27.0", "nginx:1.27.1"),
+    );
+    let (code, markdown, err) = repo.run(&["diff", "--base", "HEAD", "--format", "markdown"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(markdown.matches("```diff").count(), 1, "{markdown}");
+    assert!(
+        markdown.contains("`Deployment staging/web` — the same change as in `overlays/prod`"),
+        "{markdown}"
+    );
 }
 
 #[test]

@@ -3,14 +3,15 @@
 //! A heading naming the base, a summary table with one row per changed unit (at most
 //! [`MAX_TABLE_ROWS`]), each changed unit's objects in a collapsed `<details>` block with
 //! their unified diffs in fenced `diff` blocks and the source lines that caused them (a unit
-//! added or removed as a whole lists its objects without diffs), then the
+//! added or removed as a whole lists its objects without diffs; a change whose added and
+//! removed lines and origins an earlier unit shows names that unit instead), then the
 //! new findings (at most [`MAX_FINDING_ROWS`]). The whole comment stays within GitHub's
 //! 65,536-character limit ([`COMMENT_LIMIT`], counted in characters): the largest diffs are
 //! left out first, then the largest units' sections, and the comment says what was left out.
 //! Text from the repository is escaped (table cells, code spans, HTML in `<summary>`), and each
 //! fence is longer than any run of backticks inside it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::summary::{md_cell, md_code, most_severe_first};
@@ -31,11 +32,51 @@ pub const COMMENT_MARKER: &str = "<!-- driftlint-diff -->";
 struct Omitted {
     diffs: BTreeSet<(usize, usize)>,
     units: BTreeSet<usize>,
+    /// Diffs whose changed lines and origins an earlier unit shows: the id of that unit.
+    repeats: BTreeMap<(usize, usize), String>,
+}
+
+/// The changes (by unit and object index) that repeat an earlier one: the same added and
+/// removed lines from the same origins (a shared base or component changed under many units),
+/// with the first unit that shows it.
+fn repeats(report: &DiffReport) -> BTreeMap<(usize, usize), String> {
+    let mut first: BTreeMap<(Vec<&str>, &[String]), &str> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for (u, unit) in report
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| with_diffs(u))
+    {
+        for (o, obj) in unit.objects.iter().enumerate() {
+            if obj.change != crate::diff::Change::Changed || obj.origins.is_empty() {
+                continue;
+            }
+            let changed: Vec<&str> = obj
+                .diff
+                .lines()
+                .skip(2)
+                .filter(|l| l.starts_with('+') || l.starts_with('-'))
+                .collect();
+            match first.get(&(changed.clone(), obj.origins.as_slice())) {
+                Some(id) if *id != unit.id => {
+                    out.insert((u, o), id.to_string());
+                }
+                _ => {
+                    first.insert((changed, obj.origins.as_slice()), &unit.id);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The comment for `report`, at most [`COMMENT_LIMIT`] characters.
 pub fn diff_markdown(report: &DiffReport) -> String {
-    let mut omitted = Omitted::default();
+    let mut omitted = Omitted {
+        repeats: repeats(report),
+        ..Omitted::default()
+    };
     let mut text = render(report, &omitted);
     // Each diff with what leaving it out saves (its section with the diff minus without).
     let mut diffs: Vec<(usize, (usize, usize))> = Vec::new();
@@ -46,6 +87,9 @@ pub fn diff_markdown(report: &DiffReport) -> String {
         .filter(|(_, u)| with_diffs(u))
     {
         for (o, obj) in unit.objects.iter().enumerate() {
+            if omitted.repeats.contains_key(&(u, o)) {
+                continue;
+            }
             let (mut full, mut short) = (String::new(), String::new());
             object_section(&mut full, obj, false);
             object_section(&mut short, obj, true);
@@ -189,7 +233,10 @@ fn unit_section(out: &mut String, u: usize, unit: &UnitDiff, omitted: &Omitted) 
     );
     if with_diffs(unit) {
         for (o, obj) in unit.objects.iter().enumerate() {
-            object_section(out, obj, omitted.diffs.contains(&(u, o)));
+            match omitted.repeats.get(&(u, o)) {
+                Some(id) => repeated_section(out, obj, id),
+                None => object_section(out, obj, omitted.diffs.contains(&(u, o))),
+            }
         }
     } else {
         for obj in &unit.objects {
@@ -208,6 +255,17 @@ fn unit_section(out: &mut String, u: usize, unit: &UnitDiff, omitted: &Omitted) 
 /// A unit added or removed as a whole lists its objects; the others show diffs.
 fn with_diffs(unit: &UnitDiff) -> bool {
     !matches!(unit.status, UnitStatus::Added | UnitStatus::Removed)
+}
+
+/// An object whose change another unit shows: one line naming that unit.
+fn repeated_section(out: &mut String, obj: &ObjectDiff, first: &str) {
+    let _ = writeln!(
+        out,
+        "**~** `{}` `{}` — the same change as in `{}`\n",
+        md_code(&obj.api_version),
+        md_code(&obj.title()),
+        md_code(first)
+    );
 }
 
 fn object_section(out: &mut String, obj: &ObjectDiff, left_out: bool) {
