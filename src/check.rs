@@ -152,6 +152,14 @@ pub(crate) struct Rendered {
 /// Errors: only for problems that make checking impossible (missing path, unsupported
 /// Kubernetes version); everything about the repository's content is a finding.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
+    check_rendered(opts).map(|(report, _)| report)
+}
+
+/// [`check`], also returning the objects of each reported target that rendered (origins
+/// intact, in target order), for `driftlint diff`.
+///
+/// Errors: as [`check`].
+pub fn check_rendered(opts: &CheckOptions) -> Result<(CheckReport, RenderedTargets), CheckError> {
     let Prepared {
         fs,
         config,
@@ -199,14 +207,25 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
             failed: r.failure.is_some(),
         })
         .collect();
-    Ok(CheckReport {
+    let objects = rendered
+        .into_iter()
+        .filter(|r| selected.contains(&r.target))
+        .filter(|r| {
+            r.failure
+                .as_ref()
+                .is_none_or(|f| f.severity != Severity::Error)
+        })
+        .map(|r| (r.target, r.objects))
+        .collect();
+    let report = CheckReport {
         root: fs.root().to_path_buf(),
         findings,
         targets,
         kubernetes_version: version,
         config_fail_on: config.fail_on.clone(),
         sources,
-    })
+    };
+    Ok((report, objects))
 }
 
 /// The ordering rules over the apply graph of every rendered unit (CRD002, CRD004, CRD006,
@@ -290,6 +309,9 @@ pub fn apply_graph(opts: &CheckOptions) -> Result<crate::apply_graph::ApplyGraph
         &rendered, ids, edges, crds, violations, findings,
     ))
 }
+
+/// Each target that rendered with its objects, in target order.
+pub type RenderedTargets = Vec<(Target, Vec<Node>)>;
 
 /// The repository root: the nearest ancestor of `path` (itself included) holding
 /// `.driftlint.yaml` or `.git` (whichever is nearer), else `path` itself (its directory, for a

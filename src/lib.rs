@@ -3,8 +3,9 @@
 //! This crate is the command line's library: [`config`] reads `.driftlint.yaml`, [`discover`]
 //! finds targets, [`check`] renders them (with `driftlint_kustomize` and `driftlint_helm`),
 //! validates the objects (`driftlint_schema`), lints them (`driftlint_rules`) and collects the
-//! findings, [`drift_run`] compares them with a cluster (`driftlint_drift`), [`report`] formats
-//! the findings and [`output`] writes report files. The README's crate map shows the layers.
+//! findings, [`drift_run`] compares them with a cluster (`driftlint_drift`), [`diff`] compares
+//! them with a Git revision (`driftlint diff`, `check --new-only`), [`baseline`] reads and
+//! writes accepted findings, [`report`] formats the findings and [`output`] writes report files. The README's crate map shows the layers.
 //!
 //! ```no_run
 //! let yaml = driftlint::render_dir(std::path::Path::new("deploy/overlays/prod")).unwrap();
@@ -13,9 +14,11 @@
 
 pub mod apply_graph;
 pub mod apply_units;
+pub mod baseline;
 pub mod check;
 pub mod config;
 pub mod config_schema;
+pub mod diff;
 pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;

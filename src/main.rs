@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use driftlint::check::{check, CheckOptions, CheckReport};
+use driftlint::check::{CheckOptions, CheckReport};
 use driftlint::output::{self, OutputError};
 use driftlint::report::{self, Severity};
 
+mod cli_diff;
 mod cli_extras;
 
 /// `eprintln!` that never panics (a closed or full stderr is ignored) and never lets text from
@@ -45,6 +46,15 @@ enum Command {
     /// Compare the rendered repository with a live cluster and report drift.
     #[cfg(feature = "cluster")]
     Drift(DriftArgs),
+    /// Render the repository at a base revision and in the work tree and report, per apply
+    /// unit, the objects added, removed and changed (unified diffs, with the source lines that
+    /// caused them) and the findings the change introduces.
+    Diff(cli_diff::DiffArgs),
+    /// Manage the baseline of accepted findings (`check --baseline FILE`).
+    Baseline {
+        #[command(subcommand)]
+        command: cli_diff::BaselineCommand,
+    },
     /// Print what each apply unit would apply (Flux Kustomizations, folders no Flux
     /// Kustomization reaches, charts) as one YAML stream with a comment header per unit.
     Build(BuildArgs),
@@ -159,6 +169,17 @@ struct CheckArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// Report (and fail on) only the findings the base revision does not have; say how many
+    /// existing ones there are. The base: `--base`, else the merge base with the default branch.
+    #[arg(long)]
+    new_only: bool,
+    /// The base revision for `--new-only` (a branch, tag or commit).
+    #[arg(long, requires = "new_only")]
+    base: Option<String>,
+    /// Report (and fail on) only the findings a baseline file (`driftlint baseline write`)
+    /// does not accept.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -301,6 +322,8 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Build(args) => run_build(args),
         Command::Graph(args) => run_graph(args),
+        Command::Diff(args) => cli_diff::run_diff(args),
+        Command::Baseline { command } => cli_diff::run_baseline(command),
         #[cfg(feature = "cluster")]
         Command::Drift(args) => run_drift(args),
         Command::Render {
@@ -396,12 +419,9 @@ fn run_check(args: CheckArgs) -> u8 {
         changed_files: changed,
         allow_remote: args.allow_remote,
     };
-    let report = match check(&opts) {
+    let report = match cli_diff::checked(&opts, &args) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     let text = format_report(&report, args.format, args.output.is_none());
     match write_output(args.output.as_ref(), &text) {

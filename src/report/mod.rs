@@ -3,6 +3,8 @@
 //! Every renderer is a pure function of its input: same findings, same bytes (findings are
 //! sorted inside each renderer, so the caller's order does not matter).
 
+mod diff_human;
+mod diff_markdown;
 mod drift;
 mod drift_human;
 pub mod escape;
@@ -12,6 +14,8 @@ mod json;
 mod sarif;
 mod summary;
 
+pub use diff_human::{diff_human, diff_json, DIFF_JSON_VERSION};
+pub use diff_markdown::{diff_markdown, COMMENT_LIMIT, COMMENT_MARKER};
 pub use drift::{drift_json, drift_markdown, DRIFT_JSON_SCHEMA_VERSION, MARKDOWN_MAX_VALUE};
 pub use drift_human::{counts as drift_counts, drift_human};
 pub use driftlint_rules::{fingerprint, Finding, ObjectRef, RuleMeta, Severity};

@@ -134,7 +134,7 @@ pub fn markdown_summary(findings: &[Finding], summary: &Summary) -> String {
 }
 
 /// Escapes text for a Markdown table cell.
-fn md_cell(s: &str) -> String {
+pub(super) fn md_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -157,7 +157,7 @@ fn md_cell(s: &str) -> String {
 
 /// Text for inside a backtick code span in a table cell: `|` still needs escaping there, and
 /// backticks and newlines cannot appear.
-fn md_code(s: &str) -> String {
+pub(super) fn md_code(s: &str) -> String {
     super::escape::controls(&s.replace(['\n', '\r'], " "))
         .replace('|', "\\|")
         .replace('`', " ")
