@@ -104,8 +104,17 @@ pub(crate) fn render_units(ctx: &UnitContext, bare: &[Rendered]) -> Units {
     let mut seen: BTreeSet<(Option<usize>, Key)> = BTreeSet::new();
     let mut level: Vec<Declared> = declared_in(bare.iter().map(|r| (None, r)), None);
     let mut depth = 0;
-    while !level.is_empty() && depth < MAX_DEPTH && units.len() < MAX_UNITS {
+    let mut over: Vec<(Declared, &str)> = Vec::new();
+    while !level.is_empty() && depth < MAX_DEPTH {
         level.retain(|d| seen.insert((d.parent, d.key())));
+        let room = MAX_UNITS.saturating_sub(units.len());
+        if level.len() > room {
+            over.extend(
+                level
+                    .drain(room..)
+                    .map(|d| (d, "over the budget of 20,000 units")),
+            );
+        }
         let known: Vec<&Node> = bare
             .iter()
             .chain(units.iter().filter_map(|u| u.rendered.as_ref()))
@@ -130,7 +139,20 @@ pub(crate) fn render_units(ctx: &UnitContext, bare: &[Rendered]) -> Units {
         level = next;
         depth += 1;
     }
-    finish(units)
+    over.extend(
+        level
+            .into_iter()
+            .map(|d| (d, "nested deeper than 16 levels")),
+    );
+    let mut done = finish(units);
+    for (d, why) in over {
+        done.skipped.push((
+            format!("Kustomization {}/{}", d.namespace, d.name()),
+            d.object.origin.clone(),
+            format!("not rendered: {why}"),
+        ));
+    }
+    done
 }
 
 /// The Flux Kustomizations among the objects of `outputs` (each with the unit that rendered
