@@ -570,7 +570,7 @@ fn variables(
         }
     }
     for (name, (_, at)) in &vars.known {
-        if !valid_name(name) {
+        if !driftlint_yaml::is_flux_var_name(name) {
             let msg = format!(
                 "'{name}' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'"
             );
@@ -578,14 +578,6 @@ fn variables(
         }
     }
     Ok(vars)
-}
-
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The ConfigMap or Secret `name` in `namespace` among `known`, the one whose file shares

@@ -75,6 +75,12 @@ pub(crate) fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// True for an `apiextensions.k8s.io` CustomResourceDefinition.
+pub(crate) fn is_crd(o: &Node) -> bool {
+    o.str_at(&["kind"]) == Some("CustomResourceDefinition")
+        && group_of(o.str_at(&["apiVersion"]).unwrap_or_default()) == "apiextensions.k8s.io"
+}
+
 /// The API group of an apiVersion: `apps/v1` → `apps`, `v1` → `` (core).
 pub(crate) fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)

@@ -71,6 +71,16 @@ pub fn is_flux_placeholder(text: &str) -> bool {
 }
 
 /// The placeholder starting at byte `start` (`${`), if one is well formed there.
+/// True for a name Flux accepts as a post-build variable: `^[_[:alpha:]][_[:alpha:][:digit:]]*$`
+/// (ASCII), as kustomize-controller checks `substitute` keys.
+pub fn is_flux_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn parse_at(text: &str, start: usize) -> Option<FluxPlaceholder<'_>> {
     let body_start = start + 2;
     let mut limit = text.len().min(start + MAX_PLACEHOLDER_BYTES);
@@ -84,7 +94,7 @@ fn parse_at(text: &str, start: usize) -> Option<FluxPlaceholder<'_>> {
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
         .map_or(body.len(), |(i, _)| i);
     let name = &body[..name_len];
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+    if !is_flux_var_name(name) {
         return None;
     }
     let rest = &body[name_len..];

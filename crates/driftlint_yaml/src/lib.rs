@@ -23,7 +23,8 @@ mod timestamp;
 
 pub use emit::{emit_documents, emit_documents_with_origins, emit_node};
 pub use flux_vars::{
-    contains_flux_placeholder, flux_placeholders, is_flux_placeholder, FluxPlaceholder,
+    contains_flux_placeholder, flux_placeholders, is_flux_placeholder, is_flux_var_name,
+    FluxPlaceholder,
 };
 pub use node::{json_pointer, Mapping, Node, Origin, PathSegment, Scalar, ScalarStyle, Value};
 pub use parse::{parse_documents, parse_file, Comment, ParsedFile, YamlError};

@@ -19,7 +19,7 @@
 //! ## Example
 //! `apiVersion: external-secrets.io/v1`, `kind: ExternalSecrett`.
 
-use crate::k8s::group_of;
+use crate::k8s::{group_of, is_crd};
 use crate::{Hit, Scope};
 use driftlint_yaml::Node;
 
@@ -76,10 +76,7 @@ pub struct CrdKind {
 pub fn rendered_crds(objects: &[Node]) -> Vec<CrdKind> {
     objects
         .iter()
-        .filter(|o| {
-            o.str_at(&["kind"]) == Some("CustomResourceDefinition")
-                && group_of(o.str_at(&["apiVersion"]).unwrap_or_default()) == "apiextensions.k8s.io"
-        })
+        .filter(|o| is_crd(o))
         .filter_map(|crd| {
             let group = crd.str_at(&["spec", "group"])?.to_string();
             let kind = crd.str_at(&["spec", "names", "kind"])?.to_string();

@@ -18,6 +18,7 @@ pub(crate) mod depends_on_unknown;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::k8s::group_of;
+pub(crate) use crate::k8s::is_crd;
 use crate::{is_builtin_group, Hit, RuleContext};
 use driftlint_yaml::Node;
 
@@ -191,11 +192,6 @@ fn dependencies<'a>(
             })
         })
         .collect()
-}
-
-pub(crate) fn is_crd(o: &Node) -> bool {
-    o.str_at(&["kind"]) == Some("CustomResourceDefinition")
-        && group_of(o.str_at(&["apiVersion"]).unwrap_or_default()) == "apiextensions.k8s.io"
 }
 
 /// The (group, kind) of a custom resource: an object whose group is not built in.
