@@ -167,20 +167,45 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 const KS_HEAD: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
 
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+
+/// A Flux Kustomization `name` (in `flux-system`, source `flux-system`) whose spec goes on with
+/// `rest`; its `path:` is on line 12.
+fn ks(name: &str, rest: &str) -> String {
+    format!(
+        "{}{rest}",
+        KS_HEAD.replace("name: app", &format!("name: {name}"))
+    )
+}
+
+/// A cluster whose `flux-system` applies `controllers` (the Widget CRD) and `configs` (a Widget),
+/// `configs` being the Flux Kustomization `configs_ks`.
+fn ordering_repo(configs_ks: &str) -> tempfile::TempDir {
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Cluster\n  names:\n    kind: Widget\n    plural: widgets\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
+    repo(&[
+        (
+            "cluster/flux-system/sync.yaml",
+            &ks("flux-system", "  path: ./cluster\n"),
+        ),
+        (
+            "cluster/controllers.yaml",
+            &ks("controllers", "  path: ./controllers\n"),
+        ),
+        ("cluster/configs.yaml", configs_ks),
+        ("controllers/crd.yaml", crd),
+        (
+            "configs/widget.yaml",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n",
+        ),
+    ])
+}
+
 #[test]
 fn a_missing_path_fails_at_its_line_and_other_units_still_render() {
-    let bad = format!("{KS_HEAD}  path: ./nowhere\n");
-    let good = format!(
-        "{}  path: ./app\n",
-        KS_HEAD.replace("name: app", "name: good")
-    );
     let dir = repo(&[
-        ("flux/bad.yaml", &bad),
-        ("flux/good.yaml", &good),
-        (
-            "app/cm.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
-        ),
+        ("flux/bad.yaml", &ks("app", "  path: ./nowhere\n")),
+        ("flux/good.yaml", &ks("good", "  path: ./app\n")),
+        ("app/cm.yaml", CONFIG_MAP),
     ]);
     let (code, out, err) = build(dir.path(), &[]);
     assert_eq!(code, 2);
@@ -196,14 +221,11 @@ fn a_missing_path_fails_at_its_line_and_other_units_still_render() {
 
 #[test]
 fn an_invalid_variable_name_fails_as_flux_fails() {
-    let ks = format!("{KS_HEAD}  path: ./app\n  postBuild:\n    substitute:\n      bad-name: x\n");
-    let dir = repo(&[
-        ("flux/ks.yaml", &ks),
-        (
-            "app/cm.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
-        ),
-    ]);
+    let unit = ks(
+        "app",
+        "  path: ./app\n  postBuild:\n    substitute:\n      bad-name: x\n",
+    );
+    let dir = repo(&[("flux/ks.yaml", &unit), ("app/cm.yaml", CONFIG_MAP)]);
     let (code, _, err) = build(dir.path(), &[]);
     assert_eq!(code, 2);
     assert!(
@@ -214,9 +236,12 @@ fn an_invalid_variable_name_fails_as_flux_fails() {
 
 #[test]
 fn unset_variables_are_empty_when_every_source_is_known() {
-    let ks = format!("{KS_HEAD}  path: ./app\n  postBuild:\n    substitute:\n      A: one\n");
+    let unit = ks(
+        "app",
+        "  path: ./app\n  postBuild:\n    substitute:\n      A: one\n",
+    );
     let dir = repo(&[
-        ("flux/ks.yaml", &ks),
+        ("flux/ks.yaml", &unit),
         (
             "app/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ${A}\n  b: x${UNSET}y\n  c: ${UNSET:=dflt}\n",
@@ -259,24 +284,8 @@ fn pre_commit_checks_the_units_that_read_a_changed_file() {
 
 #[test]
 fn a_custom_resource_whose_crd_another_unit_installs_needs_depends_on() {
-    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Cluster\n  names:\n    kind: Widget\n    plural: widgets\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
-    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n";
-    let sync = format!(
-        "{}  path: ./cluster\n",
-        KS_HEAD.replace("name: app", "name: flux-system")
-    );
-    let controllers = format!(
-        "{}  path: ./controllers\n",
-        KS_HEAD.replace("name: app", "name: controllers")
-    );
     let codes = |configs: &str| -> Vec<(String, String)> {
-        let dir = repo(&[
-            ("cluster/flux-system/sync.yaml", &sync),
-            ("cluster/controllers.yaml", &controllers),
-            ("cluster/configs.yaml", configs),
-            ("controllers/crd.yaml", crd),
-            ("configs/widget.yaml", widget),
-        ]);
+        let dir = ordering_repo(configs);
         let out = driftlint()
             .args(["check", "--format", "json"])
             .arg(dir.path())
@@ -299,10 +308,7 @@ fn a_custom_resource_whose_crd_another_unit_installs_needs_depends_on() {
             })
             .collect()
     };
-    let configs = format!(
-        "{}  path: ./configs\n",
-        KS_HEAD.replace("name: app", "name: configs")
-    );
+    let configs = ks("configs", "  path: ./configs\n");
     assert_eq!(
         codes(&configs),
         [("CRD002".to_string(), "configs/widget.yaml:2".to_string())]
@@ -324,29 +330,10 @@ fn a_custom_resource_whose_crd_another_unit_installs_needs_depends_on() {
 
 #[test]
 fn graph_shows_units_edges_crds_and_violations_in_every_format() {
-    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Cluster\n  names:\n    kind: Widget\n    plural: widgets\n  versions:\n    - name: v1\n      served: true\n      storage: true\n";
-    let sync = format!(
-        "{}  path: ./cluster\n",
-        KS_HEAD.replace("name: app", "name: flux-system")
-    );
-    let controllers = format!(
-        "{}  path: ./controllers\n",
-        KS_HEAD.replace("name: app", "name: controllers")
-    );
-    let configs = format!(
-        "{}  path: ./configs\n  dependsOn:\n    - name: <missing>\n",
-        KS_HEAD.replace("name: app", "name: configs")
-    );
-    let dir = repo(&[
-        ("cluster/flux-system/sync.yaml", &sync),
-        ("cluster/controllers.yaml", &controllers),
-        ("cluster/configs.yaml", &configs),
-        ("controllers/crd.yaml", crd),
-        (
-            "configs/widget.yaml",
-            "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n",
-        ),
-    ]);
+    let dir = ordering_repo(&ks(
+        "configs",
+        "  path: ./configs\n  dependsOn:\n    - name: <missing>\n",
+    ));
     let graph = |format: &str| -> String {
         let out = driftlint()
             .args(["graph", "--format", format])
