@@ -34,6 +34,8 @@ const GROUP: &str = "kustomize.toolkit.fluxcd.io";
 const MAX_DEPTH: usize = 16;
 /// At most this many units are rendered.
 const MAX_UNITS: usize = 20_000;
+/// Bytes a unit's post-build steps (`commonMetadata` copies, substituted values) may add.
+const MAX_POST_BUILD_BYTES: u64 = 64 << 20;
 /// The label or annotation that turns substitution off for one object.
 const SUBSTITUTE_KEY: &str = "kustomize.toolkit.fluxcd.io/substitute";
 
@@ -416,14 +418,18 @@ fn build_unit(
     let mut objects = build.objects;
     let mut files = build.files;
     files.push(PathBuf::from(d.object.origin.file.as_ref()));
-    common_metadata(spec, &mut objects);
+    let mut budget = MAX_POST_BUILD_BYTES;
+    if let Err(at) = common_metadata(spec, &mut objects, &mut budget) {
+        let msg = "commonMetadata copies exceed 64 MiB (driftlint's budget)".to_string();
+        return failed(target, d, "RENDER001", msg, at);
+    }
     let vars = match variables(spec, d, known, &mut files) {
         Ok(v) => v,
         Err((msg, at)) => return failed(target, d, "RENDER001", msg, at),
     };
     if vars.active() {
         for obj in objects.iter_mut().filter(|o| !substitution_disabled(o)) {
-            if let Err((e, at)) = vars.apply(obj) {
+            if let Err((e, at)) = vars.apply(obj, &mut budget) {
                 let code = match e {
                     substitute::SubstError::Unsupported(_) => "RENDER002",
                     _ => "RENDER001",
@@ -478,8 +484,10 @@ fn failed(target: Target, d: &Declared, code: &str, msg: String, origin: Origin)
 }
 
 /// `spec.commonMetadata`: labels and annotations set on every object (replacing values of
-/// the same key), selectors untouched.
-fn common_metadata(spec: &Node, objects: &mut [Node]) {
+/// the same key), selectors untouched. Each copy is charged to `budget` (key and value bytes).
+///
+/// Errors: the origin of the entry whose copies outgrow `budget`.
+fn common_metadata(spec: &Node, objects: &mut [Node], budget: &mut u64) -> Result<(), Origin> {
     for field in ["labels", "annotations"] {
         let Some(pairs) = spec
             .get_path(&["commonMetadata", field])
@@ -487,16 +495,26 @@ fn common_metadata(spec: &Node, objects: &mut [Node]) {
         else {
             continue;
         };
+        // Each entry once: its key, its value marked as set by commonMetadata, and the bytes
+        // one copy costs.
+        let entries: Vec<(&str, Node, u64, &Origin)> = pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.as_str()?;
+                let mut value = v.clone();
+                value.origin = value.origin.with_via("commonMetadata");
+                let size = (key.len() + v.to_json().to_string().len()) as u64;
+                Some((key, value, size, &k.origin))
+            })
+            .collect();
         for obj in objects.iter_mut() {
-            for (k, v) in pairs.iter() {
-                if let Some(key) = k.as_str() {
-                    let mut value = v.clone();
-                    value.origin = value.origin.with_via("commonMetadata");
-                    set_metadata(obj, field, key, value);
-                }
+            for (key, value, size, at) in &entries {
+                *budget = budget.checked_sub(*size).ok_or_else(|| (*at).clone())?;
+                set_metadata(obj, field, key, value.clone());
             }
         }
     }
+    Ok(())
 }
 
 /// Sets `metadata.<field>.<key>` of `obj`, creating the maps as needed.

@@ -404,3 +404,66 @@ fn graph_shows_units_edges_crds_and_violations_in_every_format() {
         "only the SVG namespace"
     );
 }
+
+#[test]
+fn substitution_and_common_metadata_have_a_budget() {
+    // 1 MiB substituted into 80 values: 80 MiB, over the 64 MiB a unit's post-build may add.
+    let big = "x".repeat(1 << 20);
+    let uses: String = (0..80).map(|i| format!("  k{i}: ${{BIG}}\n")).collect();
+    let cm = format!("{CONFIG_MAP}data:\n{uses}");
+    let unit = ks(
+        "app",
+        &format!("  path: ./app\n  postBuild:\n    substitute:\n      BIG: {big}\n"),
+    );
+    // commonMetadata: a 1 MiB label copied onto 80 objects.
+    let many: String = (0..80)
+        .map(|i| {
+            format!(
+                "---\n{}",
+                CONFIG_MAP.replace("name: x", &format!("name: x{i}"))
+            )
+        })
+        .collect();
+    let labelled = ks(
+        "labelled",
+        &format!("  path: ./many\n  commonMetadata:\n    labels:\n      big: {big}\n"),
+    );
+    // Defaults nested deeper than 64.
+    let nested = format!("{}x{}", "${A:=".repeat(100), "}".repeat(100));
+    let deep = ks(
+        "deep",
+        "  path: ./deep\n  postBuild:\n    substitute:\n      B: b\n",
+    );
+    let dir = repo(&[
+        ("flux/app.yaml", &unit),
+        ("app/cm.yaml", &cm),
+        ("flux/labelled.yaml", &labelled),
+        ("many/cms.yaml", &many),
+        ("flux/deep.yaml", &deep),
+        (
+            "deep/cm.yaml",
+            &format!("{CONFIG_MAP}data:\n  v: {nested}\n"),
+        ),
+        ("flux/fine.yaml", &ks("fine", "  path: ./fine\n")),
+        ("fine/cm.yaml", CONFIG_MAP),
+    ]);
+    let (code, out, err) = build(dir.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("RENDER001: app/cm.yaml:")
+            && err.contains("exceed 64 MiB (driftlint's budget)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("RENDER001: flux/labelled.yaml:15: cannot render Flux Kustomization flux-system/labelled: commonMetadata copies exceed 64 MiB"),
+        "{err}"
+    );
+    assert!(
+        err.contains("RENDER001: deep/cm.yaml:6:") && err.contains("nested more than 64 deep"),
+        "{err}"
+    );
+    assert!(
+        out.contains("# Unit: fine (Kustomization flux-system/fine)"),
+        "{out}"
+    );
+}

@@ -37,6 +37,9 @@ pub(crate) enum SubstError {
     /// A function Flux supports but driftlint does not evaluate.
     #[error("variable substitution function `{0}` is not supported by driftlint")]
     Unsupported(String),
+    /// Over one of driftlint's budgets (output bytes of a unit, nesting of defaults).
+    #[error("variable substitution stopped: {0} (driftlint's budget)")]
+    Budget(&'static str),
     /// The text of a substituted plain scalar is not one YAML value (Flux: `YAMLToJSON`).
     #[error("YAMLToJSON: substituted value {0:?} is not one YAML value")]
     Structure(String),
@@ -57,10 +60,16 @@ impl Vars {
     }
 
     /// Substitutes every key and scalar of `obj` in place. A changed scalar takes the origin
-    /// of the first variable's value, with `via` naming the placeholder's position.
+    /// of the first variable's value, with `via` naming the placeholder's position. Each
+    /// changed scalar's new text is charged to `budget` (bytes left for the unit).
     ///
-    /// Errors: the first [`SubstError`], with the origin of the scalar holding it.
-    pub(crate) fn apply(&self, obj: &mut Node) -> Result<(), (SubstError, Origin)> {
+    /// Errors: the first [`SubstError`], with the origin of the scalar holding it;
+    /// [`SubstError::Budget`] when the substituted text outgrows `budget`.
+    pub(crate) fn apply(
+        &self,
+        obj: &mut Node,
+        budget: &mut u64,
+    ) -> Result<(), (SubstError, Origin)> {
         match &mut obj.value {
             Value::Scalar(s) => {
                 if !s.text.contains('$') {
@@ -70,6 +79,12 @@ impl Vars {
                 if e.text == s.text {
                     return Ok(());
                 }
+                *budget = budget.checked_sub(e.text.len() as u64).ok_or_else(|| {
+                    (
+                        SubstError::Budget("the unit's substituted values exceed 64 MiB"),
+                        obj.origin.clone(),
+                    )
+                })?;
                 let reread =
                     s.style == ScalarStyle::Plain && s.tag.is_none() && !s.text.contains('\n');
                 let at = obj.origin.clone();
@@ -90,10 +105,10 @@ impl Vars {
                 }
                 Ok(())
             }
-            Value::Seq(items) => items.iter_mut().try_for_each(|i| self.apply(i)),
+            Value::Seq(items) => items.iter_mut().try_for_each(|i| self.apply(i, budget)),
             Value::Map(m) => m.entries_mut().iter_mut().try_for_each(|(k, v)| {
-                self.apply(k)?;
-                self.apply(v)
+                self.apply(k, budget)?;
+                self.apply(v, budget)
             }),
         }
     }
@@ -104,6 +119,7 @@ impl Vars {
             pos: 0,
             vars: self,
             first: None,
+            depth: 0,
         };
         let text = p.text(None)?;
         Ok(Expanded {
@@ -130,11 +146,16 @@ fn reread_plain(text: &str) -> Option<Node> {
     map.remove("v")
 }
 
+/// How deeply defaults may nest (`${a:=${b:=${c}}}` is 3).
+const MAX_NESTING: usize = 64;
+
 struct Parser<'v> {
     chars: Vec<char>,
     pos: usize,
     vars: &'v Vars,
     first: Option<String>,
+    /// Defaults being read, one inside the other.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -150,6 +171,20 @@ impl Parser<'_> {
 
     /// Text up to the end, or up to `stop` (the closing `}` of a default) at depth 0.
     fn text(&mut self, stop: Option<char>) -> Result<String, SubstError> {
+        if stop.is_some() {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(SubstError::Budget("defaults nested more than 64 deep"));
+            }
+        }
+        let out = self.text_inner(stop);
+        if stop.is_some() {
+            self.depth -= 1;
+        }
+        out
+    }
+
+    fn text_inner(&mut self, stop: Option<char>) -> Result<String, SubstError> {
         let mut out = String::new();
         while let Some(c) = self.peek() {
             if Some(c) == stop {
@@ -327,6 +362,11 @@ mod tests {
         }
     }
 
+    /// A budget no test value reaches.
+    fn unlimited() -> u64 {
+        u64::MAX
+    }
+
     fn expand(text: &str, v: &Vars) -> Result<String, SubstError> {
         v.expand(text).map(|e| e.text)
     }
@@ -385,7 +425,7 @@ mod tests {
         )
         .unwrap()
         .remove(0);
-        v.apply(&mut doc).unwrap();
+        v.apply(&mut doc, &mut unlimited()).unwrap();
         let r = doc.get_path(&["spec", "replicas"]).unwrap();
         assert_eq!(r.origin.line, 7);
         assert_eq!(r.origin.via.as_deref(), Some("substituted at d.yaml:2"));
@@ -400,7 +440,7 @@ mod tests {
             .unwrap()
             .remove(0);
         assert!(matches!(
-            v.apply(&mut doc),
+            v.apply(&mut doc, &mut unlimited()),
             Err((SubstError::Structure(_), _))
         ));
     }
@@ -412,7 +452,7 @@ mod tests {
         let mut doc = driftlint_yaml::parse_documents("d.yaml".into(), text)
             .unwrap()
             .remove(0);
-        v.apply(&mut doc).unwrap();
+        v.apply(&mut doc, &mut unlimited()).unwrap();
         assert_eq!(
             doc.to_json(),
             serde_json::json!({"a": "web", "c": "[1]", "d": [1, 2]})
