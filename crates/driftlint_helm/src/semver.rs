@@ -55,6 +55,12 @@ impl Version {
         }
     }
 
+    /// Semver precedence (Masterminds' `Compare`): numbers, then a release above its
+    /// pre-releases, pre-release identifiers compared numerically or lexically.
+    pub fn precedence(&self, o: &Version) -> Ordering {
+        self.cmp(o)
+    }
+
     fn cmp(&self, o: &Version) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(o.major, o.minor, o.patch))
@@ -145,6 +151,9 @@ fn check_one(c: &str, v: &Version) -> Option<bool> {
         return Some(false);
     }
     let (wmin, wpatch) = (wild(parts.get(1)), wild(parts.get(2)));
+    if matches!(op, "" | "=" | ">=") && parts.first().is_some_and(|p| wild(Some(p))) {
+        return Some(true); // `*`, `x`, `>= *`: any version
+    }
     let ord = v.cmp(&base);
     Some(match op {
         "" | "=" if wmin || wpatch => in_wild(v, &base, wmin),
@@ -192,6 +201,7 @@ mod tests {
     fn constraints() {
         assert!(ok(">=1.21.0-0", "1.35.0"));
         assert!(!ok(">=1.21.0-0", "1.20.0"));
+        assert!(ok("*", "7.0.0") && ok("x", "0.1.0") && !ok("*", "7.0.0-rc.1"));
         assert!(ok(">= 1.19.0-0 < 1.36.0-0", "1.35.0"));
         assert!(ok("^1.16.0-0", "1.31.4"));
         assert!(ok("1.2.x", "1.2.9"));

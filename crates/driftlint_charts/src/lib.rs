@@ -1,0 +1,26 @@
+//! Remote Helm charts: [`ChartLocator`] names a chart in a Helm HTTP repository or an OCI
+//! registry, [`ChartCache`] keeps pulled chart archives content-addressed on disk, and
+//! [`resolve_version`] picks a version from a semver range as Flux's source-controller does.
+//!
+//! `check` only reads the cache (it stays offline); `driftlint charts pull` writes it.
+//!
+//! Cache layout under the root (`$XDG_CACHE_HOME/driftlint/charts`, else
+//! `$HOME/.cache/driftlint/charts`, or `--cache-dir`):
+//!
+//! ```text
+//! blobs/sha256/<hex>          a chart archive (.tgz), named by the sha256 of its bytes
+//! charts/<key>/index.json     one chart of one source: the versions the source offers and,
+//!                             for each pulled version, the digest of its archive
+//! ```
+//!
+//! `<key>` is the sha256 (hex) of the locator's canonical text, so nothing a repository says
+//! becomes a path. Writes go to a temporary file in the same directory and are renamed into
+//! place; reads verify the digest and the archive budget ([`MAX_ARCHIVE_BYTES`]).
+
+mod cache;
+mod locator;
+mod resolve;
+
+pub use cache::{CacheError, ChartCache, ChartIndex, Digest, MAX_ARCHIVE_BYTES};
+pub use locator::{ChartLocator, LocatorError, SourceKind};
+pub use resolve::resolve_version;
