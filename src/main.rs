@@ -258,6 +258,11 @@ struct DriftArgs {
     /// An extra inventory: objects matching this label selector must be declared.
     #[arg(long)]
     selector: Option<String>,
+    /// Who the server-side-apply dry-runs apply as: `auto` (the manager that applied each
+    /// object, from its managedFields: kustomize-controller, helm-controller, helm...; else
+    /// `driftlint`), so fields the repository removed show as drift; or a manager NAME.
+    #[arg(long, default_value = "auto", value_name = "auto|NAME")]
+    field_manager: String,
     /// Report format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Human)]
     format: DriftFormat,
@@ -511,6 +516,13 @@ fn run_drift(args: DriftArgs) -> u8 {
         true => vec![PathBuf::from(".")],
         false => args.paths.clone(),
     };
+    let field_manager = match driftlint_drift::managers::FieldManager::parse(&args.field_manager) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let opts = DriftOptions {
         check: CheckOptions {
             paths,
@@ -531,6 +543,7 @@ fn run_drift(args: DriftArgs) -> u8 {
             DriftMode::ReadOnly => Mode::ReadOnly,
         },
         selector: args.selector.clone(),
+        field_manager,
     };
     let report = match drift(&opts) {
         Ok(r) => r,
@@ -539,7 +552,11 @@ fn run_drift(args: DriftArgs) -> u8 {
             return 2;
         }
     };
-    for f in report.findings.iter().filter(|f| f.code == "DRIFT006") {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code.as_str(), "DRIFT006" | "DRIFT007"))
+    {
         eprintln!("warning: {}", f.message);
     }
     let text = format_drift(&report, args.format, args.output.is_none());
@@ -601,7 +618,10 @@ fn format_drift(
             let others: Vec<report::Finding> = report
                 .findings
                 .iter()
-                .filter(|f| !f.code.starts_with("DRIFT0") || f.code == "DRIFT006")
+                .filter(|f| {
+                    !f.code.starts_with("DRIFT0")
+                        || matches!(f.code.as_str(), "DRIFT006" | "DRIFT007")
+                })
                 .cloned()
                 .collect();
             if !others.is_empty() {

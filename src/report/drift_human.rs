@@ -58,6 +58,7 @@ fn verdict(d: &DriftKind) -> String {
             format!("not in the repository (deployed by {inventory})")
         }
         DriftKind::NotServed => "apiVersion/kind not served by the cluster".into(),
+        DriftKind::Failed { code: 0, message } => format!("query failed: {message}"),
         DriftKind::Failed { code, message } => format!("query failed (HTTP {code}): {message}"),
     }
 }

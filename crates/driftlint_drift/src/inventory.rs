@@ -135,23 +135,52 @@ pub fn orphans(
     owner_origin: &Origin,
     owner_target: &str,
 ) -> Vec<ObjectDrift> {
-    let mut out: Vec<ObjectDrift> = live
+    let members: Vec<&Value> = live
         .iter()
         .filter(|l| selector_matches(&query.label_selector, l) && helm_release_matches(query, l))
+        .collect();
+    undeclared(
+        desired,
+        &members,
+        &query.inventory,
+        owner_origin,
+        owner_target,
+    )
+}
+
+/// The `live` members of an inventory named `inventory` that `desired` does not declare, as
+/// [`DriftKind::Orphaned`] verdicts at `owner_origin` (same rules as [`orphans`], without the
+/// selector: for inventories that list their members, such as Flux's `status.inventory` or a
+/// Helm release's manifest). Sorted by object.
+pub fn undeclared(
+    desired: &[ObjectRef],
+    live: &[&Value],
+    inventory: &str,
+    owner_origin: &Origin,
+    owner_target: &str,
+) -> Vec<ObjectDrift> {
+    let mut out: Vec<ObjectDrift> = live
+        .iter()
         .filter(|l| !opted_out(l))
-        .map(live_ref)
-        .filter(|r| !desired.iter().any(|d| same_object(d, r)))
+        .map(|l| live_ref(l))
+        .filter(|r| !is_declared(desired, r))
         .map(|object| ObjectDrift {
             object,
             origin: owner_origin.clone(),
             target: owner_target.to_string(),
             drift: DriftKind::Orphaned {
-                inventory: query.inventory.clone(),
+                inventory: inventory.to_string(),
             },
         })
         .collect();
     out.sort_by(|a, b| a.object.cmp(&b.object));
     out
+}
+
+/// Whether `desired` declares `object` (same API group, kind and name, and namespace unless
+/// the declared one has none; the version may differ).
+pub fn is_declared(desired: &[ObjectRef], object: &ObjectRef) -> bool {
+    desired.iter().any(|d| same_object(d, object))
 }
 
 /// The identity of a live object.
