@@ -926,3 +926,82 @@ fn a_frozen_or_killed_api_server_ends_the_run_fast_with_one_line() {
     );
     c.stop();
 }
+
+/// A validating webhook for ConfigMaps in namespace `ns` that cannot be called (nothing
+/// listens on its URL) and must be (`failurePolicy: Fail`): the API server answers 500.
+fn broken_webhook(ns: &str) -> String {
+    format!(
+        "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: broken-{ns}
+webhooks:
+- name: broken.driftlint.test
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  timeoutSeconds: 2
+  clientConfig:
+    url: https://127.0.0.1:1/validate
+  namespaceSelector:
+    matchLabels:
+      kubernetes.io/metadata.name: {ns}
+  rules:
+  - apiGroups: ['']
+    apiVersions: [v1]
+    operations: [CREATE, UPDATE]
+    resources: [configmaps]
+"
+    )
+}
+
+#[test]
+fn rejected_dry_runs_are_compared_read_only_with_a_warning_not_failed() {
+    let Some(c) = cluster() else { return };
+    let ns = fresh_namespace("rejected");
+    let repo = flux_repo(&ns);
+    apply_as_kustomize_controller(c, repo.path(), &ns);
+    c.kubectl(&["apply", "-f", "-"], Some(&broken_webhook(&ns)));
+    // An immutable field (the Deployment's selector, 422) and a value under the webhook (500).
+    let f = "apps/app.yaml";
+    let text = std::fs::read_to_string(repo.path().join(f)).unwrap();
+    let text = text
+        .replace(
+            "    matchLabels:\n      app: web\n",
+            "    matchLabels:\n      app: web-v2\n",
+        )
+        .replace(
+            "      labels:\n        app: web\n",
+            "      labels:\n        app: web-v2\n",
+        )
+        .replace("LOG_LEVEL: info", "LOG_LEVEL: debug");
+    std::fs::write(repo.path().join(f), text).unwrap();
+    let r = repo.path();
+    let mut expected = vec![
+        triple(
+            "DRIFT001",
+            line_of(r, f, "matchLabels", "app: web-v2"),
+            "spec.selector.matchLabels.app",
+        ),
+        triple(
+            "DRIFT001",
+            line_of(r, f, "template:", "app: web-v2"),
+            "spec.template.metadata.labels.app",
+        ),
+        triple(
+            "DRIFT001",
+            line_of(r, f, "name: settings", "LOG_LEVEL"),
+            "data.LOG_LEVEL",
+        ),
+        triple("DRIFT007", object_line(r, f, "Deployment", "web"), ""),
+        triple("DRIFT007", object_line(r, f, "ConfigMap", "settings"), ""),
+        triple("DRIFT007", object_line(r, f, "ConfigMap", "flags"), ""),
+    ];
+    expected.sort();
+    let (out, _) = drift(c, "admin", repo.path(), &["--format", "json"]);
+    assert_eq!(findings(&out), expected);
+    assert_eq!(out.status.code(), Some(1), "drift, not a failed query");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("must be deleted and recreated"), "{stderr}");
+    assert!(stderr.contains("admission webhook"), "{stderr}");
+}
