@@ -107,7 +107,7 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
     let releases = deployers::release_owners(&repo.targets, cluster.default_namespace());
     let (desired, nodes) =
         resolve_desired(&cluster, std::mem::take(&mut repo.targets), &mut objects);
-    let lives = cluster.get_all(
+    let lives = cluster.fetch_all(
         desired
             .iter()
             .map(|d| {
