@@ -582,7 +582,16 @@ fn format_drift(
     format: DriftFormat,
     to_stdout: bool,
 ) -> String {
-    let summary = report::Summary::new(&report.findings, report.objects.len(), 0);
+    let failed = report
+        .objects
+        .iter()
+        .filter(|o| matches!(o.drift, driftlint_drift::DriftKind::Failed { .. }))
+        .count();
+    let summary = report::Summary::new(
+        &report.findings,
+        report.objects.len().saturating_sub(failed),
+        failed,
+    );
     match format {
         DriftFormat::Human => {
             let color = to_stdout
@@ -626,7 +635,11 @@ fn format_drift(
                 .collect();
             if !others.is_empty() {
                 text.push('\n');
-                text.push_str(&report::markdown_summary(&others, &summary));
+                text.push_str(&report::markdown_summary_counting(
+                    &others,
+                    &summary,
+                    ("objects compared", "query failures"),
+                ));
             }
             text
         }
