@@ -190,7 +190,9 @@ subjects:
   name: reader
 EOF
   if [ -n "$owner" ]; then
-    # The watchdog keeps no pipe of its caller open, so `up` can be waited for.
+    # The watchdog keeps no pipe of its caller open, so `up` can be waited for. Its script
+    # expands its own arguments.
+    # shellcheck disable=SC2016
     nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2" down "$3"; rm -rf "$3"' \
       watchdog "$owner" "$ROOT/scripts/real-cluster.sh" "$d" >/dev/null 2>&1 </dev/null &
   fi
