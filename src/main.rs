@@ -537,6 +537,7 @@ fn run_drift(args: DriftArgs) -> u8 {
             concurrency: args.concurrency,
             timeout: std::time::Duration::from_secs_f64(args.timeout.clamp(0.01, 3600.0)),
             retries: args.retries,
+            progress: std::io::stderr().is_terminal(),
         },
         mode: match args.mode {
             DriftMode::Server => Mode::Server,

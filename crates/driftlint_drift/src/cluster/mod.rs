@@ -67,6 +67,9 @@ pub struct ClusterOptions {
     pub timeout: Duration,
     /// Retries of a request after 429/502/503/504 or a transport error (default 4).
     pub retries: u32,
+    /// Show a progress bar on stderr once the run has taken a second (the caller sets it
+    /// when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl Default for ClusterOptions {
@@ -77,6 +80,7 @@ impl Default for ClusterOptions {
             concurrency: 16,
             timeout: Duration::from_secs(10),
             retries: 4,
+            progress: false,
         }
     }
 }
@@ -108,6 +112,51 @@ pub struct Cluster {
     url: String,
     default_namespace: String,
     concurrency: usize,
+    progress: Option<Progress>,
+}
+
+/// Requests answered out of those started, drawn on stderr from one second into the run
+/// (a short run shows nothing).
+struct Progress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} API requests {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            started: std::time::Instant::now(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        self.bar.inc(1);
+        let due = self.started.elapsed() >= Duration::from_secs(1);
+        if due && !self.shown.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(p) = &self.progress {
+            p.bar.finish_and_clear();
+        }
+    }
 }
 
 impl Cluster {
@@ -146,6 +195,7 @@ impl Cluster {
             url: url.clone(),
             default_namespace,
             concurrency: opts.concurrency.max(1),
+            progress: opts.progress.then(Progress::new),
         };
         cluster
             .get_path("/version")
@@ -404,7 +454,20 @@ impl Cluster {
         Fut: std::future::Future<Output = O>,
     {
         let transport = &self.transport;
-        let futures = items.into_iter().map(|i| f(Arc::clone(transport), i));
+        let progress = self.progress.as_ref();
+        if let Some(p) = progress {
+            p.bar.inc_length(items.len() as u64);
+        }
+        let futures = items.into_iter().map(|i| {
+            let answer = f(Arc::clone(transport), i);
+            async move {
+                let out = answer.await;
+                if let Some(p) = progress {
+                    p.tick();
+                }
+                out
+            }
+        });
         self.runtime
             .block_on(stream::iter(futures).buffered(self.concurrency).collect())
     }
