@@ -7,10 +7,10 @@
 //! NS` on its metadata; as Helm, an object of release `R` in namespace `NS` carries the label
 //! `app.kubernetes.io/managed-by: Helm` and the annotations `meta.helm.sh/release-name: R`,
 //! `meta.helm.sh/release-namespace: NS` (annotations cannot be selected on, so they are
-//! checked after listing). Known limits: only the kinds the repository still declares for an
-//! inventory are listed (an inventory whose last object of a kind was removed is not searched
-//! for that kind; Flux's `status.inventory` would be needed), and a Helm release is only known
-//! when the rendered objects carry the release annotations or `app.kubernetes.io/instance`.
+//! checked after listing). These queries cover only the kinds the repository still declares for
+//! an inventory; the deployers' own inventories (a Flux Kustomization's `status.inventory`, its
+//! labels over every served kind, a Helm release's storage Secret) are read by the drift run
+//! through [`crate::deployer_inventory`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
