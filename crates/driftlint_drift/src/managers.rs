@@ -89,7 +89,8 @@ fn deployer_key(key: &str) -> bool {
 }
 
 /// Adds to `body` (a dry-run's object) the labels and annotations of `live` that deployers
-/// set themselves ([`deployer_key`]) and `body` lacks; values `body` sets are kept.
+/// set themselves (`kustomize.toolkit.fluxcd.io/*`, `helm.toolkit.fluxcd.io/*`,
+/// `meta.helm.sh/*`) and `body` lacks; values `body` sets are kept.
 pub fn add_deployer_metadata(body: &mut Value, live: &Value) {
     for field in ["labels", "annotations"] {
         let Some(Value::Object(theirs)) = live.pointer(&format!("/metadata/{field}")) else {
