@@ -381,24 +381,25 @@ fn labelled(
                 .collect()
         }
     };
-    let queries: Vec<(ApiResource, String)> = owners
+    // One list per kind for every unit (the objects with any Flux name label), split by unit
+    // below: a repository with many units does not multiply the requests.
+    let queries: Vec<(ApiResource, String)> = kinds
         .iter()
-        .flat_map(|(_, sel)| kinds.iter().map(move |k| (k.clone(), sel.clone())))
+        .map(|k| (k.clone(), FLUX_NAME_LABEL.to_string()))
         .collect();
-    let answers = cluster.list_all(queries);
-    let mut out = Vec::new();
-    for ((owner, sel), answers) in owners.iter().zip(answers.chunks(kinds.len().max(1))) {
-        let mut live = Vec::new();
-        let mut refused = None;
-        for answer in answers {
-            match answer {
-                Ok(items) => live.extend(items.iter().cloned()),
-                Err(f) if f.code == 404 => {}
-                Err(f) => refused = refused.or(Some(f)),
-            }
+    let mut live = Vec::new();
+    let mut refused = None;
+    for answer in cluster.list_all(queries) {
+        match answer {
+            Ok(items) => live.extend(items),
+            Err(f) if f.code == 404 => {}
+            Err(f) => refused = refused.or(Some(f)),
         }
+    }
+    let mut out = Vec::new();
+    for (owner, sel) in &owners {
         // One verdict per inventory, not one per kind the credentials may not list.
-        if let Some(f) = refused {
+        if let Some(f) = &refused {
             out.push(list_failed(owner, sel, f));
         }
         let query = InventoryQuery {
