@@ -10,14 +10,18 @@ use serde_json::Value;
 use crate::check::{self, CheckError, CheckOptions};
 use crate::report::{Finding, ObjectRef};
 use driftlint_drift::cluster::{
-    ApiFailure, ApiResource, Cluster, ClusterError, ClusterOptions, Resolution,
+    ApiFailure, ApiResource, Cluster, ClusterError, ClusterOptions, DryRun, Resolution,
+    FIELD_MANAGER,
 };
 use driftlint_drift::compare::{self, CompareContext};
 use driftlint_drift::findings::{self, to_findings};
 use driftlint_drift::ignore::IgnoreRules;
 use driftlint_drift::inventory::{self, InventoryQuery};
+use driftlint_drift::managers::FieldManager;
 use driftlint_drift::model::{DriftKind, Mode, ObjectDrift};
 use driftlint_yaml::{Node, Origin};
+
+mod deployers;
 
 /// What to compare and how.
 #[derive(Clone, Debug)]
@@ -31,6 +35,9 @@ pub struct DriftOptions {
     /// An extra inventory: a label selector whose objects the repository must declare
     /// (`--selector`).
     pub selector: Option<String>,
+    /// Who server-side-apply dry-runs apply as (`--field-manager`, default `auto`: the
+    /// manager that applied each object, so fields the repository removed show as drift).
+    pub field_manager: FieldManager,
 }
 
 /// The outcome of a drift run.
@@ -97,9 +104,10 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
     let cluster = Cluster::connect(&opts.cluster)?;
     let mut objects = Vec::new();
     let flux_owners = flux_owners(&repo.targets);
+    let releases = deployers::release_owners(&repo.targets, cluster.default_namespace());
     let (desired, nodes) =
         resolve_desired(&cluster, std::mem::take(&mut repo.targets), &mut objects);
-    let lives = cluster.get_all(
+    let lives = cluster.fetch_all(
         desired
             .iter()
             .map(|d| {
@@ -118,17 +126,29 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
         hpa_targets: &hpa,
         ignore: &ignore,
     };
-    let verdicts = verdicts(&cluster, opts.mode, &nodes, &desired, &lives, &ctx);
+    let verdicts = verdicts(&cluster, opts, &nodes, &desired, &lives, &ctx);
     let mut forbidden: Option<(ObjectDrift, String)> = None;
-    for (d, (verdict, refused)) in desired.iter().zip(verdicts) {
+    let mut rejected = Vec::new();
+    for (d, (verdict, fallback)) in desired.iter().zip(verdicts) {
         let object = ObjectDrift {
             object: d.object.clone(),
             origin: d.origin.clone(),
             target: d.target.clone(),
             drift: verdict,
         };
-        if let (None, Some(message)) = (&forbidden, refused) {
-            forbidden = Some((object.clone(), message));
+        match fallback {
+            Some(Fallback::Forbidden(message)) if forbidden.is_none() => {
+                forbidden = Some((object.clone(), message));
+            }
+            Some(Fallback::Rejected(code, message)) => {
+                rejected.push(findings::dry_run_rejected(
+                    &object,
+                    cluster.name(),
+                    code,
+                    &message,
+                ));
+            }
+            _ => {}
         }
         objects.push(object);
     }
@@ -137,14 +157,24 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
         nodes: &nodes,
         flux_owners: &flux_owners,
     };
-    objects.extend(orphans(&cluster, &inventory, opts.selector.as_deref()));
+    // The deployers' own inventories first: their owner is the unit that deployed the object.
+    let mut found = deployers::orphans(&cluster, &desired, &lives, &flux_owners, &releases);
+    found.extend(orphans(&cluster, &inventory, opts.selector.as_deref()));
+    let mut reported = BTreeSet::new();
+    objects.extend(found.into_iter().filter(|o| {
+        !matches!(o.drift, DriftKind::Orphaned { .. }) || reported.insert(o.object.clone())
+    }));
     objects.sort_by(|a, b| a.object.cmp(&b.object).then(a.target.cmp(&b.target)));
+    if let Some(cause) = cluster.gone() {
+        collapse_unanswered(&mut objects, desired.len(), &cause);
+    }
     driftlint_drift::redact::redact_objects(&mut objects, repo.sources.redactor());
     let mut findings = repo.findings;
     findings.extend(to_findings(&objects, cluster.name()));
     if let Some((first, message)) = &forbidden {
         findings.push(findings::dry_run_forbidden(first, cluster.name(), message));
     }
+    findings.extend(rejected);
     for f in &mut findings {
         repo.sources.redact_finding(f);
     }
@@ -265,28 +295,38 @@ fn scaled_objects(
     inventory::hpa_targets(&scalers, &live)
 }
 
-/// The verdict of every desired object, with the Status message when its dry-run was refused
-/// (403) and it was compared read-only instead. Server mode dry-runs each object that exists
+/// Why an object's server-side-apply dry-run gave way to a read-only comparison.
+enum Fallback {
+    /// 403: the credentials lack `patch` (the Status message).
+    Forbidden(String),
+    /// 422 (an immutable field, an invalid object) or an admission webhook's denial or
+    /// failure: the HTTP code and the Status message.
+    Rejected(u16, String),
+}
+
+/// The verdict of every desired object, with why its dry-run was refused or rejected when
+/// it was compared read-only instead. Server mode dry-runs each object that exists
 /// (a missing object needs none) and compares each answer as it arrives.
 fn verdicts(
     cluster: &Cluster,
-    mode: Mode,
+    opts: &DriftOptions,
     nodes: &[Node],
     desired: &[Desired],
     lives: &[Result<Option<Value>, ApiFailure>],
     ctx: &CompareContext,
-) -> Vec<(DriftKind, Option<String>)> {
-    let mut out: Vec<Option<(DriftKind, Option<String>)>> = Vec::with_capacity(nodes.len());
+) -> Vec<(DriftKind, Option<Fallback>)> {
+    let mut out: Vec<Option<(DriftKind, Option<Fallback>)>> = Vec::with_capacity(nodes.len());
     let mut wanted = Vec::new();
     for (i, (node, live)) in nodes.iter().zip(lives).enumerate() {
-        match (mode, live) {
+        match (opts.mode, live) {
             (Mode::Server, Ok(Some(_))) => {
                 wanted.push(i);
                 out.push(None);
             }
             _ => {
                 let mut refused = None;
-                out.push(Some((judge(node, live, None, ctx, &mut refused), refused)));
+                let verdict = judge(node, live, None, (ctx, &opts.field_manager), &mut refused);
+                out.push(Some((verdict, refused)));
             }
         }
     }
@@ -294,14 +334,25 @@ fn verdicts(
         .iter()
         .map(|&i| {
             let d = &desired[i];
-            let ns = d.object.namespace.clone();
-            (d.resource.clone(), ns, d.object.name.clone(), &nodes[i])
+            let live = lives[i].as_ref().ok().and_then(Option::as_ref);
+            let manager = live.map_or(FIELD_MANAGER.to_string(), |l| {
+                opts.field_manager.for_object(l, FIELD_MANAGER)
+            });
+            DryRun {
+                resource: d.resource.clone(),
+                namespace: d.object.namespace.clone(),
+                name: d.object.name.clone(),
+                node: &nodes[i],
+                manager,
+                live,
+            }
         })
         .collect();
     let answers = cluster.apply_dry_run_each(items, |k, answer| {
         let i = wanted[k];
         let mut refused = None;
-        let verdict = judge(&nodes[i], &lives[i], Some(answer), ctx, &mut refused);
+        let fm = &opts.field_manager;
+        let verdict = judge(&nodes[i], &lives[i], Some(answer), (ctx, fm), &mut refused);
         (verdict, refused)
     });
     for (i, answer) in wanted.iter().zip(answers) {
@@ -317,14 +368,18 @@ fn verdicts(
         .collect()
 }
 
-/// The verdict for one object from its live state and dry-run answer; a forbidden dry-run
-/// falls back to read-only (its Status message is put in `refused`).
+/// The verdict for one object from its live state and dry-run answer; a forbidden (403) or
+/// rejected (422, admission webhook) dry-run falls back to read-only (why is put in
+/// `refused`): the object was read, so its drift is known without the server's merge. Only a
+/// failure to read it is DRIFT005. A read-only comparison also reports the fields the
+/// manager that applied the object owns and the repository removed (`fm`, see
+/// [`driftlint_drift::removed`]).
 fn judge(
     node: &Node,
     live: &Result<Option<Value>, ApiFailure>,
     dry: Option<Result<Value, ApiFailure>>,
-    ctx: &CompareContext,
-    refused: &mut Option<String>,
+    (ctx, fm): (&CompareContext, &FieldManager),
+    refused: &mut Option<Fallback>,
 ) -> DriftKind {
     let live = match live {
         Err(f) => return failed(f),
@@ -334,18 +389,94 @@ fn judge(
     };
     let fields = match dry {
         Some(Ok(dry)) => compare::server(node, &dry, live, ctx),
+        Some(Err(f)) if is_rejection(&f) => {
+            *refused = Some(Fallback::Rejected(f.code, f.message.clone()));
+            read_only(node, live, ctx, fm)
+        }
         Some(Err(f)) if f.code == 403 => {
-            *refused = Some(f.message.clone());
-            compare::read_only(node, live, ctx)
+            *refused = Some(Fallback::Forbidden(f.message.clone()));
+            read_only(node, live, ctx, fm)
         }
         Some(Err(f)) => return failed(&f),
-        None => compare::read_only(node, live, ctx),
+        None => read_only(node, live, ctx, fm),
     };
     if fields.is_empty() {
         DriftKind::InSync
     } else {
         DriftKind::Changed { fields }
     }
+}
+
+/// The read-only comparison plus the fields the applier owns and the repository removed.
+fn read_only(
+    node: &Node,
+    live: &Value,
+    ctx: &CompareContext,
+    fm: &FieldManager,
+) -> Vec<driftlint_drift::FieldDrift> {
+    let mut fields = compare::read_only(node, live, ctx);
+    if IgnoreRules::skips_object(node) {
+        return fields;
+    }
+    let manager = fm.for_object(live, FIELD_MANAGER);
+    for removed in driftlint_drift::removed::removed_fields(node, live, &manager, ctx) {
+        if !fields.iter().any(|f| f.path == removed.path) {
+            fields.push(removed);
+        }
+    }
+    fields.sort_by(|x, y| x.path.cmp(&y.path));
+    fields
+}
+
+/// A dry-run the cluster rejected for the object's content, not for the caller: 422
+/// (`Invalid`: immutable fields, validation) or an admission webhook's denial (any 4xx) or
+/// failure (`failed calling webhook`, 500).
+fn is_rejection(f: &ApiFailure) -> bool {
+    let webhook = f.message.contains("admission webhook") || f.message.contains("calling webhook");
+    f.code == 422 || (webhook && (400..600).contains(&f.code))
+}
+
+/// Once the API server stopped answering, the objects (and inventory lists) that got no
+/// answer are one verdict, at the first of them: "the API server stopped answering after 412
+/// of 2,000 objects; 1,588 not compared (CAUSE)". `total` is the number of declared objects.
+fn collapse_unanswered(objects: &mut Vec<ObjectDrift>, total: usize, cause: &str) {
+    let unanswered = |o: &ObjectDrift| matches!(o.drift, DriftKind::Failed { code: 0, .. });
+    let Some(first) = objects.iter().position(unanswered) else {
+        return;
+    };
+    let is_list = |o: &ObjectDrift| o.object.name.starts_with("<list ");
+    let lists = objects
+        .iter()
+        .filter(|o| unanswered(o) && is_list(o))
+        .count();
+    let missed = objects.iter().filter(|o| unanswered(o)).count() - lists;
+    let mut message = format!(
+        "the API server stopped answering after {} of {} objects; {} not compared",
+        thousands(total.saturating_sub(missed)),
+        thousands(total),
+        thousands(missed)
+    );
+    if lists > 0 {
+        message.push_str(&format!(", {lists} inventory list(s) not read"));
+    }
+    message.push_str(&format!(" ({cause})"));
+    let mut keep = objects[first].clone();
+    keep.drift = DriftKind::Failed { code: 0, message };
+    objects.retain(|o| !unanswered(o));
+    objects.insert(first.min(objects.len()), keep);
+}
+
+/// `2,000`: a count with thousands separators, for messages.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn failed(f: &ApiFailure) -> DriftKind {
@@ -366,7 +497,18 @@ struct Inventory<'a> {
 /// Lists every inventory's kinds and reports the objects the repository does not declare; a
 /// list the cluster refuses is a DRIFT005 at the inventory's owner.
 fn orphans(cluster: &Cluster, inv: &Inventory, selector: Option<&str>) -> Vec<ObjectDrift> {
-    let queries = inventory::plan(inv.nodes, selector);
+    // The Flux Kustomizations the repository renders are searched by `deployers`.
+    let mut queries = inventory::plan(inv.nodes, selector);
+    queries.retain(|q| {
+        let flux = q
+            .inventory
+            .strip_prefix("flux:")
+            .and_then(|r| r.split_once('/'));
+        !flux.is_some_and(|(ns, name)| {
+            inv.flux_owners
+                .contains_key(&(ns.to_string(), name.to_string()))
+        })
+    });
     let gvks: BTreeSet<(String, String)> = queries
         .iter()
         .flat_map(|q| q.kinds.iter().cloned())
@@ -410,9 +552,24 @@ fn orphans(cluster: &Cluster, inv: &Inventory, selector: Option<&str>) -> Vec<Ob
     out
 }
 
-/// The Flux Kustomizations (`kustomize.toolkit.fluxcd.io/*`) the repository renders.
+/// The Flux Kustomizations (`kustomize.toolkit.fluxcd.io/*`) the repository declares: its
+/// Flux units and the Kustomization objects it renders.
 fn flux_owners(targets: &[(crate::discover::Target, Vec<Node>)]) -> FluxOwners {
     let mut owners = FluxOwners::new();
+    // The Flux Kustomization units, at the line declaring them (HelmRelease units are
+    // releases, see `deployers::release_owners`).
+    for (t, _) in targets {
+        if let Some(u) = t
+            .unit
+            .as_ref()
+            .filter(|u| !deployers::is_helm_release_unit(u))
+        {
+            let origin = Origin::new(u.file.as_str().into(), u.line, 1);
+            owners
+                .entry((u.namespace.clone(), u.name.clone()))
+                .or_insert_with(|| (origin, t.id()));
+        }
+    }
     for (t, objs) in targets {
         for o in objs {
             let is_flux = o.str_at(&["kind"]) == Some("Kustomization")

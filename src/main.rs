@@ -258,6 +258,11 @@ struct DriftArgs {
     /// An extra inventory: objects matching this label selector must be declared.
     #[arg(long)]
     selector: Option<String>,
+    /// Who the server-side-apply dry-runs apply as: `auto` (the manager that applied each
+    /// object, from its managedFields: kustomize-controller, helm-controller, helm...; else
+    /// `driftlint`), so fields the repository removed show as drift; or a manager NAME.
+    #[arg(long, default_value = "auto", value_name = "auto|NAME")]
+    field_manager: String,
     /// Report format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Human)]
     format: DriftFormat,
@@ -511,6 +516,13 @@ fn run_drift(args: DriftArgs) -> u8 {
         true => vec![PathBuf::from(".")],
         false => args.paths.clone(),
     };
+    let field_manager = match driftlint_drift::managers::FieldManager::parse(&args.field_manager) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let opts = DriftOptions {
         check: CheckOptions {
             paths,
@@ -525,12 +537,14 @@ fn run_drift(args: DriftArgs) -> u8 {
             concurrency: args.concurrency,
             timeout: std::time::Duration::from_secs_f64(args.timeout.clamp(0.01, 3600.0)),
             retries: args.retries,
+            progress: std::io::stderr().is_terminal(),
         },
         mode: match args.mode {
             DriftMode::Server => Mode::Server,
             DriftMode::ReadOnly => Mode::ReadOnly,
         },
         selector: args.selector.clone(),
+        field_manager,
     };
     let report = match drift(&opts) {
         Ok(r) => r,
@@ -539,7 +553,11 @@ fn run_drift(args: DriftArgs) -> u8 {
             return 2;
         }
     };
-    for f in report.findings.iter().filter(|f| f.code == "DRIFT006") {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code.as_str(), "DRIFT006" | "DRIFT007"))
+    {
         eprintln!("warning: {}", f.message);
     }
     let text = format_drift(&report, args.format, args.output.is_none());
@@ -565,7 +583,16 @@ fn format_drift(
     format: DriftFormat,
     to_stdout: bool,
 ) -> String {
-    let summary = report::Summary::new(&report.findings, report.objects.len(), 0);
+    let failed = report
+        .objects
+        .iter()
+        .filter(|o| matches!(o.drift, driftlint_drift::DriftKind::Failed { .. }))
+        .count();
+    let summary = report::Summary::new(
+        &report.findings,
+        report.objects.len().saturating_sub(failed),
+        failed,
+    );
     match format {
         DriftFormat::Human => {
             let color = to_stdout
@@ -601,12 +628,19 @@ fn format_drift(
             let others: Vec<report::Finding> = report
                 .findings
                 .iter()
-                .filter(|f| !f.code.starts_with("DRIFT0") || f.code == "DRIFT006")
+                .filter(|f| {
+                    !f.code.starts_with("DRIFT0")
+                        || matches!(f.code.as_str(), "DRIFT006" | "DRIFT007")
+                })
                 .cloned()
                 .collect();
             if !others.is_empty() {
                 text.push('\n');
-                text.push_str(&report::markdown_summary(&others, &summary));
+                text.push_str(&report::markdown_summary_counting(
+                    &others,
+                    &summary,
+                    ("objects compared", "query failures"),
+                ));
             }
             text
         }

@@ -58,22 +58,37 @@ fn verdict(d: &DriftKind) -> String {
             format!("not in the repository (deployed by {inventory})")
         }
         DriftKind::NotServed => "apiVersion/kind not served by the cluster".into(),
+        DriftKind::Failed { code: 0, message } => format!("query failed: {message}"),
         DriftKind::Failed { code, message } => format!("query failed (HTTP {code}): {message}"),
     }
 }
 
-/// `path: value` lines of the live side and the desired side, diffed.
+/// `path: value` lines of the live side and the desired side, diffed; each repository line
+/// ends with the source line that sets the field (`# apps/web.yaml:9`), and a field the
+/// repository does not set reads `(not in the repository)` at its nearest ancestor's line.
 fn unified(fields: &[FieldDrift]) -> String {
-    let side = |pick: fn(&FieldDrift) -> Option<&serde_json::Value>| {
-        fields
-            .iter()
-            .filter_map(|f| {
-                pick(f).map(|v| format!("{}: {}\n", controls(&f.path.to_string()), compact(v)))
-            })
-            .collect::<String>()
-    };
-    let live = side(|f| f.live.as_ref());
-    let desired = side(|f| f.desired.as_ref());
+    let live: String = fields
+        .iter()
+        .filter_map(|f| {
+            let v = f.live.as_ref()?;
+            Some(format!(
+                "{}: {}\n",
+                controls(&f.path.to_string()),
+                compact(v)
+            ))
+        })
+        .collect();
+    let desired: String = fields
+        .iter()
+        .map(|f| {
+            let value = f
+                .desired
+                .as_ref()
+                .map_or_else(|| "(not in the repository)".to_string(), compact);
+            let at = controls(&format!("{}:{}", f.origin.file, f.origin.line)).into_owned();
+            format!("{}: {value}  # {at}\n", controls(&f.path.to_string()))
+        })
+        .collect();
     TextDiff::from_lines(&live, &desired)
         .unified_diff()
         .context_radius(0)

@@ -27,4 +27,4 @@ pub use sarif::{
     encode_uri_path, help_uri, information_uri, sarif, SarifRun, FINGERPRINT_KEY, MAX_RESULTS,
     SARIF_SCHEMA, SRCROOT,
 };
-pub use summary::{markdown_summary, Summary, MARKDOWN_MAX_ROWS};
+pub use summary::{markdown_summary, markdown_summary_counting, Summary, MARKDOWN_MAX_ROWS};

@@ -92,8 +92,18 @@ pub(crate) fn in_file_order(findings: &[Finding]) -> Vec<&Finding> {
 /// saying how many were left out). Table cells escape `|`, `<`, `>`, `&` and newlines, so a
 /// message can never break the table or inject HTML.
 pub fn markdown_summary(findings: &[Finding], summary: &Summary) -> String {
+    markdown_summary_counting(findings, summary, ("targets checked", "targets failed"))
+}
+
+/// [`markdown_summary`] with other names for the two counts (`targets_checked`,
+/// `targets_failed`): a drift run counts objects (`("objects compared", "query failures")`).
+pub fn markdown_summary_counting(
+    findings: &[Finding],
+    summary: &Summary,
+    (checked, failed): (&str, &str),
+) -> String {
     let mut out = String::from("## driftlint\n\n");
-    out.push_str("| errors | warnings | notes | targets checked | targets failed |\n");
+    let _ = writeln!(out, "| errors | warnings | notes | {checked} | {failed} |");
     out.push_str("| ---: | ---: | ---: | ---: | ---: |\n");
     let _ = writeln!(
         out,
@@ -198,6 +208,19 @@ mod tests {
         let f = [finding(Severity::Warning, "a | b\n<script>")];
         let md = markdown_summary(&f, &Summary::new(&f, 1, 0));
         assert!(md.contains("a \\| b<br>&lt;script&gt;"), "{md}");
+    }
+
+    #[test]
+    fn a_drift_run_counts_objects_not_targets() {
+        let f = [finding(Severity::Warning, "a")];
+        let md = markdown_summary_counting(
+            &f,
+            &Summary::new(&f, 20, 1),
+            ("objects compared", "query failures"),
+        );
+        assert!(md.contains("| objects compared | query failures |"), "{md}");
+        assert!(md.contains("| 0 | 1 | 0 | 20 | 1 |"), "{md}");
+        assert!(!md.contains("targets"), "{md}");
     }
 
     #[test]

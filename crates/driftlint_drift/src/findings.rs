@@ -9,6 +9,7 @@
 //! | DRIFT004 | api-not-served | error | [`DriftKind::NotServed`] |
 //! | DRIFT005 | drift-query-failed | error | [`DriftKind::Failed`] |
 //! | DRIFT006 | server-dry-run-forbidden | warning | [`dry_run_forbidden`] |
+//! | DRIFT007 | server-dry-run-rejected | warning | [`dry_run_rejected`] |
 //!
 //! A drift finding's `target` is the **cluster** it was compared with (the rendered target is
 //! kept in [`ObjectDrift::target`] and the drift report): the SARIF fingerprint of drift
@@ -90,6 +91,38 @@ pub fn dry_run_forbidden(first: &ObjectDrift, cluster: &str, status_message: &st
         ),
         origin: first.origin.clone(),
         object: Some(first.object.clone()),
+        target: cluster.to_string(),
+        field: None,
+    }
+}
+
+/// DRIFT007 (warning) at an object whose server-side-apply dry-run the cluster rejected
+/// (HTTP `code`: 422 Invalid, an admission webhook's denial or failure) and which was compared
+/// read-only instead. `status_message` is the server's message; an immutable-field change is
+/// named as such (the object must be recreated to apply it).
+pub fn dry_run_rejected(
+    object: &ObjectDrift,
+    cluster: &str,
+    code: u16,
+    status_message: &str,
+) -> Finding {
+    let why = if status_message.contains("immutable") {
+        "an immutable field changed: the object must be deleted and recreated to apply it"
+    } else if status_message.contains("webhook") {
+        "an admission webhook refused or failed"
+    } else {
+        "the object is invalid for the cluster"
+    };
+    Finding {
+        code: "DRIFT007".to_string(),
+        severity: default_severity("DRIFT007"),
+        message: format!(
+            "cluster {cluster} rejected the server-side-apply dry-run of {} (HTTP {code}: {}): {why}; compared read-only",
+            object.object,
+            safe_message(&object.object, status_message)
+        ),
+        origin: object.origin.clone(),
+        object: Some(object.object.clone()),
         target: cluster.to_string(),
         field: None,
     }

@@ -7,10 +7,10 @@
 //! NS` on its metadata; as Helm, an object of release `R` in namespace `NS` carries the label
 //! `app.kubernetes.io/managed-by: Helm` and the annotations `meta.helm.sh/release-name: R`,
 //! `meta.helm.sh/release-namespace: NS` (annotations cannot be selected on, so they are
-//! checked after listing). Known limits: only the kinds the repository still declares for an
-//! inventory are listed (an inventory whose last object of a kind was removed is not searched
-//! for that kind; Flux's `status.inventory` would be needed), and a Helm release is only known
-//! when the rendered objects carry the release annotations or `app.kubernetes.io/instance`.
+//! checked after listing). These queries cover only the kinds the repository still declares for
+//! an inventory; the deployers' own inventories (a Flux Kustomization's `status.inventory`, its
+//! labels over every served kind, a Helm release's storage Secret) are read by the drift run
+//! through [`crate::deployer_inventory`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -135,23 +135,52 @@ pub fn orphans(
     owner_origin: &Origin,
     owner_target: &str,
 ) -> Vec<ObjectDrift> {
-    let mut out: Vec<ObjectDrift> = live
+    let members: Vec<&Value> = live
         .iter()
         .filter(|l| selector_matches(&query.label_selector, l) && helm_release_matches(query, l))
+        .collect();
+    undeclared(
+        desired,
+        &members,
+        &query.inventory,
+        owner_origin,
+        owner_target,
+    )
+}
+
+/// The `live` members of an inventory named `inventory` that `desired` does not declare, as
+/// [`DriftKind::Orphaned`] verdicts at `owner_origin` (same rules as [`orphans`], without the
+/// selector: for inventories that list their members, such as Flux's `status.inventory` or a
+/// Helm release's manifest). Sorted by object.
+pub fn undeclared(
+    desired: &[ObjectRef],
+    live: &[&Value],
+    inventory: &str,
+    owner_origin: &Origin,
+    owner_target: &str,
+) -> Vec<ObjectDrift> {
+    let mut out: Vec<ObjectDrift> = live
+        .iter()
         .filter(|l| !opted_out(l))
-        .map(live_ref)
-        .filter(|r| !desired.iter().any(|d| same_object(d, r)))
+        .map(|l| live_ref(l))
+        .filter(|r| !is_declared(desired, r))
         .map(|object| ObjectDrift {
             object,
             origin: owner_origin.clone(),
             target: owner_target.to_string(),
             drift: DriftKind::Orphaned {
-                inventory: query.inventory.clone(),
+                inventory: inventory.to_string(),
             },
         })
         .collect();
     out.sort_by(|a, b| a.object.cmp(&b.object));
     out
+}
+
+/// Whether `desired` declares `object` (same API group, kind and name, and namespace unless
+/// the declared one has none; the version may differ).
+pub fn is_declared(desired: &[ObjectRef], object: &ObjectRef) -> bool {
+    desired.iter().any(|d| same_object(d, object))
 }
 
 /// The identity of a live object.

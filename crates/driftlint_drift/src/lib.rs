@@ -15,12 +15,15 @@
 //! and [`to_findings`] for DRIFT001-006 findings at the desired objects' source lines.
 
 pub mod compare;
+pub mod deployer_inventory;
 pub mod findings;
 pub mod ignore;
 pub mod inventory;
+pub mod managers;
 pub mod model;
 pub mod normalize;
 pub mod redact;
+pub mod removed;
 
 #[cfg(test)]
 mod fixtures;

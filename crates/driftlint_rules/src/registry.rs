@@ -74,6 +74,10 @@ const SOURCES: &[(&str, &str)] = &[
         "rules/DRIFT006.yaml",
         include_str!("../../../rules/DRIFT006.yaml"),
     ),
+    (
+        "rules/DRIFT007.yaml",
+        include_str!("../../../rules/DRIFT007.yaml"),
+    ),
 ];
 
 /// One `rules/*.yaml` file: the shared [`RuleMeta`] plus what only `explain` shows.
@@ -294,6 +298,7 @@ mod tests {
             ("DRIFT004", Some(Severity::Error)),
             ("DRIFT005", Some(Severity::Error)),
             ("DRIFT006", Some(Severity::Warning)),
+            ("DRIFT007", Some(Severity::Warning)),
         ] {
             assert_eq!(meta(code).map(|m| m.severity), Some(sev), "{code}");
         }

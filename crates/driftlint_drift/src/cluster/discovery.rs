@@ -87,6 +87,39 @@ pub fn find_kind(api_version: &str, list: &Value, kind: &str) -> Option<ApiResou
         })
 }
 
+/// The preferred group-version of every group of an `APIGroupList` (`GET /apis`), after the
+/// core `v1`, as `kubectl api-resources` lists them.
+pub fn preferred_versions(apis: &Value) -> Vec<String> {
+    let groups = apis.get("groups").and_then(Value::as_array);
+    let mut out = vec!["v1".to_string()];
+    out.extend(groups.into_iter().flatten().filter_map(|g| {
+        g.pointer("/preferredVersion/groupVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }));
+    out
+}
+
+/// Every resource of an `APIResourceList` that can be listed (`list` among its verbs;
+/// subresources skipped).
+pub fn listable(api_version: &str, list: &Value) -> Vec<ApiResource> {
+    let kinds: Vec<&str> = list
+        .get("resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let verbs = r.get("verbs").and_then(Value::as_array);
+            verbs.is_some_and(|v| v.iter().any(|v| v == "list"))
+        })
+        .filter_map(|r| r.get("kind").and_then(Value::as_str))
+        .collect();
+    kinds
+        .into_iter()
+        .filter_map(|k| find_kind(api_version, list, k))
+        .collect()
+}
+
 /// The verdict for `kind` given the answer to its group-version's discovery request.
 pub fn resolve(api_version: &str, kind: &str, answer: &Result<Value, ApiFailure>) -> Resolution {
     match answer {
@@ -137,5 +170,21 @@ mod tests {
             resolve("cert-manager.io/v1", "Issuer", &Ok(cm)),
             Resolution::NotServed
         );
+    }
+
+    #[test]
+    fn every_listable_kind_at_its_preferred_version() {
+        let versions = preferred_versions(&fixture("get-apis"));
+        assert_eq!(versions[0], "v1");
+        assert!(versions.contains(&"apps/v1".to_string()), "{versions:?}");
+        let core = listable("v1", &fixture("get-api-v1"));
+        let kinds: Vec<&str> = core.iter().map(|r| r.kind.as_str()).collect();
+        assert!(
+            kinds.contains(&"ConfigMap") && kinds.contains(&"Secret"),
+            "{kinds:?}"
+        );
+        // Not listable: `bindings` (create only); subresources are skipped.
+        assert!(!kinds.contains(&"Binding"), "{kinds:?}");
+        assert!(core.iter().all(|r| !r.plural.contains('/')));
     }
 }

@@ -7,6 +7,7 @@
 //! unserved group) keeps its text.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
@@ -88,7 +89,10 @@ impl Exchange {
 pub struct Transport {
     client: kube::Client,
     policy: RetryPolicy,
-    gone: AtomicBool,
+    /// Why the server is considered gone, once it is.
+    gone: Mutex<Option<String>>,
+    /// A `/readyz` probe is running.
+    probing: AtomicBool,
 }
 
 /// One attempt's outcome: the answer, or a failure and whether to retry (and after how long).
@@ -103,32 +107,45 @@ impl Transport {
         Transport {
             client,
             policy,
-            gone: AtomicBool::new(false),
+            gone: Mutex::new(None),
+            probing: AtomicBool::new(false),
         }
     }
 
     /// Sends `exchange` and parses the JSON answer, retrying 429, 502, 503, 504, timeouts and
     /// transport errors with backoff. Returns the HTTP status (200, 201) and the body.
     ///
-    /// Errors: the final [`ApiFailure`]. Once a request has failed at the transport level after
-    /// every retry, the server is considered gone and later calls fail at once (code 0), so a
-    /// server that dies mid-run ends the run quickly instead of waiting out every object.
+    /// After a timeout or transport error, `GET /readyz` is probed with a short deadline
+    /// ([`probe_deadline`]); when it gets no answer either, the server is considered gone: this
+    /// and every later or in-flight call fail at once (code 0) with the cause
+    /// ([`Transport::gone`]), so a dead or frozen server ends the run within about twice the
+    /// timeout instead of waiting out every retry of every object (client-go has no such
+    /// breaker; `kubectl` waits out each request).
+    ///
+    /// Errors: the final [`ApiFailure`].
     pub async fn call(&self, exchange: &Exchange) -> Result<(u16, Value), ApiFailure> {
         let mut attempt = 0;
         loop {
-            if self.gone.load(Ordering::Relaxed) {
+            if let Some(cause) = self.gone() {
                 return Err(ApiFailure::transport(format!(
-                    "{}: the API server stopped answering earlier in this run",
+                    "{}: not sent: the API server stopped answering ({cause})",
                     exchange.describe()
                 )));
             }
-            match self.attempt(exchange).await {
+            let outcome = tokio::select! {
+                outcome = self.attempt(exchange) => outcome,
+                cause = self.wait_gone() => Attempt::Done(Err(ApiFailure::transport(format!(
+                    "{}: abandoned: the API server stopped answering ({cause})",
+                    exchange.describe()
+                )))),
+            };
+            match outcome {
                 Attempt::Done(result) => return result,
                 Attempt::Retry(failure, wait) => {
+                    if failure.code == 0 && !self.server_answers(&failure).await {
+                        return Err(failure);
+                    }
                     if attempt >= self.policy.retries {
-                        if failure.code == 0 {
-                            self.gone.store(true, Ordering::Relaxed);
-                        }
                         return Err(failure);
                     }
                     let backoff = self.policy.backoff * 2u32.pow(attempt.min(3));
@@ -137,6 +154,58 @@ impl Transport {
                 }
             }
         }
+    }
+
+    /// Why the server is considered gone (`GET PATH: timed out after 10 s; GET /readyz got no
+    /// answer within 2 s`), once a request got no answer and neither did the `/readyz` probe
+    /// after it.
+    pub fn gone(&self) -> Option<String> {
+        self.gone.lock().ok().and_then(|g| g.clone())
+    }
+
+    fn mark_gone(&self, cause: String) {
+        if let Ok(mut g) = self.gone.lock() {
+            g.get_or_insert(cause);
+        }
+    }
+
+    /// Resolves once the server is marked gone (polled every 20 ms), with the cause.
+    async fn wait_gone(&self) -> String {
+        loop {
+            if let Some(cause) = self.gone() {
+                return cause;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// After `failure` (no answer): does `GET /readyz` get any HTTP answer within
+    /// [`probe_deadline`]? One probe runs at a time; concurrent callers wait for its verdict.
+    /// A silent server is marked gone.
+    async fn server_answers(&self, failure: &ApiFailure) -> bool {
+        if self.probing.swap(true, Ordering::AcqRel) {
+            while self.probing.load(Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            return self.gone().is_none();
+        }
+        let deadline = probe_deadline(self.policy.timeout);
+        let answered = match http::Request::get("/readyz").body(Body::empty()) {
+            Ok(request) => matches!(
+                tokio::time::timeout(deadline, self.client.send(request)).await,
+                Ok(Ok(_))
+            ),
+            Err(_) => false,
+        };
+        if !answered {
+            self.mark_gone(format!(
+                "{}; GET /readyz got no answer within {}",
+                failure.message,
+                seconds(deadline)
+            ));
+        }
+        self.probing.store(false, Ordering::Release);
+        answered
     }
 
     async fn attempt(&self, exchange: &Exchange) -> Attempt {
@@ -150,18 +219,23 @@ impl Transport {
             Err(_) => {
                 return Attempt::Retry(
                     ApiFailure::transport(format!(
-                        "{}: no answer within {:?}",
+                        "{}: timed out after {}",
                         exchange.describe(),
-                        self.policy.timeout
+                        seconds(self.policy.timeout)
                     )),
                     None,
                 )
             }
             Ok(Err(e)) => {
+                let cause = chain(&e);
+                let cause = match cause.contains("timed out") {
+                    true => format!("timed out after {}", seconds(self.policy.timeout)),
+                    false => cause,
+                };
                 return Attempt::Retry(
-                    ApiFailure::transport(format!("{}: {e}", exchange.describe())),
+                    ApiFailure::transport(format!("{}: {cause}", exchange.describe())),
                     None,
-                )
+                );
             }
             Ok(Ok(answer)) => answer,
         };
@@ -184,6 +258,34 @@ impl Transport {
             Attempt::Done(Err(failure))
         }
     }
+}
+
+/// The deadline of the `/readyz` probe after a request got no answer: a quarter of the
+/// request timeout, between 0.2 s and 2 s (so a frozen server ends the run within about
+/// 1.25 times the timeout).
+pub fn probe_deadline(timeout: Duration) -> Duration {
+    (timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(2))
+}
+
+/// `10 s`, `0.5 s`: a duration in seconds for messages.
+pub fn seconds(d: Duration) -> String {
+    format!("{} s", (d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// An error with its sources (`client error (Connect): tcp connect error: Connection refused
+/// (os error 111)`): kube's own message alone does not say what failed.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// The failure a non-2xx answer describes: a `Status` object's reason and message, or the
@@ -229,6 +331,24 @@ mod tests {
         let plain = failure_from_body(404, b"404 page not found\n");
         assert!(!plain.is_object_not_found());
         assert_eq!(plain.message, "404 page not found");
+    }
+
+    #[test]
+    fn probe_deadlines_and_seconds() {
+        assert_eq!(
+            probe_deadline(Duration::from_secs(10)),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            probe_deadline(Duration::from_secs(2)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            probe_deadline(Duration::from_millis(100)),
+            Duration::from_millis(200)
+        );
+        assert_eq!(seconds(Duration::from_secs(10)), "10 s");
+        assert_eq!(seconds(Duration::from_millis(250)), "0.25 s");
     }
 
     #[test]
