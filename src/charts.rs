@@ -90,6 +90,8 @@ mod pulling {
         pub registry_config: Option<PathBuf>,
         /// Loopback/private/link-local registries allowed (`--allow-private-registries`).
         pub allow_private_registries: bool,
+        /// List what would be pulled and contact nothing (`--dry-run`).
+        pub dry_run: bool,
     }
 
     /// What a pull did.
@@ -99,6 +101,8 @@ mod pulling {
         pub pulled: Vec<Pulled>,
         /// References naming no usable source: `file:line: reason`.
         pub unresolved: Vec<String>,
+        /// With `--dry-run`: what would be pulled, nothing contacted.
+        pub planned: Option<Vec<driftlint_charts::ChartRequest>>,
     }
 
     impl PullRun {
@@ -111,7 +115,12 @@ mod pulling {
         /// One line per request (`pulled|cached|failed CHART VERSION ...`), the unresolved
         /// references, and a summary line.
         pub fn lines(&self) -> Vec<String> {
-            let mut out = Vec::new();
+            let mut out: Vec<String> = self
+                .planned
+                .iter()
+                .flatten()
+                .map(|r| format!("would pull {} {} for {}", r.locator, r.wanted, r.declared))
+                .collect();
             let (mut pulled, mut cached) = (0, 0);
             for p in &self.pulled {
                 let r = &p.request;
@@ -134,6 +143,14 @@ mod pulling {
             for u in &self.unresolved {
                 out.push(format!("skipped {u}"));
             }
+            if let Some(planned) = &self.planned {
+                out.push(format!(
+                    "{} charts to pull (dry run: nothing contacted); {} references without a source",
+                    planned.len(),
+                    self.unresolved.len()
+                ));
+                return out;
+            }
             out.push(format!(
                 "{} charts: {pulled} pulled, {cached} cached, {} failed; {} references without a source",
                 self.pulled.len(),
@@ -151,14 +168,25 @@ mod pulling {
         let cache = cache_at(settings.cache_dir.as_deref())?;
         let repo = collect_repo(opts).map_err(|e| e.to_string())?;
         let options = pull_options(&repo, settings)?;
-        let pulled = pull::pull(&repo.collected.requests, &cache, &options);
         let unresolved = repo
             .collected
             .unresolved
             .iter()
             .map(|u| format!("{}: {}", u.origin, u.reason))
             .collect();
-        Ok(PullRun { pulled, unresolved })
+        if settings.dry_run {
+            return Ok(PullRun {
+                pulled: Vec::new(),
+                unresolved,
+                planned: Some(repo.collected.requests),
+            });
+        }
+        let pulled = pull::pull(&repo.collected.requests, &cache, &options);
+        Ok(PullRun {
+            pulled,
+            unresolved,
+            planned: None,
+        })
     }
 
     /// The policy and credentials of a pull: the hosts the sources name plus

@@ -25,9 +25,18 @@ pub(crate) struct ChartsPullArgs {
     path: Option<PathBuf>,
     #[command(flatten)]
     pull: PullFlags,
+    /// List the charts that would be pulled (chart, version wanted, where declared) and
+    /// contact nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// Kubernetes version to render for (default: config, else newest).
     #[arg(long)]
     kubernetes_version: Option<String>,
+}
+
+/// Pulls before a check (`check --pull-charts`); see [`pull_and_print`].
+pub(crate) fn pull_for_check(opts: &CheckOptions, flags: &PullFlags) -> Result<usize, u8> {
+    pull_and_print(opts, &flags.settings(false))
 }
 
 /// The flags `charts pull` and `check --pull-charts` share.
@@ -48,11 +57,12 @@ pub(crate) struct PullFlags {
 }
 
 impl PullFlags {
-    fn settings(&self) -> PullSettings {
+    fn settings(&self, dry_run: bool) -> PullSettings {
         PullSettings {
             cache_dir: self.cache_dir.clone(),
             registry_config: self.registry_config.clone(),
             allow_private_registries: self.allow_private_registries,
+            dry_run,
         }
     }
 }
@@ -65,7 +75,7 @@ pub(crate) fn run_charts(command: ChartsCommand) -> u8 {
                 kubernetes_version: args.kubernetes_version,
                 ..CheckOptions::default()
             };
-            match pull_and_print(&opts, &args.pull) {
+            match pull_and_print(&opts, &args.pull.settings(args.dry_run)) {
                 Ok(0) => 0,
                 Ok(_) => 2,
                 Err(code) => code,
@@ -76,8 +86,8 @@ pub(crate) fn run_charts(command: ChartsCommand) -> u8 {
 
 /// Pulls the charts of `opts.paths`, printing one line per chart to stderr; returns the
 /// number of charts that failed. Errors: exit code 2 (message printed).
-pub(crate) fn pull_and_print(opts: &CheckOptions, flags: &PullFlags) -> Result<usize, u8> {
-    let run = pull_repo(opts, &flags.settings()).map_err(|e| {
+pub(crate) fn pull_and_print(opts: &CheckOptions, settings: &PullSettings) -> Result<usize, u8> {
+    let run = pull_repo(opts, settings).map_err(|e| {
         eprintln!("error: {e}");
         2u8
     })?;

@@ -441,7 +441,7 @@ fn run_check(args: CheckArgs) -> u8 {
     };
     #[cfg(feature = "pull")]
     if args.pull_charts {
-        if let Err(code) = cli_charts::pull_and_print(&opts, &args.pull) {
+        if let Err(code) = cli_charts::pull_for_check(&opts, &args.pull) {
             return code;
         }
     }

@@ -452,3 +452,34 @@ fn charts_pushed_by_the_reference_helm_are_pulled_byte_for_byte() {
         fixture("podinfo-6.14.1.tgz")
     );
 }
+
+#[test]
+fn dry_run_lists_the_charts_and_contacts_nothing() {
+    let server = FileServer::start(&chart_repo(), BTreeMap::new());
+    let mut files = http_repo_files(&server.url());
+    files[1].1 += &helm_release("gone", "x", "1.0.0", "no-such-repository");
+    let repo = repo(&files);
+    let cache = tempfile::tempdir().unwrap();
+    let (code, err) = pull(repo.path(), cache.path(), &["--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let url = server.url();
+    assert!(
+        err.contains(&format!(
+            "would pull {url}/podinfo 6.x for apps/releases.yaml:19:14"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("would pull {url}/redis >=3.0.0 <4.0.0 for")),
+        "{err}"
+    );
+    assert!(err.contains("skipped apps/releases.yaml:67:14: sourceRef HelmRepository \"no-such-repository\" is not in the repository"), "{err}");
+    assert!(
+        err.contains(
+            "3 charts to pull (dry run: nothing contacted); 1 references without a source"
+        ),
+        "{err}"
+    );
+    assert!(server.requests.lock().unwrap().is_empty());
+    assert!(!cache.path().join("charts").exists());
+}

@@ -17,9 +17,12 @@ use driftlint_yaml::Origin;
 
 const TGZ: &[u8] = b"pretend chart archive";
 
+/// (path, Authorization) of each request the server saw.
+type RequestLog = Arc<Mutex<Vec<(String, String)>>>;
+
 /// Serves one chart `charts/app:1.0.0`; requests need `Bearer good-token`, which the realm
 /// hands out only for Basic `ci:pw`. Returns the port and the log of (path, auth) pairs.
-fn server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+fn server() -> (u16, RequestLog) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let log = Arc::new(Mutex::new(Vec::new()));
