@@ -194,7 +194,7 @@ mod pulling {
     /// `charts.allowInsecure`; credentials from `--registry-config` then `charts.credentials`.
     fn pull_options(repo: &RepoCharts, settings: &PullSettings) -> Result<PullOptions, String> {
         let charts = &repo.config.charts;
-        let mut allowed = repo.collected.source_hosts.clone();
+        let mut allowed = pull::hosts_for_sources(&repo.collected.source_hosts);
         allowed.extend(charts.allow_hosts.iter().cloned());
         let insecure_hosts = repo
             .collected

@@ -170,39 +170,55 @@ fn release_requests(obj: &Node, sources: &SourceMap<'_>, out: &mut Collected) {
     }
 }
 
-/// A source named by a `sourceRef`/`chartRef`: same namespace first (the reference's
-/// namespace defaults to `ns`), else a unique object of that name without a namespace, else a
-/// unique object of that name anywhere.
-fn find_source<'s, 'a>(
+/// The sources a `sourceRef`/`chartRef` may name: those of the reference's namespace
+/// (default `ns`), else those of that name without a namespace, else those of that name in any
+/// namespace; one per distinct spec. The objects of every target are pooled, so a repository
+/// with several clusters holds the same source once per cluster (one candidate), or variants
+/// of it (each is pulled: the cache must hold what any cluster may render).
+fn find_sources<'s, 'a>(
     sources: &'s SourceMap<'a>,
     kind: &str,
     reference: &Node,
     ns: &str,
-) -> Option<&'s Source<'a>> {
-    let name = reference.str_at(&["name"])?;
+) -> Vec<&'s Source<'a>> {
+    let Some(name) = reference.str_at(&["name"]) else {
+        return Vec::new();
+    };
     let ns = reference.str_at(&["namespace"]).unwrap_or(ns);
-    let of_kind = |key: (String, String)| -> Vec<&'s Source<'a>> {
+    let of_kind = |key: &(String, String)| -> Vec<&'s Source<'a>> {
         sources
-            .get(&key)
+            .get(key)
             .map(|v| v.iter().filter(|s| s.kind == kind).collect())
             .unwrap_or_default()
     };
-    let exact = of_kind((ns.to_string(), name.to_string()));
-    let bare = of_kind((String::new(), name.to_string()));
-    if let [one] = exact.as_slice() {
-        return Some(one);
+    let mut found = of_kind(&(ns.to_string(), name.to_string()));
+    if found.is_empty() {
+        found = of_kind(&(String::new(), name.to_string()));
     }
-    if let [one] = bare.as_slice() {
-        return Some(one);
+    if found.is_empty() {
+        found = sources
+            .iter()
+            .filter(|((_, n), _)| n == name)
+            .flat_map(|(_, v)| v.iter().filter(|s| s.kind == kind))
+            .collect();
     }
-    let mut any = sources
-        .iter()
-        .filter(|((_, n), _)| n == name)
-        .flat_map(|(_, v)| v.iter().filter(|s| s.kind == kind));
-    match (any.next(), any.next()) {
-        (Some(one), None) => Some(one),
-        _ => None,
-    }
+    let mut seen = BTreeSet::new();
+    found.retain(|s| seen.insert(signature(s.obj)));
+    found
+}
+
+/// What of a source decides the chart: URL, type, `insecure` and `ref`.
+fn signature(obj: &Node) -> String {
+    let at = |p: &[&str]| obj.get_path(p).and_then(Node::scalar_text).unwrap_or("");
+    [
+        at(&["spec", "url"]),
+        at(&["spec", "type"]),
+        at(&["spec", "insecure"]),
+        at(&["spec", "ref", "tag"]),
+        at(&["spec", "ref", "semver"]),
+        at(&["spec", "ref", "digest"]),
+    ]
+    .join("|")
 }
 
 fn chart_spec_request(spec: &Node, ns: &str, sources: &SourceMap<'_>, out: &mut Collected) {
@@ -217,13 +233,27 @@ fn chart_spec_request(spec: &Node, ns: &str, sources: &SourceMap<'_>, out: &mut 
     if kind != "HelmRepository" {
         return; // GitRepository/Bucket: a chart folder, not a pull
     }
-    let Some(src) = find_source(sources, kind, reference, ns) else {
+    let found = find_sources(sources, kind, reference, ns);
+    if found.is_empty() {
         let name = reference.str_at(&["name"]).unwrap_or("");
         let reason = format!("sourceRef HelmRepository {name:?} is not in the repository");
         return unresolved(out, &origin, reason);
-    };
-    let url = src.obj.str_at(&["spec", "url"]).unwrap_or("");
-    let oci = src.obj.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
+    }
+    let version = spec.str_at(&["version"]).unwrap_or("");
+    for src in found {
+        helm_repository_request(src.obj, chart, version, &origin, out);
+    }
+}
+
+fn helm_repository_request(
+    src: &Node,
+    chart: &str,
+    version: &str,
+    origin: &Origin,
+    out: &mut Collected,
+) {
+    let url = src.str_at(&["spec", "url"]).unwrap_or("");
+    let oci = src.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
     let locator = if oci {
         ChartLocator::oci(url, chart)
     } else {
@@ -234,12 +264,12 @@ fn chart_spec_request(spec: &Node, ns: &str, sources: &SourceMap<'_>, out: &mut 
             out,
             ChartRequest {
                 locator,
-                wanted: Wanted::Range(spec.str_at(&["version"]).unwrap_or("").to_string()),
-                insecure: insecure(src.obj),
-                declared: origin,
+                wanted: Wanted::Range(version.to_string()),
+                insecure: insecure(src),
+                declared: origin.clone(),
             },
         ),
-        Err(e) => unresolved(out, &origin, e.to_string()),
+        Err(e) => unresolved(out, origin, e.to_string()),
     }
 }
 
@@ -255,17 +285,20 @@ fn chart_ref_request(r: &Node, ns: &str, sources: &SourceMap<'_>, out: &mut Coll
     if kind != "OCIRepository" {
         return; // HelmChart: collected from the HelmChart object itself
     }
-    let Some(src) = find_source(sources, kind, r, ns) else {
+    let found = find_sources(sources, kind, r, ns);
+    if found.is_empty() {
         let name = r.str_at(&["name"]).unwrap_or("");
         let reason = format!("chartRef OCIRepository {name:?} is not in the repository");
         return unresolved(out, &origin, reason);
-    };
-    let url = src.obj.str_at(&["spec", "url"]).unwrap_or("");
-    let at = |k: &str| {
-        src.obj
-            .str_at(&["spec", "ref", k])
-            .filter(|s| !s.is_empty())
-    };
+    }
+    for src in found {
+        oci_repository_request(src.obj, &origin, out);
+    }
+}
+
+fn oci_repository_request(src: &Node, origin: &Origin, out: &mut Collected) {
+    let url = src.str_at(&["spec", "url"]).unwrap_or("");
+    let at = |k: &str| src.str_at(&["spec", "ref", k]).filter(|s| !s.is_empty());
     let wanted = if let Some(d) = at("digest") {
         Wanted::Digest(d.to_string())
     } else if let Some(s) = at("semver") {
@@ -279,11 +312,11 @@ fn chart_ref_request(r: &Node, ns: &str, sources: &SourceMap<'_>, out: &mut Coll
             ChartRequest {
                 locator,
                 wanted,
-                insecure: insecure(src.obj),
-                declared: origin,
+                insecure: insecure(src),
+                declared: origin.clone(),
             },
         ),
-        Err(e) => unresolved(out, &origin, e.to_string()),
+        Err(e) => unresolved(out, origin, e.to_string()),
     }
 }
 
@@ -421,6 +454,30 @@ spec:
             hosts,
             ["127.0.0.1:5000", "ghcr.io", "stefanprodan.github.io"]
         );
+    }
+
+    #[test]
+    fn a_source_repeated_per_cluster_is_one_source_and_variants_are_each_pulled() {
+        let source = |url: &str| {
+            format!("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {{name: p, namespace: a}}\nspec: {{url: \"{url}\"}}\n---\n")
+        };
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: r, namespace: a}\nspec: {chart: {spec: {chart: c, sourceRef: {kind: HelmRepository, name: p}}}}\n";
+        let same = docs(&format!(
+            "{}{}{release}",
+            source("https://a.io"),
+            source("https://a.io")
+        ));
+        let c = collect(&same, []);
+        assert_eq!(c.requests.len(), 1);
+        assert!(c.unresolved.is_empty());
+        let variants = docs(&format!(
+            "{}{}{release}",
+            source("https://a.io"),
+            source("https://b.io")
+        ));
+        let c = collect(&variants, []);
+        let hosts: Vec<&str> = c.requests.iter().map(|r| r.locator.host()).collect();
+        assert_eq!(hosts, ["a.io", "b.io"]);
     }
 
     #[test]

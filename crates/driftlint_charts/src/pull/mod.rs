@@ -22,6 +22,24 @@ use rayon::prelude::*;
 pub use auth::{AuthError, Credentials, Secret};
 pub use http_repo::MAX_INDEX_YAML_BYTES;
 pub use oci::HELM_CHART_LAYER;
+
+/// The hosts a pull may contact for the sources named `source_hosts` (`host[:port]`,
+/// lowercase): those hosts, plus Docker Hub's API and token hosts when `docker.io` is named
+/// (`registry-1.docker.io`, `auth.docker.io`: Docker Hub is served there, as Helm and Flux
+/// know).
+pub fn hosts_for_sources<'a>(
+    source_hosts: impl IntoIterator<Item = &'a String>,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for h in source_hosts {
+        if oci::api_host(h) == oci::DOCKER_HUB_API {
+            out.insert(oci::DOCKER_HUB_API.to_string());
+            out.insert(oci::DOCKER_HUB_AUTH.to_string());
+        }
+        out.insert(h.clone());
+    }
+    out
+}
 pub use policy::{PolicyError, PullPolicy};
 
 use crate::cache::{CacheError, ChartCache, Digest, MAX_ARCHIVE_BYTES};

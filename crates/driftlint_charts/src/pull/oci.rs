@@ -37,6 +37,8 @@ pub struct OciRepo<'c> {
     /// `https://host[:port]` or `http://...` for an insecure source.
     base: String,
     host: String,
+    /// The registry as the source names it (`docker.io`), for credentials.
+    registry: String,
     /// The repository path (`path/chart`).
     name: String,
     token: Mutex<Option<String>>,
@@ -61,12 +63,14 @@ impl<'c> OciRepo<'c> {
     ) -> Option<Self> {
         let full = chart.oci_repository()?;
         let (host, name) = full.split_once('/')?;
+        let api = api_host(host);
         let scheme = if plain_http { "http" } else { "https" };
         Some(OciRepo {
             client,
             creds,
-            base: format!("{scheme}://{host}"),
-            host: host.to_ascii_lowercase(),
+            base: format!("{scheme}://{api}"),
+            host: api.to_ascii_lowercase(),
+            registry: host.to_ascii_lowercase(),
             name: name.to_string(),
             token: Mutex::new(None),
         })
@@ -170,6 +174,16 @@ impl<'c> OciRepo<'c> {
         Ok(resp)
     }
 
+    /// The Basic credentials of the registry: under its API host, the name the source uses,
+    /// or for Docker Hub `index.docker.io` (the key `docker login` writes).
+    fn basic(&self) -> Option<&super::Secret> {
+        let hub = (self.host == DOCKER_HUB_API).then_some("index.docker.io");
+        [Some(self.host.as_str()), Some(self.registry.as_str()), hub]
+            .into_iter()
+            .flatten()
+            .find_map(|h| self.creds.basic(h))
+    }
+
     fn headers(&self, accept: Option<&str>) -> Vec<(&'static str, String)> {
         let mut h = Vec::new();
         if let Some(a) = accept {
@@ -189,7 +203,7 @@ impl<'c> OciRepo<'c> {
             host: self.host.clone(),
             reason,
         };
-        let basic = self.creds.basic(&self.host);
+        let basic = self.basic();
         let (scheme, params) = challenge.split_once(' ').unwrap_or((challenge, ""));
         let header = if scheme.eq_ignore_ascii_case("basic") {
             let b = basic.ok_or_else(|| {
@@ -230,8 +244,7 @@ impl<'c> OciRepo<'c> {
             token_url.push_str(&format!("&service={}", query_escape(service)));
         }
         let headers: Vec<(&str, String)> = self
-            .creds
-            .basic(&self.host)
+            .basic()
             .map(|b| ("authorization", format!("Basic {}", b.expose())))
             .into_iter()
             .collect();
@@ -249,6 +262,21 @@ impl<'c> OciRepo<'c> {
             .ok_or_else(|| auth_err("the token answer holds no token".into()))
     }
 }
+
+/// The host serving the distribution API of a registry name: Docker Hub's `docker.io`
+/// (and `index.docker.io`) answer at `registry-1.docker.io`, as Helm's and Flux's resolvers
+/// map it; every other host is itself.
+pub fn api_host(host: &str) -> &str {
+    match host.to_ascii_lowercase().as_str() {
+        "docker.io" | "index.docker.io" => DOCKER_HUB_API,
+        _ => host,
+    }
+}
+
+/// Docker Hub's registry API host.
+pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
+/// Docker Hub's token realm host.
+pub const DOCKER_HUB_AUTH: &str = "auth.docker.io";
 
 /// `k="v",k2="v2"` of an auth challenge (quoted or bare values).
 fn challenge_params(text: &str) -> Vec<(String, String)> {
