@@ -229,8 +229,16 @@ fn copy_error(e: &PullError) -> PullError {
             host: host.clone(),
             reason: reason.clone(),
         },
-        other => PullError::Network {
-            url: String::new(),
+        PullError::Network { url, reason } => PullError::Network {
+            url: url.clone(),
+            reason: reason.clone(),
+        },
+        PullError::Index { url, reason } => PullError::Index {
+            url: url.clone(),
+            reason: reason.clone(),
+        },
+        other => PullError::Index {
+            url: "index.yaml".into(),
             reason: other.to_string(),
         },
     }
