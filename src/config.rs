@@ -92,6 +92,17 @@ pub struct ReleaseEntry {
     pub chart_origin: Origin,
 }
 
+/// The `charts:` section: what a chart pull may contact and with which credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChartsConfig {
+    /// Extra `host[:port]` (lowercase) a pull may contact.
+    pub allow_hosts: Vec<String>,
+    /// Plain http to sources that say `insecure: true`.
+    pub allow_insecure: bool,
+    /// Credentials from environment variables: (host, username variable, password variable).
+    pub credentials: Vec<(String, String, String)>,
+}
+
 /// The parsed configuration, with defaults for everything not set.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -118,6 +129,8 @@ pub struct Config {
     pub rules: Option<Node>,
     /// Flux sources mapped to folders of this repository (`sources:`).
     pub sources: Vec<SourceEntry>,
+    /// Chart pulling settings (`charts:`).
+    pub charts: ChartsConfig,
     /// `drift.ignoreDifferences`: fields `driftlint drift` never reports (Argo CD's shape).
     pub drift_ignore: driftlint_drift::IgnoreRules,
     /// The file the configuration came from, if any.
@@ -179,6 +192,7 @@ impl Config {
                 "rules" => config.rules = Some(value.clone()),
                 "drift" => config.drift_ignore = drift(value)?,
                 "sources" => config.sources = sources(value)?,
+                "charts" => config.charts = charts(value)?,
                 other => return Err(unknown_key(other, &KEYS.top, "configuration key", key)),
             }
         }
@@ -411,6 +425,56 @@ fn source(node: &Node) -> Result<SourceEntry, ConfigError> {
     Ok(entry)
 }
 
+fn charts(node: &Node) -> Result<ChartsConfig, ConfigError> {
+    let map = node
+        .as_map()
+        .ok_or_else(|| err("charts must be a mapping", node))?;
+    let mut out = ChartsConfig::default();
+    for (key, value) in map.iter() {
+        match known_key(key, &KEYS.charts, "charts key")? {
+            "allowHosts" => {
+                out.allow_hosts = strings(value)?
+                    .into_iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect();
+            }
+            "allowInsecure" => out.allow_insecure = boolean(value)?,
+            "credentials" => {
+                let items = value
+                    .as_seq()
+                    .ok_or_else(|| err("charts.credentials must be a list", value))?;
+                out.credentials = items
+                    .iter()
+                    .map(chart_credential)
+                    .collect::<Result<_, _>>()?;
+            }
+            other => return Err(unknown_key(other, &KEYS.charts, "charts key", key)),
+        }
+    }
+    Ok(out)
+}
+
+fn chart_credential(node: &Node) -> Result<(String, String, String), ConfigError> {
+    let what = "a charts.credentials entry is a mapping {host, usernameEnv, passwordEnv}";
+    let map = node.as_map().ok_or_else(|| err(what, node))?;
+    let (mut host, mut user, mut password) = (String::new(), String::new(), String::new());
+    for (key, value) in map.iter() {
+        match known_key(key, &KEYS.chart_credential, "charts.credentials key")? {
+            "host" => host = string(value)?,
+            "usernameEnv" => user = string(value)?,
+            "passwordEnv" => password = string(value)?,
+            other => {
+                let keys = &KEYS.chart_credential;
+                return Err(unknown_key(other, keys, "charts.credentials key", key));
+            }
+        }
+    }
+    if host.is_empty() || user.is_empty() || password.is_empty() {
+        return Err(err(what, node));
+    }
+    Ok((host.to_ascii_lowercase(), user, password))
+}
+
 fn releases(node: &Node) -> Result<Vec<ReleaseEntry>, ConfigError> {
     let items = node
         .as_seq()
@@ -569,6 +633,16 @@ ignore:
 #   PIN003: { tags: [main, stable, edge, nightly, latest] }
 #   API002: { severity: note }             # deprecated APIs as notes
 
+# Chart pulling (driftlint charts pull, check --pull-charts). Only the hosts the repository's
+# HelmRepository/OCIRepository objects name are contacted, plus these; plain http only to
+# sources that say `insecure: true`, and only with allowInsecure. Credentials come from the
+# named environment variables (or --registry-config) and are never printed.
+# charts:
+#   allowHosts: [auth.docker.io]
+#   allowInsecure: false
+#   credentials:
+#     - {host: ghcr.io, usernameEnv: GHCR_USER, passwordEnv: GHCR_TOKEN}
+
 # driftlint drift: differences that are never reported (Argo CD ignoreDifferences shape).
 # group/kind/name/namespace are globs; a left-out one matches every object. Per object, the
 # annotations driftlint.io/ignore-differences: "/spec/replicas" and
@@ -581,6 +655,7 @@ ignore:
 #       jsonPointers: [/spec/template/metadata/annotations]
 #     - kind: "*"
 #       managedFieldsManagers: [vpa-recommender]
+
 "#
 );
 
@@ -630,6 +705,31 @@ mod tests {
         assert_eq!(c.strict, Some(false));
         assert!(c.is_ignored(Path::new("x/y/z.yaml")));
         assert!(c.rules.is_some());
+    }
+
+    #[test]
+    fn charts_settings_are_read_and_checked_at_their_line() {
+        let c = Config::parse(
+            "c.yaml".into(),
+            "charts:\n  allowHosts: [Auth.Docker.io, 'r.io:5000']\n  allowInsecure: true\n  credentials:\n    - {host: GHCR.io, usernameEnv: U, passwordEnv: P}\n",
+        )
+        .expect("valid");
+        assert_eq!(c.charts.allow_hosts, ["auth.docker.io", "r.io:5000"]);
+        assert!(c.charts.allow_insecure);
+        assert_eq!(
+            c.charts.credentials,
+            [("ghcr.io".to_string(), "U".to_string(), "P".to_string())]
+        );
+        let e = Config::parse(
+            "c.yaml".into(),
+            "charts:\n  credentials:\n    - {host: ghcr.io, password: x}\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.origin.line, 3);
+        assert!(e.message.contains("password"), "{e}");
+        let e =
+            Config::parse("c.yaml".into(), "charts:\n  allowInsecure: yes please\n").unwrap_err();
+        assert_eq!(e.origin.line, 2);
     }
 
     #[test]

@@ -87,6 +87,40 @@ pub struct ConfigFile {
     /// `flux-system`) is this repository's root unless listed here.
     #[serde(default)]
     pub sources: Vec<Source>,
+    /// Settings of chart pulling (`driftlint charts pull`, `check --pull-charts`).
+    pub charts: Option<Charts>,
+}
+
+/// Chart pulling: which hosts besides those the repository's `HelmRepository`/`OCIRepository`
+/// objects name may be contacted, plain http, and credentials.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = non_nullable_properties)]
+pub struct Charts {
+    /// Extra hosts (`host` or `host:port`) a pull may contact, e.g. an OCI token realm on
+    /// another host or a CDN the chart archive URLs point at.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    /// Plain http to sources that say `insecure: true`. Default: false (https only).
+    pub allow_insecure: Option<bool>,
+    /// Credentials read from environment variables (never printed).
+    #[serde(default)]
+    pub credentials: Vec<ChartCredential>,
+}
+
+/// Basic credentials of one registry or repository host, from environment variables.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChartCredential {
+    /// The host (`host` or `host:port`).
+    #[schemars(length(min = 1))]
+    pub host: String,
+    /// The environment variable holding the user name.
+    #[schemars(length(min = 1))]
+    pub username_env: String,
+    /// The environment variable holding the password or token.
+    #[schemars(length(min = 1))]
+    pub password_env: String,
 }
 
 /// A Flux source mapped to a folder of this repository.
@@ -471,6 +505,10 @@ pub(crate) struct Keys {
     pub source: Vec<String>,
     /// The `drift:` section.
     pub drift: Vec<String>,
+    /// The `charts:` section.
+    pub charts: Vec<String>,
+    /// A `charts.credentials` entry.
+    pub chart_credential: Vec<String>,
 }
 
 pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
@@ -479,6 +517,8 @@ pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
     release: keys_of::<Release>(),
     source: keys_of::<Source>(),
     drift: keys_of::<Drift>(),
+    charts: keys_of::<Charts>(),
+    chart_credential: keys_of::<ChartCredential>(),
 });
 
 /// `text` as a value of the enum `T`, as serde reads it (`None` when it is not one).

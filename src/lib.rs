@@ -15,6 +15,7 @@
 pub mod apply_graph;
 pub mod apply_units;
 pub mod baseline;
+pub mod charts;
 pub mod check;
 pub mod config;
 pub mod config_schema;

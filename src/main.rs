@@ -28,6 +28,9 @@ macro_rules! eprintln {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[cfg(feature = "pull")]
+mod cli_charts;
+
 #[derive(Parser)]
 #[command(
     name = "driftlint",
@@ -54,6 +57,12 @@ enum Command {
     Baseline {
         #[command(subcommand)]
         command: cli_diff::BaselineCommand,
+    },
+    /// Remote Helm charts: `charts pull` fills the chart cache `check` reads.
+    #[cfg(feature = "pull")]
+    Charts {
+        #[command(subcommand)]
+        command: cli_charts::ChartsCommand,
     },
     /// Print what each apply unit would apply (Flux Kustomizations, folders no Flux
     /// Kustomization reaches, charts) as one YAML stream with a comment header per unit.
@@ -180,6 +189,15 @@ struct CheckArgs {
     /// does not accept.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Pull the charts the repository references into the chart cache first (as
+    /// `driftlint charts pull`), then check offline. Charts that cannot be pulled are
+    /// reported on stderr; the check still runs.
+    #[cfg(feature = "pull")]
+    #[arg(long)]
+    pull_charts: bool,
+    #[cfg(feature = "pull")]
+    #[command(flatten)]
+    pull: cli_charts::PullFlags,
 }
 
 #[derive(clap::Args)]
@@ -329,6 +347,8 @@ fn main() -> ExitCode {
         Command::Graph(args) => run_graph(args),
         Command::Diff(args) => cli_diff::run_diff(args),
         Command::Baseline { command } => cli_diff::run_baseline(command),
+        #[cfg(feature = "pull")]
+        Command::Charts { command } => cli_charts::run_charts(command),
         #[cfg(feature = "cluster")]
         Command::Drift(args) => run_drift(args),
         Command::Render {
@@ -424,6 +444,12 @@ fn run_check(args: CheckArgs) -> u8 {
         changed_files: changed,
         allow_remote: args.allow_remote,
     };
+    #[cfg(feature = "pull")]
+    if args.pull_charts {
+        if let Err(code) = cli_charts::pull_for_check(&opts, &args.pull) {
+            return code;
+        }
+    }
     let report = match cli_diff::checked(&opts, &args) {
         Ok(r) => r,
         Err(code) => return code,

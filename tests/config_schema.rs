@@ -180,6 +180,13 @@ sources:
     name: tenant
     namespace: apps
     path: tenants/a
+charts:
+  allowHosts: [auth.docker.io]
+  allowInsecure: false
+  credentials:
+    - host: ghcr.io
+      usernameEnv: GHCR_USER
+      passwordEnv: GHCR_TOKEN
 "#;
 
 /// Object-key paths (`/releases/*/chart`) a schema declares, following `$ref`, `items` and

@@ -10,7 +10,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("gotmpl", &["driftlint_yaml"]),
     ("driftlint_helm", &["driftlint_yaml", "gotmpl"]),
     ("driftlint_schema", &["driftlint_yaml"]),
-    ("driftlint_charts", &["driftlint_helm"]),
+    ("driftlint_charts", &["driftlint_yaml", "driftlint_helm"]),
     (
         "driftlint_kustomize",
         &["driftlint_yaml", "driftlint_schema"],

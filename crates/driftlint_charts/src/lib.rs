@@ -2,7 +2,11 @@
 //! registry, [`ChartCache`] keeps pulled chart archives content-addressed on disk, and
 //! [`resolve_version`] picks a version from a semver range as Flux's source-controller does.
 //!
-//! `check` only reads the cache (it stays offline); `driftlint charts pull` writes it.
+//! `check` only reads the cache (it stays offline); `driftlint charts pull` writes it:
+//! [`collect`] lists what a repository's rendered objects and kustomizations ask for
+//! ([`ChartRequest`]: locator, wanted version, file:line), and `pull::pull` (cargo feature
+//! `pull`) fetches it from Helm HTTP repositories and OCI registries under a host and address
+//! policy (`pull::policy`).
 //!
 //! Cache layout under the root (`$XDG_CACHE_HOME/driftlint/charts`, else
 //! `$HOME/.cache/driftlint/charts`, or `--cache-dir`):
@@ -18,9 +22,13 @@
 //! place; reads verify the digest and the archive budget ([`MAX_ARCHIVE_BYTES`]).
 
 mod cache;
+mod collect;
 mod locator;
+#[cfg(feature = "pull")]
+pub mod pull;
 mod resolve;
 
 pub use cache::{CacheError, ChartCache, ChartIndex, Digest, MAX_ARCHIVE_BYTES};
+pub use collect::{collect, ChartRequest, Collected, Unresolved, Wanted};
 pub use locator::{ChartLocator, LocatorError, SourceKind};
 pub use resolve::resolve_version;
