@@ -1021,3 +1021,35 @@ fn rejected_dry_runs_are_compared_read_only_with_a_warning_not_failed() {
     assert!(stderr.contains("must be deleted and recreated"), "{stderr}");
     assert!(stderr.contains("admission webhook"), "{stderr}");
 }
+
+#[test]
+fn a_removed_field_is_drift_as_the_applier_not_as_another_manager() {
+    let Some(c) = cluster() else { return };
+    let ns = fresh_namespace("removed");
+    let repo = flux_repo(&ns);
+    apply_as_kustomize_controller(c, repo.path(), &ns);
+    let f = "apps/app.yaml";
+    let text = std::fs::read_to_string(repo.path().join(f)).unwrap();
+    std::fs::write(repo.path().join(f), text.replace("  MODE: prod\n", "")).unwrap();
+    let removed = vec![triple(
+        "DRIFT001",
+        line_of(repo.path(), f, "name: settings", "data:"),
+        "data.MODE",
+    )];
+    // auto: as kustomize-controller, which applied it and would delete it.
+    let (out, _) = drift(c, "admin", repo.path(), &["--format", "json"]);
+    assert_eq!(findings(&out), removed);
+    let (out, _) = drift(
+        c,
+        "reader",
+        repo.path(),
+        &["--mode", "read-only", "--format", "json"],
+    );
+    assert_eq!(findings(&out), removed);
+    // As another manager, the field stays (kubectl diff --server-side's view).
+    let args = ["--format", "json", "--field-manager", "driftlint"];
+    let (out, _) = drift(c, "admin", repo.path(), &args);
+    assert_eq!(findings(&out), vec![]);
+    let (out, _) = drift(c, "admin", repo.path(), &["--field-manager", ""]);
+    assert_eq!(out.status.code(), Some(2));
+}
