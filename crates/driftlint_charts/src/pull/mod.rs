@@ -157,14 +157,16 @@ pub struct Pulled {
     pub outcome: Outcome,
 }
 
-/// Pulls every request into `cache`; requests of one source share one `index.yaml` fetch;
-/// sources are pulled in parallel. Returns one [`Pulled`] per request, in request order.
+/// Pulls every request into `cache`; requests of one Helm HTTP repository share one
+/// `index.yaml` fetch; repositories and OCI charts are pulled in parallel (rayon). Returns one [`Pulled`] per request, in request order.
 pub fn pull(requests: &[ChartRequest], cache: &ChartCache, opts: &PullOptions) -> Vec<Pulled> {
     let client = net::Client::new(opts.policy.clone(), opts.timeout);
-    let mut groups: BTreeMap<(SourceKind, &str), Vec<usize>> = BTreeMap::new();
+    // an HTTP repository's charts share its index.yaml; OCI charts are independent
+    let mut groups: BTreeMap<(SourceKind, &str, usize), Vec<usize>> = BTreeMap::new();
     for (i, r) in requests.iter().enumerate() {
+        let own = if r.locator.kind == SourceKind::Oci { i } else { 0 };
         groups
-            .entry((r.locator.kind, r.locator.source.as_str()))
+            .entry((r.locator.kind, r.locator.source.as_str(), own))
             .or_default()
             .push(i);
     }
