@@ -87,6 +87,33 @@ pub struct ConfigFile {
     /// `flux-system`) is this repository's root unless listed here.
     #[serde(default)]
     pub sources: Vec<Source>,
+    /// How helmfile state files (`helmfile.yaml`, `helmfile.yaml.gotmpl`, `helmfile.d/`) are
+    /// rendered.
+    pub helmfile: Option<Helmfile>,
+}
+
+/// Settings of helmfile rendering.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = non_nullable_properties)]
+pub struct Helmfile {
+    /// The environment (`helmfile --environment`); `--helmfile-environment` overrides it.
+    /// Default: `default`.
+    pub environment: Option<String>,
+    /// The environment variables templates may read with `env`/`requiredEnv`: a map of
+    /// names to values, or a list of names whose values are read from driftlint's own
+    /// environment. Nothing else is readable (the CI environment holds tokens).
+    pub env: Option<HelmfileEnv>,
+}
+
+/// `helmfile.env`: values given here, or names read from the process environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HelmfileEnv {
+    /// Variable name → value.
+    Values(BTreeMap<String, String>),
+    /// Variable names read from driftlint's environment (unset ones stay unset).
+    Names(Vec<String>),
 }
 
 /// A Flux source mapped to a folder of this repository.
@@ -471,6 +498,8 @@ pub(crate) struct Keys {
     pub source: Vec<String>,
     /// The `drift:` section.
     pub drift: Vec<String>,
+    /// The `helmfile:` section.
+    pub helmfile: Vec<String>,
 }
 
 pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
@@ -479,6 +508,7 @@ pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
     release: keys_of::<Release>(),
     source: keys_of::<Source>(),
     drift: keys_of::<Drift>(),
+    helmfile: keys_of::<Helmfile>(),
 });
 
 /// `text` as a value of the enum `T`, as serde reads it (`None` when it is not one).

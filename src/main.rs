@@ -169,6 +169,10 @@ struct CheckArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The helmfile environment to render state files for (default: `helmfile.environment`
+    /// of the configuration, else `default`).
+    #[arg(long, value_name = "NAME")]
+    helmfile_environment: Option<String>,
     /// Report (and fail on) only the findings the base revision does not have; say how many
     /// existing ones there are. The base: `--base`, else the merge base with the default branch.
     #[arg(long)]
@@ -199,6 +203,10 @@ struct BuildArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The helmfile environment to render state files for (default: `helmfile.environment`
+    /// of the configuration, else `default`).
+    #[arg(long, value_name = "NAME")]
+    helmfile_environment: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -418,6 +426,7 @@ fn run_check(args: CheckArgs) -> u8 {
         strict: args.no_strict.then_some(false),
         changed_files: changed,
         allow_remote: args.allow_remote,
+        helmfile_environment: args.helmfile_environment.clone(),
     };
     let report = match cli_diff::checked(&opts, &args) {
         Ok(r) => r,
@@ -658,6 +667,7 @@ fn run_build(args: BuildArgs) -> u8 {
         paths: args.paths,
         kubernetes_version: args.kubernetes_version,
         allow_remote: args.allow_remote,
+        helmfile_environment: args.helmfile_environment,
         ..CheckOptions::default()
     };
     let json = matches!(args.format, BuildFormat::Json);

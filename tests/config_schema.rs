@@ -180,6 +180,9 @@ sources:
     name: tenant
     namespace: apps
     path: tenants/a
+helmfile:
+  environment: prod
+  env: [TEAM]
 "#;
 
 /// Object-key paths (`/releases/*/chart`) a schema declares, following `$ref`, `items` and
