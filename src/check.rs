@@ -572,6 +572,7 @@ fn helmfile_options(
             .or_else(|| config.helmfile.environment.clone())
             .unwrap_or_default(),
         vars: config.helmfile.vars(),
+        state_values: config.helmfile.values.clone(),
         kube_version: Some(version.to_string()),
         ..Default::default()
     }

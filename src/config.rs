@@ -189,6 +189,22 @@ impl Config {
         Ok(config)
     }
 
+    /// True when `rel` (repo-relative) is a helmfile state file: by its name, or matching a
+    /// `helmfile.files` glob (`*` does not cross `/`).
+    pub fn is_helmfile_state(&self, rel: &Path) -> bool {
+        if crate::helmfile::is_state_file(rel) {
+            return true;
+        }
+        let rel = rel.to_string_lossy();
+        self.helmfile.files.iter().any(|g| {
+            globset::GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()
+                .map(|g| g.compile_matcher().is_match(rel.as_ref()))
+                .unwrap_or(false)
+        })
+    }
+
     /// True when `rel` (repo-relative, `/` separated) matches an `ignore:` glob.
     pub fn is_ignored(&self, rel: &Path) -> bool {
         let rel = rel.to_string_lossy();
@@ -382,6 +398,10 @@ pub struct HelmfileSettings {
     pub env_values: BTreeMap<String, String>,
     /// `env:` given as a list: variables read from driftlint's own environment.
     pub env_names: Vec<String>,
+    /// `values:`: state values given to every root state file (a JSON object).
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// `files:`: globs of further state files.
+    pub files: Vec<String>,
 }
 
 impl HelmfileSettings {
@@ -421,6 +441,11 @@ fn helmfile(node: &Node) -> Result<HelmfileSettings, ConfigError> {
                     })?
                 }
             },
+            "values" => match value.to_json() {
+                serde_json::Value::Object(m) => out.values = m,
+                _ => return Err(err("helmfile.values must be a mapping", value)),
+            },
+            "files" => out.files = globs(value)?,
             other => return Err(unknown_key(other, &KEYS.helmfile, "helmfile key", key)),
         }
     }

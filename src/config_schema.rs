@@ -104,6 +104,13 @@ pub struct Helmfile {
     /// names to values, or a list of names whose values are read from driftlint's own
     /// environment. Nothing else is readable (the CI environment holds tokens).
     pub env: Option<HelmfileEnv>,
+    /// State values given to every root state file, as `helmfile --state-values-file`
+    /// (they override the states' own values; nested states get them too).
+    pub values: Option<BTreeMap<String, serde_json::Value>>,
+    /// Globs (repo-relative) of further state files with other names (`deprecated/*.yaml`),
+    /// loaded like `helmfile.yaml`.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 /// `helmfile.env`: values given here, or names read from the process environment.

@@ -143,7 +143,7 @@ pub struct Inventory {
     pub kustomizations: BTreeSet<PathBuf>,
     /// Every Helm chart directory.
     pub charts: BTreeSet<PathBuf>,
-    /// Every helmfile state file ([`crate::helmfile::is_state_file`]), repo-relative.
+    /// Every helmfile state file ([`Config::is_helmfile_state`]), repo-relative.
     pub helmfiles: BTreeSet<PathBuf>,
     /// YAML files outside kustomization directories and charts, by directory.
     pub yaml_files: BTreeMap<PathBuf, Vec<PathBuf>>,
@@ -194,7 +194,7 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
             inv.kustomizations.insert(dir);
         } else if name == "Chart.yaml" {
             inv.charts.insert(dir);
-        } else if crate::helmfile::is_state_file(f) {
+        } else if config.is_helmfile_state(f) {
             inv.helmfiles.insert(f.clone());
         }
     }

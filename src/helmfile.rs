@@ -45,7 +45,10 @@ pub struct HelmfileOptions {
     pub environment: String,
     /// The environment variables `env`/`requiredEnv` may read (name → value).
     pub vars: BTreeMap<String, String>,
-    /// `--state-values-set KEY=VALUE` arguments, in order.
+    /// `--state-values-file` contents: values every root state gets (lists replace).
+    pub state_values: serde_json::Map<String, serde_json::Value>,
+    /// `--state-values-set KEY=VALUE` arguments, in order (applied after `state_values`;
+    /// lists merge element by element).
     pub state_values_set: Vec<String>,
     /// `--namespace`: the namespace of releases that set none.
     pub namespace: Option<String>,
@@ -129,6 +132,7 @@ fn load_options(opts: &HelmfileOptions) -> LoadOptions {
             opts.environment.clone()
         },
         vars: Arc::new(opts.vars.clone()),
+        state_values: values::from_json(&serde_json::Value::Object(opts.state_values.clone())),
         state_values_set: opts.state_values_set.clone(),
         namespace: opts.namespace.clone(),
     }

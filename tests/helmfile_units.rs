@@ -334,3 +334,36 @@ fn layered_parts_see_earlier_values_and_set_paths_merge() {
     assert_eq!(data["greeting"], "base");
     assert_eq!(data["team"], "BASE");
 }
+
+#[test]
+fn configured_state_files_and_state_values() {
+    // `helmfile.files` names a state file with another name; `helmfile.values` are the
+    // values a consumer passes (`--state-values-file`), overriding the state's own.
+    let d = repo_with(
+        "releases: []\n",
+        &[
+            (
+                ".driftlint.yaml",
+                "helmfile:\n  files: [\"deprecated/*.yaml\"]\n  values:\n    greeting: from-config\n",
+            ),
+            (
+                "deprecated/app.yaml",
+                "values:\n  - greeting: own\n---\nreleases:\n  - name: app\n    chart: ../charts/app\n    values:\n      - config:\n          greeting: {{ .Values.greeting }}\n",
+            ),
+            ("deprecated/values/not-a-state.yaml", "config: {}\n"),
+        ],
+    );
+    let ids: Vec<String> = units(d.path(), &[])
+        .iter()
+        .map(|u| u["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        // Manifest folders sort before helmfile releases (target kind order).
+        [
+            "deprecated/values",
+            "deprecated/app.yaml (release default/app)"
+        ]
+    );
+    assert_eq!(config_data(d.path())["greeting"], "from-config");
+}

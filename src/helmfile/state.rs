@@ -147,6 +147,8 @@ pub(crate) struct LoadOptions {
     pub(crate) environment: String,
     /// The variables `env`/`requiredEnv` may read.
     pub(crate) vars: Arc<BTreeMap<String, String>>,
+    /// `--state-values-file` contents (a map; lists replace).
+    pub(crate) state_values: Value,
     /// `--state-values-set KEY=VALUE`, in order.
     pub(crate) state_values_set: Vec<String>,
     /// `--namespace`: the namespace of releases that set none, and `.Namespace`.
@@ -274,7 +276,10 @@ impl<'a> Loader<'a> {
     /// Errors: the state cannot be read, rendered or parsed, uses an unsupported feature, or
     /// does not declare the selected environment.
     pub(crate) fn load_root(mut self, file: &Path) -> Result<Loaded, HfError> {
-        let mut overrides = empty_map();
+        let mut overrides = match &self.opts.state_values {
+            v @ Value::Map(_) => v.clone(),
+            _ => empty_map(),
+        };
         for arg in &self.opts.state_values_set {
             let set = parse_state_value_set(arg).map_err(|e| {
                 HfError::new(

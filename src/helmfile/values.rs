@@ -18,7 +18,23 @@ pub(crate) fn empty_map() -> Value {
 /// A YAML tree as template data (through JSON, as helmfile decodes YAML into
 /// `map[string]interface{}`; integers stay integers).
 pub(crate) fn from_node(node: &Node) -> Value {
-    Value::from(&node.to_json())
+    from_json(&node.to_json())
+}
+
+/// JSON as template data with helmfile's (go-yaml's) number types: integers stay `int`,
+/// others are `float64` (Helm's values, read through JSON, are all `float64`).
+pub(crate) fn from_json(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::Array(a) => Value::list(a.iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            Value::map(o.iter().map(|(k, v)| (k.clone(), from_json(v))))
+        }
+        other => Value::from(other),
+    }
 }
 
 /// `over` merged onto `base` (both left untouched): maps key by key, scalars and lists from
@@ -74,7 +90,7 @@ pub(crate) fn at_path(values: &Value, path: &str) -> Option<Value> {
 pub(crate) fn parse_state_value_set(arg: &str) -> Result<Value, String> {
     let mut dst = serde_json::Map::new();
     driftlint_helm::values::parse_set(arg, driftlint_helm::SetKind::Typed, &mut dst)?;
-    Ok(Value::from(&serde_json::Value::Object(dst)))
+    Ok(from_json(&serde_json::Value::Object(dst)))
 }
 
 /// The string a scalar value of a helmfile field gives (`installed: true`, `version: 1.2`),
@@ -110,6 +126,11 @@ mod tests {
             json(&merge(&base, &set, true)),
             r#"{"l":["a","z","c"],"m":{"x":1,"y":2}}"#
         );
+    }
+
+    #[test]
+    fn integers_stay_integers() {
+        assert!(matches!(at_path(&yaml("n: 2\n"), "n"), Some(Value::Int(2))));
     }
 
     #[test]
