@@ -518,7 +518,8 @@ fn render_all(
     let helmfile = match &inventory {
         Some(inv) => {
             let files: Vec<PathBuf> = inv.helmfiles.iter().cloned().collect();
-            crate::helmfile::render_units(fs, &files, &helmfile_options(config, opts, version))
+            let hopts = helmfile_options(config, opts, version);
+            crate::helmfile::render_units(fs, &files, &hopts, &build_opts)
         }
         None => crate::helmfile::Units::default(),
     };

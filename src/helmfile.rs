@@ -10,13 +10,15 @@
 //! (origins kept: a finding points at the values file or helmfile line that set the value),
 //! `set:`/`setString:`, its namespace and the checked Kubernetes version. A chart from a chart
 //! repository, OCI registry or Git is CHART001 (a warning): not rendered without the chart
-//! cache. What helmfile would render differently and driftlint does not support
-//! (`strategicMergePatches`, `jsonPatches`, `exec`, HCL values, remote helmfiles, ...) is a
+//! cache. `strategicMergePatches` and `jsonPatches` are applied to the rendered objects as
+//! helmfile's chartify does ([`chartify`]). What helmfile would render differently and
+//! driftlint does not support (`transformers`, `exec`, HCL values, remote helmfiles, ...) is a
 //! RENDER002 error at its line, never a quietly different rendering.
 //!
 //! Upstream: helmfile v1 `pkg/app/desired_state_file_loader.go`, `pkg/state/state.go`,
 //! `pkg/state/release.go`, `pkg/tmpl/context_funcs.go`.
 
+pub(crate) mod chartify;
 pub(crate) mod funcs;
 pub(crate) mod state;
 pub(crate) mod values;
@@ -31,6 +33,7 @@ use crate::check::Rendered;
 use crate::discover::{Kind, Target, UnitRef};
 use crate::report::{Finding, Severity};
 use driftlint_helm::{render_objects, HelmError, TemplateOptions};
+use driftlint_kustomize::BuildOptions;
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{Node, Origin};
 use state::{HfError, LoadOptions, Loader, Release};
@@ -100,6 +103,7 @@ pub fn template(
     opts: &HelmfileOptions,
 ) -> Result<Vec<RenderedRelease>, Box<Finding>> {
     let lopts = load_options(opts);
+    let build = BuildOptions::default();
     let loaded = Loader::new(fs, &lopts)
         .load_root(file)
         .map_err(|e| Box::new(state_failure(&display_id(fs, file), &e)))?;
@@ -108,7 +112,7 @@ pub fn template(
         .iter()
         .map(|r| {
             let id = release_target(r).id();
-            let (documents, failure) = match render_documents(fs, r, opts, &id) {
+            let (documents, failure) = match render_documents(fs, r, opts, &build, &id) {
                 Ok(docs) => (docs, None),
                 Err(f) => (Vec::new(), Some(*f)),
             };
@@ -151,7 +155,12 @@ pub(crate) struct Units {
 
 /// Loads every root among `state_files` (repo-relative) and renders their releases in
 /// parallel.
-pub(crate) fn render_units(fs: &RepoFs, state_files: &[PathBuf], opts: &HelmfileOptions) -> Units {
+pub(crate) fn render_units(
+    fs: &RepoFs,
+    state_files: &[PathBuf],
+    opts: &HelmfileOptions,
+    build: &BuildOptions,
+) -> Units {
     let lopts = load_options(opts);
     let loaded: Vec<(PathBuf, Result<state::Loaded, HfError>)> = state_files
         .par_iter()
@@ -186,7 +195,7 @@ pub(crate) fn render_units(fs: &RepoFs, state_files: &[PathBuf], opts: &Helmfile
     }
     let rendered: Vec<Rendered> = releases
         .par_iter()
-        .map(|r| render_release(fs, r, opts))
+        .map(|r| render_release(fs, r, opts, build))
         .collect();
     units.rendered.extend(rendered);
     units
@@ -259,12 +268,17 @@ fn is_remote(r: &Release) -> bool {
 }
 
 /// Renders one release with the native Helm engine: its unit, with the Kubernetes objects.
-fn render_release(fs: &RepoFs, r: &Release, opts: &HelmfileOptions) -> Rendered {
+fn render_release(
+    fs: &RepoFs,
+    r: &Release,
+    opts: &HelmfileOptions,
+    build: &BuildOptions,
+) -> Rendered {
     let target = release_target(r);
     let mut files: Vec<PathBuf> = r.files.clone();
     files.push(r.file.clone());
     files.extend(local_chart(fs, r));
-    let (objects, failure) = match render_documents(fs, r, opts, &target.id()) {
+    let (objects, failure) = match render_documents(fs, r, opts, build, &target.id()) {
         Ok(docs) => (
             docs.into_iter()
                 .filter(crate::check::is_object)
@@ -290,6 +304,7 @@ fn render_documents(
     fs: &RepoFs,
     r: &Release,
     opts: &HelmfileOptions,
+    build: &BuildOptions,
     id: &str,
 ) -> Result<Vec<Node>, Box<Finding>> {
     if let Some(e) = &r.error {
@@ -320,14 +335,26 @@ fn render_documents(
         random_seed: Some(crate::check::CHECK_RANDOM_SEED),
         ..TemplateOptions::default()
     };
-    match render_objects(fs, &chart, &topts) {
-        Ok(ms) => Ok(ms
+    let docs: Vec<Node> = match render_objects(fs, &chart, &topts) {
+        Ok(ms) => ms
             .into_iter()
             .map(|m| m.document)
             .filter(|d| !d.is_null())
-            .collect()),
-        Err(e) => Err(Box::new(helm_failure(fs, id, r, &e))),
+            .collect(),
+        Err(e) => return Err(Box::new(helm_failure(fs, id, r, &e))),
+    };
+    if r.patches.is_empty() {
+        return Ok(docs);
     }
+    chartify::apply(docs, &r.patches, build).map_err(|e| {
+        let at = r.patches.origin.as_ref().unwrap_or(&r.origin);
+        Box::new(finding(
+            "RENDER001",
+            id,
+            format!("cannot render {id}: patches: {e}"),
+            at,
+        ))
+    })
 }
 
 /// CHART001: the release's chart comes from a repository, registry or Git.

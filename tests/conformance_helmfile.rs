@@ -159,6 +159,34 @@ fn material() -> Option<PathBuf> {
     .find(|p| p.is_dir())
 }
 
+/// JSON text with every object's keys sorted (YAML key order does not matter to dyff).
+fn canonical(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::from(k.as_str()),
+                        canonical(&m[*k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        serde_json::Value::Array(a) => {
+            format!(
+                "[{}]",
+                a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The documents of a stream as canonical JSON, log lines and null documents dropped.
 fn documents(text: &str) -> Result<Vec<String>, String> {
     let kept: String = text
@@ -170,7 +198,7 @@ fn documents(text: &str) -> Result<Vec<String>, String> {
     Ok(docs
         .iter()
         .filter(|d| !d.is_null())
-        .map(|d| d.to_json().to_string())
+        .map(|d| canonical(&d.to_json()))
         .collect())
 }
 
@@ -235,7 +263,7 @@ fn run(root: &Path, case: &Case, file: &str, golden: &str) -> Result<bool, Strin
         if let Some(f) = &r.failure {
             return Err(format!("{}: {}", f.code, f.message));
         }
-        ours.extend(r.documents.iter().map(|d| d.to_json().to_string()));
+        ours.extend(r.documents.iter().map(|d| canonical(&d.to_json())));
     }
     let theirs = documents(&expected_text)?;
     let order = ours == theirs;

@@ -16,6 +16,11 @@
 //! - `tests/fixtures/helmfile-api.expected.yaml`: `helm template api ./charts/app -n backend
 //!   -f A --include-crds` with A = `config: {greeting: green}` (the nested helmfile's
 //!   `{{ .Values.color }}`, `color: green` passed by the parent's `helmfiles[].values`).
+//! - `tests/fixtures/helmfile-patched.expected.yaml`: what helmfile's chartify does for the
+//!   release of [`patches_apply_as_chartify_does`]: `helm template app CHART --include-crds`
+//!   (the fixture chart's ConfigMap template) written to `resources.yaml`, then
+//!   `kubectl kustomize` (v1.35.2) over a kustomization with that resource, the strategic
+//!   merge patch as `smp0.yaml` and the JSON patch as `json0.yaml` with its target.
 
 use std::path::{Path, PathBuf};
 
@@ -279,7 +284,7 @@ fn exec_and_unsupported_keys_are_loud() {
         "{err}"
     );
     let d = repo_with(
-        "releases:\n  - name: app\n    chart: ./charts/app\n    jsonPatches: []\n",
+        "releases:\n  - name: app\n    chart: ./charts/app\n    transformers: []\n",
         &[],
     );
     let (code, _, err) = run(&["build"], d.path());
@@ -287,7 +292,7 @@ fn exec_and_unsupported_keys_are_loud() {
     assert!(
         err.contains("RENDER002")
             && err.contains("helmfile.yaml.gotmpl:4")
-            && err.contains("jsonPatches"),
+            && err.contains("transformers"),
         "{err}"
     );
 }
@@ -366,4 +371,39 @@ fn configured_state_files_and_state_values() {
         ]
     );
     assert_eq!(config_data(d.path())["greeting"], "from-config");
+}
+
+#[test]
+fn patches_apply_as_chartify_does() {
+    let d = repo_with(
+        "releases:
+  - name: app
+    chart: ./charts/app
+    strategicMergePatches:
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: app-config
+        data:
+          team: patched
+    jsonPatches:
+      - target:
+          kind: ConfigMap
+          name: app-config
+        patch:
+          - op: add
+            path: /data/extra
+            value: \"yes\"
+",
+        &[],
+    );
+    let (code, out, err) = run(&["build"], d.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(docs(&out), expected("helmfile-patched.expected.yaml"));
+    // `check` renders the patched release too (no render failure).
+    let (_, out, _) = run(&["check", "--format", "json"], d.path());
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert!(v["findings"]
+        .as_array()
+        .is_some_and(|f| f.iter().all(|f| f["code"] != "RENDER001")));
 }

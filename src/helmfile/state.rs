@@ -34,8 +34,6 @@ pub(crate) const SECRET_PLACEHOLDER: &str = "${HELMFILE_SECRET}";
 
 /// Release keys that change what `helmfile template` renders and are not supported yet.
 const UNSUPPORTED_RELEASE_KEYS: &[&str] = &[
-    "strategicMergePatches",
-    "jsonPatches",
     "transformers",
     "dependencies",
     "forceNamespace",
@@ -188,6 +186,8 @@ pub(crate) struct Release {
     pub(crate) repositories: BTreeMap<String, String>,
     /// Repo-relative files read for it (state files, values files).
     pub(crate) files: Vec<PathBuf>,
+    /// `strategicMergePatches:` and `jsonPatches:` (applied as chartify does).
+    pub(crate) patches: super::chartify::Patches,
     /// Why it cannot be rendered, if so.
     pub(crate) error: Option<HfError>,
 }
@@ -895,6 +895,7 @@ impl<'a> Loader<'a> {
             labels,
             repositories: st.repositories.clone(),
             files: st.files.clone(),
+            patches: Default::default(),
             error: None,
         };
         let data = self.data(values, Some(release_data(&name, &namespace, &chart)));
@@ -936,6 +937,8 @@ impl<'a> Loader<'a> {
                 "needs",
                 "installed",
                 "labels",
+                "strategicMergePatches",
+                "jsonPatches",
             ];
             if !known.contains(&key) && !IGNORED_RELEASE_KEYS.contains(&key) {
                 return Err(HfError::new(
@@ -969,9 +972,45 @@ impl<'a> Loader<'a> {
                 r.files.extend(files);
             }
         }
+        self.patches(r, node, data)?;
         for (key, kind) in [("set", SetKind::Typed), ("setString", SetKind::String)] {
             for s in node.get(key).and_then(Node::as_seq).into_iter().flatten() {
                 self.set_entry(r, s, kind)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `strategicMergePatches:` (objects, or files holding one) and `jsonPatches:`
+    /// (`{target, patch: [operations]}`).
+    fn patches(&self, r: &mut Release, node: &Node, data: &Value) -> Result<(), HfError> {
+        for (key, k, v) in ["strategicMergePatches", "jsonPatches"]
+            .iter()
+            .filter_map(|key| {
+                let (k, v) = node.as_map()?.get_entry(key)?;
+                Some((*key, k, v))
+            })
+        {
+            r.patches.origin.get_or_insert_with(|| k.origin.clone());
+            for entry in v.as_seq().into_iter().flatten() {
+                if key == "jsonPatches" {
+                    match (entry.get("target"), entry.get("patch")) {
+                        (Some(t), Some(p)) if p.as_seq().is_some() => {
+                            r.patches.json.push((t.clone(), p.clone()))
+                        }
+                        _ => {
+                            return Err(HfError::unsupported(
+                                format!("a jsonPatches entry other than {{target, patch: [operations]}} {UNSUPPORTED}"),
+                                &entry.origin,
+                            ))
+                        }
+                    }
+                } else if entry.as_map().is_some() {
+                    r.patches.strategic.push(entry.clone());
+                } else if let Some((doc, files)) = self.values_entry(entry, &r.dir, data, None)? {
+                    r.patches.strategic.push(doc);
+                    r.files.extend(files);
+                }
             }
         }
         Ok(())
