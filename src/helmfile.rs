@@ -55,6 +55,11 @@ pub struct HelmfileOptions {
     pub state_values_set: Vec<String>,
     /// `--namespace`: the namespace of releases that set none.
     pub namespace: Option<String>,
+    /// `helmfile template --set KEY=VALUE`: given to every release after its own values.
+    pub set: Vec<String>,
+    /// `helmfile template --values FILE`: repo-relative values files given to every release
+    /// after its own values (before `set`).
+    pub values: Vec<PathBuf>,
     /// The Kubernetes version charts are rendered for (`1.33`; `None`: Helm's default).
     pub kube_version: Option<String>,
 }
@@ -321,11 +326,18 @@ fn render_documents(
         );
         return Err(Box::new(finding("RENDER001", id, message, &r.chart_origin)));
     };
+    let mut sets = r.sets.clone();
+    sets.extend(
+        opts.set
+            .iter()
+            .map(|s| (driftlint_helm::SetKind::Typed, s.clone())),
+    );
     let topts = TemplateOptions {
         release_name: r.name.clone(),
         namespace: namespace_or_default(r).to_string(),
         values_docs: r.values.clone(),
-        sets: r.sets.clone(),
+        value_files: opts.values.clone(),
+        sets,
         set_files: r.set_files.clone(),
         kube_version: opts
             .kube_version

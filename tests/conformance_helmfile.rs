@@ -30,6 +30,9 @@ struct Case {
     namespace: Option<&'static str>,
     state_values_set: &'static [&'static str],
     list: bool,
+    /// `helmfile template --set` and `--values` (relative to the material root).
+    set: &'static [&'static str],
+    values: &'static [&'static str],
 }
 
 const IT: &str = "test/integration/test-cases";
@@ -44,6 +47,8 @@ fn cases() -> Vec<(Case, String, String)> {
                 namespace: Some("helmfile-tests"),
                 state_values_set: sets,
                 list: false,
+                set: &[],
+                values: &[],
             },
             format!("{IT}/{file}"),
             format!("{IT}/{golden}"),
@@ -57,6 +62,8 @@ fn cases() -> Vec<(Case, String, String)> {
                 namespace: None,
                 state_values_set: &[],
                 list,
+                set: &[],
+                values: &[],
             },
             format!("{SNAP}/{name}/input.yaml.gotmpl"),
             format!("{SNAP}/{name}/{golden}"),
@@ -74,6 +81,24 @@ fn cases() -> Vec<(Case, String, String)> {
             "chartify/input/helmfile.yaml.gotmpl",
             "chartify/output/template-helm4",
             &[],
+        ),
+        (
+            Case {
+                name: "chartify --set image.tag=v2",
+                set: &["image.tag=v2"],
+                ..it("", "", "", &[]).0
+            },
+            format!("{IT}/chartify/input/helmfile.yaml.gotmpl"),
+            format!("{IT}/chartify/output/template-set-helm4"),
+        ),
+        (
+            Case {
+                name: "chartify --values ./extra-values.yaml",
+                values: &["test/integration/test-cases/chartify/input/extra-values.yaml"],
+                ..it("", "", "", &[]).0
+            },
+            format!("{IT}/chartify/input/helmfile.yaml.gotmpl"),
+            format!("{IT}/chartify/output/template-values-helm4"),
         ),
         it(
             "include-template-func",
@@ -231,6 +256,8 @@ fn run(root: &Path, case: &Case, file: &str, golden: &str) -> Result<bool, Strin
             .iter()
             .map(|s| s.to_string())
             .collect(),
+        set: case.set.iter().map(|s| s.to_string()).collect(),
+        values: case.values.iter().map(PathBuf::from).collect(),
         ..HelmfileOptions::default()
     };
     let releases =
