@@ -624,6 +624,13 @@ pub const DEFAULT_CONFIG: &str = concat!(
 #     kubeVersion: "1.33"                  # default: kubernetesVersion
 #     apiVersions: [monitoring.coreos.com/v1]
 
+# Helmfile state files (helmfile.yaml, helmfile.yaml.gotmpl, helmfile.d/): how they render.
+# helmfile:
+#   environment: production                # --environment; --helmfile-environment overrides
+#   env: [CLUSTER_NAME]                     # the only variables env/requiredEnv may read
+#   values: { installed: true }             # state values, as --state-values-file
+#   files: ["deprecated/*.yaml"]           # state files with other names
+
 # Path globs that discovery skips (repo-relative).
 ignore:
   - "**/testdata/**"
