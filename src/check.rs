@@ -1130,6 +1130,14 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
     if r.target.kind == Kind::Helm {
         return changed.iter().any(|c| helm_target_reads(r, c));
     }
+    // A helmfile release reads its state files, values files and its chart folder.
+    if r.target.kind == Kind::Helmfile
+        && changed
+            .iter()
+            .any(|c| r.files.iter().any(|f| c.starts_with(f)))
+    {
+        return true;
+    }
     let inputs_unknown = r.failure.is_some();
     let failure_file = r
         .failure

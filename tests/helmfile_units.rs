@@ -407,3 +407,42 @@ fn patches_apply_as_chartify_does() {
         .as_array()
         .is_some_and(|f| f.iter().all(|f| f["code"] != "RENDER001")));
 }
+
+/// Units `check --pre-commit` reports for a changed file (run in the fixture).
+fn pre_commit_targets(changed: &str) -> Vec<String> {
+    let out = driftlint()
+        .current_dir(fixture())
+        .args(["check", "--pre-commit", "--format", "json", "--", changed])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    v["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| t["id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn pre_commit_maps_files_to_the_releases_reading_them() {
+    assert_eq!(
+        pre_commit_targets("values/app.yaml.gotmpl"),
+        ["helmfile.yaml.gotmpl (release shop/web)"]
+    );
+    assert_eq!(
+        pre_commit_targets("charts/app/templates/configmap.yaml"),
+        [
+            "helmfile.yaml.gotmpl (release shop/web)",
+            "nested/helmfile.yaml.gotmpl (release backend/api)"
+        ]
+    );
+    // The nested state file is read by the api release only; the root state file by every
+    // release (it passes the nested one its values).
+    assert_eq!(
+        pre_commit_targets("nested/helmfile.yaml.gotmpl"),
+        ["nested/helmfile.yaml.gotmpl (release backend/api)"]
+    );
+    assert_eq!(pre_commit_targets("helmfile.yaml.gotmpl").len(), 3);
+}

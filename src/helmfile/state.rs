@@ -322,7 +322,15 @@ impl<'a> Loader<'a> {
         let values = st.values(overrides, &self.cli);
         let mut out = Vec::new();
         for (entry, dir) in &st.helmfiles {
-            out.extend(self.nested_state(entry, dir, overrides, depth)?);
+            // A nested release also reads its parents (they pass it values and selectors).
+            out.extend(
+                self.nested_state(entry, dir, overrides, depth)?
+                    .into_iter()
+                    .map(|mut r| {
+                        r.files.extend(st.files.iter().cloned());
+                        r
+                    }),
+            );
         }
         for (node, dir, decl) in &st.releases {
             if let Some(r) = self.release(node, dir, decl, &values, &st)? {
