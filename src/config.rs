@@ -189,22 +189,6 @@ impl Config {
         Ok(config)
     }
 
-    /// True when `rel` (repo-relative) is a helmfile state file: by its name, or matching a
-    /// `helmfile.files` glob (`*` does not cross `/`).
-    pub fn is_helmfile_state(&self, rel: &Path) -> bool {
-        if crate::helmfile::is_state_file(rel) {
-            return true;
-        }
-        let rel = rel.to_string_lossy();
-        self.helmfile.files.iter().any(|g| {
-            globset::GlobBuilder::new(g)
-                .literal_separator(true)
-                .build()
-                .map(|g| g.compile_matcher().is_match(rel.as_ref()))
-                .unwrap_or(false)
-        })
-    }
-
     /// True when `rel` (repo-relative, `/` separated) matches an `ignore:` glob.
     pub fn is_ignored(&self, rel: &Path) -> bool {
         let rel = rel.to_string_lossy();

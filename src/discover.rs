@@ -143,7 +143,7 @@ pub struct Inventory {
     pub kustomizations: BTreeSet<PathBuf>,
     /// Every Helm chart directory.
     pub charts: BTreeSet<PathBuf>,
-    /// Every helmfile state file ([`Config::is_helmfile_state`]), repo-relative.
+    /// Every helmfile state file ([`is_helmfile_state`]), repo-relative.
     pub helmfiles: BTreeSet<PathBuf>,
     /// YAML files outside kustomization directories and charts, by directory.
     pub yaml_files: BTreeMap<PathBuf, Vec<PathBuf>>,
@@ -194,7 +194,7 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
             inv.kustomizations.insert(dir);
         } else if name == "Chart.yaml" {
             inv.charts.insert(dir);
-        } else if config.is_helmfile_state(f) {
+        } else if is_helmfile_state(config, f) {
             inv.helmfiles.insert(f.clone());
         }
     }
@@ -212,6 +212,42 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
         }
     }
     inv
+}
+
+/// True for the file names helmfile reads as state: `helmfile.yaml`, `helmfile.yaml.gotmpl`,
+/// `helmfile.yml`, `helmfile.gotmpl`, and `.yaml`/`.yml`/`.gotmpl` files directly in a
+/// `helmfile.d/` folder (not `_*` helpers).
+pub fn is_helmfile_state_name(rel: &Path) -> bool {
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let in_d = rel
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "helmfile.d");
+    matches!(
+        name,
+        "helmfile.yaml" | "helmfile.yml" | "helmfile.yaml.gotmpl" | "helmfile.gotmpl"
+    ) || (in_d
+        && !name.starts_with('_')
+        && [".yaml", ".yml", ".gotmpl"]
+            .iter()
+            .any(|e| name.ends_with(e)))
+}
+
+/// True when `rel` (repo-relative) is a helmfile state file: by its name
+/// ([`is_helmfile_state_name`]), or matching a `helmfile.files` glob of the configuration
+/// (`*` does not cross `/`).
+pub fn is_helmfile_state(config: &Config, rel: &Path) -> bool {
+    if is_helmfile_state_name(rel) {
+        return true;
+    }
+    let rel = rel.to_string_lossy();
+    config.helmfile.files.iter().any(|g| {
+        globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map(|g| g.compile_matcher().is_match(rel.as_ref()))
+            .unwrap_or(false)
+    })
 }
 
 /// True for what is neither a regular file, a directory nor a symbolic link.

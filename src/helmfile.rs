@@ -64,23 +64,7 @@ pub struct HelmfileOptions {
     pub kube_version: Option<String>,
 }
 
-/// True for the file names helmfile reads as state: `helmfile.yaml`, `helmfile.yaml.gotmpl`,
-/// `helmfile.yml`, and `.yaml`/`.yml`/`.gotmpl` files directly in a `helmfile.d/` folder.
-pub fn is_state_file(rel: &Path) -> bool {
-    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let in_d = rel
-        .parent()
-        .and_then(|p| p.file_name())
-        .is_some_and(|n| n == "helmfile.d");
-    matches!(
-        name,
-        "helmfile.yaml" | "helmfile.yml" | "helmfile.yaml.gotmpl" | "helmfile.gotmpl"
-    ) || (in_d
-        && !name.starts_with('_')
-        && [".yaml", ".yml", ".gotmpl"]
-            .iter()
-            .any(|e| name.ends_with(e)))
-}
+pub use crate::discover::is_helmfile_state_name as is_state_file;
 
 /// One release of a state file as `helmfile template` renders it.
 pub struct RenderedRelease {
