@@ -105,6 +105,7 @@ impl ApplyGraph {
                 kind: match e.kind {
                     EdgeKind::DependsOn => "dependsOn",
                     EdgeKind::AppliedBy => "applies",
+                    EdgeKind::Needs => "needs",
                 },
                 name: e.name,
             })

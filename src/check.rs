@@ -13,6 +13,7 @@ mod crd_catalog;
 mod helm;
 mod sources;
 
+pub(crate) use helm::{kube_version as helm_kube_version, CHECK_RANDOM_SEED};
 pub use sources::Sources;
 
 use crate::config::Config;
@@ -46,6 +47,9 @@ pub struct CheckOptions {
     pub changed_files: Option<Vec<PathBuf>>,
     /// Clone remote Kustomize bases with the system `git` (`--allow-remote`).
     pub allow_remote: bool,
+    /// The helmfile environment (`--helmfile-environment`); overrides the configuration's
+    /// `helmfile.environment` (default `default`).
+    pub helmfile_environment: Option<String>,
 }
 
 /// One checked target and how it went.
@@ -255,16 +259,36 @@ fn graph_units<'a>(
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
+    let mut releases: HashMap<String, usize> = HashMap::new();
+    for (i, r) in rendered.iter().enumerate() {
+        if let (Kind::Helmfile, Some(u)) = (r.target.kind, &r.target.unit) {
+            releases
+                .entry(format!("{}/{}", u.namespace, u.name))
+                .or_insert(i);
+        }
+    }
     rendered
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let unit = r.target.unit.as_ref();
+            let needs = unit
+                .map(|u| {
+                    u.needs
+                        .iter()
+                        .map(|n| driftlint_rules::order::Need {
+                            name: n.clone(),
+                            unit: releases.get(n).copied(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             GraphUnit {
                 id: &ids[i],
                 kind: match r.target.kind {
                     Kind::Flux => UnitKind::FluxKustomization,
                     Kind::Helm => UnitKind::HelmChart,
+                    Kind::Helmfile => UnitKind::HelmfileRelease,
                     Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
                 },
                 flux: r.declared.as_ref(),
@@ -273,6 +297,7 @@ fn graph_units<'a>(
                     .and_then(|u| u.parent.as_deref())
                     .and_then(|p| index.get(p).copied()),
                 objects: &r.objects,
+                needs,
             }
         })
         .collect()
@@ -490,6 +515,16 @@ fn render_all(
     };
     let (mut targets, inventory) = plan_targets(fs, config, opts, starts, findings);
     apply_releases(fs, config, &mut targets, findings);
+    let helmfile = match &inventory {
+        Some(inv) => {
+            let files: Vec<PathBuf> = inv.helmfiles.iter().cloned().collect();
+            let hopts = helmfile_options(config, opts, version);
+            crate::helmfile::render_units(fs, &files, &hopts, &build_opts)
+        }
+        None => crate::helmfile::Units::default(),
+    };
+    // A chart a helmfile release renders is checked through the release.
+    targets.retain(|t| t.kind != Kind::Helm || !helmfile.charts.contains(&t.path));
     let mut rendered: Vec<Rendered> = targets
         .par_iter()
         .filter(|t| t.kind != Kind::Manifests)
@@ -498,7 +533,9 @@ fn render_all(
     let used: BTreeSet<PathBuf> = rendered
         .iter()
         .flat_map(|r| r.files.iter().cloned())
+        .chain(helmfile.files.iter().cloned())
         .collect();
+    rendered.extend(helmfile.rendered);
     if let Some(inv) = inventory {
         targets.extend(discover::manifest_targets(&inv, &used));
     }
@@ -520,6 +557,26 @@ fn render_all(
     rendered.sort_by(|a, b| a.target.cmp(&b.target));
     rendered.dedup_by(|a, b| a.target == b.target);
     rendered
+}
+
+/// How helmfile state files are rendered: the environment from the command line, else the
+/// configuration; the variables the configuration lists; the checked Kubernetes version.
+fn helmfile_options(
+    config: &Config,
+    opts: &CheckOptions,
+    version: &str,
+) -> crate::helmfile::HelmfileOptions {
+    crate::helmfile::HelmfileOptions {
+        environment: opts
+            .helmfile_environment
+            .clone()
+            .or_else(|| config.helmfile.environment.clone())
+            .unwrap_or_default(),
+        vars: config.helmfile.vars(),
+        state_values: config.helmfile.values.clone(),
+        kube_version: Some(version.to_string()),
+        ..Default::default()
+    }
 }
 
 /// A folder a Flux Kustomization renders is checked through it, not also as a bare folder:
@@ -597,6 +654,7 @@ fn plan_targets(
         let part = discover::walk(fs, start, config);
         inv.kustomizations.extend(part.kustomizations);
         inv.charts.extend(part.charts);
+        inv.helmfiles.extend(part.helmfiles);
         for (dir, files) in part.yaml_files {
             let entry = inv.yaml_files.entry(dir).or_default();
             entry.extend(files);
@@ -707,7 +765,7 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &st
             Err(e) => failed(target, render_failure(target, &e)),
         },
         Kind::Helm => helm::render_chart(fs, target, version),
-        Kind::Manifests | Kind::Flux => render_manifests(fs, target),
+        Kind::Manifests | Kind::Flux | Kind::Helmfile => render_manifests(fs, target),
     }
 }
 
@@ -1071,6 +1129,14 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
     }
     if r.target.kind == Kind::Helm {
         return changed.iter().any(|c| helm_target_reads(r, c));
+    }
+    // A helmfile release reads its state files, values files and its chart folder.
+    if r.target.kind == Kind::Helmfile
+        && changed
+            .iter()
+            .any(|c| r.files.iter().any(|f| c.starts_with(f)))
+    {
+        return true;
     }
     let inputs_unknown = r.failure.is_some();
     let failure_file = r

@@ -3,6 +3,7 @@
 //! [`ConfigError`] at its file:line. The keys and enumerated values accepted are those of the
 //! schema types in [`crate::config_schema`], from which the published JSON Schema is generated.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -131,6 +132,8 @@ pub struct Config {
     pub sources: Vec<SourceEntry>,
     /// Chart pulling settings (`charts:`).
     pub charts: ChartsConfig,
+    /// `helmfile:`: how helmfile state files are rendered.
+    pub helmfile: HelmfileSettings,
     /// `drift.ignoreDifferences`: fields `driftlint drift` never reports (Argo CD's shape).
     pub drift_ignore: driftlint_drift::IgnoreRules,
     /// The file the configuration came from, if any.
@@ -193,6 +196,7 @@ impl Config {
                 "drift" => config.drift_ignore = drift(value)?,
                 "sources" => config.sources = sources(value)?,
                 "charts" => config.charts = charts(value)?,
+                "helmfile" => config.helmfile = helmfile(value)?,
                 other => return Err(unknown_key(other, &KEYS.top, "configuration key", key)),
             }
         }
@@ -381,6 +385,69 @@ fn target(node: &Node) -> Result<TargetEntry, ConfigError> {
         return Err(err("a target needs a path", node));
     }
     Ok(entry)
+}
+
+/// `helmfile:` settings.
+#[derive(Debug, Clone, Default)]
+pub struct HelmfileSettings {
+    /// `environment:` (the helmfile environment; `None`: `default`).
+    pub environment: Option<String>,
+    /// `env:` given as a map: variable → value.
+    pub env_values: BTreeMap<String, String>,
+    /// `env:` given as a list: variables read from driftlint's own environment.
+    pub env_names: Vec<String>,
+    /// `values:`: state values given to every root state file (a JSON object).
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// `files:`: globs of further state files.
+    pub files: Vec<String>,
+}
+
+impl HelmfileSettings {
+    /// The variables helmfile templates may read (`env`, `requiredEnv`): the map's values,
+    /// and the listed names that are set in driftlint's environment. Nothing else.
+    pub fn vars(&self) -> BTreeMap<String, String> {
+        let mut out = self.env_values.clone();
+        for name in &self.env_names {
+            if let Ok(v) = std::env::var(name) {
+                out.insert(name.clone(), v);
+            }
+        }
+        out
+    }
+}
+
+fn helmfile(node: &Node) -> Result<HelmfileSettings, ConfigError> {
+    let map = node
+        .as_map()
+        .ok_or_else(|| err("helmfile must be a mapping", node))?;
+    let mut out = HelmfileSettings::default();
+    for (key, value) in map.iter() {
+        match known_key(key, &KEYS.helmfile, "helmfile key")? {
+            "environment" => out.environment = Some(string(value)?),
+            "env" => match value.as_map() {
+                Some(vars) => {
+                    for (k, v) in vars.iter() {
+                        out.env_values.insert(string(k)?, string(v)?);
+                    }
+                }
+                None => {
+                    out.env_names = strings(value).map_err(|_| {
+                        err(
+                        "helmfile.env is a map of variables to values or a list of variable names",
+                        value,
+                    )
+                    })?
+                }
+            },
+            "values" => match value.to_json() {
+                serde_json::Value::Object(m) => out.values = m,
+                _ => return Err(err("helmfile.values must be a mapping", value)),
+            },
+            "files" => out.files = globs(value)?,
+            other => return Err(unknown_key(other, &KEYS.helmfile, "helmfile key", key)),
+        }
+    }
+    Ok(out)
 }
 
 fn sources(node: &Node) -> Result<Vec<SourceEntry>, ConfigError> {
@@ -604,6 +671,13 @@ pub const DEFAULT_CONFIG: &str = concat!(
 #     set: { replicaCount: 3 }             # or a list of key=value, as --set
 #     kubeVersion: "1.33"                  # default: kubernetesVersion
 #     apiVersions: [monitoring.coreos.com/v1]
+
+# Helmfile state files (helmfile.yaml, helmfile.yaml.gotmpl, helmfile.d/): how they render.
+# helmfile:
+#   environment: production                # --environment; --helmfile-environment overrides
+#   env: [CLUSTER_NAME]                     # the only variables env/requiredEnv may read
+#   values: { installed: true }             # state values, as --state-values-file
+#   files: ["deprecated/*.yaml"]           # state files with other names
 
 # Path globs that discovery skips (repo-relative).
 ignore:

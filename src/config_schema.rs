@@ -89,6 +89,9 @@ pub struct ConfigFile {
     pub sources: Vec<Source>,
     /// Settings of chart pulling (`driftlint charts pull`, `check --pull-charts`).
     pub charts: Option<Charts>,
+    /// How helmfile state files (`helmfile.yaml`, `helmfile.yaml.gotmpl`, `helmfile.d/`) are
+    /// rendered.
+    pub helmfile: Option<Helmfile>,
 }
 
 /// Chart pulling: which hosts besides those the repository's `HelmRepository`/`OCIRepository`
@@ -121,6 +124,37 @@ pub struct ChartCredential {
     /// The environment variable holding the password or token.
     #[schemars(length(min = 1))]
     pub password_env: String,
+}
+
+/// Settings of helmfile rendering.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = non_nullable_properties)]
+pub struct Helmfile {
+    /// The environment (`helmfile --environment`); `--helmfile-environment` overrides it.
+    /// Default: `default`.
+    pub environment: Option<String>,
+    /// The environment variables templates may read with `env`/`requiredEnv`: a map of
+    /// names to values, or a list of names whose values are read from driftlint's own
+    /// environment. Nothing else is readable (the CI environment holds tokens).
+    pub env: Option<HelmfileEnv>,
+    /// State values given to every root state file, as `helmfile --state-values-file`
+    /// (they override the states' own values; nested states get them too).
+    pub values: Option<BTreeMap<String, serde_json::Value>>,
+    /// Globs (repo-relative) of further state files with other names (`deprecated/*.yaml`),
+    /// loaded like `helmfile.yaml`.
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// `helmfile.env`: values given here, or names read from the process environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HelmfileEnv {
+    /// Variable name → value.
+    Values(BTreeMap<String, String>),
+    /// Variable names read from driftlint's environment (unset ones stay unset).
+    Names(Vec<String>),
 }
 
 /// A Flux source mapped to a folder of this repository.
@@ -509,6 +543,8 @@ pub(crate) struct Keys {
     pub charts: Vec<String>,
     /// A `charts.credentials` entry.
     pub chart_credential: Vec<String>,
+    /// The `helmfile:` section.
+    pub helmfile: Vec<String>,
 }
 
 pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
@@ -519,6 +555,7 @@ pub(crate) static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
     drift: keys_of::<Drift>(),
     charts: keys_of::<Charts>(),
     chart_credential: keys_of::<ChartCredential>(),
+    helmfile: keys_of::<Helmfile>(),
 });
 
 /// `text` as a value of the enum `T`, as serde reads it (`None` when it is not one).

@@ -27,25 +27,28 @@ pub struct Target {
     /// For charts: how to render them (`None`: the chart's own values, release named after
     /// the chart, namespace `default`).
     pub release: Option<Release>,
-    /// For Flux Kustomizations: which one.
+    /// For Flux Kustomizations and helmfile releases: which one.
     pub unit: Option<UnitRef>,
 }
 
-/// The Flux Kustomization object an apply unit renders.
+/// The object an apply unit renders: a Flux Kustomization, or a helmfile release.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnitRef {
-    /// Shown after the path in the target id: `Kustomization flux-system/apps`.
+    /// Shown after the path in the target id: `Kustomization flux-system/apps`,
+    /// `release apps/podinfo`.
     pub label: String,
     /// The repo-relative file declaring it.
     pub file: String,
     /// The line of the object in that file.
     pub line: u32,
-    /// The Flux Kustomization's name.
+    /// The Flux Kustomization's (or release's) name.
     pub name: String,
     /// Its namespace.
     pub namespace: String,
     /// The id of the unit that applies its object (`None`: found in a folder).
     pub parent: Option<String>,
+    /// For a helmfile release: its `needs:` as `namespace/name`.
+    pub needs: Vec<String>,
 }
 
 /// How a chart target is rendered: a `helm template` invocation.
@@ -81,6 +84,8 @@ pub enum Kind {
     Manifests,
     /// A Flux Kustomization: its `spec.path` rendered as kustomize-controller does.
     Flux,
+    /// A helmfile release: its chart rendered as `helmfile template` does.
+    Helmfile,
 }
 
 impl Kind {
@@ -91,6 +96,7 @@ impl Kind {
             Kind::Helm => "helm",
             Kind::Manifests => "manifests",
             Kind::Flux => "flux-kustomization",
+            Kind::Helmfile => "helmfile-release",
         }
     }
 }
@@ -137,6 +143,8 @@ pub struct Inventory {
     pub kustomizations: BTreeSet<PathBuf>,
     /// Every Helm chart directory.
     pub charts: BTreeSet<PathBuf>,
+    /// Every helmfile state file ([`is_helmfile_state`]), repo-relative.
+    pub helmfiles: BTreeSet<PathBuf>,
     /// YAML files outside kustomization directories and charts, by directory.
     pub yaml_files: BTreeMap<PathBuf, Vec<PathBuf>>,
     /// Directories (or files) the walk could not read, repo-relative, with the reason: what
@@ -186,16 +194,60 @@ pub fn walk(fs: &RepoFs, start: &Path, config: &Config) -> Inventory {
             inv.kustomizations.insert(dir);
         } else if name == "Chart.yaml" {
             inv.charts.insert(dir);
+        } else if is_helmfile_state(config, f) {
+            inv.helmfiles.insert(f.clone());
         }
     }
     for f in files {
         let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
         let in_chart = inv.charts.iter().any(|c| f.starts_with(c));
-        if is_yaml(&f) && !in_chart && !inv.kustomizations.contains(&dir) && !is_tool_file(&f) {
+        let state = inv.helmfiles.contains(&f);
+        if is_yaml(&f)
+            && !in_chart
+            && !inv.kustomizations.contains(&dir)
+            && !is_tool_file(&f)
+            && !state
+        {
             inv.yaml_files.entry(dir).or_default().push(f);
         }
     }
     inv
+}
+
+/// True for the file names helmfile reads as state: `helmfile.yaml`, `helmfile.yaml.gotmpl`,
+/// `helmfile.yml`, `helmfile.gotmpl`, and `.yaml`/`.yml`/`.gotmpl` files directly in a
+/// `helmfile.d/` folder (not `_*` helpers).
+pub fn is_helmfile_state_name(rel: &Path) -> bool {
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let in_d = rel
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "helmfile.d");
+    matches!(
+        name,
+        "helmfile.yaml" | "helmfile.yml" | "helmfile.yaml.gotmpl" | "helmfile.gotmpl"
+    ) || (in_d
+        && !name.starts_with('_')
+        && [".yaml", ".yml", ".gotmpl"]
+            .iter()
+            .any(|e| name.ends_with(e)))
+}
+
+/// True when `rel` (repo-relative) is a helmfile state file: by its name
+/// ([`is_helmfile_state_name`]), or matching a `helmfile.files` glob of the configuration
+/// (`*` does not cross `/`).
+pub fn is_helmfile_state(config: &Config, rel: &Path) -> bool {
+    if is_helmfile_state_name(rel) {
+        return true;
+    }
+    let rel = rel.to_string_lossy();
+    config.helmfile.files.iter().any(|g| {
+        globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map(|g| g.compile_matcher().is_match(rel.as_ref()))
+            .unwrap_or(false)
+    })
 }
 
 /// True for what is neither a regular file, a directory nor a symbolic link.

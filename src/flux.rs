@@ -380,6 +380,7 @@ fn render_unit(ctx: &UnitContext, d: &Declared, known: &[&Node]) -> Option<Rende
         name: d.name().to_string(),
         namespace: d.namespace.clone(),
         parent: None,
+        needs: Vec::new(),
     });
     let dir = match discover::config_path(ctx.fs, &joined) {
         Ok(dir) => dir,

@@ -24,6 +24,7 @@ pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
 pub(crate) mod flux;
+pub mod helmfile;
 pub mod kustomize_helm;
 pub mod output;
 pub mod report;

@@ -178,6 +178,10 @@ struct CheckArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The helmfile environment to render state files for (default: `helmfile.environment`
+    /// of the configuration, else `default`).
+    #[arg(long, value_name = "NAME")]
+    helmfile_environment: Option<String>,
     /// Report (and fail on) only the findings the base revision does not have; say how many
     /// existing ones there are. The base: `--base`, else the merge base with the default branch.
     #[arg(long)]
@@ -217,6 +221,10 @@ struct BuildArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The helmfile environment to render state files for (default: `helmfile.environment`
+    /// of the configuration, else `default`).
+    #[arg(long, value_name = "NAME")]
+    helmfile_environment: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -443,6 +451,7 @@ fn run_check(args: CheckArgs) -> u8 {
         strict: args.no_strict.then_some(false),
         changed_files: changed,
         allow_remote: args.allow_remote,
+        helmfile_environment: args.helmfile_environment.clone(),
     };
     #[cfg(feature = "pull")]
     if args.pull_charts {
@@ -718,6 +727,7 @@ fn run_build(args: BuildArgs) -> u8 {
         paths: args.paths,
         kubernetes_version: args.kubernetes_version,
         allow_remote: args.allow_remote,
+        helmfile_environment: args.helmfile_environment,
         ..CheckOptions::default()
     };
     let json = matches!(args.format, BuildFormat::Json);

@@ -15,7 +15,7 @@ use driftlint_yaml::Origin;
 
 /// The seed `check` renders charts with ([`TemplateOptions::random_seed`]): any fixed value
 /// makes random names reproducible; they never equal what a real `helm install` picked.
-const CHECK_RANDOM_SEED: u64 = 0x6472_6966_746c_696e;
+pub(crate) const CHECK_RANDOM_SEED: u64 = 0x6472_6966_746c_696e;
 
 /// Renders a chart target: release name = the chart's name and namespace `default` unless its
 /// release says otherwise, `--kube-version` = the checked Kubernetes version.
@@ -84,7 +84,7 @@ fn chart_name(fs: &RepoFs, chart: &Path) -> String {
 }
 
 /// `1.33` → `v1.33.0`, as Helm's `ParseKubeVersion` reads it; full versions are kept.
-fn kube_version(v: &str) -> String {
+pub(crate) fn kube_version(v: &str) -> String {
     let v = v.trim_start_matches('v');
     if v.split('.').count() == 2 {
         format!("v{v}.0")

@@ -23,7 +23,7 @@
 //!       "fingerprint": "3f1c…"
 //!     }
 //!   ],
-//!   "summary": { "errors": 1, "warnings": 0, "notes": 0, "total": 1, "targetsChecked": 1, "targetsFailed": 0 }
+//!   "summary": { "errors": 1, "warnings": 0, "notes": 0, "total": 1, "targetsChecked": 1, "targetsFailed": 0, "chartsNotAvailable": 0 }
 //! }
 //! ```
 //!

@@ -12,7 +12,8 @@ pub const MARKDOWN_MAX_ROWS: usize = 1000;
 /// Totals of one run: findings per severity and targets checked/failed.
 ///
 /// Serialised (in the JSON report) with camelCase keys:
-/// `{"errors":N,"warnings":N,"notes":N,"total":N,"targetsChecked":N,"targetsFailed":N}`.
+/// `{"errors":N,"warnings":N,"notes":N,"total":N,"targetsChecked":N,"targetsFailed":N,
+/// "chartsNotAvailable":N}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
@@ -28,6 +29,8 @@ pub struct Summary {
     pub targets_checked: usize,
     /// Targets among those that failed to render (a render error is a finding too).
     pub targets_failed: usize,
+    /// Releases not rendered because their chart is not in the chart cache (CHART001).
+    pub charts_not_available: usize,
 }
 
 impl Summary {
@@ -42,21 +45,31 @@ impl Summary {
             total: findings.len(),
             targets_checked,
             targets_failed,
+            charts_not_available: findings.iter().filter(|f| f.code == "CHART001").count(),
         }
     }
 
-    /// One line such as `3 problems (2 errors, 1 warning, 0 notes)` or `no problems found`.
+    /// One line such as `3 problems (2 errors, 1 warning, 0 notes)` or `no problems found`;
+    /// with CHART001 findings, followed by `; 2 charts not available (driftlint charts pull)`.
     pub fn counts_line(&self) -> String {
         if self.total == 0 {
             return "no problems found".to_string();
         }
-        format!(
+        let mut line = format!(
             "{} ({}, {}, {})",
             plural(self.total, "problem"),
             plural(self.errors, "error"),
             plural(self.warnings, "warning"),
             plural(self.notes, "note"),
-        )
+        );
+        if self.charts_not_available > 0 {
+            let _ = write!(
+                line,
+                "; {} not available (driftlint charts pull)",
+                plural(self.charts_not_available, "chart")
+            );
+        }
+        line
     }
 }
 
@@ -201,6 +214,15 @@ mod tests {
         assert_eq!((s.errors, s.warnings, s.notes, s.total), (2, 0, 1, 3));
         assert_eq!(s.counts_line(), "3 problems (2 errors, 0 warnings, 1 note)");
         assert_eq!(Summary::new(&[], 0, 0).counts_line(), "no problems found");
+        let chart = Finding {
+            code: "CHART001".into(),
+            severity: Severity::Warning,
+            ..finding(Severity::Warning, "m")
+        };
+        assert_eq!(
+            Summary::new(&[chart], 1, 1).counts_line(),
+            "1 problem (0 errors, 1 warning, 0 notes); 1 chart not available (driftlint charts pull)"
+        );
     }
 
     #[test]

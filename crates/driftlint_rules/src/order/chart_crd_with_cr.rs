@@ -26,7 +26,7 @@ fn from_templates(crd: &driftlint_yaml::Node) -> bool {
 
 pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
     for (i, u) in g.units.iter().enumerate() {
-        if u.kind != UnitKind::HelmChart {
+        if !matches!(u.kind, UnitKind::HelmChart | UnitKind::HelmfileRelease) {
             continue;
         }
         let crds: Vec<(&str, &str, &driftlint_yaml::Node)> = u

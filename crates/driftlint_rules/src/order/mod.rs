@@ -29,6 +29,8 @@ pub enum UnitKind {
     FluxKustomization,
     /// A Helm chart rendered as `helm template`.
     HelmChart,
+    /// A helmfile release (its chart rendered as `helmfile template` does).
+    HelmfileRelease,
     /// A kustomization or manifest folder no Flux Kustomization reaches.
     Folder,
 }
@@ -47,6 +49,17 @@ pub struct GraphUnit<'a> {
     pub parent: Option<usize>,
     /// What it renders.
     pub objects: &'a [Node],
+    /// For a helmfile release: its `needs:` entries, resolved.
+    pub needs: Vec<Need>,
+}
+
+/// A helmfile `needs:` entry resolved against the units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Need {
+    /// `namespace/name` of the release needed.
+    pub name: String,
+    /// The unit rendering it, if any.
+    pub unit: Option<usize>,
 }
 
 /// A `dependsOn` entry resolved against the graph.
@@ -112,6 +125,7 @@ impl<'g, 'a> Graph<'g, 'a> {
             let next = self.deps[x]
                 .iter()
                 .filter_map(|d| d.unit)
+                .chain(self.units[x].needs.iter().filter_map(|n| n.unit))
                 .chain(self.units[x].parent);
             for n in next {
                 if seen.insert(n) {
@@ -226,10 +240,12 @@ pub enum EdgeKind {
     DependsOn,
     /// The unit's object is applied by the other one (its parent).
     AppliedBy,
+    /// A helmfile release's `needs:` entry.
+    Needs,
 }
 
-/// An edge of the apply graph: `unit` waits for `on` (`None`: a `dependsOn` naming no unit of
-/// the tree).
+/// An edge of the apply graph: `unit` waits for `on` (`None`: a `dependsOn` or `needs` naming
+/// no unit of the tree).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
     /// The waiting unit (index into the units given).
@@ -238,7 +254,7 @@ pub struct Edge {
     pub on: Option<usize>,
     /// Why.
     pub kind: EdgeKind,
-    /// For `dependsOn`: `namespace/name` as written (defaulted).
+    /// For `dependsOn` and `needs`: `namespace/name` as written (defaulted).
     pub name: String,
 }
 
@@ -262,6 +278,14 @@ pub fn edges_and_crds(units: &[GraphUnit]) -> (Vec<Edge>, Vec<Vec<String>>) {
                 on: d.unit,
                 kind: EdgeKind::DependsOn,
                 name: format!("{}/{}", d.namespace, d.name),
+            });
+        }
+        for n in &u.needs {
+            edges.push(Edge {
+                unit: i,
+                on: n.unit,
+                kind: EdgeKind::Needs,
+                name: n.name.clone(),
             });
         }
     }

@@ -69,6 +69,7 @@ impl Repo {
                 namespace: "flux-system",
                 parent: self.parents[i],
                 objects: &self.objects[i],
+                needs: Vec::new(),
             })
             .collect();
         let config = RuleConfig::default();
