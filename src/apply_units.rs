@@ -1,5 +1,5 @@
 //! `driftlint build`: the objects each apply unit would apply (a Flux Kustomization, a
-//! kustomization or manifest folder no Flux Kustomization reaches, a chart), as one YAML
+//! HelmRelease, a kustomization or manifest folder no Flux Kustomization reaches, a chart), as one YAML
 //! stream with a comment header per unit, like `flux build kustomization` or
 //! `flux-local build`; or, as JSON, the list of units with their kind, source and object count.
 
@@ -43,13 +43,17 @@ struct JsonBuild {
 }
 
 /// True when `unit` (as given to `--unit`) names `t`: its id, its path, or for a Flux
-/// Kustomization `namespace/name`.
+/// Kustomization or a HelmRelease `namespace/name`.
 fn selects(t: &Target, unit: &str) -> bool {
     t.id() == unit
         || discover::display_path(&t.path) == unit
         || t.unit
             .as_ref()
-            .is_some_and(|u| u.label.strip_prefix("Kustomization ") == Some(unit))
+            .is_some_and(|u| {
+                let label = u.label.as_str();
+                label.strip_prefix("Kustomization ") == Some(unit)
+                    || label.strip_prefix("HelmRelease ") == Some(unit)
+            })
 }
 
 /// Renders every unit under `opts.paths` (only those `unit` selects, when given).

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 mod crd_catalog;
-mod helm;
+pub(crate) mod helm;
 mod sources;
 
 pub use sources::Sources;
@@ -46,6 +46,8 @@ pub struct CheckOptions {
     pub changed_files: Option<Vec<PathBuf>>,
     /// Clone remote Kustomize bases with the system `git` (`--allow-remote`).
     pub allow_remote: bool,
+    /// The chart cache HelmReleases' charts are read from (`--cache-dir`); default [`driftlint_charts::ChartCache::default_root`].
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One checked target and how it went.
@@ -264,6 +266,7 @@ fn graph_units<'a>(
                 id: &ids[i],
                 kind: match r.target.kind {
                     Kind::Flux => UnitKind::FluxKustomization,
+                    Kind::HelmRelease => UnitKind::HelmRelease,
                     Kind::Helm => UnitKind::HelmChart,
                     Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
                 },
@@ -517,9 +520,27 @@ fn render_all(
     drop_covered(&mut rendered, &units.rendered);
     rendered.extend(units.rendered);
     skipped.extend(units.skipped);
+    let cache = chart_cache(opts);
+    let rctx = crate::helmrelease::ReleaseContext {
+        fs,
+        config,
+        cache: cache.as_ref(),
+        merge_info: Some(catalog),
+        version,
+    };
+    let releases = crate::helmrelease::render_releases(&rctx, &rendered);
+    rendered.extend(releases);
     rendered.sort_by(|a, b| a.target.cmp(&b.target));
     rendered.dedup_by(|a, b| a.target == b.target);
     rendered
+}
+
+/// The chart cache: `--cache-dir`, else [`driftlint_charts::ChartCache::default_root`].
+fn chart_cache(opts: &CheckOptions) -> Option<driftlint_charts::ChartCache> {
+    opts.cache_dir
+        .clone()
+        .or_else(driftlint_charts::ChartCache::default_root)
+        .map(driftlint_charts::ChartCache::new)
 }
 
 /// A folder a Flux Kustomization renders is checked through it, not also as a bare folder:
@@ -707,7 +728,7 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &st
             Err(e) => failed(target, render_failure(target, &e)),
         },
         Kind::Helm => helm::render_chart(fs, target, version),
-        Kind::Manifests | Kind::Flux => render_manifests(fs, target),
+        Kind::Manifests | Kind::Flux | Kind::HelmRelease => render_manifests(fs, target),
     }
 }
 

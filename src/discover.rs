@@ -31,7 +31,7 @@ pub struct Target {
     pub unit: Option<UnitRef>,
 }
 
-/// The Flux Kustomization object an apply unit renders.
+/// The Flux object an apply unit renders (a Flux Kustomization or a HelmRelease).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnitRef {
     /// Shown after the path in the target id: `Kustomization flux-system/apps`.
@@ -81,6 +81,8 @@ pub enum Kind {
     Manifests,
     /// A Flux Kustomization: its `spec.path` rendered as kustomize-controller does.
     Flux,
+    /// A Flux HelmRelease: its chart rendered as helm-controller does.
+    HelmRelease,
 }
 
 impl Kind {
@@ -91,6 +93,7 @@ impl Kind {
             Kind::Helm => "helm",
             Kind::Manifests => "manifests",
             Kind::Flux => "flux-kustomization",
+            Kind::HelmRelease => "helm-release",
         }
     }
 }

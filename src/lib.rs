@@ -23,6 +23,7 @@ pub mod discover;
 #[cfg(feature = "cluster")]
 pub mod drift_run;
 pub(crate) mod flux;
+pub(crate) mod helmrelease;
 pub mod kustomize_helm;
 pub mod output;
 pub mod report;

@@ -169,6 +169,11 @@ struct CheckArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     /// Report (and fail on) only the findings the base revision does not have; say how many
     /// existing ones there are. The base: `--base`, else the merge base with the default branch.
     #[arg(long)]
@@ -186,8 +191,8 @@ struct CheckArgs {
 struct BuildArgs {
     /// Paths inside one repository (default: the current directory).
     paths: Vec<PathBuf>,
-    /// Only this unit: its id as `check` names it, its path, or a Flux Kustomization's
-    /// `namespace/name`.
+    /// Only this unit: its id as `check` names it, its path, or a Flux Kustomization's or
+    /// HelmRelease's `namespace/name`.
     #[arg(long)]
     unit: Option<String>,
     /// `yaml`: the objects; `json`: the units with kind, source, path and object count.
@@ -199,6 +204,11 @@ struct BuildArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -215,6 +225,11 @@ struct GraphArgs {
     /// Kubernetes version to render for (1.25 .. 1.37; default: config, else newest).
     #[arg(long)]
     kubernetes_version: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -418,6 +433,7 @@ fn run_check(args: CheckArgs) -> u8 {
         strict: args.no_strict.then_some(false),
         changed_files: changed,
         allow_remote: args.allow_remote,
+        cache_dir: args.cache_dir.clone(),
     };
     let report = match cli_diff::checked(&opts, &args) {
         Ok(r) => r,
@@ -618,6 +634,7 @@ fn run_graph(args: GraphArgs) -> u8 {
     let opts = CheckOptions {
         paths: args.paths,
         kubernetes_version: args.kubernetes_version,
+        cache_dir: args.cache_dir,
         ..CheckOptions::default()
     };
     let graph = match driftlint::check::apply_graph(&opts) {
@@ -658,6 +675,7 @@ fn run_build(args: BuildArgs) -> u8 {
         paths: args.paths,
         kubernetes_version: args.kubernetes_version,
         allow_remote: args.allow_remote,
+        cache_dir: args.cache_dir,
         ..CheckOptions::default()
     };
     let json = matches!(args.format, BuildFormat::Json);

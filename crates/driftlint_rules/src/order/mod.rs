@@ -29,6 +29,8 @@ pub enum UnitKind {
     FluxKustomization,
     /// A Helm chart rendered as `helm template`.
     HelmChart,
+    /// A Flux HelmRelease (its chart rendered as helm-controller does).
+    HelmRelease,
     /// A kustomization or manifest folder no Flux Kustomization reaches.
     Folder,
 }

@@ -1,0 +1,166 @@
+//! Flux HelmReleases rendered as apply units (`src/helmrelease.rs`), from a chart cache filled
+//! here with `ChartCache::store_archive` (nothing is downloaded).
+//!
+//! The differential test: `tests/fixtures/helmreleases.expected/*.yaml` were made once with the
+//! reference tools by `tests/fixtures/helmreleases.expected/regen.sh` (helm v4.1.4, kubectl
+//! v1.35 with kustomize v5.7) from the committed chart `tests/fixtures/helmreleases-charts/
+//! podinfo-6.14.1.tgz` (`helm package` of the corpus podinfo chart). A HelmRelease maps to
+//! `helm template` flags as helm-controller installs it:
+//!
+//! - `RELEASE` = `spec.releaseName`, else `[spec.targetNamespace-]metadata.name` (shortened
+//!   with a hash past 53 characters); `-n` = `spec.targetNamespace`, else the HelmRelease's
+//!   namespace; `--kube-version` = the checked Kubernetes version (`v1.33.0` here);
+//! - `--include-crds` unless `spec.install.crds: Skip`; `--skip-tests` unless
+//!   `spec.test.enable`;
+//! - values: each `valuesFrom` entry in order as a `-f` file holding the ConfigMap key's text,
+//!   an entry with `targetPath` as `--set targetPath=value`, then `spec.values` as a last
+//!   `-f` file (the fixture keeps `--set` keys out of the files, so Helm's order — files,
+//!   then `--set` — gives Flux's);
+//! - the chart: the cached version `spec.chart.spec.version` (or the `OCIRepository`'s
+//!   `ref.semver`) selects.
+//!
+//! Then each `postRenderers[].kustomize` is a kustomization with the Helm output as its only
+//! resource plus the post-renderer's `patches` and `images` (`kubectl kustomize`), and
+//! helm-controller's origin labels are a kustomize `labels:` transformer with
+//! `sortOptions: fifo` (input order kept).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use driftlint_charts::{ChartCache, ChartLocator};
+use serde_json::Value;
+
+fn driftlint() -> Command {
+    Command::cargo_bin("driftlint").expect("binary")
+}
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helmreleases")
+}
+
+fn podinfo_archive() -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/helmreleases-charts/podinfo-6.14.1.tgz");
+    std::fs::read(p).unwrap()
+}
+
+/// A cache holding podinfo 6.14.1 under the fixture's HTTP repository and OCI registry, each
+/// also offering versions that are not pulled (a range must pick the pulled one).
+fn filled_cache() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ChartCache::new(dir.path());
+    let http = ChartLocator::http("https://stefanprodan.github.io/podinfo", "podinfo").unwrap();
+    let oci = ChartLocator::oci("oci://ghcr.io/stefanprodan/charts", "podinfo").unwrap();
+    let offered = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    cache
+        .record_versions(&http, &offered(&["6.13.0", "5.2.1", "7.0.0-rc.1"]))
+        .unwrap();
+    cache
+        .record_versions(&oci, &offered(&["6.0.0", "6.13.0"]))
+        .unwrap();
+    for loc in [&http, &oci] {
+        cache
+            .store_archive(loc, "6.14.1", &podinfo_archive(), None)
+            .unwrap();
+    }
+    dir
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = driftlint().args(args).output().expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn build(cache: &Path, unit: &str) -> (i32, String, String) {
+    let (root, cache) = (fixture(), cache.to_string_lossy().into_owned());
+    run(&[
+        "build",
+        root.to_str().unwrap(),
+        "--cache-dir",
+        &cache,
+        "--unit",
+        unit,
+    ])
+}
+
+/// The objects of a `driftlint build` stream, without the unit headers.
+fn objects_of(stream: &str) -> String {
+    stream
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_start_matches("---\n")
+        .to_string()
+        + "\n"
+}
+
+fn expected(name: &str) -> String {
+    std::fs::read_to_string(fixture().with_extension("expected").join(format!("{name}.yaml"))).unwrap()
+}
+
+#[test]
+fn every_release_renders_byte_for_byte_as_helm_template_then_its_post_renderers() {
+    let cache = filled_cache();
+    for name in ["web", "api", "front"] {
+        let (code, out, err) = build(cache.path(), &format!("apps/{name}"));
+        assert_eq!(code, 0, "{name}: {err}");
+        let header = format!("---\n# Unit: apps (HelmRelease apps/{name}) (helm-release)\n");
+        assert!(out.starts_with(&header), "{out}");
+        assert_eq!(objects_of(&out), expected(name), "{name}");
+    }
+}
+
+fn check_json(cache: &Path) -> (i32, Value) {
+    let (root, cache) = (fixture(), cache.to_string_lossy().into_owned());
+    let (code, out, err) = run(&[
+        "check",
+        root.to_str().unwrap(),
+        "--cache-dir",
+        &cache,
+        "--format",
+        "json",
+    ]);
+    let report = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    (code, report)
+}
+
+fn findings<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+#[test]
+fn a_chart_missing_from_the_cache_is_one_warning_per_release() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, report) = check_json(empty.path());
+    let missing = findings(&report, "CHART001");
+    assert_eq!(missing.len(), 4, "{report:#}");
+    assert!(missing.iter().all(|f| f["severity"] == "warning"));
+    let web = missing
+        .iter()
+        .find(|f| f["target"] == "apps (HelmRelease apps/web)")
+        .unwrap();
+    let msg = web["message"].as_str().unwrap();
+    assert!(msg.contains("podinfo version \"6.x\" from https://stefanprodan.github.io/podinfo"), "{msg}");
+    assert!(msg.contains("`driftlint charts pull`"), "{msg}");
+    assert_eq!(web["location"]["file"], "apps/releases.yaml");
+    assert_eq!(web["location"]["line"], 10);
+    assert_eq!(report["summary"]["warnings"].as_u64().unwrap() >= 4, true);
+    assert_eq!(code, 0, "{report:#}");
+
+    let cache = filled_cache();
+    let (_, report) = check_json(cache.path());
+    let missing = findings(&report, "CHART001");
+    assert_eq!(missing.len(), 1, "{report:#}");
+    assert_eq!(missing[0]["target"], "apps (HelmRelease apps/cache)");
+    assert!(missing[0]["message"].as_str().unwrap().contains("redis version \"19.x\""));
+}
