@@ -56,6 +56,16 @@ fn selects(t: &Target, unit: &str) -> bool {
             })
 }
 
+/// True when `unit` (as given to `--unit`) names the target whose id is `id`: the id, a
+/// path followed by the unit's label, or a Flux Kustomization's or HelmRelease's
+/// `namespace/name` in that label.
+fn names_failed(id: &str, unit: &str) -> bool {
+    id == unit
+        || id.starts_with(&format!("{unit} ("))
+        || id.ends_with(&format!("(Kustomization {unit})"))
+        || id.ends_with(&format!("(HelmRelease {unit})"))
+}
+
 /// Renders every unit under `opts.paths` (only those `unit` selects, when given).
 ///
 /// Errors: as [`render_repo`] (a missing path, an unsupported Kubernetes version).
@@ -69,7 +79,7 @@ pub fn build(opts: &CheckOptions, unit: Option<&str>, json: bool) -> Result<Buil
     let failures: Vec<Finding> = repo
         .findings
         .iter()
-        .filter(|f| unit.is_none_or(|u| f.target == u || f.target.starts_with(&format!("{u} ("))))
+        .filter(|f| unit.is_none_or(|u| names_failed(&f.target, u)))
         .cloned()
         .collect();
     let no_such_unit = unit.is_some() && chosen.is_empty() && failures.is_empty();

@@ -164,3 +164,96 @@ fn a_chart_missing_from_the_cache_is_one_warning_per_release() {
     assert_eq!(missing[0]["target"], "apps (HelmRelease apps/cache)");
     assert!(missing[0]["message"].as_str().unwrap().contains("redis version \"19.x\""));
 }
+
+fn finding<'a>(report: &'a Value, code: &str, target: &str) -> Vec<&'a Value> {
+    findings(report, code)
+        .into_iter()
+        .filter(|f| f["target"] == target)
+        .collect()
+}
+
+fn at(f: &Value) -> (String, u64) {
+    (
+        f["location"]["file"].as_str().unwrap().to_string(),
+        f["location"]["line"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn findings_point_at_the_line_to_edit() {
+    let cache = filled_cache();
+    let (_, report) = check_json(cache.path());
+    let file = "apps/releases.yaml".to_string();
+    // `spec.values` image.tag: latest -> that line of the HelmRelease.
+    let latest = finding(&report, "PIN001", "apps (HelmRelease apps/api)");
+    assert_eq!(latest.len(), 1, "{report:#}");
+    assert_eq!(at(latest[0]), (file.clone(), 65));
+    // A post-renderer's image tag -> the `newTag:` line of the post-renderer.
+    let web = finding(&report, "PIN004", "apps (HelmRelease apps/web)");
+    assert_eq!(web.len(), 1, "{report:#}");
+    assert_eq!(at(web[0]), (file.clone(), 41));
+    // A value of the chart's own values.yaml -> the HelmRelease's chart line, the chart's
+    // file and line named in `via`.
+    let front = finding(&report, "PIN004", "apps (HelmRelease apps/front)");
+    assert_eq!(front.len(), 2, "{report:#}");
+    for f in front {
+        assert_eq!(at(f), (file.clone(), 75));
+        let via = f["location"]["via"].as_str().unwrap();
+        assert!(via.starts_with("the chart's oci://ghcr.io/stefanprodan/charts/podinfo 6.14.1/values.yaml:"), "{via}");
+        assert!(via.contains("HelmRelease apps/front; not editable here"), "{via}");
+    }
+    // A value from the `valuesFrom` ConfigMap -> the ConfigMap's file (its `values.yaml` key).
+    let secret = finding(&report, "SEC002", "apps (HelmRelease apps/web)");
+    assert_eq!(secret.len(), 1, "{report:#}");
+    assert_eq!(at(secret[0]).0, "apps/values.yaml");
+}
+
+fn crds_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helmrelease-crds")
+}
+
+/// `tests/fixtures/helmrelease-crds`: Flux Kustomization `infra` applies HelmRelease `widgets`
+/// (a chart of this repository whose `crds/` define `Widget`) and a `Widget`; `configs`
+/// (dependsOn infra, wait) applies another `Widget`; HelmRelease `widgets-ui` (same chart,
+/// `install.crds: Skip`) dependsOn `widgets`.
+#[test]
+fn a_custom_resource_next_to_the_helmrelease_installing_its_crd_is_crd003() {
+    let root = crds_fixture();
+    let (code, out, err) = run(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = report["findings"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{report:#}");
+    let f = &all[0];
+    assert_eq!(f["code"], "CRD003");
+    assert_eq!(at(f), ("infra/widget.yaml".to_string(), 2));
+    assert_eq!(f["target"], "infra (Kustomization flux-system/infra)");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("HelmRelease widgets/widgets, whose chart installs its CRD (charts/widgets/crds/widgets.yaml:1)"), "{msg}");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn helmrelease_units_have_their_dependson_edges_and_crds_in_the_graph() {
+    let root = crds_fixture();
+    let (code, out, err) = run(&["graph", root.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let graph: Value = serde_json::from_str(&out).unwrap();
+    let nodes = graph["nodes"].as_array().unwrap();
+    let index = |id: &str| nodes.iter().position(|n| n["id"] == id).unwrap();
+    let (infra, widgets, ui) = (
+        index("infra (Kustomization flux-system/infra)"),
+        index("infra (HelmRelease widgets/widgets)"),
+        index("infra (HelmRelease widgets/widgets-ui)"),
+    );
+    assert_eq!(nodes[widgets]["kind"], "helm-release");
+    assert_eq!(nodes[widgets]["crds"], serde_json::json!(["example.com/Widget"]));
+    assert_eq!(nodes[ui]["crds"], serde_json::json!([]), "install.crds: Skip");
+    let edges = graph["edges"].as_array().unwrap();
+    let has = |from: usize, to: usize, kind: &str| {
+        edges
+            .iter()
+            .any(|e| e["from"] == from && e["to"] == to && e["kind"] == kind)
+    };
+    assert!(has(infra, widgets, "applies"), "{graph:#}");
+    assert!(has(widgets, ui, "dependsOn"), "{graph:#}");
+}
