@@ -197,7 +197,7 @@ fn findings_point_at_the_line_to_edit() {
     let front = finding(&report, "PIN004", "apps (HelmRelease apps/front)");
     assert_eq!(front.len(), 2, "{report:#}");
     for f in front {
-        assert_eq!(at(f), (file.clone(), 75));
+        assert_eq!(at(f), (file.clone(), 76), "the chartRef");
         let via = f["location"]["via"].as_str().unwrap();
         assert!(via.starts_with("the chart's oci://ghcr.io/stefanprodan/charts/podinfo 6.14.1/values.yaml:"), "{via}");
         assert!(via.contains("HelmRelease apps/front; not editable here"), "{via}");
