@@ -88,9 +88,18 @@ pub(crate) fn render_releases(ctx: &ReleaseContext, rendered: &[Rendered]) -> Ve
     out
 }
 
-/// Releases with the same id (one HelmRelease file applied by two targets of the same
-/// folder) are told apart by their file and line.
+/// Releases with the same id (one HelmRelease file applied by two Flux Kustomizations of
+/// the same folder, one per cluster) are told apart by the unit applying them, then by their
+/// file and line.
 fn disambiguate(out: &mut [Rendered]) {
+    relabel(out, |u| {
+        let parent = u.parent.as_deref().unwrap_or("");
+        format!("{} applied by {parent}", u.label)
+    });
+    relabel(out, |u| format!("{} in {}:{}", u.label, u.file, u.line));
+}
+
+fn relabel(out: &mut [Rendered], label: impl Fn(&UnitRef) -> String) {
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for r in out.iter() {
         *count.entry(r.target.id()).or_insert(0) += 1;
@@ -98,7 +107,7 @@ fn disambiguate(out: &mut [Rendered]) {
     for r in out.iter_mut() {
         if count.get(&r.target.id()).is_some_and(|n| *n > 1) {
             if let Some(u) = r.target.unit.as_mut() {
-                u.label = format!("{} in {}:{}", u.label, u.file, u.line);
+                u.label = label(u);
             }
             let id = r.target.id();
             if let Some(f) = r.failure.as_mut() {

@@ -257,3 +257,60 @@ fn helmrelease_units_have_their_dependson_edges_and_crds_in_the_graph() {
     assert!(has(infra, widgets, "applies"), "{graph:#}");
     assert!(has(widgets, ui, "dependsOn"), "{graph:#}");
 }
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flux2-kustomize-helm-example")
+}
+
+/// A cache holding the corpus podinfo chart where the example's HelmRepository points.
+fn example_cache() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let http = ChartLocator::http("https://stefanprodan.github.io/podinfo", "podinfo").unwrap();
+    ChartCache::new(dir.path())
+        .store_archive(&http, "6.14.1", &podinfo_archive(), None)
+        .unwrap();
+    dir
+}
+
+/// `tests/fixtures/flux2-kustomize-helm-example` (a verbatim copy of the example's staging
+/// apps): the podinfo HelmRelease, patched per cluster by `apps/staging/podinfo-values.yaml`,
+/// renders inside Flux Kustomization `apps` and its values point at the lines that set them.
+#[test]
+fn the_flux_example_podinfo_release_points_at_podinfo_values_lines() {
+    let cache = example_cache();
+    let opts = driftlint::check::CheckOptions {
+        paths: vec![example()],
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..Default::default()
+    };
+    let repo = driftlint::check::render_repo(&opts).unwrap();
+    assert!(repo.findings.is_empty(), "{:?}", repo.findings);
+    let (target, objects) = repo
+        .targets
+        .iter()
+        .find(|(t, _)| t.id() == "apps/staging (HelmRelease podinfo/podinfo)")
+        .unwrap_or_else(|| panic!("{:?}", repo.targets.iter().map(|(t, _)| t.id()).collect::<Vec<_>>()));
+    assert_eq!(
+        target.unit.as_ref().unwrap().parent.as_deref(),
+        Some("apps/staging (Kustomization flux-system/apps)")
+    );
+    let route = objects
+        .iter()
+        .find(|o| o.str_at(&["kind"]) == Some("HTTPRoute"))
+        .unwrap();
+    let host = route.get_path(&["spec", "hostnames"]).unwrap().as_seq().unwrap()[0].clone();
+    assert_eq!(host.as_str(), Some("podinfo.staging"));
+    assert_eq!(&*host.origin.file, "apps/staging/podinfo-values.yaml", "{:?}", host.origin);
+    assert_eq!(host.origin.line, 15);
+
+    let root = example();
+    let c = cache.path().to_string_lossy().into_owned();
+    let (_, out, _) = run(&["check", root.to_str().unwrap(), "--cache-dir", &c, "--format", "json"]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let redis: Vec<&Value> = findings(&report, "PIN004")
+        .into_iter()
+        .filter(|f| f["message"].as_str().unwrap().contains("redis"))
+        .collect();
+    assert_eq!(redis.len(), 1, "{report:#}");
+    assert_eq!(at(redis[0]), ("apps/base/podinfo/release.yaml".to_string(), 27));
+}
