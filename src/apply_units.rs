@@ -47,13 +47,11 @@ struct JsonBuild {
 fn selects(t: &Target, unit: &str) -> bool {
     t.id() == unit
         || discover::display_path(&t.path) == unit
-        || t.unit
-            .as_ref()
-            .is_some_and(|u| {
-                let label = u.label.as_str();
-                label.strip_prefix("Kustomization ") == Some(unit)
-                    || label.strip_prefix("HelmRelease ") == Some(unit)
-            })
+        || t.unit.as_ref().is_some_and(|u| {
+            let label = u.label.as_str();
+            label.strip_prefix("Kustomization ") == Some(unit)
+                || label.strip_prefix("HelmRelease ") == Some(unit)
+        })
 }
 
 /// True when `unit` (as given to `--unit`) names the target whose id is `id`: the id, a

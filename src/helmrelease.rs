@@ -50,7 +50,8 @@ const CACHE_PREFIX: &str = "chart-cache:";
 pub(crate) fn is_helm_release(obj: &Node) -> bool {
     obj.str_at(&["kind"]) == Some("HelmRelease")
         && matches!(
-            obj.str_at(&["apiVersion"]).and_then(|v| v.strip_prefix(GROUP)),
+            obj.str_at(&["apiVersion"])
+                .and_then(|v| v.strip_prefix(GROUP)),
             Some("/v2" | "/v2beta2" | "/v2beta1")
         )
 }
@@ -122,12 +123,7 @@ pub(crate) fn namespace_of(hr: &Node) -> &str {
     hr.str_at(&["metadata", "namespace"]).unwrap_or("default")
 }
 
-fn render_release(
-    ctx: &ReleaseContext,
-    parent: &Rendered,
-    hr: &Node,
-    known: &[&Node],
-) -> Rendered {
+fn render_release(ctx: &ReleaseContext, parent: &Rendered, hr: &Node, known: &[&Node]) -> Rendered {
     let name = hr.str_at(&["metadata", "name"]).unwrap_or("");
     let namespace = namespace_of(hr);
     let mut target = Target::new(Kind::HelmRelease, parent.target.path.clone());
@@ -166,7 +162,11 @@ pub(crate) struct Problem {
 impl Problem {
     fn render(unsupported: bool, message: String, origin: Origin) -> Problem {
         Problem {
-            code: if unsupported { "RENDER002" } else { "RENDER001" },
+            code: if unsupported {
+                "RENDER002"
+            } else {
+                "RENDER001"
+            },
             severity: Severity::Error,
             message,
             origin,
@@ -385,9 +385,11 @@ fn applied(hr: &Node, manifests: Vec<Node>) -> Vec<Node> {
 /// A Helm failure at the HelmRelease's chart line; for a cached chart, the chart's file and
 /// line (which the user cannot edit) are named in the message.
 fn helm_problem(e: &HelmError, at: &Origin, cached: Option<&str>) -> Problem {
-    let unsupported =
-        matches!(e, HelmError::Unsupported(_)) || e.to_string().contains("not supported by driftlint");
-    let in_chart = e.origin().filter(|o| cached.is_some_and(|c| o.file.starts_with(c)));
+    let unsupported = matches!(e, HelmError::Unsupported(_))
+        || e.to_string().contains("not supported by driftlint");
+    let in_chart = e
+        .origin()
+        .filter(|o| cached.is_some_and(|c| o.file.starts_with(c)));
     let origin = match (cached, e.origin()) {
         (None, Some(o)) => o.clone(),
         _ => at.clone(),
@@ -431,17 +433,26 @@ fn remap(n: &mut Node, chart: &str, at: &Origin, release: &str) {
 /// `spec.postRenderers[].kustomize`, in order. Errors: a post-renderer field driftlint does
 /// not apply (v2beta1 `patchesStrategicMerge`/`patchesJson6902`) is RENDER002; a patch that
 /// fails as kustomize fails is RENDER001 at its line.
-fn post_render(ctx: &ReleaseContext, hr: &Node, mut objects: Vec<Node>) -> Result<Vec<Node>, Problem> {
+fn post_render(
+    ctx: &ReleaseContext,
+    hr: &Node,
+    mut objects: Vec<Node>,
+) -> Result<Vec<Node>, Problem> {
     let renderers = hr
         .get_path(&["spec", "postRenderers"])
         .and_then(Node::as_seq)
         .map(Vec::as_slice)
         .unwrap_or_default();
     for k in renderers.iter().filter_map(|r| r.get("kustomize")) {
-        for (key, _) in k.as_map().map(|m| m.iter().collect::<Vec<_>>()).unwrap_or_default() {
+        for (key, _) in k
+            .as_map()
+            .map(|m| m.iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             let name = key.as_str().unwrap_or("");
             if !matches!(name, "patches" | "images") {
-                let msg = format!("postRenderers kustomize field {name:?} is not supported by driftlint");
+                let msg =
+                    format!("postRenderers kustomize field {name:?} is not supported by driftlint");
                 return Err(Problem::render(true, msg, key.origin.clone()));
             }
         }

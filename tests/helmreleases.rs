@@ -100,7 +100,12 @@ fn objects_of(stream: &str) -> String {
 }
 
 fn expected(name: &str) -> String {
-    std::fs::read_to_string(fixture().with_extension("expected").join(format!("{name}.yaml"))).unwrap()
+    std::fs::read_to_string(
+        fixture()
+            .with_extension("expected")
+            .join(format!("{name}.yaml")),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -150,7 +155,10 @@ fn a_chart_missing_from_the_cache_is_one_warning_per_release() {
         .find(|f| f["target"] == "apps (HelmRelease apps/web)")
         .unwrap();
     let msg = web["message"].as_str().unwrap();
-    assert!(msg.contains("podinfo version \"6.x\" from https://stefanprodan.github.io/podinfo"), "{msg}");
+    assert!(
+        msg.contains("podinfo version \"6.x\" from https://stefanprodan.github.io/podinfo"),
+        "{msg}"
+    );
     assert!(msg.contains("`driftlint charts pull`"), "{msg}");
     assert_eq!(web["location"]["file"], "apps/releases.yaml");
     assert_eq!(web["location"]["line"], 10);
@@ -162,7 +170,10 @@ fn a_chart_missing_from_the_cache_is_one_warning_per_release() {
     let missing = findings(&report, "CHART001");
     assert_eq!(missing.len(), 1, "{report:#}");
     assert_eq!(missing[0]["target"], "apps (HelmRelease apps/cache)");
-    assert!(missing[0]["message"].as_str().unwrap().contains("redis version \"19.x\""));
+    assert!(missing[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("redis version \"19.x\""));
 }
 
 fn finding<'a>(report: &'a Value, code: &str, target: &str) -> Vec<&'a Value> {
@@ -199,8 +210,16 @@ fn findings_point_at_the_line_to_edit() {
     for f in front {
         assert_eq!(at(f), (file.clone(), 76), "the chartRef");
         let via = f["location"]["via"].as_str().unwrap();
-        assert!(via.starts_with("the chart's oci://ghcr.io/stefanprodan/charts/podinfo 6.14.1/values.yaml:"), "{via}");
-        assert!(via.contains("HelmRelease apps/front; not editable here"), "{via}");
+        assert!(
+            via.starts_with(
+                "the chart's oci://ghcr.io/stefanprodan/charts/podinfo 6.14.1/values.yaml:"
+            ),
+            "{via}"
+        );
+        assert!(
+            via.contains("HelmRelease apps/front; not editable here"),
+            "{via}"
+        );
     }
     // A value from the `valuesFrom` ConfigMap -> the ConfigMap's file (its `values.yaml` key).
     let secret = finding(&report, "SEC002", "apps (HelmRelease apps/web)");
@@ -246,8 +265,15 @@ fn helmrelease_units_have_their_dependson_edges_and_crds_in_the_graph() {
         index("infra (HelmRelease widgets/widgets-ui)"),
     );
     assert_eq!(nodes[widgets]["kind"], "helm-release");
-    assert_eq!(nodes[widgets]["crds"], serde_json::json!(["example.com/Widget"]));
-    assert_eq!(nodes[ui]["crds"], serde_json::json!([]), "install.crds: Skip");
+    assert_eq!(
+        nodes[widgets]["crds"],
+        serde_json::json!(["example.com/Widget"])
+    );
+    assert_eq!(
+        nodes[ui]["crds"],
+        serde_json::json!([]),
+        "install.crds: Skip"
+    );
     let edges = graph["edges"].as_array().unwrap();
     let has = |from: usize, to: usize, kind: &str| {
         edges
@@ -289,7 +315,12 @@ fn the_flux_example_podinfo_release_points_at_podinfo_values_lines() {
         .targets
         .iter()
         .find(|(t, _)| t.id() == "apps/staging (HelmRelease podinfo/podinfo)")
-        .unwrap_or_else(|| panic!("{:?}", repo.targets.iter().map(|(t, _)| t.id()).collect::<Vec<_>>()));
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                repo.targets.iter().map(|(t, _)| t.id()).collect::<Vec<_>>()
+            )
+        });
     assert_eq!(
         target.unit.as_ref().unwrap().parent.as_deref(),
         Some("apps/staging (Kustomization flux-system/apps)")
@@ -298,19 +329,38 @@ fn the_flux_example_podinfo_release_points_at_podinfo_values_lines() {
         .iter()
         .find(|o| o.str_at(&["kind"]) == Some("HTTPRoute"))
         .unwrap();
-    let host = route.get_path(&["spec", "hostnames"]).unwrap().as_seq().unwrap()[0].clone();
+    let host = route
+        .get_path(&["spec", "hostnames"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0]
+        .clone();
     assert_eq!(host.as_str(), Some("podinfo.staging"));
-    assert_eq!(&*host.origin.file, "apps/staging/podinfo-values.yaml", "{:?}", host.origin);
+    assert_eq!(
+        &*host.origin.file, "apps/staging/podinfo-values.yaml",
+        "{:?}",
+        host.origin
+    );
     assert_eq!(host.origin.line, 15);
 
     let root = example();
     let c = cache.path().to_string_lossy().into_owned();
-    let (_, out, _) = run(&["check", root.to_str().unwrap(), "--cache-dir", &c, "--format", "json"]);
+    let (_, out, _) = run(&[
+        "check",
+        root.to_str().unwrap(),
+        "--cache-dir",
+        &c,
+        "--format",
+        "json",
+    ]);
     let report: Value = serde_json::from_str(&out).unwrap();
     let redis: Vec<&Value> = findings(&report, "PIN004")
         .into_iter()
         .filter(|f| f["message"].as_str().unwrap().contains("redis"))
         .collect();
     assert_eq!(redis.len(), 1, "{report:#}");
-    assert_eq!(at(redis[0]), ("apps/base/podinfo/release.yaml".to_string(), 27));
+    assert_eq!(
+        at(redis[0]),
+        ("apps/base/podinfo/release.yaml".to_string(), 27)
+    );
 }

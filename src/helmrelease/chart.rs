@@ -92,7 +92,11 @@ fn from_chart_spec(
     let values_files = spec
         .get("valuesFiles")
         .and_then(Node::as_seq)
-        .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let r = spec.get("sourceRef").unwrap_or(spec);
     let kind = r.str_at(&["kind"]).unwrap_or("");
@@ -147,7 +151,10 @@ fn from_oci_repository(
     let reference = repo.get_path(&["spec", "ref"]);
     if let Some(d) = reference.and_then(|x| x.get("digest")) {
         let digest = d.as_str().unwrap_or("");
-        let listed = ctx.cache.and_then(|c| c.index(&loc).ok().flatten()).is_some();
+        let listed = ctx
+            .cache
+            .and_then(|c| c.index(&loc).ok().flatten())
+            .is_some();
         if !listed {
             return Err(not_available(&loc, digest, &d.origin));
         }

@@ -76,10 +76,12 @@ fn value_ref(
         .filter(|k| !k.is_empty())
         .unwrap_or("values.yaml");
     let optional = r.get("optional").and_then(Node::scalar_text) == Some("true");
-    let problem = |what: String, unsupported: bool| ValuesProblem {
+    let problem = |what: String, unsupported: bool| {
+        ValuesProblem {
         message: format!("could not resolve {kind} chart values reference '{namespace}/{name}' with key '{key}': {what}"),
         origin: r.origin.clone(),
         unsupported,
+    }
     };
     if !matches!(kind, "ConfigMap" | "Secret") {
         return Err(problem("unsupported values reference kind".into(), false));
@@ -95,7 +97,10 @@ fn value_ref(
     };
     files.push(std::path::PathBuf::from(source.origin.file.as_ref()));
     if source.get("sops").is_some() {
-        return Err(problem("SOPS-encrypted: its values cannot be read".into(), true));
+        return Err(problem(
+            "SOPS-encrypted: its values cannot be read".into(),
+            true,
+        ));
     }
     let Some((text, at)) = data_value(source, key) else {
         if optional {

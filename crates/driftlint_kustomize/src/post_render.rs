@@ -9,6 +9,7 @@ use driftlint_yaml::Node;
 
 use super::error::Result;
 use super::flux::FluxOverlay;
+use super::images;
 use super::kustfile::Kustomization;
 use super::loader::Loader;
 use super::merge_info::MergeInfo;
@@ -16,7 +17,6 @@ use super::order::{self, Legacy};
 use super::patch::Patcher;
 use super::resmap::ResMap;
 use super::resource::Resource;
-use super::images;
 
 /// Applies one kustomize post-renderer to `objects`, as helm-controller's
 /// `postrender.Kustomize.Run` does: `overlay.patches` (strategic merge or JSON 6902, each with

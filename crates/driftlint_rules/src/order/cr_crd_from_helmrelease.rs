@@ -37,7 +37,10 @@ fn crds(objects: &[Node]) -> BTreeMap<(&str, &str), &Node> {
 
 pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
     for (h, release) in g.units.iter().enumerate() {
-        let Some(p) = release.parent.filter(|_| release.kind == UnitKind::HelmRelease) else {
+        let Some(p) = release
+            .parent
+            .filter(|_| release.kind == UnitKind::HelmRelease)
+        else {
             continue;
         };
         let parent = &g.units[p];
@@ -47,7 +50,9 @@ pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
         let installed = crds(release.objects);
         let own = crds(parent.objects);
         for obj in parent.objects {
-            let Some(key) = custom_kind(obj) else { continue };
+            let Some(key) = custom_kind(obj) else {
+                continue;
+            };
             let (Some(crd), false) = (installed.get(&key), own.contains_key(&key)) else {
                 continue;
             };

@@ -229,7 +229,10 @@ type GraphCheckFn = for<'g, 'a> fn(&Graph<'g, 'a>, &mut Vec<GraphHit<'a>>);
 /// The graph rules, in code order.
 pub(crate) const GRAPH_RULES: &[(&str, GraphCheckFn)] = &[
     (cr_crd_cross_unit::CODE, cr_crd_cross_unit::check),
-    (cr_crd_from_helmrelease::CODE, cr_crd_from_helmrelease::check),
+    (
+        cr_crd_from_helmrelease::CODE,
+        cr_crd_from_helmrelease::check,
+    ),
     (chart_crd_with_cr::CODE, chart_crd_with_cr::check),
     (cr_version_not_served::CODE, cr_version_not_served::check),
     (depends_on_cycle::CODE, depends_on_cycle::check),
