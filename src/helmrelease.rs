@@ -333,15 +333,14 @@ pub(crate) fn template_options(hr: &Node, version: &str, values: Vec<Node>) -> T
             None => name.to_string(),
         });
     let skip_crds = spec(&["install", "crds"]).as_deref() == Some("Skip")
-        || spec(&["install", "skipCRDs"]).as_deref() == Some("true");
+        || is_true(hr, &["spec", "install", "skipCRDs"]);
     TemplateOptions {
         release_name: values::shorten_name(&release_name),
         namespace: target_ns.unwrap_or_else(|| namespace_of(hr).to_string()),
         values_docs: values,
         kube_version: Some(crate::check::helm::kube_version(version)),
         include_crds: !skip_crds,
-        skip_schema_validation: spec(&["install", "disableSchemaValidation"]).as_deref()
-            == Some("true"),
+        skip_schema_validation: is_true(hr, &["spec", "install", "disableSchemaValidation"]),
         random_seed: Some(RANDOM_SEED),
         ..TemplateOptions::default()
     }
@@ -361,12 +360,16 @@ fn helm_objects(
     Ok(crate::kustomize_helm::match_origins(docs, traced))
 }
 
+/// True when the field at `path` is the boolean `true`.
+fn is_true(hr: &Node, path: &[&str]) -> bool {
+    hr.get_path(path).and_then(Node::scalar_text) == Some("true")
+}
+
 /// The objects a release applies: hooks unless `install.disableHooks`, test hooks only with
 /// `test.enable`.
 fn applied(hr: &Node, manifests: Vec<Node>) -> Vec<Node> {
-    let flag = |path: &[&str]| hr.str_at(path) == Some("true");
-    let no_hooks = flag(&["spec", "install", "disableHooks"]);
-    let tests = flag(&["spec", "test", "enable"]);
+    let no_hooks = is_true(hr, &["spec", "install", "disableHooks"]);
+    let tests = is_true(hr, &["spec", "test", "enable"]);
     manifests
         .into_iter()
         .filter(crate::check::is_object)
@@ -485,5 +488,41 @@ fn origin_labels(hr: &Node, objects: &mut [Node]) {
         let label = |v: &str| Node::string(v, at.clone());
         crate::flux::set_metadata(o, "labels", &format!("{GROUP}/name"), label(name));
         crate::flux::set_metadata(o, "labels", &format!("{GROUP}/namespace"), label(ns));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hr(text: &str) -> Node {
+        driftlint_yaml::parse_documents("hr.yaml".into(), text)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn release_name_namespace_and_crds_as_helm_controller_derives_them() {
+        let h = hr("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: api, namespace: apps}\nspec: {targetNamespace: backend, install: {crds: Skip}}\n");
+        assert!(is_helm_release(&h));
+        let o = template_options(&h, "1.33", Vec::new());
+        assert_eq!(
+            (o.release_name.as_str(), o.namespace.as_str()),
+            ("backend-api", "backend")
+        );
+        assert!(!o.include_crds);
+        assert_eq!(o.kube_version.as_deref(), Some("v1.33.0"));
+        let h = hr("apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata: {name: web}\nspec: {releaseName: site}\n");
+        let o = template_options(&h, "1.30", Vec::new());
+        assert_eq!(
+            (o.release_name.as_str(), o.namespace.as_str()),
+            ("site", "default")
+        );
+        assert!(o.include_crds);
+        let old = hr("apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata: {name: x}\nspec: {install: {skipCRDs: true}}\n");
+        assert!(!template_options(&old, "1.30", Vec::new()).include_crds);
+        let other =
+            hr("apiVersion: helm.toolkit.fluxcd.io/v3\nkind: HelmRelease\nmetadata: {name: x}\n");
+        assert!(!is_helm_release(&other));
     }
 }

@@ -88,7 +88,11 @@ fn from_chart_spec(
     namespace: &str,
 ) -> Result<ResolvedChart, ChartProblem> {
     let chart = spec.str_at(&["chart"]).unwrap_or("");
-    let version = spec.str_at(&["version"]).unwrap_or("*");
+    // `version: 1.2` is a YAML number: its text is the range.
+    let version = spec
+        .get("version")
+        .and_then(Node::scalar_text)
+        .unwrap_or("*");
     let values_files = spec
         .get("valuesFiles")
         .and_then(Node::as_seq)
@@ -166,8 +170,8 @@ fn from_oci_repository(
         return Err(ChartProblem::Unsupported(msg, d.origin.clone()));
     }
     let (wanted, exact) = match reference {
-        Some(x) if x.get("semver").is_some() => (x.str_at(&["semver"]).unwrap_or("*"), false),
-        Some(x) if x.get("tag").is_some() => (x.str_at(&["tag"]).unwrap_or("latest"), true),
+        Some(x) if x.get("semver").is_some() => (text(x, "semver").unwrap_or("*"), false),
+        Some(x) if x.get("tag").is_some() => (text(x, "tag").unwrap_or("latest"), true),
         _ => ("latest", true),
     };
     let at = repo.get_path(&["spec", "url"]).unwrap_or(r).origin.clone();
@@ -278,4 +282,9 @@ fn find<'a>(known: &[&'a Node], kind: &str, name: &str, ns: &str) -> Option<&'a 
                 && o.str_at(&["metadata", "namespace"]).is_none_or(|n| n == ns)
         })
         .copied()
+}
+
+/// The text of scalar `key` of `n` (numbers included: `tag: 1.2`).
+fn text<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
+    n.get(key).and_then(Node::scalar_text)
 }

@@ -219,3 +219,31 @@ pub(crate) fn shorten_name(name: &str) -> String {
     let cut = name.get(..40).unwrap_or(name);
     format!("{cut}-{}", &sum[..12])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_release_names_are_shortened_as_helm_controller_does() {
+        let name = "some-very-long-target-namespace-with-a-long-release-name-x";
+        assert_eq!(
+            shorten_name(name),
+            "some-very-long-target-namespace-with-a-l-d300d36d079a"
+        );
+        assert_eq!(shorten_name("short"), "short");
+        assert_eq!(shorten_name(&"a".repeat(53)), "a".repeat(53));
+    }
+
+    #[test]
+    fn target_paths_parse_as_helm_set_and_quoted_values_stay_strings() {
+        let at = Origin::new("cm.yaml".into(), 3, 5);
+        let typed = at_target_path("a.b", "3", &at).unwrap().to_json();
+        assert_eq!(typed, serde_json::json!({"a": {"b": 3}}));
+        let quoted = at_target_path("a.b", "\"3\"", &at).unwrap().to_json();
+        assert_eq!(quoted, serde_json::json!({"a": {"b": "3"}}));
+        assert!(at_target_path("a[0]", "x", &at)
+            .unwrap_err()
+            .contains("not supported by driftlint"));
+    }
+}
