@@ -364,3 +364,29 @@ fn the_flux_example_podinfo_release_points_at_podinfo_values_lines() {
         ("apps/base/podinfo/release.yaml".to_string(), 27)
     );
 }
+
+#[test]
+fn a_helmrelease_in_a_flux_kustomization_renders_after_its_substitutions() {
+    let opts = driftlint::check::CheckOptions {
+        paths: vec![crds_fixture()],
+        ..Default::default()
+    };
+    let repo = driftlint::check::render_repo(&opts).unwrap();
+    let (_, objects) = repo
+        .targets
+        .iter()
+        .find(|(t, _)| t.id() == "infra (HelmRelease widgets/widgets)")
+        .unwrap();
+    let config = objects
+        .iter()
+        .find(|o| o.str_at(&["metadata", "name"]) == Some("widgets-config"))
+        .unwrap();
+    let replicas = config.get_path(&["data", "replicas"]).unwrap();
+    assert_eq!(replicas.as_str(), Some("4"));
+    assert_eq!(&*replicas.origin.file, "clusters/prod/units.yaml");
+    assert_eq!(replicas.origin.line, 15);
+    assert_eq!(
+        config.str_at(&["metadata", "labels", "helm.toolkit.fluxcd.io/name"]),
+        Some("widgets")
+    );
+}
