@@ -1093,6 +1093,14 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
     if r.target.kind == Kind::Helm {
         return changed.iter().any(|c| helm_target_reads(r, c));
     }
+    // A HelmRelease's files include its local chart's folder: any file in it.
+    if r.target.kind == Kind::HelmRelease
+        && changed
+            .iter()
+            .any(|c| r.files.iter().any(|f| c.starts_with(f)))
+    {
+        return true;
+    }
     let inputs_unknown = r.failure.is_some();
     let failure_file = r
         .failure

@@ -390,3 +390,38 @@ fn a_helmrelease_in_a_flux_kustomization_renders_after_its_substitutions() {
         Some("widgets")
     );
 }
+
+#[test]
+fn pre_commit_checks_the_release_whose_chart_file_changed() {
+    let out = driftlint()
+        .current_dir(crds_fixture())
+        .args(["check", "--pre-commit", "--format", "json", "--"])
+        .arg("charts/widgets/templates/config.yaml")
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let (out, err) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let ids: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"infra (HelmRelease widgets/widgets)"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"infra (HelmRelease widgets/widgets-ui)"),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.contains(&"configs (Kustomization flux-system/configs)"),
+        "{ids:?}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
