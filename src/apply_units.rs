@@ -1,5 +1,5 @@
 //! `driftlint build`: the objects each apply unit would apply (a Flux Kustomization, a
-//! kustomization or manifest folder no Flux Kustomization reaches, a chart), as one YAML
+//! HelmRelease, a kustomization or manifest folder no Flux Kustomization reaches, a chart), as one YAML
 //! stream with a comment header per unit, like `flux build kustomization` or
 //! `flux-local build`; or, as JSON, the list of units with their kind, source and object count.
 
@@ -43,13 +43,25 @@ struct JsonBuild {
 }
 
 /// True when `unit` (as given to `--unit`) names `t`: its id, its path, or for a Flux
-/// Kustomization `namespace/name`.
+/// Kustomization or a HelmRelease `namespace/name`.
 fn selects(t: &Target, unit: &str) -> bool {
     t.id() == unit
         || discover::display_path(&t.path) == unit
-        || t.unit
-            .as_ref()
-            .is_some_and(|u| u.label.strip_prefix("Kustomization ") == Some(unit))
+        || t.unit.as_ref().is_some_and(|u| {
+            let label = u.label.as_str();
+            label.strip_prefix("Kustomization ") == Some(unit)
+                || label.strip_prefix("HelmRelease ") == Some(unit)
+        })
+}
+
+/// True when `unit` (as given to `--unit`) names the target whose id is `id`: the id, a
+/// path followed by the unit's label, or a Flux Kustomization's or HelmRelease's
+/// `namespace/name` in that label.
+fn names_failed(id: &str, unit: &str) -> bool {
+    id == unit
+        || id.starts_with(&format!("{unit} ("))
+        || id.ends_with(&format!("(Kustomization {unit})"))
+        || id.ends_with(&format!("(HelmRelease {unit})"))
 }
 
 /// Renders every unit under `opts.paths` (only those `unit` selects, when given).
@@ -65,7 +77,7 @@ pub fn build(opts: &CheckOptions, unit: Option<&str>, json: bool) -> Result<Buil
     let failures: Vec<Finding> = repo
         .findings
         .iter()
-        .filter(|f| unit.is_none_or(|u| f.target == u || f.target.starts_with(&format!("{u} ("))))
+        .filter(|f| unit.is_none_or(|u| names_failed(&f.target, u)))
         .cloned()
         .collect();
     let no_such_unit = unit.is_some() && chosen.is_empty() && failures.is_empty();

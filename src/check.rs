@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 mod crd_catalog;
-mod helm;
+pub(crate) mod helm;
 mod sources;
 
 pub(crate) use helm::{kube_version as helm_kube_version, CHECK_RANDOM_SEED};
@@ -50,6 +50,8 @@ pub struct CheckOptions {
     /// The helmfile environment (`--helmfile-environment`); overrides the configuration's
     /// `helmfile.environment` (default `default`).
     pub helmfile_environment: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (`--cache-dir`); default [`driftlint_charts::ChartCache::default_root`].
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One checked target and how it went.
@@ -287,6 +289,7 @@ fn graph_units<'a>(
                 id: &ids[i],
                 kind: match r.target.kind {
                     Kind::Flux => UnitKind::FluxKustomization,
+                    Kind::HelmRelease => UnitKind::HelmRelease,
                     Kind::Helm => UnitKind::HelmChart,
                     Kind::Helmfile => UnitKind::HelmfileRelease,
                     Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
@@ -554,6 +557,16 @@ fn render_all(
     drop_covered(&mut rendered, &units.rendered);
     rendered.extend(units.rendered);
     skipped.extend(units.skipped);
+    let cache = chart_cache(opts);
+    let rctx = crate::helmrelease::ReleaseContext {
+        fs,
+        config,
+        cache: cache.as_ref(),
+        merge_info: Some(catalog),
+        version,
+    };
+    let releases = crate::helmrelease::render_releases(&rctx, &rendered);
+    rendered.extend(releases);
     rendered.sort_by(|a, b| a.target.cmp(&b.target));
     rendered.dedup_by(|a, b| a.target == b.target);
     rendered
@@ -577,6 +590,14 @@ fn helmfile_options(
         kube_version: Some(version.to_string()),
         ..Default::default()
     }
+}
+
+/// The chart cache: `--cache-dir`, else [`driftlint_charts::ChartCache::default_root`].
+fn chart_cache(opts: &CheckOptions) -> Option<driftlint_charts::ChartCache> {
+    opts.cache_dir
+        .clone()
+        .or_else(driftlint_charts::ChartCache::default_root)
+        .map(driftlint_charts::ChartCache::new)
 }
 
 /// A folder a Flux Kustomization renders is checked through it, not also as a bare folder:
@@ -765,7 +786,9 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &st
             Err(e) => failed(target, render_failure(target, &e)),
         },
         Kind::Helm => helm::render_chart(fs, target, version),
-        Kind::Manifests | Kind::Flux | Kind::Helmfile => render_manifests(fs, target),
+        Kind::Manifests | Kind::Flux | Kind::Helmfile | Kind::HelmRelease => {
+            render_manifests(fs, target)
+        }
     }
 }
 
@@ -1130,8 +1153,9 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
     if r.target.kind == Kind::Helm {
         return changed.iter().any(|c| helm_target_reads(r, c));
     }
-    // A helmfile release reads its state files, values files and its chart folder.
-    if r.target.kind == Kind::Helmfile
+    // A helmfile release reads its state files, values files and its chart folder; a
+    // HelmRelease's files include its local chart's folder: any file in them.
+    if matches!(r.target.kind, Kind::Helmfile | Kind::HelmRelease)
         && changed
             .iter()
             .any(|c| r.files.iter().any(|f| c.starts_with(f)))

@@ -31,7 +31,7 @@ pub struct Target {
     pub unit: Option<UnitRef>,
 }
 
-/// The object an apply unit renders: a Flux Kustomization, or a helmfile release.
+/// The object an apply unit renders: a Flux Kustomization, a HelmRelease or a helmfile release.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnitRef {
     /// Shown after the path in the target id: `Kustomization flux-system/apps`,
@@ -86,6 +86,8 @@ pub enum Kind {
     Flux,
     /// A helmfile release: its chart rendered as `helmfile template` does.
     Helmfile,
+    /// A Flux HelmRelease: its chart rendered as helm-controller does.
+    HelmRelease,
 }
 
 impl Kind {
@@ -97,6 +99,7 @@ impl Kind {
             Kind::Manifests => "manifests",
             Kind::Flux => "flux-kustomization",
             Kind::Helmfile => "helmfile-release",
+            Kind::HelmRelease => "helm-release",
         }
     }
 }

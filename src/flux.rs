@@ -289,7 +289,7 @@ fn source_folder(config: &Config, d: &Declared, known: &[&Node]) -> Option<Strin
     folder_of(config, kind, name, ns)
 }
 
-fn folder_of(config: &Config, kind: &str, name: &str, ns: &str) -> Option<String> {
+pub(crate) fn folder_of(config: &Config, kind: &str, name: &str, ns: &str) -> Option<String> {
     if let Some(s) = config
         .sources
         .iter()
@@ -519,7 +519,7 @@ fn common_metadata(spec: &Node, objects: &mut [Node], budget: &mut u64) -> Resul
 }
 
 /// Sets `metadata.<field>.<key>` of `obj`, creating the maps as needed.
-fn set_metadata(obj: &mut Node, field: &str, key: &str, value: Node) {
+pub(crate) fn set_metadata(obj: &mut Node, field: &str, key: &str, value: Node) {
     let at = obj.origin.clone();
     let Some(root) = obj.as_map_mut() else { return };
     if root.get("metadata").is_none_or(|m| m.as_map().is_none()) {
@@ -602,7 +602,7 @@ fn variables(
 /// The ConfigMap or Secret `name` in `namespace` among `known`, the one whose file shares
 /// the longest folder prefix with `near` (a repository deploying several clusters has one
 /// per cluster, next to that cluster's Flux Kustomizations).
-fn find_source<'a>(
+pub(crate) fn find_source<'a>(
     known: &[&'a Node],
     kind: &str,
     name: &str,

@@ -80,6 +80,16 @@ fn with_origins(
     let Ok(traced) = render_objects(fs, &req.chart_dir, opts) else {
         return docs;
     };
+    match_origins(docs, traced)
+}
+
+/// `docs` (from `helm template`'s text output, authoritative for content and order), each
+/// replaced by the equal document of `traced` when there is one (equal as JSON), so origins
+/// point into the chart and values.
+pub(crate) fn match_origins(
+    docs: Vec<Node>,
+    traced: Vec<driftlint_helm::TracedManifest>,
+) -> Vec<Node> {
     let mut by_json: HashMap<String, Vec<Node>> = HashMap::new();
     for m in traced.into_iter().rev() {
         let key = m.document.to_json_with(Schema::KYaml).to_string();

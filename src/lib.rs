@@ -25,6 +25,7 @@ pub mod discover;
 pub mod drift_run;
 pub(crate) mod flux;
 pub mod helmfile;
+pub(crate) mod helmrelease;
 pub mod kustomize_helm;
 pub mod output;
 pub mod report;

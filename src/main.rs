@@ -182,6 +182,11 @@ struct CheckArgs {
     /// of the configuration, else `default`).
     #[arg(long, value_name = "NAME")]
     helmfile_environment: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     /// Report (and fail on) only the findings the base revision does not have; say how many
     /// existing ones there are. The base: `--base`, else the merge base with the default branch.
     #[arg(long)]
@@ -208,8 +213,8 @@ struct CheckArgs {
 struct BuildArgs {
     /// Paths inside one repository (default: the current directory).
     paths: Vec<PathBuf>,
-    /// Only this unit: its id as `check` names it, its path, or a Flux Kustomization's
-    /// `namespace/name`.
+    /// Only this unit: its id as `check` names it, its path, or a Flux Kustomization's or
+    /// HelmRelease's `namespace/name`.
     #[arg(long)]
     unit: Option<String>,
     /// `yaml`: the objects; `json`: the units with kind, source, path and object count.
@@ -225,6 +230,11 @@ struct BuildArgs {
     /// of the configuration, else `default`).
     #[arg(long, value_name = "NAME")]
     helmfile_environment: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -241,6 +251,11 @@ struct GraphArgs {
     /// Kubernetes version to render for (1.25 .. 1.37; default: config, else newest).
     #[arg(long)]
     kubernetes_version: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -452,6 +467,7 @@ fn run_check(args: CheckArgs) -> u8 {
         changed_files: changed,
         allow_remote: args.allow_remote,
         helmfile_environment: args.helmfile_environment.clone(),
+        cache_dir: args.cache_dir.clone(),
     };
     #[cfg(feature = "pull")]
     if args.pull_charts {
@@ -687,6 +703,7 @@ fn run_graph(args: GraphArgs) -> u8 {
     let opts = CheckOptions {
         paths: args.paths,
         kubernetes_version: args.kubernetes_version,
+        cache_dir: args.cache_dir,
         ..CheckOptions::default()
     };
     let graph = match driftlint::check::apply_graph(&opts) {
@@ -728,6 +745,7 @@ fn run_build(args: BuildArgs) -> u8 {
         kubernetes_version: args.kubernetes_version,
         allow_remote: args.allow_remote,
         helmfile_environment: args.helmfile_environment,
+        cache_dir: args.cache_dir,
         ..CheckOptions::default()
     };
     let json = matches!(args.format, BuildFormat::Json);

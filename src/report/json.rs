@@ -52,8 +52,8 @@ struct Report<'a> {
 
 /// One checked target (apply unit) in the `targets` array of `check --format json`:
 /// `{"id", "kind", "path", "source": {"file", "line"} | null, "objects", "failed"}`.
-/// `kind` is `kustomize`, `helm`, `manifests` or `flux-kustomization`; `source` is where a
-/// Flux Kustomization is declared.
+/// `kind` is `kustomize`, `helm`, `manifests`, `flux-kustomization` or `helm-release`; `source`
+/// is where a Flux Kustomization or HelmRelease is declared.
 #[derive(Clone, Debug, Serialize)]
 pub struct JsonTarget {
     /// The target id findings name.

@@ -30,7 +30,7 @@ use driftlint_yaml::Origin;
 
 pub use cli::{parse_template_args, TemplateArgs};
 pub use load::{load_chart, Chart};
-pub use traced::{render_objects, TracedManifest};
+pub use traced::{render_chart_objects, render_objects, TracedManifest};
 pub use values::SetKind;
 
 /// Why a chart could not be templated. `Display` is the text Helm prints after `Error: `.
@@ -190,7 +190,18 @@ pub fn template(
     chart_dir: &Path,
     opts: &TemplateOptions,
 ) -> Result<Rendered, HelmError> {
-    let chart = locate_and_load(fs, chart_dir)?;
+    template_chart(fs, locate_and_load(fs, chart_dir)?, opts)
+}
+
+/// [`template`] for a chart already loaded (a packaged chart from the chart cache, through
+/// [`load::load_archive`]); values files in `opts` are still read through `fs`.
+///
+/// Errors: as [`template`].
+pub fn template_chart(
+    fs: &RepoFs,
+    chart: Chart,
+    opts: &TemplateOptions,
+) -> Result<Rendered, HelmError> {
     let user = render::user_values(fs, opts)?;
     let mut warnings = Vec::new();
     if !(chart.chart_type.is_empty() || chart.chart_type == "application") {

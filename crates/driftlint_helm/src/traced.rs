@@ -49,7 +49,18 @@ pub fn render_objects(
     chart_dir: &Path,
     opts: &TemplateOptions,
 ) -> Result<Vec<TracedManifest>, HelmError> {
-    let chart = super::locate_and_load(fs, chart_dir)?;
+    render_chart_objects(fs, super::locate_and_load(fs, chart_dir)?, opts)
+}
+
+/// [`render_objects`] for a chart already loaded (a packaged chart from the chart cache):
+/// template origins point into `chart.dir` (the archive's display name).
+///
+/// Errors: as [`render_objects`].
+pub fn render_chart_objects(
+    fs: &RepoFs,
+    chart: super::Chart,
+    opts: &TemplateOptions,
+) -> Result<Vec<TracedManifest>, HelmError> {
     let user = super::render::user_values(fs, opts)?;
     if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
         return Err(HelmError::Load(format!(

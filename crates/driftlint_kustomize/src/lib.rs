@@ -72,6 +72,7 @@ mod patch;
 mod patch_json6902;
 mod patch_smp;
 mod plugins;
+mod post_render;
 mod prefix_suffix;
 mod remote;
 mod replacements;
@@ -93,6 +94,7 @@ pub use error::{ErrorKind, KustomizeError};
 pub use flux::FluxOverlay;
 pub use helm_charts::{HelmRenderer, HelmTemplate, HELM3_KUBE_VERSION};
 pub use merge_info::{ListMeta, MergeInfo};
+pub use post_render::post_render;
 
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{emit_documents, emit_documents_with_origins, Node, Origin};

@@ -24,6 +24,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("rules/SEC005.yaml", sec::known_token_pattern::META),
     ("rules/CRD001.yaml", crd::cr_crd_unknown::META),
     ("rules/CRD002.yaml", order::cr_crd_cross_unit::META),
+    ("rules/CRD003.yaml", order::cr_crd_from_helmrelease::META),
     ("rules/CRD004.yaml", order::chart_crd_with_cr::META),
     ("rules/CRD006.yaml", order::cr_version_not_served::META),
     ("rules/ORDER001.yaml", order::depends_on_cycle::META),

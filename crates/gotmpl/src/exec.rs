@@ -312,10 +312,21 @@ impl<'a, 'e> Exec<'a, 'e> {
     fn walk_if_or_with(&mut self, with: bool, dot: &Ev, b: &'a Branch) -> R<()> {
         let mark = self.vars.len();
         let result = (|| {
+            let scoped = with && super::trace::on();
+            if scoped {
+                super::trace::action_start();
+            }
             let val = self.eval_pipeline(dot, &b.pipe)?;
             if val.value().is_true() {
                 if with {
-                    self.walk_list(&val, &b.list)
+                    if scoped {
+                        super::trace::push_scope();
+                    }
+                    let r = self.walk_list(&val, &b.list);
+                    if scoped {
+                        super::trace::pop_scope();
+                    }
+                    r
                 } else {
                     self.walk_list(dot, &b.list)
                 }

@@ -73,6 +73,8 @@ struct Trace {
     entries: HashMap<(usize, Box<str>), Origin>,
     strings: HashMap<usize, Origin>,
     touched: Vec<(Value, Origin)>,
+    /// What each enclosing `{{ with }}` pipeline looked up (its dot), innermost last.
+    scopes: Vec<Vec<(Value, Origin)>>,
     in_func: usize,
     rec: Recorded,
 }
@@ -167,11 +169,32 @@ pub fn func_depth(enter: bool) {
     });
 }
 
-/// A top-level action starts: forget earlier lookups.
+/// A top-level action starts: forget earlier lookups, except those of the enclosing
+/// `{{ with }}` pipelines (`{{ with .Values.x }}{{ toYaml . }}` prints what `with` looked up).
 pub fn action_start() {
     with(|t| {
         if t.in_func == 0 {
-            t.touched.clear();
+            t.touched = t.scopes.last().cloned().unwrap_or_default();
+        }
+    });
+}
+
+/// A `{{ with }}` body starts: what its pipeline looked up stays collected for the actions
+/// inside it (top level only; a no-op inside functions).
+pub fn push_scope() {
+    with(|t| {
+        if t.in_func == 0 {
+            let scope = t.touched.clone();
+            t.scopes.push(scope);
+        }
+    });
+}
+
+/// A `{{ with }}` body ends (pairs with [`push_scope`]).
+pub fn pop_scope() {
+    with(|t| {
+        if t.in_func == 0 {
+            t.scopes.pop();
         }
     });
 }

@@ -33,7 +33,10 @@ pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
             defined.insert((Some(u.namespace), name));
         }
     }
-    for (i, deps) in g.deps.iter().enumerate() {
+    // A HelmRelease's `dependsOn` names HelmReleases, which this rule does not list (one
+    // found in a folder without its namespace cannot be told from another).
+    let flux = |i: &usize| g.units[*i].kind != super::UnitKind::HelmRelease;
+    for (i, deps) in g.deps.iter().enumerate().filter(|(i, _)| flux(i)) {
         for d in deps.iter().filter(|d| d.unit.is_none()) {
             let known = defined.contains(&(Some(d.namespace.as_str()), d.name.as_str()))
                 || defined.contains(&(None, d.name.as_str()));

@@ -11,6 +11,7 @@
 
 pub(crate) mod chart_crd_with_cr;
 pub(crate) mod cr_crd_cross_unit;
+pub(crate) mod cr_crd_from_helmrelease;
 pub(crate) mod cr_version_not_served;
 pub(crate) mod depends_on_cycle;
 pub(crate) mod depends_on_unknown;
@@ -31,6 +32,8 @@ pub enum UnitKind {
     HelmChart,
     /// A helmfile release (its chart rendered as `helmfile template` does).
     HelmfileRelease,
+    /// A Flux HelmRelease (its chart rendered as helm-controller does).
+    HelmRelease,
     /// A kustomization or manifest folder no Flux Kustomization reaches.
     Folder,
 }
@@ -41,7 +44,8 @@ pub struct GraphUnit<'a> {
     pub id: &'a str,
     /// What it is.
     pub kind: UnitKind,
-    /// For a Flux Kustomization: its object as applied (`metadata`, `spec.dependsOn`).
+    /// For a Flux Kustomization or a HelmRelease: its object as applied (`metadata`,
+    /// `spec.dependsOn`).
     pub flux: Option<&'a Node>,
     /// Its namespace (a Flux Kustomization's, for `dependsOn` entries without one).
     pub namespace: &'a str,
@@ -84,10 +88,12 @@ pub(crate) struct Graph<'g, 'a> {
 impl<'g, 'a> Graph<'g, 'a> {
     fn new(units: &'g [GraphUnit<'a>]) -> Self {
         let root = trees(units);
-        let mut by_name: BTreeMap<(usize, &str, &str), usize> = BTreeMap::new();
+        let mut by_name: ByName = BTreeMap::new();
         for (i, u) in units.iter().enumerate() {
             if let Some(name) = u.flux.and_then(|o| o.str_at(&["metadata", "name"])) {
-                by_name.entry((root[i], u.namespace, name)).or_insert(i);
+                by_name
+                    .entry((root[i], is_release(u), u.namespace, name))
+                    .or_insert(i);
             }
         }
         let deps = units
@@ -137,11 +143,17 @@ impl<'g, 'a> Graph<'g, 'a> {
         seen
     }
 
-    /// How a unit is named in messages: `Flux Kustomization ns/name` or its id.
+    /// How a unit is named in messages: `Flux Kustomization ns/name`, `HelmRelease ns/name`
+    /// or its id.
     pub(crate) fn label(&self, i: usize) -> String {
         let u = &self.units[i];
+        let what = if is_release(u) {
+            "HelmRelease"
+        } else {
+            "Flux Kustomization"
+        };
         match u.flux.and_then(|o| o.str_at(&["metadata", "name"])) {
-            Some(name) => format!("Flux Kustomization {}/{name}", u.namespace),
+            Some(name) => format!("{what} {}/{name}", u.namespace),
             None => u.id.to_string(),
         }
     }
@@ -177,11 +189,15 @@ fn top(units: &[GraphUnit], mut i: usize) -> usize {
     i
 }
 
-fn dependencies<'a>(
-    u: &GraphUnit<'a>,
-    root: usize,
-    by_name: &BTreeMap<(usize, &str, &str), usize>,
-) -> Vec<Dependency<'a>> {
+/// Units by (tree, is a HelmRelease, namespace, name): a Flux Kustomization's `dependsOn`
+/// names Flux Kustomizations, a HelmRelease's names HelmReleases.
+type ByName<'a> = BTreeMap<(usize, bool, &'a str, &'a str), usize>;
+
+fn is_release(u: &GraphUnit) -> bool {
+    u.kind == UnitKind::HelmRelease
+}
+
+fn dependencies<'a>(u: &GraphUnit<'a>, root: usize, by_name: &ByName) -> Vec<Dependency<'a>> {
     let Some(entries) = u
         .flux
         .and_then(|o| o.get_path(&["spec", "dependsOn"]))
@@ -196,7 +212,7 @@ fn dependencies<'a>(
             let name = at.as_str()?.to_string();
             let namespace = e.str_at(&["namespace"]).unwrap_or(u.namespace).to_string();
             let unit = by_name
-                .get(&(root, namespace.as_str(), name.as_str()))
+                .get(&(root, is_release(u), namespace.as_str(), name.as_str()))
                 .copied();
             Some(Dependency {
                 at,
@@ -227,6 +243,10 @@ type GraphCheckFn = for<'g, 'a> fn(&Graph<'g, 'a>, &mut Vec<GraphHit<'a>>);
 /// The graph rules, in code order.
 pub(crate) const GRAPH_RULES: &[(&str, GraphCheckFn)] = &[
     (cr_crd_cross_unit::CODE, cr_crd_cross_unit::check),
+    (
+        cr_crd_from_helmrelease::CODE,
+        cr_crd_from_helmrelease::check,
+    ),
     (chart_crd_with_cr::CODE, chart_crd_with_cr::check),
     (cr_version_not_served::CODE, cr_version_not_served::check),
     (depends_on_cycle::CODE, depends_on_cycle::check),

@@ -1,0 +1,290 @@
+//! Where a HelmRelease's chart comes from, as helm-controller and source-controller find it:
+//! `spec.chart.spec` (`chart`, `version`, `sourceRef` to a `HelmRepository` — HTTP or
+//! `type: oci` — or a `GitRepository` that is this repository, `valuesFiles`) or
+//! `spec.chartRef` (an `OCIRepository` with `ref.tag`/`ref.semver`, or a `HelmChart`).
+//! Remote charts are read from the chart cache only (`check` stays offline).
+
+use std::path::PathBuf;
+
+use driftlint_charts::{resolve_version, ChartCache, ChartLocator};
+use driftlint_yaml::{Node, Origin};
+
+use crate::config::Config;
+
+/// The chart of a release.
+pub(crate) enum ChartSource {
+    /// A chart folder of this repository (repo-relative).
+    Local(PathBuf),
+    /// A packaged chart from the cache: its bytes and how to name it.
+    Cached {
+        archive: Vec<u8>,
+        /// `oci://ghcr.io/org/charts/podinfo:6.5.4`, `https://repo/podinfo 6.5.4`.
+        label: String,
+    },
+}
+
+/// A chart with the values files source-controller merges into its defaults
+/// (`valuesFiles`, chart-relative, in order).
+pub(crate) struct ResolvedChart {
+    pub(crate) source: ChartSource,
+    pub(crate) values_files: Vec<String>,
+}
+
+/// Why the chart cannot be rendered.
+pub(crate) enum ChartProblem {
+    /// Not in the cache (and not local): CHART001, a warning. The message names the chart,
+    /// version and source.
+    NotAvailable(String, Origin),
+    /// driftlint cannot reproduce it (RENDER002).
+    Unsupported(String, Origin),
+    /// The repository's declarations are wrong as Flux would say (RENDER001).
+    Invalid(String, Origin),
+}
+
+/// What chart resolution reads.
+pub(crate) struct ChartContext<'a> {
+    pub(crate) fs: &'a driftlint_yaml::fs::RepoFs,
+    pub(crate) config: &'a Config,
+    pub(crate) cache: Option<&'a ChartCache>,
+    /// The repository's rendered objects (sources are looked up among them).
+    pub(crate) known: &'a [&'a Node],
+}
+
+/// The chart of HelmRelease `hr` in `namespace`. Errors: [`ChartProblem`].
+pub(crate) fn resolve(
+    ctx: &ChartContext,
+    hr: &Node,
+    namespace: &str,
+) -> Result<ResolvedChart, ChartProblem> {
+    if let Some(spec) = hr.get_path(&["spec", "chart", "spec"]) {
+        return from_chart_spec(ctx, spec, namespace);
+    }
+    let Some(r) = hr.get_path(&["spec", "chartRef"]) else {
+        let msg = "the HelmRelease has neither spec.chart nor spec.chartRef".to_string();
+        return Err(ChartProblem::Invalid(msg, hr.origin.clone()));
+    };
+    let kind = r.str_at(&["kind"]).unwrap_or("");
+    let name = r.str_at(&["name"]).unwrap_or("");
+    let ns = r.str_at(&["namespace"]).unwrap_or(namespace);
+    let obj = find(ctx.known, kind, name, ns).ok_or_else(|| missing(kind, ns, name, r))?;
+    match kind {
+        "OCIRepository" => from_oci_repository(ctx, obj, r),
+        "HelmChart" => {
+            let spec = obj.get("spec").ok_or_else(|| missing(kind, ns, name, r))?;
+            from_chart_spec(ctx, spec, ns)
+        }
+        _ => Err(ChartProblem::Unsupported(
+            format!("chartRef kind {kind} is not supported by driftlint"),
+            r.origin.clone(),
+        )),
+    }
+}
+
+/// `spec.chart.spec` (or a `HelmChart`'s spec): the source it names, in `namespace` unless
+/// `sourceRef.namespace` says otherwise.
+fn from_chart_spec(
+    ctx: &ChartContext,
+    spec: &Node,
+    namespace: &str,
+) -> Result<ResolvedChart, ChartProblem> {
+    let chart = spec.str_at(&["chart"]).unwrap_or("");
+    // `version: 1.2` is a YAML number: its text is the range.
+    let version = spec
+        .get("version")
+        .and_then(Node::scalar_text)
+        .unwrap_or("*");
+    let values_files = spec
+        .get("valuesFiles")
+        .and_then(Node::as_seq)
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let r = spec.get("sourceRef").unwrap_or(spec);
+    let kind = r.str_at(&["kind"]).unwrap_or("");
+    let name = r.str_at(&["name"]).unwrap_or("");
+    let ns = r.str_at(&["namespace"]).unwrap_or(namespace);
+    let source = match kind {
+        "HelmRepository" => {
+            let repo = find(ctx.known, kind, name, ns).ok_or_else(|| missing(kind, ns, name, r))?;
+            from_helm_repository(ctx, repo, chart, version, spec)?
+        }
+        "GitRepository" | "OCIRepository" | "Bucket" => {
+            from_folder(ctx, kind, name, ns, chart, spec)?
+        }
+        _ => {
+            let msg = format!("sourceRef kind {kind:?} is not a chart source");
+            return Err(ChartProblem::Invalid(msg, r.origin.clone()));
+        }
+    };
+    Ok(ResolvedChart {
+        source,
+        values_files,
+    })
+}
+
+fn from_helm_repository(
+    ctx: &ChartContext,
+    repo: &Node,
+    chart: &str,
+    version: &str,
+    spec: &Node,
+) -> Result<ChartSource, ChartProblem> {
+    let url = repo.str_at(&["spec", "url"]).unwrap_or("");
+    let oci = repo.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
+    let loc = if oci {
+        ChartLocator::oci(url, chart)
+    } else {
+        ChartLocator::http(url, chart)
+    };
+    let at = spec.get("chart").unwrap_or(spec).origin.clone();
+    let loc = loc.map_err(|e| ChartProblem::Invalid(e.to_string(), at.clone()))?;
+    cached(ctx, &loc, version, &at)
+}
+
+fn from_oci_repository(
+    ctx: &ChartContext,
+    repo: &Node,
+    r: &Node,
+) -> Result<ResolvedChart, ChartProblem> {
+    let url = repo.str_at(&["spec", "url"]).unwrap_or("");
+    let loc = ChartLocator::oci_chart_url(url)
+        .map_err(|e| ChartProblem::Invalid(e.to_string(), repo.origin.clone()))?;
+    let reference = repo.get_path(&["spec", "ref"]);
+    if let Some(d) = reference.and_then(|x| x.get("digest")) {
+        let digest = d.as_str().unwrap_or("");
+        let listed = ctx
+            .cache
+            .and_then(|c| c.index(&loc).ok().flatten())
+            .is_some();
+        if !listed {
+            return Err(not_available(&loc, digest, &d.origin));
+        }
+        let msg = format!(
+            "OCIRepository {} pins the chart by digest ({}): charts are looked up in the cache by tag, digest references are not supported by driftlint yet",
+            repo.str_at(&["metadata", "name"]).unwrap_or(""),
+            d.as_str().unwrap_or("")
+        );
+        return Err(ChartProblem::Unsupported(msg, d.origin.clone()));
+    }
+    let (wanted, exact) = match reference {
+        Some(x) if x.get("semver").is_some() => (text(x, "semver").unwrap_or("*"), false),
+        Some(x) if x.get("tag").is_some() => (text(x, "tag").unwrap_or("latest"), true),
+        _ => ("latest", true),
+    };
+    let at = repo.get_path(&["spec", "url"]).unwrap_or(r).origin.clone();
+    let source = if exact {
+        cached_exact(ctx, &loc, wanted, &at)?
+    } else {
+        cached(ctx, &loc, wanted, &at)?
+    };
+    Ok(ResolvedChart {
+        source,
+        values_files: Vec::new(),
+    })
+}
+
+/// A chart folder of a source that is this repository (the bootstrap `flux-system` source or
+/// one mapped under `sources:`).
+fn from_folder(
+    ctx: &ChartContext,
+    kind: &str,
+    name: &str,
+    ns: &str,
+    chart: &str,
+    spec: &Node,
+) -> Result<ChartSource, ChartProblem> {
+    let at = spec.get("chart").unwrap_or(spec).origin.clone();
+    let Some(folder) = crate::flux::folder_of(ctx.config, kind, name, ns) else {
+        let msg = format!(
+            "chart not available: {chart} from {kind} {ns}/{name}, which is not this repository (map it to a folder under `sources:` in .driftlint.yaml)"
+        );
+        return Err(ChartProblem::NotAvailable(msg, at));
+    };
+    let joined = format!("{folder}/{chart}");
+    crate::discover::config_path(ctx.fs, &joined)
+        .map(ChartSource::Local)
+        .map_err(|e| ChartProblem::Invalid(format!("chart path {chart:?}: {e}"), at))
+}
+
+/// The cached archive of the version of `loc` that `wanted` (a semver range) selects.
+fn cached(
+    ctx: &ChartContext,
+    loc: &ChartLocator,
+    wanted: &str,
+    at: &Origin,
+) -> Result<ChartSource, ChartProblem> {
+    let versions = ctx
+        .cache
+        .map(|c| c.index(loc))
+        .transpose()
+        .map_err(|e| ChartProblem::Invalid(format!("chart cache: {e}"), at.clone()))?
+        .flatten()
+        .map(|i| i.versions)
+        .unwrap_or_default();
+    match resolve_version(wanted, &versions) {
+        Some(v) => cached_exact(ctx, loc, &v, at),
+        None => Err(not_available(loc, wanted, at)),
+    }
+}
+
+fn cached_exact(
+    ctx: &ChartContext,
+    loc: &ChartLocator,
+    version: &str,
+    at: &Origin,
+) -> Result<ChartSource, ChartProblem> {
+    let archive = ctx
+        .cache
+        .map(|c| c.archive(loc, version))
+        .transpose()
+        .map_err(|e| ChartProblem::Invalid(format!("chart cache: {e}"), at.clone()))?
+        .flatten();
+    match archive {
+        Some(archive) => Ok(ChartSource::Cached {
+            archive,
+            label: format!("{loc} {version}"),
+        }),
+        None => Err(not_available(loc, version, at)),
+    }
+}
+
+/// CHART001's message: chart, version, source, and the command that fetches it.
+fn not_available(loc: &ChartLocator, version: &str, at: &Origin) -> ChartProblem {
+    ChartProblem::NotAvailable(
+        format!(
+            "chart not available: {} version {version:?} from {} is not in the chart cache; `driftlint charts pull` fetches it",
+            loc.chart, loc.source
+        ),
+        at.clone(),
+    )
+}
+
+fn missing(kind: &str, ns: &str, name: &str, at: &Node) -> ChartProblem {
+    ChartProblem::NotAvailable(
+        format!("chart not available: its source {kind} {ns}/{name} is not in the repository"),
+        at.origin.clone(),
+    )
+}
+
+/// The Flux source object `kind` `ns/name` among `known` (objects without a namespace are
+/// taken as in `ns`).
+fn find<'a>(known: &[&'a Node], kind: &str, name: &str, ns: &str) -> Option<&'a Node> {
+    known
+        .iter()
+        .find(|o| {
+            o.str_at(&["kind"]) == Some(kind)
+                && o.str_at(&["apiVersion"])
+                    .is_some_and(|v| v.starts_with("source.toolkit.fluxcd.io/"))
+                && o.str_at(&["metadata", "name"]) == Some(name)
+                && o.str_at(&["metadata", "namespace"]).is_none_or(|n| n == ns)
+        })
+        .copied()
+}
+
+/// The text of scalar `key` of `n` (numbers included: `tag: 1.2`).
+fn text<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
+    n.get(key).and_then(Node::scalar_text)
+}
