@@ -134,6 +134,7 @@ fn render_release(ctx: &ReleaseContext, parent: &Rendered, hr: &Node, known: &[&
         name: name.to_string(),
         namespace: namespace.to_string(),
         parent: Some(parent.target.id()),
+        needs: Vec::new(),
     });
     let mut files = vec![PathBuf::from(hr.origin.file.as_ref())];
     let (objects, failure) = match release_objects(ctx, hr, known, &mut files) {
