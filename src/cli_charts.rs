@@ -23,6 +23,10 @@ pub(crate) enum ChartsCommand {
 pub(crate) struct ChartsPullArgs {
     /// A path inside the repository (default: the current directory).
     path: Option<PathBuf>,
+    /// The chart cache directory (default: $XDG_CACHE_HOME/driftlint/charts, else
+    /// ~/.cache/driftlint/charts).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pull: PullFlags,
     /// List the charts that would be pulled (chart, version wanted, where declared) and
@@ -36,16 +40,12 @@ pub(crate) struct ChartsPullArgs {
 
 /// Pulls before a check (`check --pull-charts`); see [`pull_and_print`].
 pub(crate) fn pull_for_check(opts: &CheckOptions, flags: &PullFlags) -> Result<usize, u8> {
-    pull_and_print(opts, &flags.settings(false))
+    pull_and_print(opts, &flags.settings(opts.cache_dir.clone(), false))
 }
 
-/// The flags `charts pull` and `check --pull-charts` share.
+/// The flags `charts pull` and `check --pull-charts` share (`--cache-dir` is the check's own).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub(crate) struct PullFlags {
-    /// The chart cache directory (default: $XDG_CACHE_HOME/driftlint/charts, else
-    /// ~/.cache/driftlint/charts).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) cache_dir: Option<PathBuf>,
     /// A Docker config.json whose `auths` hold registry credentials (as `docker login` or
     /// `helm registry login` write it). Credentials are never printed.
     #[arg(long, value_name = "FILE")]
@@ -57,9 +57,9 @@ pub(crate) struct PullFlags {
 }
 
 impl PullFlags {
-    fn settings(&self, dry_run: bool) -> PullSettings {
+    fn settings(&self, cache_dir: Option<PathBuf>, dry_run: bool) -> PullSettings {
         PullSettings {
-            cache_dir: self.cache_dir.clone(),
+            cache_dir,
             registry_config: self.registry_config.clone(),
             allow_private_registries: self.allow_private_registries,
             dry_run,
@@ -73,9 +73,10 @@ pub(crate) fn run_charts(command: ChartsCommand) -> u8 {
             let opts = CheckOptions {
                 paths: vec![args.path.unwrap_or_else(|| PathBuf::from("."))],
                 kubernetes_version: args.kubernetes_version,
+                cache_dir: args.cache_dir.clone(),
                 ..CheckOptions::default()
             };
-            match pull_and_print(&opts, &args.pull.settings(args.dry_run)) {
+            match pull_and_print(&opts, &args.pull.settings(args.cache_dir, args.dry_run)) {
                 Ok(0) => 0,
                 Ok(_) => 2,
                 Err(code) => code,
