@@ -164,7 +164,11 @@ pub fn pull(requests: &[ChartRequest], cache: &ChartCache, opts: &PullOptions) -
     // an HTTP repository's charts share its index.yaml; OCI charts are independent
     let mut groups: BTreeMap<(SourceKind, &str, usize), Vec<usize>> = BTreeMap::new();
     for (i, r) in requests.iter().enumerate() {
-        let own = if r.locator.kind == SourceKind::Oci { i } else { 0 };
+        let own = if r.locator.kind == SourceKind::Oci {
+            i
+        } else {
+            0
+        };
         groups
             .entry((r.locator.kind, r.locator.source.as_str(), own))
             .or_default()
