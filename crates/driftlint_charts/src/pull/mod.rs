@@ -355,3 +355,23 @@ fn pull_oci(
     let digest = cache.store_archive(&r.locator, &version, &bytes, Some(&layer.digest))?;
     Ok(Outcome::Pulled { version, digest })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::hosts_for_sources;
+
+    #[test]
+    fn docker_hub_brings_its_api_and_token_hosts() {
+        let named = ["docker.io".to_string(), "ghcr.io".to_string()];
+        let hosts: Vec<String> = hosts_for_sources(&named).into_iter().collect();
+        assert_eq!(
+            hosts,
+            [
+                "auth.docker.io",
+                "docker.io",
+                "ghcr.io",
+                "registry-1.docker.io"
+            ]
+        );
+    }
+}
