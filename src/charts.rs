@@ -3,7 +3,7 @@
 //! Flux Kustomization units count, plus kustomize `helmCharts` entries with a `repo`), pulled
 //! into the chart cache under the policy of `driftlint_charts::pull::policy`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use driftlint_charts::{collect, ChartCache, Collected};
 use driftlint_yaml::fs::RepoFs;
@@ -75,6 +75,8 @@ pub use pulling::*;
 
 #[cfg(feature = "pull")]
 mod pulling {
+    use std::path::PathBuf;
+
     use super::*;
     use driftlint_charts::pull::{self, Credentials, Outcome, PullOptions, PullPolicy, Pulled};
 

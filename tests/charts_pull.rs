@@ -458,6 +458,10 @@ fn dry_run_lists_the_charts_and_contacts_nothing() {
     let server = FileServer::start(&chart_repo(), BTreeMap::new());
     let mut files = http_repo_files(&server.url());
     files[1].1 += &helm_release("gone", "x", "1.0.0", "no-such-repository");
+    files.push((
+        "kustomize/kustomization.yaml",
+        "helmCharts:\n  - name: minecraft\n    repo: https://itzg.github.io/minecraft-server-charts\n    version: 4.26.3\n".into(),
+    ));
     let repo = repo(&files);
     let cache = tempfile::tempdir().unwrap();
     let (code, err) = pull(repo.path(), cache.path(), &["--dry-run"]);
@@ -473,10 +477,14 @@ fn dry_run_lists_the_charts_and_contacts_nothing() {
         err.contains(&format!("would pull {url}/redis >=3.0.0 <4.0.0 for")),
         "{err}"
     );
+    assert!(
+        err.contains("would pull https://itzg.github.io/minecraft-server-charts/minecraft 4.26.3 for kustomize/kustomization.yaml:3:11"),
+        "{err}"
+    );
     assert!(err.contains("skipped apps/releases.yaml:67:14: sourceRef HelmRepository \"no-such-repository\" is not in the repository"), "{err}");
     assert!(
         err.contains(
-            "3 charts to pull (dry run: nothing contacted); 1 references without a source"
+            "4 charts to pull (dry run: nothing contacted); 1 references without a source"
         ),
         "{err}"
     );

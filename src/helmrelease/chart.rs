@@ -154,20 +154,13 @@ fn from_oci_repository(
         .map_err(|e| ChartProblem::Invalid(e.to_string(), repo.origin.clone()))?;
     let reference = repo.get_path(&["spec", "ref"]);
     if let Some(d) = reference.and_then(|x| x.get("digest")) {
-        let digest = d.as_str().unwrap_or("");
-        let listed = ctx
-            .cache
-            .and_then(|c| c.index(&loc).ok().flatten())
-            .is_some();
-        if !listed {
-            return Err(not_available(&loc, digest, &d.origin));
-        }
-        let msg = format!(
-            "OCIRepository {} pins the chart by digest ({}): charts are looked up in the cache by tag, digest references are not supported by driftlint yet",
-            repo.str_at(&["metadata", "name"]).unwrap_or(""),
-            d.as_str().unwrap_or("")
-        );
-        return Err(ChartProblem::Unsupported(msg, d.origin.clone()));
+        // `driftlint charts pull` stores a digest-pinned chart under the digest as written
+        // (`sha256:<hex>`), verified against the manifest it fetched.
+        let source = cached_exact(ctx, &loc, d.as_str().unwrap_or(""), &d.origin)?;
+        return Ok(ResolvedChart {
+            source,
+            values_files: Vec::new(),
+        });
     }
     let (wanted, exact) = match reference {
         Some(x) if x.get("semver").is_some() => (text(x, "semver").unwrap_or("*"), false),

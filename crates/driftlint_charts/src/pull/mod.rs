@@ -158,15 +158,20 @@ pub struct Pulled {
 }
 
 /// Pulls every request into `cache`; requests of one Helm HTTP repository share one
-/// `index.yaml` fetch; repositories and OCI charts are pulled in parallel (rayon). Returns one [`Pulled`] per request, in request order.
+/// `index.yaml` fetch; repositories and OCI charts are pulled in parallel (rayon), the
+/// requests of one chart one after the other (they update the same cache index). Returns one [`Pulled`] per request, in request order.
 pub fn pull(requests: &[ChartRequest], cache: &ChartCache, opts: &PullOptions) -> Vec<Pulled> {
     let client = net::Client::new(opts.policy.clone(), opts.timeout);
-    // an HTTP repository's charts share its index.yaml; OCI charts are independent
-    let mut groups: BTreeMap<(SourceKind, &str, usize), Vec<usize>> = BTreeMap::new();
+    // an HTTP repository's charts share its index.yaml; OCI charts are independent. The
+    // requests of one chart stay in one group: they update the same cache index.
+    let mut groups: BTreeMap<(SourceKind, &str, &str), Vec<usize>> = BTreeMap::new();
     for (i, r) in requests.iter().enumerate() {
-        let own = if r.locator.kind == SourceKind::Oci { i } else { 0 };
+        let chart = match r.locator.kind {
+            SourceKind::Oci => r.locator.chart.as_str(),
+            SourceKind::Http => "",
+        };
         groups
-            .entry((r.locator.kind, r.locator.source.as_str(), own))
+            .entry((r.locator.kind, r.locator.source.as_str(), chart))
             .or_default()
             .push(i);
     }
@@ -350,4 +355,24 @@ fn pull_oci(
     }
     let digest = cache.store_archive(&r.locator, &version, &bytes, Some(&layer.digest))?;
     Ok(Outcome::Pulled { version, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hosts_for_sources;
+
+    #[test]
+    fn docker_hub_brings_its_api_and_token_hosts() {
+        let named = ["docker.io".to_string(), "ghcr.io".to_string()];
+        let hosts: Vec<String> = hosts_for_sources(&named).into_iter().collect();
+        assert_eq!(
+            hosts,
+            [
+                "auth.docker.io",
+                "docker.io",
+                "ghcr.io",
+                "registry-1.docker.io"
+            ]
+        );
+    }
 }

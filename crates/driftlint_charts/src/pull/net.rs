@@ -16,7 +16,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
-use super::policy::{PolicyError, PullPolicy};
+use super::policy::{shown, PolicyError, PullPolicy};
 use super::PullError;
 
 /// Redirects followed per request.
@@ -132,7 +132,7 @@ impl Client {
             current = next;
         }
         Err(PullError::Network {
-            url: url.to_string(),
+            url: shown(url),
             reason: format!("more than {MAX_REDIRECTS} redirects"),
         })
     }
@@ -184,7 +184,7 @@ impl Client {
             let read = resp.body_mut().with_config().limit(limit).read_to_vec();
             read.map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(_) => PullError::TooLarge {
-                    url: url.to_string(),
+                    url: shown(url),
                     limit,
                 },
                 e => net_error(url, e),
@@ -207,7 +207,7 @@ fn net_error(url: &str, e: ureq::Error) -> PullError {
         }
     }
     PullError::Network {
-        url: url.to_string(),
+        url: shown(url),
         reason: e.to_string(),
     }
 }

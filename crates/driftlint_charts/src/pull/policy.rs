@@ -19,7 +19,7 @@ pub enum PolicyError {
     /// The URL does not parse as `http(s)://host[:port]/...`, or holds credentials.
     #[error("{url}: not an http(s) URL driftlint may fetch")]
     BadUrl {
-        /// The URL (redacted by the caller if needed; it never holds `user@`).
+        /// The URL as [`shown`] prints it (user information and query redacted).
         url: String,
     },
     /// The host is not named by a source of the repository nor in the allow-list.
@@ -82,9 +82,7 @@ impl PullPolicy {
     /// Checks a URL before any request: parse, scheme, host allow-list, insecure rule.
     /// Errors: [`PolicyError`] (not an address check: see [`PullPolicy::check_addr`]).
     pub fn check_url(&self, url: &str) -> Result<CheckedUrl, PolicyError> {
-        let parsed = parse_url(url).ok_or_else(|| PolicyError::BadUrl {
-            url: url.chars().take(200).collect(),
-        })?;
+        let parsed = parse_url(url).ok_or_else(|| PolicyError::BadUrl { url: shown(url) })?;
         if !self.allowed_hosts.contains(&parsed.authority) {
             return Err(PolicyError::HostNotAllowed {
                 host: parsed.authority,
@@ -109,6 +107,29 @@ impl PullPolicy {
             addr,
         })
     }
+}
+
+/// `url` as messages show it: user information and the query replaced by `***` (a redirect
+/// may carry credentials or a signed query), at most 200 characters, control characters
+/// dropped.
+pub fn shown(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, _)) => format!("{path}?***"),
+        None => tail.to_string(),
+    };
+    let sep = if scheme.is_empty() { "" } else { "://" };
+    format!("{scheme}{sep}{authority}{tail}")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
 }
 
 /// Parses `scheme://host[:port][/path]` for http and https; None for anything else
@@ -267,6 +288,13 @@ mod tests {
                 "{u}"
             );
         }
+        let e = p
+            .check_url("https://user:s3cret@evil.io/x?sig=abc")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "https://***@evil.io/x?***: not an http(s) URL driftlint may fetch"
+        );
         let v6 = p.check_url("https://[::1]:8080/x").unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
     }
