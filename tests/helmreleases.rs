@@ -231,7 +231,7 @@ fn crds_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helmrelease-crds")
 }
 
-/// `tests/fixtures/helmrelease-crds`: Flux Kustomization `infra` applies HelmRelease `widgets`
+/// `tests/fixtures/helmrelease-crds`: Flux Kustomization `infra` (`wait: true`) applies HelmRelease `widgets`
 /// (a chart of this repository whose `crds/` define `Widget`) and a `Widget`; `configs`
 /// (dependsOn infra, wait) applies another `Widget`; HelmRelease `widgets-ui` (same chart,
 /// `install.crds: Skip`) dependsOn `widgets`.
@@ -384,7 +384,7 @@ fn a_helmrelease_in_a_flux_kustomization_renders_after_its_substitutions() {
     let replicas = config.get_path(&["data", "replicas"]).unwrap();
     assert_eq!(replicas.as_str(), Some("4"));
     assert_eq!(&*replicas.origin.file, "clusters/prod/units.yaml");
-    assert_eq!(replicas.origin.line, 15);
+    assert_eq!(replicas.origin.line, 17);
     assert_eq!(
         config.str_at(&["metadata", "labels", "helm.toolkit.fluxcd.io/name"]),
         Some("widgets")
