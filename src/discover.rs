@@ -81,6 +81,8 @@ pub enum Kind {
     Manifests,
     /// A Flux Kustomization: its `spec.path` rendered as kustomize-controller does.
     Flux,
+    /// An Argo CD Application: its sources rendered as Argo CD's repo-server does.
+    Argo,
 }
 
 impl Kind {
@@ -91,6 +93,7 @@ impl Kind {
             Kind::Helm => "helm",
             Kind::Manifests => "manifests",
             Kind::Flux => "flux-kustomization",
+            Kind::Argo => "argocd-application",
         }
     }
 }

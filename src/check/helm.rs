@@ -84,7 +84,7 @@ fn chart_name(fs: &RepoFs, chart: &Path) -> String {
 }
 
 /// `1.33` → `v1.33.0`, as Helm's `ParseKubeVersion` reads it; full versions are kept.
-fn kube_version(v: &str) -> String {
+pub(crate) fn kube_version(v: &str) -> String {
     let v = v.trim_start_matches('v');
     if v.split('.').count() == 2 {
         format!("v{v}.0")

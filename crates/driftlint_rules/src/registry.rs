@@ -39,6 +39,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../../rules/RENDER002.yaml"),
     ),
     (
+        "rules/CHART001.yaml",
+        include_str!("../../../rules/CHART001.yaml"),
+    ),
+    (
         "rules/SCHEMA001.yaml",
         include_str!("../../../rules/SCHEMA001.yaml"),
     ),
@@ -285,6 +289,7 @@ mod tests {
         for (code, sev) in [
             ("RENDER001", Some(Severity::Error)),
             ("RENDER002", Some(Severity::Error)),
+            ("CHART001", Some(Severity::Warning)),
             ("SCHEMA001", Some(Severity::Error)),
             ("SCHEMA002", Some(Severity::Warning)),
             ("CONFIG001", Some(Severity::Error)),

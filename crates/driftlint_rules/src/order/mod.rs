@@ -31,6 +31,8 @@ pub enum UnitKind {
     HelmChart,
     /// A kustomization or manifest folder no Flux Kustomization reaches.
     Folder,
+    /// An Argo CD Application.
+    ArgoApplication,
 }
 
 /// One apply unit as the ordering rules see it.
