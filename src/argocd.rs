@@ -159,7 +159,12 @@ pub(crate) fn render_units(ctx: &Ctx, bare: &[Rendered]) -> Units {
     let mut failures: Vec<Rendered> = Vec::new();
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     let cluster = cluster_scoped(bare);
-    let mut level = declared_in(ctx, bare.iter().map(|r| (None, r)), &mut failures);
+    let fallback = in_failed_folders(ctx, bare);
+    let mut level = declared_in(
+        ctx,
+        bare.iter().chain(fallback.iter()).map(|r| (None, r)),
+        &mut failures,
+    );
     let mut depth = 0;
     let mut skipped: Vec<SkippedUnit> = Vec::new();
     while !level.is_empty() && depth < MAX_DEPTH {
@@ -189,6 +194,55 @@ pub(crate) fn render_units(ctx: &Ctx, bare: &[Rendered]) -> Units {
         skipped.push(skip(&d, "not rendered: nested deeper than 16 levels"));
     }
     finish(units, failures, skipped)
+}
+
+/// The Argo CD objects written in the YAML files of each bare kustomization folder that
+/// failed to render (its failure is already reported): an ApplicationSet next to a
+/// kustomization whose Helm charts are not vendored is still applied by whatever bootstraps
+/// Argo CD, so its Applications are still rendered. One pseudo-target per folder.
+fn in_failed_folders(ctx: &Ctx, bare: &[Rendered]) -> Vec<Rendered> {
+    let mut out = Vec::new();
+    for r in bare
+        .iter()
+        .filter(|r| r.failure.is_some() && r.target.kind == Kind::Kustomize)
+    {
+        let abs = ctx.fs.root().join(&r.target.path);
+        let Ok(entries) = std::fs::read_dir(&abs) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+            .collect();
+        names.sort();
+        let mut objects = Vec::new();
+        for name in names {
+            let file = abs.join(&name);
+            let Ok(text) = ctx.fs.read_text(&file) else {
+                continue;
+            };
+            let display = ctx.fs.display(&file);
+            let Ok(docs) = driftlint_yaml::parse_documents(display.into(), &text) else {
+                continue;
+            };
+            objects.extend(
+                docs.into_iter()
+                    .filter(|d| is_application(d) || is_application_set(d)),
+            );
+        }
+        if !objects.is_empty() {
+            out.push(Rendered {
+                target: r.target.clone(),
+                objects,
+                files: Vec::new(),
+                failure: None,
+                declared: None,
+            });
+        }
+    }
+    out
 }
 
 /// Drops Applications already rendered (the same namespace and name); one found again in
