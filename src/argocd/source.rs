@@ -429,6 +429,9 @@ fn shift(n: &mut Node, line: u32) {
     }
 }
 
+/// `--set`/`--set-string` arguments, in order.
+type SetArgs = Vec<(SetKind, String)>;
+
 /// `parameters` (`--set`, or `--set-string` with `forceString`) and `fileParameters`
 /// (`--set-file`, paths resolved as value files).
 fn parameters(
@@ -436,7 +439,7 @@ fn parameters(
     helm: &Node,
     dir: &Path,
     refs: &[(String, PathBuf)],
-) -> Result<(Vec<(SetKind, String)>, Vec<String>), Located> {
+) -> Result<(SetArgs, Vec<String>), Located> {
     let empty = Vec::new();
     let mut sets = Vec::new();
     for p in helm
