@@ -269,6 +269,7 @@ fn graph_units<'a>(
                     Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
                 },
                 flux: r.declared.as_ref().filter(|_| r.target.kind == Kind::Flux),
+                argo: r.declared.as_ref().filter(|_| r.target.kind == Kind::Argo),
                 namespace: unit.map(|u| u.namespace.as_str()).unwrap_or(""),
                 parent: unit
                     .and_then(|u| u.parent.as_deref())

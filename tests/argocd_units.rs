@@ -254,3 +254,58 @@ fn app_of_apps_loops_stop() {
         .count();
     assert_eq!(n, 1, "{stdout}");
 }
+
+/// An app-of-apps: `root` renders `crds` (a CRD, sync wave 0) and `issuers` (a custom
+/// resource of that CRD, with the given sync wave); `issuers` also holds a second CRD and a CR
+/// of it one wave before it.
+fn waves_repo(issuers_wave: &str) -> tempfile::TempDir {
+    let app = |name: &str, path: &str, wave: &str| {
+        format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\n  annotations:\n    argocd.argoproj.io/sync-wave: \"{wave}\"\nspec:\n  source: {{repoURL: https://example.com/repo, path: {path}}}\n  destination: {{namespace: x}}\n")
+    };
+    let crd = |group: &str, kind: &str, plural: &str, wave: &str| {
+        format!("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\n  annotations:\n    argocd.argoproj.io/sync-wave: \"{wave}\"\nspec:\n  group: {group}\n  scope: Cluster\n  names: {{kind: {kind}, plural: {plural}, singular: {plural}, listKind: {kind}List}}\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n")
+    };
+    let root = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: root\n  namespace: argocd\nspec:\n  source: {repoURL: https://example.com/repo, path: apps}\n  destination: {namespace: argocd}\n";
+    repo(&[
+        (".driftlint.yaml", CONFIG),
+        ("bootstrap/root.yaml", root),
+        ("apps/crds.yaml", &app("crds", "crds", "0")),
+        ("apps/issuers.yaml", &app("issuers", "issuers", issuers_wave)),
+        ("crds/crd.yaml", &crd("cert.example.com", "Issuer", "issuers", "0")),
+        ("issuers/issuer.yaml", "apiVersion: cert.example.com/v1\nkind: Issuer\nmetadata:\n  name: letsencrypt\n"),
+        ("issuers/own-crd.yaml", &crd("own.example.com", "Thing", "things", "0")),
+        ("issuers/thing.yaml", "apiVersion: own.example.com/v1\nkind: Thing\nmetadata:\n  name: early\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-1\"\n"),
+    ])
+}
+
+fn crd005(dir: &Path) -> Vec<(String, u64)> {
+    let out = driftlint()
+        .args(["check", "--format", "json"])
+        .arg(dir)
+        .output()
+        .expect("run");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "CRD005")
+        .map(|f| {
+            (
+                f["location"]["file"].as_str().unwrap_or("").to_string(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sync_waves_order_custom_resources_after_their_crds() {
+    // Same wave as the CRD's Application: flagged, and the CR one wave before its CRD in the
+    // same Application too.
+    let found = crd005(waves_repo("0").path());
+    assert_eq!(found.len(), 2, "{found:?}");
+    // A later wave: only the in-Application early CR is left.
+    let found = crd005(waves_repo("1").path());
+    assert_eq!(found.len(), 1, "{found:?}");
+}
