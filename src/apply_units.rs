@@ -36,10 +36,21 @@ struct JsonSkipped {
     reason: String,
 }
 
+/// A unit that could not be rendered (or rendered with a warning such as CHART001).
+#[derive(Serialize)]
+struct JsonFailed {
+    unit: String,
+    code: String,
+    file: String,
+    line: u32,
+    message: String,
+}
+
 #[derive(Serialize)]
 struct JsonBuild {
     units: Vec<JsonUnit>,
     skipped: Vec<JsonSkipped>,
+    failed: Vec<JsonFailed>,
 }
 
 /// True when `unit` (as given to `--unit`) names `t`: its id, its path, or for a Flux
@@ -104,6 +115,16 @@ pub fn build(opts: &CheckOptions, unit: Option<&str>, json: bool) -> Result<Buil
                     file: at.file.to_string(),
                     line: at.line,
                     reason: reason.clone(),
+                })
+                .collect(),
+            failed: failures
+                .iter()
+                .map(|f| JsonFailed {
+                    unit: f.target.clone(),
+                    code: f.code.clone(),
+                    file: f.origin.file.to_string(),
+                    line: f.origin.line,
+                    message: f.message.clone(),
                 })
                 .collect(),
         };

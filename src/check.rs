@@ -290,11 +290,13 @@ fn graph_units<'a>(
                 kind: match r.target.kind {
                     Kind::Flux => UnitKind::FluxKustomization,
                     Kind::HelmRelease => UnitKind::HelmRelease,
+                    Kind::Argo => UnitKind::ArgoApplication,
                     Kind::Helm => UnitKind::HelmChart,
                     Kind::Helmfile => UnitKind::HelmfileRelease,
                     Kind::Kustomize | Kind::Manifests => UnitKind::Folder,
                 },
-                flux: r.declared.as_ref(),
+                flux: r.declared.as_ref().filter(|_| r.target.kind != Kind::Argo),
+                argo: r.declared.as_ref().filter(|_| r.target.kind == Kind::Argo),
                 namespace: unit.map(|u| u.namespace.as_str()).unwrap_or(""),
                 parent: unit
                     .and_then(|u| u.parent.as_deref())
@@ -557,6 +559,17 @@ fn render_all(
     drop_covered(&mut rendered, &units.rendered);
     rendered.extend(units.rendered);
     skipped.extend(units.skipped);
+    let argo = crate::argocd::Ctx {
+        fs,
+        config,
+        build: &build_opts,
+        kube_version: helm::kube_version(version),
+    };
+    let apps = crate::argocd::render_units(&argo, &rendered);
+    drop_covered(&mut rendered, &apps.rendered);
+    crate::argocd::drop_charts(&mut rendered, &apps.rendered);
+    rendered.extend(apps.rendered);
+    skipped.extend(apps.skipped);
     let cache = chart_cache(opts);
     let rctx = crate::helmrelease::ReleaseContext {
         fs,
@@ -786,7 +799,7 @@ fn render_target(fs: &RepoFs, target: &Target, opts: &BuildOptions, version: &st
             Err(e) => failed(target, render_failure(target, &e)),
         },
         Kind::Helm => helm::render_chart(fs, target, version),
-        Kind::Manifests | Kind::Flux | Kind::Helmfile | Kind::HelmRelease => {
+        Kind::Manifests | Kind::Flux | Kind::Helmfile | Kind::HelmRelease | Kind::Argo => {
             render_manifests(fs, target)
         }
     }
@@ -1290,7 +1303,13 @@ pub fn render_repo(opts: &CheckOptions) -> Result<RenderedRepo, CheckError> {
                 sources.redact_finding(&mut f);
                 findings.push(f);
             }
-            _ => targets.push((r.target, r.objects)),
+            Some(mut f) => {
+                // A warning about the unit (CHART001): reported, the unit still listed.
+                sources.redact_finding(&mut f);
+                findings.push(f);
+                targets.push((r.target, r.objects));
+            }
+            None => targets.push((r.target, r.objects)),
         }
     }
     Ok(RenderedRepo {

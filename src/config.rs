@@ -55,9 +55,13 @@ pub struct PathEntry {
     pub origin: Origin,
 }
 
-/// One `sources:` entry: a Flux source whose artifact is a folder of this repository.
+/// One `sources:` entry: a Flux source whose artifact is a folder of this repository, or
+/// (with `url`) a Git repository URL Argo CD Applications read that is this repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEntry {
+    /// A Git repository URL (`repoURL` of Argo CD Applications and ApplicationSet git
+    /// generators); `kind` and `name` are then empty.
+    pub url: Option<String>,
     /// `GitRepository`, `OCIRepository` or `Bucket`.
     pub kind: String,
     /// The source's name.
@@ -465,6 +469,7 @@ fn source(node: &Node) -> Result<SourceEntry, ConfigError> {
         )
     })?;
     let mut entry = SourceEntry {
+        url: None,
         kind: String::new(),
         name: String::new(),
         namespace: "flux-system".into(),
@@ -477,8 +482,18 @@ fn source(node: &Node) -> Result<SourceEntry, ConfigError> {
             "name" => entry.name = string(value)?,
             "namespace" => entry.namespace = string(value)?,
             "path" => entry.path = string(value)?,
+            "url" => entry.url = Some(string(value)?),
             other => return Err(unknown_key(other, &KEYS.source, "source key", key)),
         }
+    }
+    if entry.url.is_some() {
+        if !entry.kind.is_empty() || !entry.name.is_empty() {
+            return Err(err(
+                "a source with a url (an Argo CD repoURL) has no kind or name",
+                node,
+            ));
+        }
+        return Ok(entry);
     }
     if !["GitRepository", "OCIRepository", "Bucket"].contains(&entry.kind.as_str()) {
         return Err(err(

@@ -162,11 +162,15 @@ pub enum HelmfileEnv {
 #[serde(deny_unknown_fields)]
 #[schemars(transform = non_nullable_properties)]
 pub struct Source {
-    /// The source's kind.
-    pub kind: SourceKind,
-    /// The source's name.
+    /// The Flux source's kind (required unless `url` is given).
+    pub kind: Option<SourceKind>,
+    /// The Flux source's name (required unless `url` is given).
     #[schemars(length(min = 1))]
-    pub name: String,
+    pub name: Option<String>,
+    /// Instead of a Flux source: a Git repository URL that Argo CD `Application`s
+    /// (`repoURL`) and ApplicationSet git generators read, which is this repository
+    /// (compared as Argo CD does: case, `.git` and a trailing `/` ignored).
+    pub url: Option<String>,
     /// The source's namespace. Default: `flux-system`.
     pub namespace: Option<String>,
     /// The repo-relative folder its artifact holds. Default: `.` (the repository root).

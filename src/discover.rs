@@ -88,6 +88,8 @@ pub enum Kind {
     Helmfile,
     /// A Flux HelmRelease: its chart rendered as helm-controller does.
     HelmRelease,
+    /// An Argo CD Application: its sources rendered as Argo CD's repo-server does.
+    Argo,
 }
 
 impl Kind {
@@ -100,6 +102,7 @@ impl Kind {
             Kind::Flux => "flux-kustomization",
             Kind::Helmfile => "helmfile-release",
             Kind::HelmRelease => "helm-release",
+            Kind::Argo => "argocd-application",
         }
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod apply_graph;
 pub mod apply_units;
+pub(crate) mod argocd;
 pub mod baseline;
 pub mod charts;
 pub mod check;
@@ -69,6 +70,7 @@ pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, St
         allow_remote: options.allow_remote,
         remote_cache: None,
         flux: None,
+        argo: None,
         helm: Some(&kustomize_helm::NativeHelm),
     };
     let build = driftlint_kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;

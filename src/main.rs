@@ -761,7 +761,11 @@ fn run_build(args: BuildArgs) -> u8 {
                     f.code, f.origin.file, f.origin.line, f.message
                 );
             }
-            let code = if built.failures.is_empty() { 0 } else { 2 };
+            let errors = built
+                .failures
+                .iter()
+                .any(|f| f.severity == driftlint::report::Severity::Error);
+            let code = if errors { 2 } else { 0 };
             print_stdout(built.output.as_bytes(), code)
         }
         Err(e) => {

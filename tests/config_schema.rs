@@ -180,6 +180,8 @@ sources:
     name: tenant
     namespace: apps
     path: tenants/a
+  - url: https://github.com/example/gitops.git
+    path: .
 charts:
   allowHosts: [auth.docker.io]
   allowInsecure: false

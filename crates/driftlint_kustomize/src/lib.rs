@@ -44,6 +44,7 @@
 //! the file and line).
 
 mod annotations;
+mod argocd;
 mod budget;
 mod build_metadata;
 mod builtin_specs;
@@ -90,6 +91,14 @@ mod vars;
 use std::path::{Path, PathBuf};
 
 pub use budget::MAX_BUILD_SIZE;
+
+/// True for a built-in kind kustomize knows to be cluster-scoped (`Namespace`,
+/// `ClusterRole`, `CustomResourceDefinition`, ...); other kinds are namespaced as far as
+/// kustomize knows.
+pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
+    resid::Gvk::from_api_version(api_version, kind).is_cluster_scoped()
+}
+pub use argocd::ArgoOverlay;
 pub use error::{ErrorKind, KustomizeError};
 pub use flux::FluxOverlay;
 pub use helm_charts::{HelmRenderer, HelmTemplate, HELM3_KUBE_VERSION};
@@ -120,6 +129,10 @@ pub struct BuildOptions<'a> {
     /// written into the top kustomization (generated when the folder has none), and files
     /// anywhere in the repository may be loaded (`LoadRestrictionsNone`).
     pub flux: Option<&'a FluxOverlay>,
+    /// Build as Argo CD's repo-server does for an Application's `kustomize` source: the
+    /// overlay is written into the top kustomization (which must exist) as the `kustomize
+    /// edit` commands Argo CD runs would.
+    pub argo: Option<&'a ArgoOverlay>,
     /// Renders `helmCharts` entries (kustomize's `--enable-helm`); None makes them fail the
     /// build with `unsupported:`, as kustomize without `--enable-helm` fails.
     pub helm: Option<&'a dyn HelmRenderer>,
@@ -169,6 +182,7 @@ pub(crate) fn build_with_limit(
     let mut engine = target::Engine::new(loader, opts.merge_info);
     engine.limit = limit;
     engine.flux = opts.flux;
+    engine.argo = opts.argo;
     engine.helm = opts.helm;
     let mut m = engine.build_dir(dir, None, None)?;
     hash_transformer::apply(&mut m);

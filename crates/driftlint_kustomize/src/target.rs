@@ -49,6 +49,8 @@ pub struct Engine<'a> {
     pub limit: u64,
     /// A Flux Kustomization's overlay for the top kustomization.
     pub flux: Option<&'a super::flux::FluxOverlay>,
+    /// An Argo CD Application's kustomize edits for the top kustomization.
+    pub argo: Option<&'a super::argocd::ArgoOverlay>,
     /// Renders `helmCharts` (kustomize's `--enable-helm`); None refuses them.
     pub helm: Option<&'a dyn super::helm_charts::HelmRenderer>,
 }
@@ -68,6 +70,7 @@ impl<'a> Engine<'a> {
             chain: Vec::new(),
             limit: super::budget::MAX_BUILD_SIZE,
             flux: None,
+            argo: None,
             helm: None,
         }
     }
@@ -98,7 +101,13 @@ impl<'a> Engine<'a> {
                 overlay.apply(&mut k);
                 k
             }
-            None => self.loader.load_kustomization(&canonical, origin)?,
+            None => {
+                let mut k = self.loader.load_kustomization(&canonical, origin)?;
+                if let Some(argo) = self.argo.filter(|_| self.chain.is_empty()) {
+                    argo.apply(&mut k)?;
+                }
+                k
+            }
         };
         self.warnings.extend(k.warnings.iter().cloned());
         self.set_openapi(&canonical, &k)?;

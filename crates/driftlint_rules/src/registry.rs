@@ -26,6 +26,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("rules/CRD002.yaml", order::cr_crd_cross_unit::META),
     ("rules/CRD003.yaml", order::cr_crd_from_helmrelease::META),
     ("rules/CRD004.yaml", order::chart_crd_with_cr::META),
+    ("rules/CRD005.yaml", order::argo_wave_order::META),
     ("rules/CRD006.yaml", order::cr_version_not_served::META),
     ("rules/ORDER001.yaml", order::depends_on_cycle::META),
     ("rules/ORDER002.yaml", order::depends_on_unknown::META),

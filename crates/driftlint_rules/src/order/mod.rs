@@ -9,6 +9,7 @@
 //! with units of the same tree — those whose top ancestors are declared in the same folder
 //! (`clusters/prod/`), as one cluster's bootstrap reads one folder.
 
+pub(crate) mod argo_wave_order;
 pub(crate) mod chart_crd_with_cr;
 pub(crate) mod cr_crd_cross_unit;
 pub(crate) mod cr_crd_from_helmrelease;
@@ -36,6 +37,8 @@ pub enum UnitKind {
     HelmRelease,
     /// A kustomization or manifest folder no Flux Kustomization reaches.
     Folder,
+    /// An Argo CD Application.
+    ArgoApplication,
 }
 
 /// One apply unit as the ordering rules see it.
@@ -47,6 +50,8 @@ pub struct GraphUnit<'a> {
     /// For a Flux Kustomization or a HelmRelease: its object as applied (`metadata`,
     /// `spec.dependsOn`).
     pub flux: Option<&'a Node>,
+    /// For an Argo CD Application: its object (sync wave, sync options).
+    pub argo: Option<&'a Node>,
     /// Its namespace (a Flux Kustomization's, for `dependsOn` entries without one).
     pub namespace: &'a str,
     /// The index of the unit that applies its object.
@@ -248,6 +253,7 @@ pub(crate) const GRAPH_RULES: &[(&str, GraphCheckFn)] = &[
         cr_crd_from_helmrelease::check,
     ),
     (chart_crd_with_cr::CODE, chart_crd_with_cr::check),
+    (argo_wave_order::CODE, argo_wave_order::check),
     (cr_version_not_served::CODE, cr_version_not_served::check),
     (depends_on_cycle::CODE, depends_on_cycle::check),
     (depends_on_unknown::CODE, depends_on_unknown::check),

@@ -66,6 +66,7 @@ impl Repo {
                 id: &self.ids[i],
                 kind: self.kinds[i],
                 flux: (self.kinds[i] == UnitKind::FluxKustomization).then(|| &self.flux[i]),
+                argo: None,
                 namespace: "flux-system",
                 parent: self.parents[i],
                 objects: &self.objects[i],
