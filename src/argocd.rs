@@ -376,6 +376,7 @@ fn appset_failed(ctx: &Ctx, obj: &Node, e: Located) -> Rendered {
         name: name.to_string(),
         namespace: ns.to_string(),
         parent: None,
+        needs: Vec::new(),
     });
     let _ = ctx;
     let finding = Finding {
@@ -487,6 +488,7 @@ fn unit_target(d: &Declared, dir: PathBuf) -> Target {
         name: d.name().to_string(),
         namespace: d.namespace.clone(),
         parent: None,
+        needs: Vec::new(),
     });
     target
 }
