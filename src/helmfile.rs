@@ -2,8 +2,8 @@
 //!
 //! State files (`helmfile.yaml`, `helmfile.yaml.gotmpl`, `helmfile.yml`, and every
 //! `.yaml`/`.yml`/`.gotmpl` file of a `helmfile.d/` folder) are loaded as helmfile loads them
-//! ([`state`]: multi-part layering, environments, `bases:`, nested `helmfiles:` with values and
-//! selectors, Go templates with helmfile's functions ([`funcs`])). A state file another one
+//! (`state`: multi-part layering, environments, `bases:`, nested `helmfiles:` with values and
+//! selectors, Go templates with helmfile's functions (`funcs`)). A state file another one
 //! loads (as a base or a nested helmfile) is not a root of its own. Each release that
 //! `helmfile template` would render (not `installed: false`, `condition:` true) is one unit:
 //! its local chart rendered by the native Helm engine with the release's values documents
@@ -11,7 +11,7 @@
 //! `set:`/`setString:`, its namespace and the checked Kubernetes version. A chart from a chart
 //! repository, OCI registry or Git is CHART001 (a warning): not rendered without the chart
 //! cache. `strategicMergePatches` and `jsonPatches` are applied to the rendered objects as
-//! helmfile's chartify does ([`chartify`]). What helmfile would render differently and
+//! helmfile's chartify does (`chartify`). What helmfile would render differently and
 //! driftlint does not support (`transformers`, `exec`, HCL values, remote helmfiles, ...) is a
 //! RENDER002 error at its line, never a quietly different rendering.
 //!
