@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cached_chart::CACHE_PREFIX;
 use crate::check::Rendered;
 use crate::config::Config;
 use crate::discover::{Kind, Target, UnitRef};
@@ -43,8 +44,6 @@ pub(crate) const GROUP: &str = "helm.toolkit.fluxcd.io";
 const MAX_RELEASES: usize = 20_000;
 /// Sprig's random functions draw from this seed, so findings are the same bytes every run.
 const RANDOM_SEED: u64 = 0x6872_656c_6561_7365;
-/// Where a packaged chart's files are said to be (never a repository path).
-const CACHE_PREFIX: &str = "chart-cache:";
 
 /// True for a HelmRelease in an API version helm-controller serves.
 pub(crate) fn is_helm_release(obj: &Node) -> bool {
@@ -278,11 +277,12 @@ fn load(
         ChartSource::Local(dir) => driftlint_helm::load_chart(fs, dir)
             .map(|c| (c, None))
             .map_err(|e| helm_problem(&e, at, None)),
-        ChartSource::Cached { archive, label } => {
-            let name = format!("{CACHE_PREFIX}{label}");
-            driftlint_helm::load::load_archive(&name, archive)
-                .map(|c| (c, Some(name)))
-                .map_err(|e| helm_problem(&e, at, Some(&format!("{CACHE_PREFIX}{label}"))))
+        ChartSource::Cached(cached) => {
+            let name = cached.origin_name();
+            cached
+                .load()
+                .map(|c| (c, Some(name.clone())))
+                .map_err(|e| helm_problem(&e, at, Some(&name)))
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod apply_graph;
 pub mod apply_units;
 pub(crate) mod argocd;
 pub mod baseline;
+pub(crate) mod cached_chart;
 pub mod charts;
 pub mod check;
 pub mod config;

@@ -6,21 +6,18 @@
 
 use std::path::PathBuf;
 
-use driftlint_charts::{resolve_version, ChartCache, ChartLocator};
+use driftlint_charts::{ChartCache, ChartLocator};
 use driftlint_yaml::{Node, Origin};
 
+use crate::cached_chart::{self, CachedChart, Lookup};
 use crate::config::Config;
 
 /// The chart of a release.
 pub(crate) enum ChartSource {
     /// A chart folder of this repository (repo-relative).
     Local(PathBuf),
-    /// A packaged chart from the cache: its bytes and how to name it.
-    Cached {
-        archive: Vec<u8>,
-        /// `oci://ghcr.io/org/charts/podinfo:6.5.4`, `https://repo/podinfo 6.5.4`.
-        label: String,
-    },
+    /// A packaged chart from the cache.
+    Cached(CachedChart),
 }
 
 /// A chart with the values files source-controller merges into its defaults
@@ -209,18 +206,7 @@ fn cached(
     wanted: &str,
     at: &Origin,
 ) -> Result<ChartSource, ChartProblem> {
-    let versions = ctx
-        .cache
-        .map(|c| c.index(loc))
-        .transpose()
-        .map_err(|e| ChartProblem::Invalid(format!("chart cache: {e}"), at.clone()))?
-        .flatten()
-        .map(|i| i.versions)
-        .unwrap_or_default();
-    match resolve_version(wanted, &versions) {
-        Some(v) => cached_exact(ctx, loc, &v, at),
-        None => Err(not_available(loc, wanted, at)),
-    }
+    found(cached_chart::by_range(ctx.cache, loc, wanted), at)
 }
 
 fn cached_exact(
@@ -229,30 +215,15 @@ fn cached_exact(
     version: &str,
     at: &Origin,
 ) -> Result<ChartSource, ChartProblem> {
-    let archive = ctx
-        .cache
-        .map(|c| c.archive(loc, version))
-        .transpose()
-        .map_err(|e| ChartProblem::Invalid(format!("chart cache: {e}"), at.clone()))?
-        .flatten();
-    match archive {
-        Some(archive) => Ok(ChartSource::Cached {
-            archive,
-            label: format!("{loc} {version}"),
-        }),
-        None => Err(not_available(loc, version, at)),
-    }
+    found(cached_chart::exact(ctx.cache, loc, version), at)
 }
 
-/// CHART001's message: chart, version, source, and the command that fetches it.
-fn not_available(loc: &ChartLocator, version: &str, at: &Origin) -> ChartProblem {
-    ChartProblem::NotAvailable(
-        format!(
-            "chart not available: {} version {version:?} from {} is not in the chart cache; `driftlint charts pull` fetches it",
-            loc.chart, loc.source
-        ),
-        at.clone(),
-    )
+fn found(lookup: Result<Lookup, String>, at: &Origin) -> Result<ChartSource, ChartProblem> {
+    match lookup {
+        Ok(Lookup::Found(chart)) => Ok(ChartSource::Cached(chart)),
+        Ok(Lookup::Missing(msg)) => Err(ChartProblem::NotAvailable(msg, at.clone())),
+        Err(msg) => Err(ChartProblem::Invalid(msg, at.clone())),
+    }
 }
 
 fn missing(kind: &str, ns: &str, name: &str, at: &Node) -> ChartProblem {
