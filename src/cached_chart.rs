@@ -4,6 +4,7 @@
 //! the cache lacks is CHART001 "chart not available" (a warning), never a download.
 
 use driftlint_charts::{resolve_version, ChartCache, ChartLocator};
+use driftlint_yaml::Origin;
 
 /// The name cached charts' files carry in origins: `chart-cache:<locator> <version>/...`.
 pub(crate) const CACHE_PREFIX: &str = "chart-cache:";
@@ -83,6 +84,33 @@ impl CachedChart {
     /// Errors: as [`driftlint_helm::load::load_archive`].
     pub(crate) fn load(&self) -> Result<driftlint_helm::Chart, driftlint_helm::HelmError> {
         driftlint_helm::load::load_archive(&self.origin_name(), &self.archive)
+    }
+}
+
+/// Points every node of `n` that comes from the cached chart named `chart` (its
+/// [`CachedChart::origin_name`]) at `at` (the line that asks for the chart), naming the chart's
+/// file and line in `via`: the user cannot edit a cached chart. `owner` names what asked for
+/// it (`HelmRelease flux-system/podinfo`, `helmCharts entry podinfo`).
+pub(crate) fn remap(n: &mut driftlint_yaml::Node, chart: &str, at: &Origin, owner: &str) {
+    if n.origin.file.starts_with(chart) {
+        let inner = n.origin.file.trim_start_matches(CACHE_PREFIX);
+        let via = format!(
+            "the chart's {inner}:{} ({owner}; not editable here)",
+            n.origin.line
+        );
+        n.origin = at.clone().with_via(via);
+    }
+    match &mut n.value {
+        driftlint_yaml::Value::Scalar(_) => {}
+        driftlint_yaml::Value::Seq(items) => {
+            items.iter_mut().for_each(|i| remap(i, chart, at, owner))
+        }
+        driftlint_yaml::Value::Map(m) => {
+            for (k, v) in m.entries_mut().iter_mut() {
+                remap(k, chart, at, owner);
+                remap(v, chart, at, owner);
+            }
+        }
     }
 }
 

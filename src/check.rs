@@ -512,10 +512,12 @@ fn render_all(
     findings: &mut Vec<Finding>,
     skipped: &mut Vec<SkippedUnit>,
 ) -> Vec<Rendered> {
+    let cache = chart_cache(opts);
+    let native_helm = crate::kustomize_helm::NativeHelm::new(cache.clone());
     let build_opts = BuildOptions {
         merge_info: Some(catalog),
         allow_remote: opts.allow_remote,
-        helm: Some(&crate::kustomize_helm::NativeHelm),
+        helm: Some(&native_helm),
         ..BuildOptions::default()
     };
     let (mut targets, inventory) = plan_targets(fs, config, opts, starts, findings);
@@ -570,7 +572,6 @@ fn render_all(
     crate::argocd::drop_charts(&mut rendered, &apps.rendered);
     rendered.extend(apps.rendered);
     skipped.extend(apps.skipped);
-    let cache = chart_cache(opts);
     let rctx = crate::helmrelease::ReleaseContext {
         fs,
         config,
@@ -815,20 +816,26 @@ fn failed(target: &Target, finding: Finding) -> Rendered {
     }
 }
 
+/// The code and severity of a failed kustomize build: RENDER002 for what driftlint does not
+/// implement, CHART001 (a warning: `driftlint charts pull` fetches it) for a `helmCharts`
+/// chart the cache lacks, RENDER001 for everything kustomize itself rejects.
+pub(crate) fn kustomize_failure_code(e: &kustomize::KustomizeError) -> (&'static str, Severity) {
+    match e.kind {
+        kustomize::ErrorKind::Unsupported { .. } => ("RENDER002", Severity::Error),
+        kustomize::ErrorKind::ChartNotAvailable { .. } => ("CHART001", Severity::Warning),
+        _ => ("RENDER001", Severity::Error),
+    }
+}
+
 fn render_failure(target: &Target, e: &kustomize::KustomizeError) -> Finding {
-    let unsupported = matches!(e.kind, kustomize::ErrorKind::Unsupported { .. });
+    let (code, severity) = kustomize_failure_code(e);
     let origin = e.origin.clone().unwrap_or_else(|| {
         let file = format!("{}/kustomization.yaml", target.id());
         Origin::new(file.into(), 1, 1)
     });
     Finding {
-        code: if unsupported {
-            "RENDER002"
-        } else {
-            "RENDER001"
-        }
-        .into(),
-        severity: Severity::Error,
+        code: code.into(),
+        severity,
         message: format!("cannot render {}: {e}", target.id()),
         origin,
         object: None,

@@ -451,13 +451,13 @@ fn build_unit(
 }
 
 fn kustomize_failed(target: Target, d: &Declared, e: &kustomize::KustomizeError) -> Rendered {
-    let code = if matches!(e.kind, kustomize::ErrorKind::Unsupported { .. }) {
-        "RENDER002"
-    } else {
-        "RENDER001"
-    };
+    let (code, severity) = crate::check::kustomize_failure_code(e);
     let at = e.origin.clone().unwrap_or_else(|| d.object.origin.clone());
-    failed(target, d, code, format!("kustomize build failed: {e}"), at)
+    let mut r = failed(target, d, code, format!("kustomize build failed: {e}"), at);
+    if let Some(f) = &mut r.failure {
+        f.severity = severity;
+    }
+    r
 }
 
 fn failed(target: Target, d: &Declared, code: &str, msg: String, origin: Origin) -> Rendered {

@@ -249,7 +249,12 @@ fn release_objects(
     let mut objects = applied(hr, manifests);
     if let Some(label) = &cached {
         for o in &mut objects {
-            remap(o, label, &chart_at, &release_label(hr));
+            crate::cached_chart::remap(
+                o,
+                label,
+                &chart_at,
+                &format!("HelmRelease {}", release_label(hr)),
+            );
         }
     }
     let mut objects = post_render(ctx, hr, objects)?;
@@ -407,31 +412,6 @@ fn helm_problem(e: &HelmError, at: &Origin, cached: Option<&str>) -> Problem {
         ));
     }
     Problem::render(unsupported, message, origin)
-}
-
-/// Points every node of `n` that comes from the cached chart's files at the HelmRelease's
-/// chart line, naming the chart file and line in `via`.
-fn remap(n: &mut Node, chart: &str, at: &Origin, release: &str) {
-    if n.origin.file.starts_with(chart) {
-        let inner = n.origin.file.trim_start_matches(CACHE_PREFIX);
-        let via = format!(
-            "the chart's {inner}:{} (HelmRelease {release}; not editable here)",
-            n.origin.line
-        );
-        n.origin = at.clone().with_via(via);
-    }
-    match &mut n.value {
-        driftlint_yaml::Value::Scalar(_) => {}
-        driftlint_yaml::Value::Seq(items) => {
-            items.iter_mut().for_each(|i| remap(i, chart, at, release))
-        }
-        driftlint_yaml::Value::Map(m) => {
-            for (k, v) in m.entries_mut().iter_mut() {
-                remap(k, chart, at, release);
-                remap(v, chart, at, release);
-            }
-        }
-    }
 }
 
 /// `spec.postRenderers[].kustomize`, in order. Errors: a post-renderer field driftlint does

@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
+use driftlint_charts::{ChartCache, ChartLocator};
 use driftlint_helm::{render_objects, TemplateOptions};
-use driftlint_kustomize::{HelmRenderer, HelmTemplate};
+use driftlint_kustomize::{HelmRenderer, HelmTemplate, PulledValues, RemoteChart};
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{parse_documents, Node, Schema};
 
@@ -17,8 +18,61 @@ const RANDOM_SEED: u64 = 0x6b75_7374_6f6d_697a;
 
 /// [`HelmRenderer`] over [`driftlint_helm::template`], giving the objects the origins
 /// [`render_objects`] traces (values lines, template lines) where the two renders agree.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NativeHelm;
+/// Charts kustomize would `helm pull` are read from the chart cache (never downloaded here:
+/// `driftlint charts pull` fills the cache).
+#[derive(Clone, Debug, Default)]
+pub struct NativeHelm {
+    cache: Option<ChartCache>,
+}
+
+impl NativeHelm {
+    /// A renderer reading pulled charts from `cache` (`None`: every pulled chart is "not
+    /// available").
+    pub fn new(cache: Option<ChartCache>) -> NativeHelm {
+        NativeHelm { cache }
+    }
+
+    /// The cached chart `remote` names (`repo` an `https://` Helm repository or an `oci://`
+    /// registry path; `version` a range, empty for the latest stable as `helm pull`).
+    fn lookup(&self, remote: &RemoteChart) -> Result<crate::cached_chart::Lookup, String> {
+        let loc = if remote.repo.starts_with("oci://") {
+            ChartLocator::oci(remote.repo, remote.name)
+        } else {
+            ChartLocator::http(remote.repo, remote.name)
+        }
+        .map_err(|e| e.to_string())?;
+        crate::cached_chart::by_range(self.cache.as_ref(), &loc, remote.version)
+    }
+
+    /// [`HelmRenderer::template`] for a chart from the cache: its files' origins point at the
+    /// `helmCharts` entry (a cached chart is not editable), naming the chart file in `via`.
+    fn template_cached(
+        &self,
+        fs: &RepoFs,
+        req: &HelmTemplate,
+        remote: &RemoteChart,
+        opts: &TemplateOptions,
+    ) -> Result<Vec<Node>, String> {
+        let cached = match self.lookup(remote)? {
+            crate::cached_chart::Lookup::Found(c) => c,
+            crate::cached_chart::Lookup::Missing(msg) => return Err(msg),
+        };
+        let chart = cached.load().map_err(|e| e.to_string())?;
+        let traced = driftlint_helm::render_chart_objects(fs, chart.clone(), opts);
+        let out = driftlint_helm::template_chart(fs, chart, opts).map_err(|e| e.to_string())?;
+        let docs = parse_documents("helm template".into(), &out.manifest)
+            .map_err(|e| format!("helm template output: {e}"))?;
+        let mut docs = match traced {
+            Ok(t) => match_origins(docs, t),
+            Err(_) => docs,
+        };
+        let owner = format!("helmCharts entry {}", remote.name);
+        for d in &mut docs {
+            crate::cached_chart::remap(d, &cached.origin_name(), req.origin, &owner);
+        }
+        Ok(docs)
+    }
+}
 
 impl HelmRenderer for NativeHelm {
     /// Renders as `helm template RELEASE CHART -f <values> -f ...` with the request's flags.
@@ -50,10 +104,34 @@ impl HelmRenderer for NativeHelm {
             random_seed: Some(RANDOM_SEED),
             ..TemplateOptions::default()
         };
+        if let Some(remote) = &req.remote {
+            return self.template_cached(fs, req, remote, &opts);
+        }
         let out = driftlint_helm::template(fs, &req.chart_dir, &opts).map_err(|e| e.to_string())?;
         let docs = parse_documents("helm template".into(), &out.manifest)
             .map_err(|e| format!("helm template output: {e}"))?;
         Ok(with_origins(fs, req, &opts, docs))
+    }
+
+    /// The cached chart's `values.yaml`; "not available" (naming `driftlint charts pull`)
+    /// when the cache lacks the chart.
+    fn pulled_values(&self, remote: &RemoteChart) -> Result<PulledValues, String> {
+        let cached = match self.lookup(remote)? {
+            crate::cached_chart::Lookup::Found(c) => c,
+            crate::cached_chart::Lookup::Missing(msg) => {
+                return Ok(PulledValues::NotAvailable(msg))
+            }
+        };
+        let chart = cached.load().map_err(|e| e.to_string())?;
+        // kustomize reads the pulled chart's values.yaml as it reads a vendored one.
+        let file: std::sync::Arc<str> = format!("{}/values.yaml", cached.origin_name()).into();
+        let text = chart.values_text.as_deref().unwrap_or("");
+        let doc = parse_documents(file.clone(), text)
+            .map_err(|e| format!("{file}: {e}"))?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Node::null(driftlint_yaml::Origin::new(file, 1, 1)));
+        Ok(PulledValues::Found(doc))
     }
 }
 

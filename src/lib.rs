@@ -66,13 +66,15 @@ pub fn render_dir_with(dir: &Path, options: &RenderOptions) -> Result<String, St
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     let rel = fs.relative(&abs);
     let catalog = driftlint_schema::Catalog::newest().map_err(|e| e.to_string())?;
+    let cache = driftlint_charts::ChartCache::default_root().map(driftlint_charts::ChartCache::new);
+    let native_helm = kustomize_helm::NativeHelm::new(cache);
     let opts = driftlint_kustomize::BuildOptions {
         merge_info: Some(&catalog),
         allow_remote: options.allow_remote,
         remote_cache: None,
         flux: None,
         argo: None,
-        helm: Some(&kustomize_helm::NativeHelm),
+        helm: Some(&native_helm),
     };
     let build = driftlint_kustomize::build(&fs, &rel, &opts).map_err(|e| e.to_string())?;
     for w in &build.warnings {

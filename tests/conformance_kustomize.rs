@@ -91,9 +91,10 @@ fn run_case(case: &Path, catalog: &Catalog) -> Outcome {
     // `--enable-helm`: Helm charts are rendered by the native Helm engine, as kustomize
     // runs `helm`; without it they are refused, as kustomize refuses them.
     let helm = flags.iter().any(|f| f == "--enable-helm");
+    let native = NativeHelm::default();
     let opts = BuildOptions {
         merge_info: Some(catalog),
-        helm: helm.then_some(&NativeHelm as &dyn HelmRenderer),
+        helm: helm.then_some(&native as &dyn HelmRenderer),
         ..BuildOptions::default()
     };
     let result = build(&fs, Path::new(&dir), &opts);

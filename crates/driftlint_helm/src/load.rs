@@ -47,6 +47,9 @@ pub struct Chart {
     pub values: Map<String, Json>,
     /// `values.yaml` as parsed, its nodes carrying the file's lines (for value origins).
     pub values_doc: Option<std::sync::Arc<driftlint_yaml::Node>>,
+    /// `values.yaml` as written (for callers that read it as another tool would: kustomize
+    /// passes it to Helm as a values file), when present.
+    pub values_text: Option<std::sync::Arc<str>>,
     /// `values.schema.json`, when present.
     pub schema: Option<Json>,
     /// `templates/...` files: (chart-relative path, text).
@@ -200,6 +203,7 @@ fn from_files_within(
         dependencies: Vec::new(),
         values: Map::new(),
         values_doc: None,
+        values_text: None,
         schema: None,
         templates: Vec::new(),
         files: Vec::new(),
@@ -229,8 +233,9 @@ fn from_files_within(
         match rel.as_str() {
             "Chart.yaml" => chart_yaml = Some(text(&file, bytes)?),
             "values.yaml" => {
-                let (values, doc) = parse_values_located(&file, &text(&file, bytes)?).map_err(
-                    |(message, at)| {
+                let raw = text(&file, bytes)?;
+                let (values, doc) =
+                    parse_values_located(&file, &raw).map_err(|(message, at)| {
                         let (line, column) = at.unwrap_or((1, 1));
                         HelmError::BadFile {
                             message,
@@ -240,10 +245,10 @@ fn from_files_within(
                                 column,
                             ),
                         }
-                    },
-                )?;
+                    })?;
                 chart.values = values;
                 chart.values_doc = doc.map(std::sync::Arc::new);
+                chart.values_text = Some(raw.into());
             }
             "values.schema.json" => {
                 chart.schema =
@@ -562,6 +567,7 @@ pub(crate) mod tests_support {
             dependencies: Vec::new(),
             values: Map::new(),
             values_doc: None,
+            values_text: None,
             schema: None,
             templates: Vec::new(),
             files: Vec::new(),

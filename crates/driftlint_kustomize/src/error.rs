@@ -65,6 +65,14 @@ pub enum ErrorKind {
         /// What grew, and the budget.
         message: String,
     },
+    /// A `helmCharts` chart kustomize would `helm pull` (it has a `repo` and is not in
+    /// `chartHome`) that the Helm renderer does not hold either (the CLI: not in its chart
+    /// cache). Reported as "chart not available" (CHART001), a warning: the chart is fetched
+    /// by `driftlint charts pull`, never while building.
+    ChartNotAvailable {
+        /// Names the chart, version, repository and the command that fetches it.
+        message: String,
+    },
     /// Anything else kustomize itself rejects (bad field types, id conflicts, patches that
     /// match nothing, ...).
     Invalid {
@@ -143,6 +151,7 @@ impl fmt::Display for ErrorKind {
                 write!(f, "fetching remote resource {url} failed: {message}")
             }
             ErrorKind::Invalid { message } => write!(f, "invalid: {message}"),
+            ErrorKind::ChartNotAvailable { message } => f.write_str(message),
             ErrorKind::TooLarge { message } => write!(f, "too large: {message}"),
         }
     }

@@ -9,8 +9,11 @@
 //!   `chartHome/NAME`, or `chartHome/NAME-VERSION/NAME` when both `version` and `repo` are
 //!   set;
 //! - a chart missing there without `repo` fails (`no repo specified for pull, no chart found
-//!   at ...`); with `repo`, kustomize would `helm pull` it: we never pull, the build fails
-//!   with `unsupported:` at the entry;
+//!   at ...`); with `repo`, kustomize would `helm pull` it (the latest version without
+//!   `version`): we never pull while building, the renderer is asked for its own copy
+//!   ([`HelmRenderer::pulled_values`]; the CLI reads its chart cache) and without one the
+//!   build fails with [`ErrorKind::ChartNotAvailable`](super::ErrorKind::ChartNotAvailable)
+//!   at the entry;
 //! - the values given to Helm are `valuesFile` (default: the chart's `values.yaml`, which must
 //!   exist) merged with `valuesInline` by `valuesMerge` (`override`, the default: inline
 //!   wins; `merge`: the file wins; `replace`: inline only), as kyaml's merge2 merges them
@@ -68,6 +71,34 @@ pub struct HelmTemplate<'a> {
     pub skip_schema_validation: bool,
     /// The `helmCharts` entry, for errors and origins.
     pub origin: &'a Origin,
+    /// Set when the chart is one kustomize would `helm pull` (`chart_dir` is then where
+    /// kustomize would put it, and does not exist): the renderer renders its own copy.
+    pub remote: Option<RemoteChart<'a>>,
+}
+
+/// A chart kustomize would `helm pull` into `chartHome`: `repo` is set and the chart is not
+/// there.
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteChart<'a> {
+    /// `repo`: a Helm repository URL (`https://...`) or an OCI registry path (`oci://...`).
+    pub repo: &'a str,
+    /// The chart name.
+    pub name: &'a str,
+    /// `version` (a version or semver range as `helm pull --version` takes it; empty: the
+    /// latest stable, as `helm pull` without `--version`).
+    pub version: &'a str,
+}
+
+/// The renderer's copy of a [`RemoteChart`], as far as kustomize reads it: the chart's own
+/// `values.yaml` (kustomize's default `valuesFile`).
+#[derive(Clone, Debug)]
+pub enum PulledValues {
+    /// The chart is available: its `values.yaml` as parsed (origins name the renderer's copy,
+    /// never a repository path; a null document when the chart has none).
+    Found(Node),
+    /// The renderer has no copy: why, naming the chart, version, repository and what fetches
+    /// it.
+    NotAvailable(String),
 }
 
 /// Renders a chart as `helm template` does; what kustomize's `--enable-helm` and
@@ -78,6 +109,17 @@ pub trait HelmRenderer: Sync {
     ///
     /// Errors: Helm's message.
     fn template(&self, fs: &RepoFs, req: &HelmTemplate) -> std::result::Result<Vec<Node>, String>;
+
+    /// The renderer's copy of a chart kustomize would `helm pull`: its `values.yaml`, or why
+    /// it has none. The default has none (a renderer without a chart cache).
+    ///
+    /// Errors: the renderer's copy cannot be read (a corrupt cache).
+    fn pulled_values(&self, chart: &RemoteChart) -> std::result::Result<PulledValues, String> {
+        Ok(PulledValues::NotAvailable(format!(
+            "chart not available: {} version {:?} from {} is not in chartHome and kustomize would `helm pull` it; this build has no chart cache",
+            chart.name, chart.version, chart.repo
+        )))
+    }
 }
 
 /// Inflates one `helmCharts` entry of the kustomization in `dir`: the documents Helm
@@ -125,26 +167,28 @@ fn render(
         ));
     };
     let chart_rel = chart_path(globals, c);
-    let chart_dir = match loader.resolve(dir, &chart_rel, o) {
-        Ok(Target::Dir(d)) => d,
+    let (chart_dir, remote, pulled) = match loader.resolve(dir, &chart_rel, o) {
+        Ok(Target::Dir(d)) => (d, None, None),
         _ if c.repo.is_empty() => {
             return Err(KustomizeError::invalid(
                 // kustomize prints the path its failed `stat` returned: always empty.
-                format!("no repo specified for pull, no chart found at '' (no directory {chart_rel})"),
-                Some(o),
-            ))
-        }
-        _ => {
-            return Err(KustomizeError::unsupported(
                 format!(
-                    "helmCharts: chart {chart_rel} is not in chartHome; kustomize would `helm pull` it from {}, driftlint never pulls (vendor the chart there)",
-                    c.repo
+                    "no repo specified for pull, no chart found at '' (no directory {chart_rel})"
                 ),
                 Some(o),
-            ))
+            ));
+        }
+        _ => {
+            let remote = RemoteChart {
+                repo: &c.repo,
+                name: &c.name,
+                version: &c.version,
+            };
+            let pulled = pulled(renderer, &remote, o)?;
+            (dir.join(&chart_rel), Some(remote), Some(pulled))
         }
     };
-    let values = values_doc(loader, dir, c, &chart_rel)?;
+    let values = values_doc(loader, dir, c, &chart_rel, pulled)?;
     let mut value_files = Vec::new();
     for f in &c.additional_values_files {
         value_files.push(loader.read_restricted(dir, &f.value, &f.origin)?.0);
@@ -167,6 +211,7 @@ fn render(
         skip_tests: c.skip_tests,
         skip_schema_validation: c.skip_schema_validation,
         origin: o,
+        remote,
     };
     renderer.template(fs, &req).map_err(|e| {
         KustomizeError::invalid(
@@ -174,6 +219,22 @@ fn render(
             Some(o),
         )
     })
+}
+
+/// The renderer's copy of `remote`'s `values.yaml`. Errors:
+/// `ChartNotAvailable` without a copy; `Invalid` when the copy cannot be read.
+fn pulled(renderer: &dyn HelmRenderer, remote: &RemoteChart, o: &Origin) -> Result<Node> {
+    match renderer.pulled_values(remote) {
+        Ok(PulledValues::Found(doc)) => Ok(doc),
+        Ok(PulledValues::NotAvailable(message)) => Err(KustomizeError::new(
+            super::ErrorKind::ChartNotAvailable { message },
+            Some(o.clone()),
+        )),
+        Err(e) => Err(KustomizeError::invalid(
+            format!("helmCharts {}: {e}", remote.name),
+            Some(o),
+        )),
+    }
 }
 
 /// Helm's `NameAndChart` for the arguments kustomize passes: a release name, or a name
@@ -207,8 +268,15 @@ fn chart_path(globals: &HelmGlobals, c: &HelmChartArgs) -> String {
 }
 
 /// The values kustomize writes to its temporary values file: `valuesFile` (default the
-/// chart's `values.yaml`) merged with `valuesInline` by `valuesMerge`.
-fn values_doc(loader: &Loader, dir: &Path, c: &HelmChartArgs, chart_rel: &str) -> Result<Node> {
+/// chart's `values.yaml`, from the renderer's copy for a pulled chart) merged with
+/// `valuesInline` by `valuesMerge`.
+fn values_doc(
+    loader: &Loader,
+    dir: &Path,
+    c: &HelmChartArgs,
+    chart_rel: &str,
+    pulled: Option<Node>,
+) -> Result<Node> {
     let merge = match c.values_merge.as_str() {
         "" | "override" => ValuesMerge::Override,
         "merge" => ValuesMerge::Merge,
@@ -229,13 +297,17 @@ fn values_doc(loader: &Loader, dir: &Path, c: &HelmChartArgs, chart_rel: &str) -
     if let (Some(inline), ValuesMerge::Replace) = (inline, merge) {
         return Ok(inline.clone());
     }
-    let (file, text) = loader.read_restricted(dir, rel, at)?;
-    let display = super::loader::display(&file);
-    let docs = driftlint_yaml::parse_documents(display.into(), &text)?;
-    let doc = docs
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| Node::null(Origin::new(c.origin.file.clone(), 1, 1)));
+    let doc = match pulled {
+        Some(doc) if c.values_file.as_ref().is_none_or(|f| f.value.is_empty()) => doc,
+        _ => {
+            let (file, text) = loader.read_restricted(dir, rel, at)?;
+            let display = super::loader::display(&file);
+            let docs = driftlint_yaml::parse_documents(display.into(), &text)?;
+            docs.into_iter()
+                .next()
+                .unwrap_or_else(|| Node::null(Origin::new(c.origin.file.clone(), 1, 1)))
+        }
+    };
     let Some(inline) = inline else {
         return Ok(doc);
     };
@@ -248,6 +320,7 @@ fn values_doc(loader: &Loader, dir: &Path, c: &HelmChartArgs, chart_rel: &str) -
         ValuesMerge::Override => {
             let mut out = doc;
             merge_into(&mut out, inline);
+            drop_nulls(&mut out);
             Ok(out)
         }
         _ => {
@@ -256,6 +329,7 @@ fn values_doc(loader: &Loader, dir: &Path, c: &HelmChartArgs, chart_rel: &str) -
                 &mut out,
                 &std::mem::replace(&mut doc, Node::null(c.origin.clone())),
             );
+            drop_nulls(&mut out);
             Ok(out)
         }
     }
@@ -298,6 +372,26 @@ fn merge_into(dest: &mut Node, src: &Node) {
                 *d = v.clone();
             }
             None => dmap.push(k.clone(), v.clone()),
+        }
+    }
+}
+
+/// Removes null-valued map entries, at any depth of maps: kyaml's merge2 leaves none in its
+/// result, so a `key:` left empty in the chart's values.yaml is not in the values file
+/// kustomize writes when `valuesInline` is merged (Helm then keeps the chart's null default,
+/// where a null in a values file would delete the key).
+fn drop_nulls(n: &mut Node) {
+    if let Some(m) = n.as_map_mut() {
+        let nulls: Vec<String> = m
+            .iter()
+            .filter(|(_, v)| decode::is_null(v))
+            .filter_map(|(k, _)| k.as_scalar().map(|s| s.text.clone()))
+            .collect();
+        for k in nulls {
+            m.remove(&k);
+        }
+        for (_, v) in m.entries_mut().iter_mut() {
+            drop_nulls(v);
         }
     }
 }

@@ -101,7 +101,7 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
 pub use argocd::ArgoOverlay;
 pub use error::{ErrorKind, KustomizeError};
 pub use flux::FluxOverlay;
-pub use helm_charts::{HelmRenderer, HelmTemplate, HELM3_KUBE_VERSION};
+pub use helm_charts::{HelmRenderer, HelmTemplate, PulledValues, RemoteChart, HELM3_KUBE_VERSION};
 pub use merge_info::{ListMeta, MergeInfo};
 pub use post_render::post_render;
 
