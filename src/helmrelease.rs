@@ -359,8 +359,8 @@ fn helm_objects(
     chart: driftlint_helm::Chart,
     opts: &TemplateOptions,
 ) -> Result<Vec<Node>, HelmError> {
-    let traced = driftlint_helm::render_chart_objects(fs, chart.clone(), opts)?;
-    let text = driftlint_helm::template_chart(fs, chart, opts)?.manifest;
+    let (text, traced) = driftlint_helm::render_chart_text_and_objects(fs, chart, opts)?;
+    let traced = traced?;
     let docs = driftlint_yaml::parse_documents("helm template".into(), &text)
         .map_err(|e| HelmError::Load(format!("helm template output: {e}")))?;
     Ok(crate::kustomize_helm::match_origins(docs, traced))

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use driftlint_charts::{ChartCache, ChartLocator};
-use driftlint_helm::{render_objects, TemplateOptions};
+use driftlint_helm::TemplateOptions;
 use driftlint_kustomize::{HelmRenderer, HelmTemplate, PulledValues, RemoteChart};
 use driftlint_yaml::fs::RepoFs;
 use driftlint_yaml::{parse_documents, Node, Schema};
@@ -17,7 +17,7 @@ use driftlint_yaml::{parse_documents, Node, Schema};
 const RANDOM_SEED: u64 = 0x6b75_7374_6f6d_697a;
 
 /// [`HelmRenderer`] over [`driftlint_helm::template`], giving the objects the origins
-/// [`render_objects`] traces (values lines, template lines) where the two renders agree.
+/// [`driftlint_helm::render_chart_text_and_objects`] traces (values lines, template lines).
 /// Charts kustomize would `helm pull` are read from the chart cache (never downloaded here:
 /// `driftlint charts pull` fills the cache).
 #[derive(Clone, Debug, Default)]
@@ -58,14 +58,7 @@ impl NativeHelm {
             crate::cached_chart::Lookup::Missing(msg) => return Err(msg),
         };
         let chart = cached.load().map_err(|e| e.to_string())?;
-        let traced = driftlint_helm::render_chart_objects(fs, chart.clone(), opts);
-        let out = driftlint_helm::template_chart(fs, chart, opts).map_err(|e| e.to_string())?;
-        let docs = parse_documents("helm template".into(), &out.manifest)
-            .map_err(|e| format!("helm template output: {e}"))?;
-        let mut docs = match traced {
-            Ok(t) => match_origins(docs, t),
-            Err(_) => docs,
-        };
+        let mut docs = text_with_origins(fs, chart, opts)?;
         let owner = format!("helmCharts entry {}", remote.name);
         for d in &mut docs {
             crate::cached_chart::remap(d, &cached.origin_name(), req.origin, &owner);
@@ -107,10 +100,8 @@ impl HelmRenderer for NativeHelm {
         if let Some(remote) = &req.remote {
             return self.template_cached(fs, req, remote, &opts);
         }
-        let out = driftlint_helm::template(fs, &req.chart_dir, &opts).map_err(|e| e.to_string())?;
-        let docs = parse_documents("helm template".into(), &out.manifest)
-            .map_err(|e| format!("helm template output: {e}"))?;
-        Ok(with_origins(fs, req, &opts, docs))
+        let chart = driftlint_helm::load_located(fs, &req.chart_dir).map_err(|e| e.to_string())?;
+        text_with_origins(fs, chart, &opts)
     }
 
     /// The cached chart's `values.yaml`; "not available" (naming `driftlint charts pull`)
@@ -147,18 +138,22 @@ fn name_template(text: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `docs` (from the text output, authoritative for content and order), each replaced by the
-/// equal traced document when there is one, so origins point into the chart and values.
-fn with_origins(
+/// `helm template`'s documents (from its text output, authoritative for content and order),
+/// each replaced by the equal traced document of the same rendering when there is one, so
+/// origins point into the chart and values. Errors: Helm's message.
+fn text_with_origins(
     fs: &RepoFs,
-    req: &HelmTemplate,
+    chart: driftlint_helm::Chart,
     opts: &TemplateOptions,
-    docs: Vec<Node>,
-) -> Vec<Node> {
-    let Ok(traced) = render_objects(fs, &req.chart_dir, opts) else {
-        return docs;
-    };
-    match_origins(docs, traced)
+) -> Result<Vec<Node>, String> {
+    let (text, traced) = driftlint_helm::render_chart_text_and_objects(fs, chart, opts)
+        .map_err(|e| e.to_string())?;
+    let docs = parse_documents("helm template".into(), &text)
+        .map_err(|e| format!("helm template output: {e}"))?;
+    Ok(match traced {
+        Ok(t) => match_origins(docs, t),
+        Err(_) => docs,
+    })
 }
 
 /// `docs` (from `helm template`'s text output, authoritative for content and order), each

@@ -145,6 +145,20 @@ fn run_case(case: &Path) -> Outcome {
         Ok(r) => r.manifest,
         Err(e) => return fail(format!("{e}")),
     };
+    // `check` renders once, traced, and takes Helm's text from that rendering: it must print
+    // exactly what the untraced rendering prints.
+    let once = driftlint_helm::load_located(&fs, &args.chart)
+        .and_then(|c| driftlint_helm::render_chart_text_and_objects(&fs, c, &args.opts));
+    match once {
+        Ok((text, _)) if text == out => {}
+        Ok((text, _)) => {
+            return fail(format!(
+                "the traced rendering prints differently: first differing line {}",
+                first_line_diff(&text, &out)
+            ))
+        }
+        Err(e) => return fail(format!("the traced rendering fails: {e}")),
+    }
     let text = std::fs::read_to_string(&expected).unwrap_or_default();
     let semantic = match (json_docs(&out), json_docs(&text)) {
         (Ok(a), Ok(b)) => a == b,

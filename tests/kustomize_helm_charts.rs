@@ -176,7 +176,10 @@ fn check_reads_pulled_charts_from_the_cache_and_warns_when_it_lacks_them() {
 
     let (dir, _cache) = podinfo_cache();
     let (_, report) = check_pulled(dir.path());
-    assert!(!codes(&report).contains(&"CHART001".to_string()), "{report:#}");
+    assert!(
+        !codes(&report).contains(&"CHART001".to_string()),
+        "{report:#}"
+    );
     assert_eq!(report["summary"]["chartsNotAvailable"], 0);
     // The chart's objects are linted: podinfo's Deployment is checked (PIN/REL rules fire on
     // it or not, but the target rendered its objects).

@@ -30,7 +30,9 @@ use driftlint_yaml::Origin;
 
 pub use cli::{parse_template_args, TemplateArgs};
 pub use load::{load_chart, Chart};
-pub use traced::{render_chart_objects, render_objects, TracedManifest};
+pub use traced::{
+    render_chart_objects, render_chart_text_and_objects, render_objects, TracedManifest,
+};
 pub use values::SetKind;
 
 /// Why a chart could not be templated. `Display` is the text Helm prints after `Error: `.
@@ -217,6 +219,12 @@ pub fn template_chart(
     let manifest =
         gotmpl::with_exec_stack(|| render::run(chart, user, opts)).map_err(HelmError::Load)??;
     Ok(Rendered { manifest, warnings })
+}
+
+/// The chart at `chart_dir` (repo-relative: a chart folder or a packaged `.tgz`), loaded as
+/// [`template`] loads it. Errors: as [`template`] words them for a missing path.
+pub fn load_located(fs: &RepoFs, chart_dir: &Path) -> Result<Chart, HelmError> {
+    locate_and_load(fs, chart_dir)
 }
 
 /// Helm's `LocateChart` + `loader.Load` for local charts: a directory, or a packaged `.tgz`.

@@ -287,6 +287,22 @@ pub(crate) fn run_traced(
     render_all(&chart, &vals, caps, opts, Some(tracer))
 }
 
+/// [`run`] and [`run_traced`] in one rendering: `helm template`'s stdout, and the rendered
+/// files (parse name, text) before Helm's sorting with `tracer.recorded` holding what the
+/// engine recorded for each. Tracing does not change what the templates print, so the
+/// stdout is [`run`]'s.
+pub(crate) fn run_printed_and_traced(
+    chart: Chart,
+    user: Map<String, Json>,
+    opts: &TemplateOptions,
+    tracer: &mut Tracer,
+) -> Result<(String, Vec<(String, String)>), HelmError> {
+    let (chart, vals, caps) = prepare(chart, user, opts)?;
+    let files = render_all(&chart, &vals, caps, opts, Some(tracer))?;
+    let printed = print_all(&chart, &files, opts)?;
+    Ok((printed, files))
+}
+
 /// Dependencies, `kubeVersion`, values coalescing and schema validation: the chart to render,
 /// its final values and `.Capabilities`.
 fn prepare(

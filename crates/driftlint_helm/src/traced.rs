@@ -73,10 +73,7 @@ pub fn render_chart_objects(
         ..Tracer::default()
     };
     super::render::check_dependencies(&chart)?;
-    let mut out = Vec::new();
-    if opts.include_crds {
-        crd_manifests(&chart, &chart.name, &mut out)?;
-    }
+    let crds = crd_list(&chart, opts)?;
     let files = gotmpl::with_exec_stack(|| {
         trace::start();
         let r = super::render::run_traced(chart, user, opts, &mut tracer);
@@ -84,6 +81,63 @@ pub fn render_chart_objects(
         r
     })
     .map_err(HelmError::Load)??;
+    manifests_of(crds, &files, &tracer)
+}
+
+/// [`render_chart_objects`] and [`super::template_chart`]'s stdout from ONE rendering (the
+/// templates run once, traced): `helm template`'s text, authoritative for content and order,
+/// and the traced manifests, or why tracing could not map them (a manifest our YAML parser
+/// rejects: the text is still Helm's).
+///
+/// Errors: as [`super::template_chart`].
+pub fn render_chart_text_and_objects(
+    fs: &RepoFs,
+    chart: super::Chart,
+    opts: &TemplateOptions,
+) -> Result<(String, Result<Vec<TracedManifest>, HelmError>), HelmError> {
+    let user = super::render::user_values(fs, opts)?;
+    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
+        return Err(HelmError::Load(format!(
+            "{} charts are not installable",
+            chart.chart_type
+        )));
+    }
+    let mut tracer = Tracer {
+        user_docs: user_docs(fs, opts)?,
+        ..Tracer::default()
+    };
+    super::render::check_dependencies(&chart)?;
+    let crds = crd_list(&chart, opts);
+    let (printed, files) = gotmpl::with_exec_stack(|| {
+        trace::start();
+        let r = super::render::run_printed_and_traced(chart, user, opts, &mut tracer);
+        trace::finish();
+        r
+    })
+    .map_err(HelmError::Load)??;
+    let traced = crds.and_then(|crds| manifests_of(crds, &files, &tracer));
+    Ok((printed, traced))
+}
+
+/// The `crds/` manifests printed first with `opts.include_crds`. Errors: as [`crd_manifests`].
+fn crd_list(
+    chart: &super::Chart,
+    opts: &TemplateOptions,
+) -> Result<Vec<TracedManifest>, HelmError> {
+    let mut out = Vec::new();
+    if opts.include_crds {
+        crd_manifests(chart, &chart.name, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The traced manifests of the rendered `files` (in file-name order, partials and empty
+/// files skipped, each cut as Helm's `SplitManifests`), after `out` (the CRDs).
+fn manifests_of(
+    mut out: Vec<TracedManifest>,
+    files: &[(String, String)],
+    tracer: &Tracer,
+) -> Result<Vec<TracedManifest>, HelmError> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|a, b| files[*a].0.cmp(&files[*b].0));
     for i in order {
