@@ -61,20 +61,39 @@ done
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 best() { sort -n | head -1; }
 cold=(); warm=()
-for round in 1 2 3; do
+for _ in 1 2 3; do
   rm -rf "$work/cache"
   cold+=("$(ms "$BIN" charts pull "$repo" --cache-dir "$work/cache" --allow-private-registries)")
   grep -q "$N charts: $N pulled" "$work/err" || { cat "$work/err"; exit 1; }
   warm+=("$(ms "$BIN" charts pull "$repo" --cache-dir "$work/cache" --allow-private-registries)")
   grep -q "$N charts: 0 pulled, $N cached" "$work/err" || { cat "$work/err"; exit 1; }
 done
+# `check` with the cache filled: offline (`--cache-dir`), and as the GitHub Action runs it
+# (`--pull-charts`: everything cached, the registry still asked for tags and manifests);
+# against `check` on the same repository without the releases. The demo repository of
+# fixtures/ is copied in so that "the rest of the repository" is not empty.
+cp -r fixtures/demo/. "$repo/"
+chk=(); chkpull=(); chkplain=()
+for _ in 1 2 3; do
+  chk+=("$(ms "$BIN" check "$repo" --cache-dir "$work/cache" --fail-on never)")
+  chkpull+=("$(ms "$BIN" check "$repo" --cache-dir "$work/cache" --fail-on never --pull-charts --allow-private-registries)")
+done
+"$BIN" check "$repo" --cache-dir "$work/cache" --fail-on never --format json > "$work/report.json" || true
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; sys.exit(s.get("chartsNotAvailable",0))' "$work/report.json" \
+  || { echo "cached check still reports charts not available"; exit 1; }
 plain=()
 rm "$repo/apps/releases.yaml"; echo 'apiVersion: v1
 kind: ConfigMap
 metadata: {name: x, namespace: apps}' > "$repo/apps/cm.yaml"
-for round in 1 2 3; do plain+=("$(ms "$BIN" charts pull "$repo" --cache-dir "$work/cache")")
+for _ in 1 2 3; do plain+=("$(ms "$BIN" charts pull "$repo" --cache-dir "$work/cache")")
+  chkplain+=("$(ms "$BIN" check "$repo" --cache-dir "$work/cache" --fail-on never)")
 done
 echo "charts: $N (podinfo 6.14.1 renamed, 16.9 KB each), registry 127.0.0.1:$port"
 echo "empty cache:  $(printf '%s\n' "${cold[@]}" | best) ms  (runs: ${cold[*]})"
 echo "cached:       $(printf '%s\n' "${warm[@]}" | best) ms  (runs: ${warm[*]})"
 echo "no charts:    $(printf '%s\n' "${plain[@]}" | best) ms  (runs: ${plain[*]}; render + collect only)"
+b=$(printf '%s\n' "${chk[@]}" | best); p=$(printf '%s\n' "${chkpull[@]}" | best); a=$(printf '%s\n' "${chkplain[@]}" | best)
+echo "check, cached, offline:          $b ms  (runs: ${chk[*]})"
+echo "check --pull-charts, all cached: $p ms  (runs: ${chkpull[*]})"
+echo "check without the releases:      $a ms  (runs: ${chkplain[*]})"
+python3 -c 'import sys; b,p,a=map(int,sys.argv[1:]); print(f"ratios: offline {b/a:.2f}x, --pull-charts {p/a:.2f}x")' "$b" "$p" "$a"

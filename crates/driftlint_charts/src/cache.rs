@@ -154,10 +154,7 @@ impl ChartCache {
         chart: &ChartLocator,
         versions: &[String],
     ) -> Result<(), CacheError> {
-        let mut index = self.index(chart)?.unwrap_or_default();
-        index.locator = Some(chart.clone());
-        index.versions = versions.to_vec();
-        self.write_index(chart, &index)
+        self.update_index(chart, |index| index.versions = versions.to_vec())
     }
 
     /// Stores the archive of `chart` `version`, verified against `expected` when the source
@@ -186,13 +183,12 @@ impl ChartCache {
             });
         }
         write_atomic(&self.blob_path(&digest), bytes)?;
-        let mut index = self.index(chart)?.unwrap_or_default();
-        index.locator = Some(chart.clone());
-        if !index.versions.iter().any(|v| v == version) {
-            index.versions.push(version.to_string());
-        }
-        index.archives.insert(version.to_string(), digest.clone());
-        self.write_index(chart, &index)?;
+        self.update_index(chart, |index| {
+            if !index.versions.iter().any(|v| v == version) {
+                index.versions.push(version.to_string());
+            }
+            index.archives.insert(version.to_string(), digest.clone());
+        })?;
         Ok(digest)
     }
 
@@ -229,6 +225,32 @@ impl ChartCache {
 
     fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.root.join("blobs").join("sha256").join(digest.hex())
+    }
+
+    /// Reads, changes and writes back the index of `chart` under an exclusive lock on
+    /// `index.lock` beside it, so that two pulls of the same chart (threads of one run, or two
+    /// runs sharing the cache) never lose each other's versions or archives. The lock is
+    /// released when the file closes, even if the process dies.
+    fn update_index(
+        &self,
+        chart: &ChartLocator,
+        change: impl FnOnce(&mut ChartIndex),
+    ) -> Result<(), CacheError> {
+        let path = self.index_path(chart);
+        let dir = path.parent().expect("cache paths have a parent");
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let lock_path = dir.join("index.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_err(&lock_path, e))?;
+        lock.lock().map_err(|e| io_err(&lock_path, e))?;
+        let mut index = self.index(chart)?.unwrap_or_default();
+        index.locator = Some(chart.clone());
+        change(&mut index);
+        self.write_index(chart, &index)
     }
 
     fn write_index(&self, chart: &ChartLocator, index: &ChartIndex) -> Result<(), CacheError> {
@@ -284,6 +306,28 @@ mod tests {
 
     fn podinfo() -> ChartLocator {
         ChartLocator::http("https://stefanprodan.github.io/podinfo", "podinfo").unwrap()
+    }
+
+    #[test]
+    fn concurrent_stores_of_one_chart_keep_every_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ChartCache::new(dir.path());
+        let versions: Vec<String> = (0..16).map(|i| format!("1.0.{i}")).collect();
+        std::thread::scope(|s| {
+            for v in &versions {
+                let cache = &cache;
+                s.spawn(move || {
+                    let bytes = format!("archive {v}").into_bytes();
+                    cache.store_archive(&podinfo(), v, &bytes, None).unwrap();
+                });
+            }
+        });
+        let index = cache.index(&podinfo()).unwrap().unwrap();
+        assert_eq!(index.archives.len(), versions.len());
+        for v in &versions {
+            let bytes = cache.archive(&podinfo(), v).unwrap().unwrap();
+            assert_eq!(bytes, format!("archive {v}").into_bytes());
+        }
     }
 
     #[test]
