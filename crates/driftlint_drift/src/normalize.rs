@@ -212,7 +212,7 @@ fn canonical_quantity(text: &str) -> Option<(bool, u128, i64)> {
     if mantissa == 0 {
         return Some((false, 0, 0));
     }
-    while mantissa % 10 == 0 {
+    while mantissa.is_multiple_of(10) {
         mantissa /= 10;
         exp10 += 1;
     }
