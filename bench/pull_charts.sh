@@ -72,7 +72,7 @@ done
 # (`--pull-charts`: everything cached, the registry still asked for tags and manifests);
 # against `check` on the same repository without the releases. The demo repository of
 # fixtures/ is copied in so that "the rest of the repository" is not empty.
-cp -r fixtures/demo/. "$repo/"
+cp -r fixtures/demo/apps fixtures/demo/infrastructure "$repo/"
 chk=(); chkpull=(); chkplain=()
 for _ in 1 2 3; do
   chk+=("$(ms "$BIN" check "$repo" --cache-dir "$work/cache" --fail-on never)")

@@ -339,6 +339,26 @@ fn pulls_tags_semver_and_digests_from_a_real_oci_registry() {
 }
 
 #[test]
+fn an_insecure_source_without_allow_insecure_fails_at_once_saying_why() {
+    let Some(bin) = servers::registry_binary() else {
+        return;
+    };
+    let reg = Registry::start(&bin, None);
+    let digest = push_fixtures(&reg, None);
+    let mut files = oci_repo_files(&reg.host(), &digest);
+    files.retain(|(name, _)| *name != ".driftlint.yaml");
+    let repo = repo(&files);
+    let cache = tempfile::tempdir().unwrap();
+    let (code, err) = pull(repo.path(), cache.path(), &["--allow-private-registries"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("4 charts: 0 pulled, 0 cached, 4 failed"),
+        "{err}"
+    );
+    assert!(err.contains("charts.allowInsecure: true"), "{err}");
+}
+
+#[test]
 fn registry_credentials_come_from_the_registry_config_and_are_never_printed() {
     let Some(bin) = servers::registry_binary() else {
         return;

@@ -60,6 +60,10 @@ pub enum PullError {
         url: String,
         /// The transport's message.
         reason: String,
+        /// Worth retrying: a timeout, a refused or reset connection. A TLS or protocol
+        /// failure (an http server on an https URL), a name that does not resolve, are
+        /// answered the same way again and are not retried.
+        transient: bool,
     },
     /// An HTTP status other than the expected one.
     #[error("{url}: HTTP {status}")]
@@ -236,9 +240,14 @@ fn copy_error(e: &PullError) -> PullError {
             host: host.clone(),
             reason: reason.clone(),
         },
-        PullError::Network { url, reason } => PullError::Network {
+        PullError::Network {
+            url,
+            reason,
+            transient,
+        } => PullError::Network {
             url: url.clone(),
             reason: reason.clone(),
+            transient: *transient,
         },
         PullError::Index { url, reason } => PullError::Index {
             url: url.clone(),
@@ -326,6 +335,29 @@ fn pull_oci(
     r: &ChartRequest,
 ) -> Result<Outcome, PullError> {
     let plain = r.insecure && opts.policy.allow_insecure;
+    pull_oci_as(client, cache, opts, r, plain).map_err(|e| match e {
+        PullError::Network {
+            url,
+            reason,
+            transient,
+        } if r.insecure && !plain => PullError::Network {
+            url,
+            reason: format!(
+                "{reason} (https was used: the source says `insecure: true`, and plain http also needs `charts.allowInsecure: true` in .driftlint.yaml)"
+            ),
+            transient,
+        },
+        e => e,
+    })
+}
+
+fn pull_oci_as(
+    client: &net::Client,
+    cache: &ChartCache,
+    opts: &PullOptions,
+    r: &ChartRequest,
+    plain: bool,
+) -> Result<Outcome, PullError> {
     let repo =
         oci::OciRepo::new(client, &opts.credentials, &r.locator, plain).ok_or_else(|| {
             PullError::Index {

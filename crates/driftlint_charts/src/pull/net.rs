@@ -134,6 +134,7 @@ impl Client {
         Err(PullError::Network {
             url: shown(url),
             reason: format!("more than {MAX_REDIRECTS} redirects"),
+            transient: false,
         })
     }
 
@@ -149,7 +150,7 @@ impl Client {
             let result = self.once(url, headers, limit);
             let transient = match &result {
                 Ok(r) => r.status == 429 || r.status >= 500,
-                Err(PullError::Network { .. }) => true,
+                Err(PullError::Network { transient, .. }) => *transient,
                 Err(_) => false,
             };
             if !transient || attempt >= ATTEMPTS {
@@ -206,9 +207,18 @@ fn net_error(url: &str, e: ureq::Error) -> PullError {
             });
         }
     }
+    // rustls reports a peer that does not speak TLS as an `InvalidData` I/O error.
+    let transient = match &e {
+        ureq::Error::Io(io) => io.kind() != io::ErrorKind::InvalidData,
+        _ => false,
+    } || matches!(
+        e,
+        ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::BodyStalled
+    );
     PullError::Network {
         url: shown(url),
         reason: e.to_string(),
+        transient,
     }
 }
 
@@ -254,5 +264,32 @@ mod tests {
         assert_eq!(join_url(base, "//o.io/a.tgz"), "https://o.io/a.tgz");
         assert_eq!(join_url(base, "http://o.io/a.tgz"), "http://o.io/a.tgz");
         assert_eq!(join_url("https://h.io", "a.tgz"), "https://h.io/a.tgz");
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    fn transient(e: ureq::Error) -> bool {
+        match net_error("https://charts.example.org/index.yaml", e) {
+            PullError::Network { transient, .. } => transient,
+            other => panic!("not a network error: {other}"),
+        }
+    }
+
+    #[test]
+    fn timeouts_and_dropped_connections_are_retried_tls_and_name_failures_are_not() {
+        assert!(transient(ureq::Error::ConnectionFailed));
+        assert!(transient(ureq::Error::Io(io::Error::from(
+            io::ErrorKind::ConnectionReset
+        ))));
+        // rustls: the peer answered in plain http
+        assert!(!transient(ureq::Error::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "received corrupt message of type InvalidContentType"
+        ))));
+        assert!(!transient(ureq::Error::HostNotFound));
+        assert!(!transient(ureq::Error::Tls("handshake")));
     }
 }
