@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use driftlint_charts::{ChartCache, ChartLocator};
+use driftlint_charts::{ChartCache, ChartLocator, Wanted};
 use driftlint_yaml::{Node, Origin};
 
 use crate::cached_chart::{self, CachedChart, Lookup};
@@ -129,15 +129,9 @@ fn from_helm_repository(
     version: &str,
     spec: &Node,
 ) -> Result<ChartSource, ChartProblem> {
-    let url = repo.str_at(&["spec", "url"]).unwrap_or("");
-    let oci = repo.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
-    let loc = if oci {
-        ChartLocator::oci(url, chart)
-    } else {
-        ChartLocator::http(url, chart)
-    };
     let at = spec.get("chart").unwrap_or(spec).origin.clone();
-    let loc = loc.map_err(|e| ChartProblem::Invalid(e.to_string(), at.clone()))?;
+    let loc = driftlint_charts::helm_repository_chart(repo, chart)
+        .map_err(|e| ChartProblem::Invalid(e.to_string(), at.clone()))?;
     cached(ctx, &loc, version, &at)
 }
 
@@ -146,34 +140,28 @@ fn from_oci_repository(
     repo: &Node,
     r: &Node,
 ) -> Result<ResolvedChart, ChartProblem> {
-    let url = repo.str_at(&["spec", "url"]).unwrap_or("");
-    let loc = ChartLocator::oci_chart_url(url)
+    let (loc, wanted) = driftlint_charts::oci_repository_chart(repo)
         .map_err(|e| ChartProblem::Invalid(e.to_string(), repo.origin.clone()))?;
-    let reference = repo.get_path(&["spec", "ref"]);
-    if let Some(d) = reference.and_then(|x| x.get("digest")) {
+    let source = match &wanted {
         // `driftlint charts pull` stores a digest-pinned chart under the digest as written
         // (`sha256:<hex>`), verified against the manifest it fetched.
-        let source = cached_exact(ctx, &loc, d.as_str().unwrap_or(""), &d.origin)?;
-        return Ok(ResolvedChart {
-            source,
-            values_files: Vec::new(),
-        });
-    }
-    let (wanted, exact) = match reference {
-        Some(x) if x.get("semver").is_some() => (text(x, "semver").unwrap_or("*"), false),
-        Some(x) if x.get("tag").is_some() => (text(x, "tag").unwrap_or("latest"), true),
-        _ => ("latest", true),
-    };
-    let at = repo.get_path(&["spec", "url"]).unwrap_or(r).origin.clone();
-    let source = if exact {
-        cached_exact(ctx, &loc, wanted, &at)?
-    } else {
-        cached(ctx, &loc, wanted, &at)?
+        Wanted::Digest(d) => {
+            let at = repo.get_path(&["spec", "ref", "digest"]).unwrap_or(r);
+            cached_exact(ctx, &loc, d, &at.origin)?
+        }
+        Wanted::Tag(t) => cached_exact(ctx, &loc, t, &url_origin(repo, r))?,
+        Wanted::Range(range) => cached(ctx, &loc, range, &url_origin(repo, r))?,
     };
     Ok(ResolvedChart {
         source,
         values_files: Vec::new(),
     })
+}
+
+/// The `spec.url` line of an `OCIRepository` (else the `chartRef`), where a chart the cache
+/// lacks is reported.
+fn url_origin(repo: &Node, r: &Node) -> Origin {
+    repo.get_path(&["spec", "url"]).unwrap_or(r).origin.clone()
 }
 
 /// A chart folder of a source that is this repository (the bootstrap `flux-system` source or
@@ -246,9 +234,4 @@ fn find<'a>(known: &[&'a Node], kind: &str, name: &str, ns: &str) -> Option<&'a 
                 && o.str_at(&["metadata", "namespace"]).is_none_or(|n| n == ns)
         })
         .copied()
-}
-
-/// The text of scalar `key` of `n` (numbers included: `tag: 1.2`).
-fn text<'a>(n: &'a Node, key: &str) -> Option<&'a str> {
-    n.get(key).and_then(Node::scalar_text)
 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use driftlint_yaml::{Node, Origin};
 
-use crate::locator::ChartLocator;
+use crate::locator::{ChartLocator, LocatorError};
 
 /// Which version of a chart is wanted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -252,14 +252,7 @@ fn helm_repository_request(
     origin: &Origin,
     out: &mut Collected,
 ) {
-    let url = src.str_at(&["spec", "url"]).unwrap_or("");
-    let oci = src.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
-    let locator = if oci {
-        ChartLocator::oci(url, chart)
-    } else {
-        ChartLocator::http(url, chart)
-    };
-    match locator {
+    match helm_repository_chart(src, chart) {
         Ok(locator) => push(
             out,
             ChartRequest {
@@ -271,6 +264,43 @@ fn helm_repository_request(
         ),
         Err(e) => unresolved(out, origin, e.to_string()),
     }
+}
+
+/// The chart `chart` of the Flux `HelmRepository` object `repo`, as source-controller reads
+/// it: an OCI registry when `spec.type` is `oci` (or the URL is `oci://...`), else a Helm
+/// HTTP repository at `spec.url`.
+///
+/// Errors: a URL [`ChartLocator`] refuses.
+pub fn helm_repository_chart(repo: &Node, chart: &str) -> Result<ChartLocator, LocatorError> {
+    let url = repo.str_at(&["spec", "url"]).unwrap_or("");
+    let oci = repo.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
+    if oci {
+        ChartLocator::oci(url, chart)
+    } else {
+        ChartLocator::http(url, chart)
+    }
+}
+
+/// The chart of the Flux `OCIRepository` object `repo` and the version it selects, as
+/// source-controller picks: `spec.ref.digest`, else `spec.ref.semver`, else `spec.ref.tag`,
+/// else the tag `latest`. (Numbers count: `tag: 1.2` is the tag `1.2`.)
+///
+/// Errors: a URL [`ChartLocator`] refuses.
+pub fn oci_repository_chart(repo: &Node) -> Result<(ChartLocator, Wanted), LocatorError> {
+    let url = repo.str_at(&["spec", "url"]).unwrap_or("");
+    let at = |k: &str| {
+        repo.get_path(&["spec", "ref", k])
+            .and_then(Node::scalar_text)
+            .filter(|s| !s.is_empty())
+    };
+    let wanted = if let Some(d) = at("digest") {
+        Wanted::Digest(d.to_string())
+    } else if let Some(s) = at("semver") {
+        Wanted::Range(s.to_string())
+    } else {
+        Wanted::Tag(at("tag").unwrap_or("latest").to_string())
+    };
+    Ok((ChartLocator::oci_chart_url(url)?, wanted))
 }
 
 fn insecure(obj: &Node) -> bool {
@@ -297,17 +327,8 @@ fn chart_ref_request(r: &Node, ns: &str, sources: &SourceMap<'_>, out: &mut Coll
 }
 
 fn oci_repository_request(src: &Node, origin: &Origin, out: &mut Collected) {
-    let url = src.str_at(&["spec", "url"]).unwrap_or("");
-    let at = |k: &str| src.str_at(&["spec", "ref", k]).filter(|s| !s.is_empty());
-    let wanted = if let Some(d) = at("digest") {
-        Wanted::Digest(d.to_string())
-    } else if let Some(s) = at("semver") {
-        Wanted::Range(s.to_string())
-    } else {
-        Wanted::Tag(at("tag").unwrap_or("latest").to_string())
-    };
-    match ChartLocator::oci_chart_url(url) {
-        Ok(locator) => push(
+    match oci_repository_chart(src) {
+        Ok((locator, wanted)) => push(
             out,
             ChartRequest {
                 locator,
@@ -508,6 +529,18 @@ spec: {chartRef: {kind: OCIRepository, name: p}}
         let c = collect(&objs, []);
         assert_eq!(c.requests[0].wanted, Wanted::Digest("sha256:abc".into()));
         assert_eq!(c.requests[1].wanted, Wanted::Tag("latest".into()));
+    }
+
+    #[test]
+    fn a_tag_written_as_a_number_is_that_tag_as_rendering_reads_it() {
+        let objs = docs(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: o}\nspec: {url: oci://r.io/c/app, ref: {tag: 1.2}}\n",
+        );
+        let (loc, wanted) = oci_repository_chart(&objs[0]).unwrap();
+        assert_eq!(
+            (loc.chart.as_str(), wanted),
+            ("app", Wanted::Tag("1.2".into()))
+        );
     }
 
     #[test]
