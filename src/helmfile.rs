@@ -3,7 +3,7 @@
 //! State files (`helmfile.yaml`, `helmfile.yaml.gotmpl`, `helmfile.yml`, and every
 //! `.yaml`/`.yml`/`.gotmpl` file of a `helmfile.d/` folder) are loaded as helmfile loads them
 //! (`state`: multi-part layering, environments, `bases:`, nested `helmfiles:` with values and
-//! selectors, Go templates with helmfile's functions (`funcs`)). A state file another one
+//! selectors, Go templates with helmfile's functions (`funcs`), HCL environment values (`hcl`)). A state file another one
 //! loads (as a base or a nested helmfile) is not a root of its own. Each release that
 //! `helmfile template` would render (not `installed: false`, `condition:` true) is one unit:
 //! its local chart rendered by the native Helm engine with the release's values documents
@@ -12,7 +12,7 @@
 //! repository, OCI registry or Git is CHART001 (a warning): not rendered without the chart
 //! cache. `strategicMergePatches` and `jsonPatches` are applied to the rendered objects as
 //! helmfile's chartify does (`chartify`). What helmfile would render differently and
-//! driftlint does not support (`transformers`, `exec`, HCL values, remote helmfiles, ...) is a
+//! driftlint does not support (`transformers`, `exec`, remote helmfiles, ...) is a
 //! RENDER002 error at its line, never a quietly different rendering.
 //!
 //! Upstream: helmfile v1 `pkg/app/desired_state_file_loader.go`, `pkg/state/state.go`,
@@ -20,6 +20,7 @@
 
 pub(crate) mod chartify;
 pub(crate) mod funcs;
+pub(crate) mod hcl;
 pub(crate) mod state;
 pub(crate) mod values;
 

@@ -582,17 +582,27 @@ impl<'a> Loader<'a> {
         st.env_found = true;
         let handler = env.str_at(&["missingFileHandler"]).map(str::to_string);
         let handler = handler.or_else(|| st.missing_file_handler.clone());
+        let mut hcl_files = Vec::new();
         for entry in env
             .get("values")
             .and_then(Node::as_seq)
             .into_iter()
             .flatten()
         {
+            if entry.as_str().is_some_and(|r| r.ends_with(".hcl")) {
+                hcl_files.extend(self.hcl_entry(entry, dir, handler.as_deref())?);
+                continue;
+            }
             let data = self.data(&st.values(overrides, &self.cli), None);
             if let Some((doc, f)) = self.values_entry(entry, dir, &data, handler.as_deref())? {
                 st.env_values = merge(&st.env_values, &from_node(&doc), false);
                 st.files.extend(f);
             }
+        }
+        if !hcl_files.is_empty() {
+            let origin = env.get("values").map_or(&env.origin, |v| &v.origin);
+            st.env_values = merge(&st.env_values, &self.hcl_values(&hcl_files, origin)?, false);
+            st.files.extend(hcl_files);
         }
         for entry in env
             .get("secrets")
@@ -701,12 +711,6 @@ impl<'a> Loader<'a> {
                 &entry.origin,
             ));
         }
-        if rel.ends_with(".hcl") {
-            return Err(HfError::unsupported(
-                format!("HCL values file {rel:?} {UNSUPPORTED} yet"),
-                &entry.origin,
-            ));
-        }
         let Some(path) = self.existing(dir, rel, entry, handler)? else {
             return Ok(None);
         };
@@ -739,6 +743,51 @@ impl<'a> Loader<'a> {
             ));
         }
         Ok(Some((doc, vec![path])))
+    }
+
+    /// An environment `values:` entry naming an HCL file: its repo-relative path (`None` when
+    /// the missing-file handler tolerates its absence).
+    fn hcl_entry(
+        &self,
+        entry: &Node,
+        dir: &Path,
+        handler: Option<&str>,
+    ) -> Result<Option<PathBuf>, HfError> {
+        let rel = entry.as_str().unwrap_or_default();
+        if rel.contains("::") || rel.contains("://") {
+            return Err(HfError::unsupported(
+                format!("remote values file {rel:?} {UNSUPPORTED} (only files of this repository are read)"),
+                &entry.origin,
+            ));
+        }
+        let path = self.existing(dir, rel, entry, handler)?;
+        if let Some(p) = &path {
+            self.count_file(p)?;
+        }
+        Ok(path)
+    }
+
+    /// The values of an environment's HCL files (`paths`, in list order), evaluated together
+    /// as helmfile's HCL loader (`super::hcl`).
+    fn hcl_values(&self, paths: &[PathBuf], at: &Origin) -> Result<Value, HfError> {
+        let mut files = Vec::with_capacity(paths.len());
+        for p in paths {
+            let text = self
+                .fs
+                .read_text(&self.fs.root().join(p))
+                .map_err(|e| HfError::new(e.to_string(), at))?;
+            files.push(super::hcl::HclFile {
+                display: self.display(p),
+                text: text.to_string(),
+            });
+        }
+        let json = super::hcl::evaluate(&files).map_err(|e| HfError {
+            unsupported: e.unsupported,
+            undefined_env: false,
+            message: e.message,
+            origin: e.origin,
+        })?;
+        Ok(super::values::from_json(&json))
     }
 
     /// A `secrets:` entry: the file's keys with every value replaced by an opaque placeholder
