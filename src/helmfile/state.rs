@@ -678,7 +678,10 @@ impl<'a> Loader<'a> {
             let message = e.to_string();
             let message = match driftlint_helm::funcs::extract_warning(&message) {
                 Some(w) => format!("{display}: {w}"),
-                None => message,
+                None => match missing_value_hint(&message, display) {
+                    Some(hint) => format!("{message}; {hint}"),
+                    None => message,
+                },
             };
             HfError::new(message, &at(line))
         })
@@ -1120,6 +1123,25 @@ impl<'a> Loader<'a> {
         }
         Ok(())
     }
+}
+
+/// How to supply a state value a template reads but nobody set (Go's `map has no entry for
+/// key "K"` at `<.Values.a.K>`): helmfile gets such values from `--state-values-file`/`-set`
+/// or from the parent helmfile that loads this one as a library; `None` for other errors.
+fn missing_value_hint(message: &str, display: &str) -> Option<String> {
+    message.split_once("map has no entry for key \"")?;
+    let reference = message.split_once(" at <")?.1.split('>').next()?;
+    let path = [
+        "$.Values.",
+        ".Values.",
+        ".StateValues.",
+        ".Environment.Values.",
+    ]
+    .iter()
+    .find_map(|p| reference.strip_prefix(p))?;
+    Some(format!(
+        "the state value `{path}` is not set; supply it as helmfile would: in .driftlint.yaml `helmfile: {{values: {{...}}}}` (helmfile's --state-values-file, given to every root state file), or from a parent helmfile that loads {display} with `helmfiles: [{{path: ..., values: [{{...}}]}}]`"
+    ))
 }
 
 /// helmfile's `escape` for `--set` values.
