@@ -216,12 +216,11 @@ fn release_items(text: &str) -> Vec<String> {
         }
         let trimmed = line.trim_start();
         let at = line.len() - trimmed.len();
-        if in_releases && trimmed.starts_with("- ") && !trimmed.starts_with("- #") {
-            if *indent.get_or_insert(at) == at {
-                let before = if i > 0 { lines[i - 1] } else { "" };
-                items.push(format!("{before}\n{line}\n"));
-                continue;
-            }
+        let item = trimmed.starts_with("- ") && !trimmed.starts_with("- #");
+        if in_releases && item && *indent.get_or_insert(at) == at {
+            let before = if i > 0 { lines[i - 1] } else { "" };
+            items.push(format!("{before}\n{line}\n"));
+            continue;
         }
         if in_releases {
             if let Some(last) = items.last_mut() {
