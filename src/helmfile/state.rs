@@ -182,7 +182,7 @@ pub(crate) struct Release {
     pub(crate) needs: Vec<(String, String)>,
     /// Labels (with helmfile's implicit `name`, `namespace`, `chart`).
     pub(crate) labels: BTreeMap<String, String>,
-    /// `repositories:` of the state: name → URL.
+    /// `repositories:` of the state: name → URL (`oci://` prefixed for `oci: true`).
     pub(crate) repositories: BTreeMap<String, String>,
     /// Repo-relative files read for it (state files, values files).
     pub(crate) files: Vec<PathBuf>,
@@ -529,7 +529,12 @@ impl<'a> Loader<'a> {
                 "repositories" => {
                     for r in v.as_seq().into_iter().flatten() {
                         if let (Some(n), Some(u)) = (r.str_at(&["name"]), r.str_at(&["url"])) {
-                            st.repositories.insert(n.to_string(), u.to_string());
+                            // helmfile: an `oci: true` repository's URL has no scheme.
+                            let oci = r.get("oci").and_then(scalar_string).as_deref()
+                                == Some("true")
+                                && !u.starts_with("oci://");
+                            let url = if oci { format!("oci://{u}") } else { u.to_string() };
+                            st.repositories.insert(n.to_string(), url);
                         }
                     }
                 }
