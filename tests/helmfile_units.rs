@@ -555,3 +555,44 @@ fn an_empty_cache_is_one_chart001_per_repository_release() {
         "{msg}"
     );
 }
+
+#[test]
+fn hcl_environment_values_layer_over_yaml_and_fail_at_their_line() {
+    let state = "environments:\n  default:\n    values:\n      - env/a.hcl\n      - env/b.yaml\n---\nreleases:\n  - name: app\n    chart: ./charts/app\n    values:\n      - config:\n          team: {{ .Values.team }}-{{ .Values.n }}\n";
+    let d = repo_with(
+        state,
+        &[
+            (
+                "env/a.hcl",
+                "locals {\n  t = \"pay\"\n}\nvalues {\n  team = \"${local.t}${hv.suffix}\"\n  suffix = \"ments\"\n  n = 1 + 1\n}\n",
+            ),
+            ("env/b.yaml", "team: from-yaml\nn: 9\n"),
+        ],
+    );
+    let (code, out, err) = run(&["build"], d.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("team: payments-2"), "{out}");
+    write(
+        d.path(),
+        "env/a.hcl",
+        "values {\n  team = hv.n\n  n = hv.team\n}\n",
+    );
+    let (code, _, err) = run(&["build"], d.path());
+    assert_eq!(code, 2);
+    assert!(
+        // at the first name of the cycle (alphabetically): `n`, line 3
+        err.contains("RENDER001") && err.contains("env/a.hcl:3") && err.contains("cycle"),
+        "{err}"
+    );
+    write(
+        d.path(),
+        "env/a.hcl",
+        "values {\n  team = format(\"%s\", \"x\")\n}\n",
+    );
+    let (code, _, err) = run(&["build"], d.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("RENDER002") && err.contains("env/a.hcl:2") && err.contains("format()"),
+        "{err}"
+    );
+}
