@@ -11,7 +11,7 @@
 //! `set:`/`setString:`, its namespace and the checked Kubernetes version. A chart from a chart
 //! repository (`repo/chart` through `repositories:`, `oci: true` ones included) or an OCI
 //! registry (`oci://`) is read from the chart cache (`driftlint charts pull` fills it:
-//! [`chart_requests`]); one the cache lacks, or a Git/URL chart, is CHART001 (a warning), the
+//! `chart_requests`); one the cache lacks, or a Git/URL chart, is CHART001 (a warning), the
 //! release not rendered. `strategicMergePatches` and `jsonPatches` are applied to the rendered objects as
 //! helmfile's chartify does (`chartify`). What helmfile would render differently and
 //! driftlint does not support (`transformers`, `exec`, remote helmfiles, ...) is a
