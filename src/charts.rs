@@ -28,11 +28,30 @@ pub fn collect_repo(opts: &CheckOptions) -> Result<RepoCharts, CheckError> {
     let fs = RepoFs::new(&repo.root)?;
     let kustomizations = kustomization_files(&fs, &repo.config);
     let objects = repo.targets.iter().flat_map(|(_, objs)| objs.iter());
-    let collected = collect(objects, kustomizations.iter());
+    let mut collected = collect(objects, kustomizations.iter());
+    helmfile_requests(&fs, opts, &repo.config, &mut collected);
     Ok(RepoCharts {
         collected,
         config: repo.config,
     })
+}
+
+/// Adds the charts of helmfile releases (`repo/chart`, `oci://`) and their repositories' hosts.
+fn helmfile_requests(fs: &RepoFs, opts: &CheckOptions, config: &Config, out: &mut Collected) {
+    let inv = discover::walk(fs, fs.root(), config);
+    let files: Vec<_> = inv.helmfiles.into_iter().collect();
+    let hopts = crate::check::helmfile_options(config, opts, "");
+    let (requests, hosts) = crate::helmfile::chart_requests(fs, &files, &hopts);
+    for r in requests {
+        if !out
+            .requests
+            .iter()
+            .any(|q| q.locator == r.locator && q.wanted == r.wanted)
+        {
+            out.requests.push(r);
+        }
+    }
+    out.source_hosts.extend(hosts);
 }
 
 /// Every kustomization file of the repository, parsed (unreadable or malformed ones are the

@@ -587,8 +587,9 @@ fn render_all(
 }
 
 /// How helmfile state files are rendered: the environment from the command line, else the
-/// configuration; the variables the configuration lists; the checked Kubernetes version.
-fn helmfile_options(
+/// configuration; the variables the configuration lists; the checked Kubernetes version; the
+/// chart cache.
+pub(crate) fn helmfile_options(
     config: &Config,
     opts: &CheckOptions,
     version: &str,
@@ -602,6 +603,7 @@ fn helmfile_options(
         vars: config.helmfile.vars(),
         state_values: config.helmfile.values.clone(),
         kube_version: Some(version.to_string()),
+        cache: chart_cache(opts),
         ..Default::default()
     }
 }

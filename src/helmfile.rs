@@ -3,16 +3,18 @@
 //! State files (`helmfile.yaml`, `helmfile.yaml.gotmpl`, `helmfile.yml`, and every
 //! `.yaml`/`.yml`/`.gotmpl` file of a `helmfile.d/` folder) are loaded as helmfile loads them
 //! (`state`: multi-part layering, environments, `bases:`, nested `helmfiles:` with values and
-//! selectors, Go templates with helmfile's functions (`funcs`)). A state file another one
+//! selectors, Go templates with helmfile's functions (`funcs`), HCL environment values (`hcl`)). A state file another one
 //! loads (as a base or a nested helmfile) is not a root of its own. Each release that
 //! `helmfile template` would render (not `installed: false`, `condition:` true) is one unit:
 //! its local chart rendered by the native Helm engine with the release's values documents
 //! (origins kept: a finding points at the values file or helmfile line that set the value),
 //! `set:`/`setString:`, its namespace and the checked Kubernetes version. A chart from a chart
-//! repository, OCI registry or Git is CHART001 (a warning): not rendered without the chart
-//! cache. `strategicMergePatches` and `jsonPatches` are applied to the rendered objects as
+//! repository (`repo/chart` through `repositories:`, `oci: true` ones included) or an OCI
+//! registry (`oci://`) is read from the chart cache (`driftlint charts pull` fills it:
+//! `chart_requests`); one the cache lacks, or a Git/URL chart, is CHART001 (a warning), the
+//! release not rendered. `strategicMergePatches` and `jsonPatches` are applied to the rendered objects as
 //! helmfile's chartify does (`chartify`). What helmfile would render differently and
-//! driftlint does not support (`transformers`, `exec`, HCL values, remote helmfiles, ...) is a
+//! driftlint does not support (`transformers`, `exec`, remote helmfiles, ...) is a
 //! RENDER002 error at its line, never a quietly different rendering.
 //!
 //! Upstream: helmfile v1 `pkg/app/desired_state_file_loader.go`, `pkg/state/state.go`,
@@ -20,6 +22,7 @@
 
 pub(crate) mod chartify;
 pub(crate) mod funcs;
+pub(crate) mod hcl;
 pub(crate) mod state;
 pub(crate) mod values;
 
@@ -29,9 +32,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cached_chart::{CachedChart, Lookup, CACHE_PREFIX};
 use crate::check::Rendered;
 use crate::discover::{Kind, Target, UnitRef};
 use crate::report::{Finding, Severity};
+use driftlint_charts::{ChartCache, ChartLocator, ChartRequest, Wanted};
 use driftlint_helm::{render_objects, HelmError, TemplateOptions};
 use driftlint_kustomize::BuildOptions;
 use driftlint_yaml::fs::RepoFs;
@@ -62,6 +67,9 @@ pub struct HelmfileOptions {
     pub values: Vec<PathBuf>,
     /// The Kubernetes version charts are rendered for (`1.33`; `None`: Helm's default).
     pub kube_version: Option<String>,
+    /// The chart cache `repo/chart` and `oci://` releases' charts are read from (`None`:
+    /// every such release is CHART001). Nothing is downloaded.
+    pub cache: Option<ChartCache>,
 }
 
 pub use crate::discover::is_helmfile_state_name as is_state_file;
@@ -299,17 +307,7 @@ fn render_documents(
     if let Some(e) = &r.error {
         return Err(Box::new(state_failure(id, e)));
     }
-    if is_remote(r) {
-        return Err(Box::new(chart_not_available(id, r)));
-    }
-    let Some(chart) = local_chart(fs, r) else {
-        let message = format!(
-            "cannot render {id}: chart {:?} not found (a local path relative to {})",
-            r.chart,
-            crate::discover::display_path(&r.dir)
-        );
-        return Err(Box::new(finding("RENDER001", id, message, &r.chart_origin)));
-    };
+    let source = chart_source(fs, r, opts, id)?;
     let mut sets = r.sets.clone();
     sets.extend(
         opts.set
@@ -331,14 +329,16 @@ fn render_documents(
         random_seed: Some(crate::check::CHECK_RANDOM_SEED),
         ..TemplateOptions::default()
     };
-    let docs: Vec<Node> = match render_objects(fs, &chart, &topts) {
-        Ok(ms) => ms
-            .into_iter()
-            .map(|m| m.document)
-            .filter(|d| !d.is_null())
-            .collect(),
+    let mut docs: Vec<Node> = match helm_documents(fs, &source, &topts) {
+        Ok(docs) => docs.into_iter().filter(|d| !d.is_null()).collect(),
         Err(e) => return Err(Box::new(helm_failure(fs, id, r, &e))),
     };
+    if let ChartSource::Cached(c) = &source {
+        let via = format!("helmfile release {}", r.name);
+        for d in &mut docs {
+            remap(d, &c.origin_name(), &r.chart_origin, &via);
+        }
+    }
     if r.patches.is_empty() {
         return Ok(docs);
     }
@@ -353,17 +353,190 @@ fn render_documents(
     })
 }
 
-/// CHART001: the release's chart comes from a repository, registry or Git.
-fn chart_not_available(id: &str, r: &Release) -> Finding {
+/// Where a release's chart comes from.
+enum ChartSource {
+    /// A folder (or archive) of the repository, repo-relative.
+    Local(PathBuf),
+    /// A packaged chart from the chart cache.
+    Cached(CachedChart),
+}
+
+/// The release's chart: a local path, or the cached chart its repository and `version:` (a
+/// semver range; none = the highest stable) select.
+///
+/// Errors: CHART001 for a remote chart the cache lacks (or a Git/URL chart, or a repository
+/// not declared), RENDER001 for a local path that does not exist or an unreadable cache.
+fn chart_source(
+    fs: &RepoFs,
+    r: &Release,
+    opts: &HelmfileOptions,
+    id: &str,
+) -> Result<ChartSource, Box<Finding>> {
+    if !is_remote(r) {
+        return match local_chart(fs, r) {
+            Some(dir) => Ok(ChartSource::Local(dir)),
+            None => {
+                let message = format!(
+                    "cannot render {id}: chart {:?} not found (a local path relative to {})",
+                    r.chart,
+                    crate::discover::display_path(&r.dir)
+                );
+                Err(Box::new(finding("RENDER001", id, message, &r.chart_origin)))
+            }
+        };
+    }
+    let Some(loc) = chart_locator(r) else {
+        return Err(Box::new(chart_not_available(id, r, false)));
+    };
+    let wanted = r.version.as_deref().unwrap_or("");
+    match crate::cached_chart::by_range(opts.cache.as_ref(), &loc, wanted) {
+        Ok(Lookup::Found(c)) => Ok(ChartSource::Cached(c)),
+        Ok(Lookup::Missing(_)) => Err(Box::new(chart_not_available(id, r, true))),
+        Err(e) => Err(Box::new(finding(
+            "RENDER001",
+            id,
+            format!("cannot render {id}: {e}"),
+            &r.chart_origin,
+        ))),
+    }
+}
+
+/// The documents `helm template` prints for the chart of `source` (in its order: Helm's
+/// install order), each with the origins the traced render gives it.
+///
+/// Errors: Helm's.
+fn helm_documents(
+    fs: &RepoFs,
+    source: &ChartSource,
+    opts: &TemplateOptions,
+) -> Result<Vec<Node>, HelmError> {
+    let (traced, text) = match source {
+        ChartSource::Local(dir) => (
+            render_objects(fs, dir, opts)?,
+            driftlint_helm::template(fs, dir, opts)?.manifest,
+        ),
+        ChartSource::Cached(c) => {
+            let chart = c.load()?;
+            (
+                driftlint_helm::render_chart_objects(fs, chart.clone(), opts)?,
+                driftlint_helm::template_chart(fs, chart, opts)?.manifest,
+            )
+        }
+    };
+    let docs = driftlint_yaml::parse_documents("helm template".into(), &text)
+        .map_err(|e| HelmError::Load(format!("helm template output: {e}")))?;
+    Ok(crate::kustomize_helm::match_origins(docs, traced))
+}
+
+/// The chart cache's name for a release's remote chart, as helmfile resolves it:
+/// `repo/chart` through the state's `repositories:` (an `oci: true` repository is an OCI
+/// registry), or an `oci://host/path/chart` URL. `None` for a Git or other URL chart, or a
+/// repository the state does not declare.
+fn chart_locator(r: &Release) -> Option<ChartLocator> {
+    let c = r.chart.as_str();
+    if c.starts_with("oci://") {
+        return ChartLocator::oci_chart_url(c).ok();
+    }
+    if c.contains("://") || c.contains("::") {
+        return None;
+    }
+    let (repo, name) = c.split_once('/')?;
+    let url = r.repositories.get(repo)?;
+    if url.starts_with("oci://") {
+        ChartLocator::oci(url, name).ok()
+    } else {
+        ChartLocator::http(url, name).ok()
+    }
+}
+
+/// Points every node of `n` that comes from the cached chart `chart` (its origin name) at the
+/// release's `chart:` line `at`, naming the chart's file and line in `via`.
+fn remap(n: &mut Node, chart: &str, at: &Origin, owner: &str) {
+    if n.origin.file.starts_with(chart) {
+        let inner = n.origin.file.trim_start_matches(CACHE_PREFIX);
+        let via = format!(
+            "the chart's {inner}:{} ({owner}; not editable here)",
+            n.origin.line
+        );
+        n.origin = at.clone().with_via(via);
+    }
+    match &mut n.value {
+        driftlint_yaml::Value::Scalar(_) => {}
+        driftlint_yaml::Value::Seq(items) => {
+            items.iter_mut().for_each(|i| remap(i, chart, at, owner))
+        }
+        driftlint_yaml::Value::Map(m) => {
+            for (k, v) in m.entries_mut().iter_mut() {
+                remap(k, chart, at, owner);
+                remap(v, chart, at, owner);
+            }
+        }
+    }
+}
+
+/// The charts the releases of the root state files among `state_files` (repo-relative) read
+/// from the chart cache, for `driftlint charts pull`: one request per release with a
+/// `repo/chart` or `oci://` chart (the version range its `version:` gives; none = the highest
+/// stable; `insecure` for an `http://` repository), declared at its `chart:` line; and the
+/// hosts of every `repositories:` URL. State
+/// files that cannot be loaded are skipped (`check` reports them).
+pub(crate) fn chart_requests(
+    fs: &RepoFs,
+    state_files: &[PathBuf],
+    opts: &HelmfileOptions,
+) -> (Vec<ChartRequest>, BTreeSet<String>) {
+    let lopts = load_options(opts);
+    let mut requests: Vec<ChartRequest> = Vec::new();
+    let mut hosts = BTreeSet::new();
+    for file in state_files {
+        let Ok(loaded) = Loader::new(fs, &lopts).load_root(file) else {
+            continue;
+        };
+        for r in loaded.releases.iter().filter(|r| r.error.is_none()) {
+            for url in r.repositories.values() {
+                let host = url.split("://").last().unwrap_or("").split('/').next();
+                hosts.extend(host.filter(|h| !h.is_empty()).map(str::to_string));
+            }
+            let Some(locator) = chart_locator(r).filter(|_| is_remote(r)) else {
+                continue;
+            };
+            let request = ChartRequest {
+                wanted: Wanted::Range(r.version.clone().unwrap_or_default()),
+                // Helm fetches an `http://` repository in plain HTTP (the configuration's
+                // `charts.allowInsecure` still decides).
+                insecure: locator.source.starts_with("http://"),
+                locator,
+                declared: r.chart_origin.clone(),
+            };
+            let seen = requests
+                .iter()
+                .any(|q| q.locator == request.locator && q.wanted == request.wanted);
+            if !seen {
+                requests.push(request);
+            }
+        }
+    }
+    (requests, hosts)
+}
+
+/// CHART001: the release's chart comes from a repository, registry or Git and is not in the
+/// chart cache (`fetchable`: `driftlint charts pull` can fetch it).
+fn chart_not_available(id: &str, r: &Release, fetchable: bool) -> Finding {
     let repo = r.chart.split('/').next().unwrap_or("");
     let from = match r.repositories.get(repo) {
         Some(url) => format!("repository {repo} ({url})"),
+        None if r.chart.starts_with("oci://") => "its OCI registry".to_string(),
         None if r.chart.contains("://") || r.chart.contains("::") => "its URL".to_string(),
         None => format!("repository {repo} (not declared in repositories:)"),
     };
     let version = r.version.as_deref().unwrap_or("(latest: no version)");
+    let fetch = if fetchable {
+        "`driftlint charts pull` will fetch it"
+    } else {
+        "`driftlint charts pull` cannot fetch it (only Helm repositories and OCI registries)"
+    };
     let message = format!(
-        "chart not available: release {} uses chart {} version {version} from {from}, which is not in the chart cache; `driftlint charts pull` will fetch it. The release is not rendered",
+        "chart not available: release {} uses chart {} version {version} from {from}, which is not in the chart cache; {fetch}. The release is not rendered",
         r.name, r.chart
     );
     Finding {

@@ -511,3 +511,63 @@ fn dry_run_lists_the_charts_and_contacts_nothing() {
     assert!(server.requests.lock().unwrap().is_empty());
     assert!(!cache.path().join("charts").exists());
 }
+
+#[test]
+fn helmfile_releases_charts_are_pulled_then_rendered_from_the_cache() {
+    let server = FileServer::start(&chart_repo(), BTreeMap::new());
+    let state = format!(
+        "repositories:\n  - name: charts\n    url: {}\nreleases:\n  - name: web\n    namespace: shop\n    chart: charts/podinfo\n    version: ~6.13.0\n  - name: cache\n    chart: charts/redis\n",
+        server.url()
+    );
+    let repo = repo(&[
+        (".driftlint.yaml", ALLOW_INSECURE.to_string()),
+        ("helmfile.yaml", state),
+    ]);
+    let cache = tempfile::tempdir().unwrap();
+    let (code, err) = pull(repo.path(), cache.path(), &["--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let url = server.url();
+    for line in [
+        format!("would pull {url}/podinfo ~6.13.0 for helmfile.yaml:7:12"),
+        format!("would pull {url}/redis * for helmfile.yaml:10:12"),
+        "2 charts to pull (dry run: nothing contacted)".to_string(),
+    ] {
+        assert!(err.contains(&line), "{line}\n{err}");
+    }
+    let (code, err) = pull(repo.path(), cache.path(), &["--allow-private-registries"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("2 charts: 2 pulled, 0 cached, 0 failed"),
+        "{err}"
+    );
+    let out = Command::cargo_bin("driftlint")
+        .unwrap()
+        .args(["check", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        !codes
+            .iter()
+            .any(|c| ["CHART001", "RENDER001", "RENDER002"].contains(c)),
+        "{codes:?}"
+    );
+    let build = Command::cargo_bin("driftlint")
+        .unwrap()
+        .args(["build", "--cache-dir"])
+        .arg(cache.path())
+        .args(["--unit", "helmfile.yaml (release shop/web)"])
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&build.stdout);
+    assert!(text.contains("helm.sh/chart: podinfo-6.13.0"), "{text}");
+}

@@ -21,6 +21,10 @@
 //!   (the fixture chart's ConfigMap template) written to `resources.yaml`, then
 //!   `kubectl kustomize` (v1.35.2) over a kustomization with that resource, the strategic
 //!   merge patch as `smp0.yaml` and the JSON patch as `json0.yaml` with its target.
+//! - `tests/fixtures/helmfile-remote.expected.yaml`: the release of
+//!   `tests/fixtures/helmfile-remote` (a `repositories:` chart, read from a chart cache filled
+//!   here with the committed `helm package` of the corpus podinfo chart, as
+//!   `tests/helmreleases.rs` fills it), made by `tests/fixtures/helmfile-remote.expected.sh`.
 
 use std::path::{Path, PathBuf};
 
@@ -445,4 +449,150 @@ fn pre_commit_maps_files_to_the_releases_reading_them() {
         ["nested/helmfile.yaml.gotmpl (release backend/api)"]
     );
     assert_eq!(pre_commit_targets("helmfile.yaml.gotmpl").len(), 3);
+}
+
+fn podinfo_archive() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/helmreleases-charts/podinfo-6.14.1.tgz");
+    std::fs::read(path).expect("podinfo archive")
+}
+
+/// A chart cache holding podinfo 6.14.1 under the fixture's repository (older and
+/// pre-release versions offered too, so the range has something to choose from).
+fn podinfo_cache() -> tempfile::TempDir {
+    use driftlint_charts::{ChartCache, ChartLocator};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = ChartCache::new(dir.path().to_path_buf());
+    let http =
+        ChartLocator::http("https://stefanprodan.github.io/podinfo", "podinfo").expect("locator");
+    let offered: Vec<String> = ["6.13.0", "6.14.1", "7.0.0-rc.1"]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    cache.record_versions(&http, &offered).expect("index");
+    cache
+        .store_archive(&http, "6.14.1", &podinfo_archive(), None)
+        .expect("store");
+    dir
+}
+
+fn remote_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helmfile-remote")
+}
+
+#[test]
+fn repository_charts_render_from_the_chart_cache() {
+    let cache = podinfo_cache();
+    let cache_dir = cache.path().to_string_lossy().into_owned();
+    let unit = "helmfile.yaml (release shop/web)";
+    let (code, out, err) = run(
+        &["build", "--cache-dir", &cache_dir, "--unit", unit],
+        &remote_fixture(),
+    );
+    assert_eq!(code, 0, "{err}");
+    // Helm names the chart's test pods with a random suffix: compared without it.
+    let unrandom = |docs: Vec<Value>| {
+        let re = regex::Regex::new(r#"(-test)-[a-z0-9]{5}""#).expect("regex");
+        let text = serde_json::to_string(&docs).expect("json");
+        let text = re.replace_all(&text, "$1-XXXXX\"").into_owned();
+        serde_json::from_str::<Value>(&text).expect("json")
+    };
+    assert_eq!(
+        unrandom(docs(&out)),
+        unrandom(expected("helmfile-remote.expected.yaml"))
+    );
+    // Findings about the cached chart's own templates point at the release's chart line.
+    let (_, out, err) = run(
+        &["check", "--format", "json", "--cache-dir", &cache_dir],
+        &remote_fixture(),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let findings = v["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().all(|f| f["code"] != "CHART001"
+            && f["code"] != "RENDER001"
+            && f["code"] != "RENDER002"),
+        "{findings:#?}"
+    );
+    let in_chart = findings
+        .iter()
+        .find(|f| {
+            f["location"]["via"]
+                .as_str()
+                .is_some_and(|v| v.contains("the chart's"))
+        })
+        .expect("a finding inside the cached chart");
+    assert_eq!(in_chart["location"]["file"], "helmfile.yaml");
+    assert_eq!(in_chart["location"]["line"], 10);
+}
+
+#[test]
+fn an_empty_cache_is_one_chart001_per_repository_release() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (_, out, err) = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--cache-dir",
+            &empty.path().to_string_lossy(),
+        ],
+        &remote_fixture(),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let findings = v["findings"].as_array().expect("findings");
+    let chart: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["code"] == "CHART001")
+        .collect();
+    assert_eq!(chart.len(), 1, "{findings:#?}");
+    assert_eq!(chart[0]["location"]["line"], 10);
+    let msg = chart[0]["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("podinfo/podinfo version ~6.14.0")
+            && msg.contains("https://stefanprodan.github.io/podinfo")
+            && msg.contains("`driftlint charts pull` will fetch it"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn hcl_environment_values_layer_over_yaml_and_fail_at_their_line() {
+    let state = "environments:\n  default:\n    values:\n      - env/a.hcl\n      - env/b.yaml\n---\nreleases:\n  - name: app\n    chart: ./charts/app\n    values:\n      - config:\n          team: {{ .Values.team }}-{{ .Values.n }}\n";
+    let d = repo_with(
+        state,
+        &[
+            (
+                "env/a.hcl",
+                "locals {\n  t = \"pay\"\n}\nvalues {\n  team = \"${local.t}${hv.suffix}\"\n  suffix = \"ments\"\n  n = 1 + 1\n}\n",
+            ),
+            ("env/b.yaml", "team: from-yaml\nn: 9\n"),
+        ],
+    );
+    let (code, out, err) = run(&["build"], d.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("team: payments-2"), "{out}");
+    write(
+        d.path(),
+        "env/a.hcl",
+        "values {\n  team = hv.n\n  n = hv.team\n}\n",
+    );
+    let (code, _, err) = run(&["build"], d.path());
+    assert_eq!(code, 2);
+    assert!(
+        // at the first name of the cycle (alphabetically): `n`, line 3
+        err.contains("RENDER001") && err.contains("env/a.hcl:3") && err.contains("cycle"),
+        "{err}"
+    );
+    write(
+        d.path(),
+        "env/a.hcl",
+        "values {\n  team = format(\"%s\", \"x\")\n}\n",
+    );
+    let (code, _, err) = run(&["build"], d.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("RENDER002") && err.contains("env/a.hcl:2") && err.contains("format()"),
+        "{err}"
+    );
 }
