@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cached_chart::{CachedChart, Lookup, CACHE_PREFIX};
+use crate::cached_chart::{CachedChart, Lookup};
 use crate::check::Rendered;
 use crate::discover::{Kind, Target, UnitRef};
 use crate::report::{Finding, Severity};
@@ -336,7 +336,7 @@ fn render_documents(
     if let ChartSource::Cached(c) = &source {
         let via = format!("helmfile release {}", r.name);
         for d in &mut docs {
-            remap(d, &c.origin_name(), &r.chart_origin, &via);
+            crate::cached_chart::remap(d, &c.origin_name(), &r.chart_origin, &via);
         }
     }
     if r.patches.is_empty() {
@@ -446,31 +446,6 @@ fn chart_locator(r: &Release) -> Option<ChartLocator> {
         ChartLocator::oci(url, name).ok()
     } else {
         ChartLocator::http(url, name).ok()
-    }
-}
-
-/// Points every node of `n` that comes from the cached chart `chart` (its origin name) at the
-/// release's `chart:` line `at`, naming the chart's file and line in `via`.
-fn remap(n: &mut Node, chart: &str, at: &Origin, owner: &str) {
-    if n.origin.file.starts_with(chart) {
-        let inner = n.origin.file.trim_start_matches(CACHE_PREFIX);
-        let via = format!(
-            "the chart's {inner}:{} ({owner}; not editable here)",
-            n.origin.line
-        );
-        n.origin = at.clone().with_via(via);
-    }
-    match &mut n.value {
-        driftlint_yaml::Value::Scalar(_) => {}
-        driftlint_yaml::Value::Seq(items) => {
-            items.iter_mut().for_each(|i| remap(i, chart, at, owner))
-        }
-        driftlint_yaml::Value::Map(m) => {
-            for (k, v) in m.entries_mut().iter_mut() {
-                remap(k, chart, at, owner);
-                remap(v, chart, at, owner);
-            }
-        }
     }
 }
 
