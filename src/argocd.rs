@@ -3,13 +3,15 @@
 //! as the applicationset-controller does ([`appset`], [`template`]).
 //!
 //! An Application is rendered when its `repoURL` is this repository: a `sources:` entry with
-//! `url:` in `.driftlint.yaml` maps a URL to a folder of it (URLs compared as Argo CD does:
-//! case, a trailing `/` and `.git` ignored). Units are found among rendered objects: first
+//! `url:` in `.driftlint.yaml` maps a URL to a folder of it, and the `origin` remote of the
+//! repository's `.git/config` ([`git_origin`]) is its root (URLs compared as Argo CD does:
+//! case, scheme, user, a trailing `/` and `.git` ignored). Units are found among rendered objects: first
 //! those of the folders discovery checks and of Flux units, then those each Application
 //! renders, level by level (app-of-apps), with budgets on depth and count. A folder an
 //! Application renders is not also checked as a bare folder.
 
 pub(crate) mod appset;
+pub(crate) mod git_origin;
 pub(crate) mod source;
 pub(crate) mod template;
 
@@ -50,6 +52,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) build: &'a BuildOptions<'a>,
     /// `--kube-version` for Helm sources (`v1.33.0`).
     pub(crate) kube_version: String,
+    /// The URL of the repository's `origin` remote ([`git_origin::origin_url`]).
+    pub(crate) origin: Option<String>,
 }
 
 /// True for an Argo CD `Application`.
@@ -96,14 +100,20 @@ pub(crate) fn normalize_url(url: &str) -> String {
     s.strip_suffix(".git").unwrap_or(s).to_string()
 }
 
-/// The repo-relative folder `url` is, when a `sources:` entry maps it to this repository.
-pub(crate) fn local_folder(config: &Config, url: &str) -> Option<String> {
+/// The repo-relative folder `url` is: the folder of the `sources:` entry that maps it, else
+/// `.` when it is the `origin` remote's URL.
+pub(crate) fn local_folder(config: &Config, origin: Option<&str>, url: &str) -> Option<String> {
     let want = normalize_url(url);
     config
         .sources
         .iter()
         .find(|s| s.url.as_deref().is_some_and(|u| normalize_url(u) == want))
         .map(|s| s.path.clone())
+        .or_else(|| {
+            origin
+                .filter(|o| !want.is_empty() && normalize_url(o) == want)
+                .map(|_| ".".to_string())
+        })
 }
 
 /// One Application to render and what declared it.
@@ -358,6 +368,7 @@ fn generate(ctx: &Ctx, obj: &Node) -> Result<Vec<Node>, Located> {
     let gctx = appset::GenContext {
         fs: ctx.fs,
         config: ctx.config,
+        origin: ctx.origin.as_deref(),
         engine: &engine,
     };
     appset::applications(&gctx, obj)
@@ -417,7 +428,8 @@ fn render_app(ctx: &Ctx, d: &Declared, cluster: &BTreeSet<(String, String)>) -> 
     for s in all.iter().filter(|s| s.get("ref").is_some()) {
         if let Ok(source::Place::Local(dir)) = source::place(ctx, s) {
             let name = s.str_at(&["ref"]).unwrap_or("").to_string();
-            let folder = local_folder(ctx.config, s.str_at(&["repoURL"]).unwrap_or(""));
+            let url = s.str_at(&["repoURL"]).unwrap_or("");
+            let folder = local_folder(ctx.config, ctx.origin.as_deref(), url);
             let root = crate::discover::config_path(ctx.fs, &folder.unwrap_or_default());
             refs.push((name, root.unwrap_or(dir)));
         }

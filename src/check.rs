@@ -564,6 +564,7 @@ fn render_all(
         config,
         build: &build_opts,
         kube_version: helm::kube_version(version),
+        origin: crate::argocd::git_origin::origin_url(fs),
     };
     let apps = crate::argocd::render_units(&argo, &rendered);
     drop_covered(&mut rendered, &apps.rendered);

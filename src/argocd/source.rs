@@ -50,7 +50,7 @@ pub(crate) fn place(ctx: &UnitContext, source: &Node) -> Result<Place, Located> 
         let version = source.str_at(&["targetRevision"]).unwrap_or("*");
         return Ok(Place::Chart(url.into(), chart.into(), version.into()));
     }
-    let Some(folder) = local_folder(ctx.config, url) else {
+    let Some(folder) = local_folder(ctx.config, ctx.origin.as_deref(), url) else {
         return Ok(Place::Elsewhere);
     };
     let path = source.str_at(&["path"]).unwrap_or(".");
