@@ -122,6 +122,8 @@ pub(crate) struct Declared {
     pub(crate) object: Node,
     /// The unit whose output holds it (index into the unit list); `None` for a bare folder.
     parent: Option<usize>,
+    /// The id of the bare folder (or Flux unit) whose output holds it, when `parent` is `None`.
+    bare_parent: Option<String>,
     /// Its namespace (the Application object's).
     namespace: String,
     /// The ApplicationSet that generated it: `namespace/name`.
@@ -307,14 +309,21 @@ fn declared_in<'r>(
 ) -> Vec<Declared> {
     let mut out = Vec::new();
     for (parent, r) in outputs {
+        let bare = parent.is_none().then(|| r.target.id());
         for obj in r.objects.iter() {
             if is_application(obj) {
-                out.push(declared(obj.clone(), parent, None));
+                let mut d = declared(obj.clone(), parent, None);
+                d.bare_parent.clone_from(&bare);
+                out.push(d);
             } else if is_application_set(obj) {
                 match generate(ctx, obj) {
                     Ok(apps) => {
                         let by = Some(object_key(obj));
-                        out.extend(apps.into_iter().map(|a| declared(a, parent, by.clone())));
+                        out.extend(apps.into_iter().map(|a| {
+                            let mut d = declared(a, parent, by.clone());
+                            d.bare_parent.clone_from(&bare);
+                            d
+                        }));
                     }
                     Err(e) => failures.push(appset_failed(ctx, obj, e)),
                 }
@@ -343,6 +352,7 @@ fn declared(object: Node, parent: Option<usize>, generated_by: Option<String>) -
     Declared {
         object,
         parent,
+        bare_parent: None,
         namespace,
         generated_by,
     }
@@ -576,7 +586,10 @@ fn finish(units: Vec<Unit>, failures: Vec<Rendered>, mut skipped: Vec<SkippedUni
         match u.rendered {
             Some(mut r) => {
                 if let Some(unit) = r.target.unit.as_mut() {
-                    unit.parent = u.declared.parent.and_then(|p| ids[p].clone());
+                    unit.parent = match u.declared.parent {
+                        Some(p) => ids[p].clone(),
+                        None => u.declared.bare_parent,
+                    };
                 }
                 rendered.push(r);
             }

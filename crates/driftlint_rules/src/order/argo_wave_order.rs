@@ -23,11 +23,16 @@ const WAVE: &str = "argocd.argoproj.io/sync-wave";
 const OPTIONS: &str = "argocd.argoproj.io/sync-options";
 const SKIP: &str = "SkipDryRunOnMissingResource=true";
 
-/// An object's sync wave (Argo CD: an integer annotation, default 0).
-fn wave(o: &Node) -> i64 {
-    o.get_path(&["metadata", "annotations", WAVE])
-        .and_then(Node::scalar_text)
-        .and_then(|w| w.trim().parse().ok())
+/// An object's sync wave as gitops-engine's `syncwaves.Wave`: the integer
+/// `argocd.argoproj.io/sync-wave` annotation, else the `helm.sh/hook-weight` one, else 0.
+pub(crate) fn wave(o: &Node) -> i64 {
+    let int = |key: &str| {
+        o.get_path(&["metadata", "annotations", key])
+            .and_then(Node::scalar_text)
+            .and_then(|w| w.trim().parse().ok())
+    };
+    int(WAVE)
+        .or_else(|| int("helm.sh/hook-weight"))
         .unwrap_or(0)
 }
 
