@@ -559,19 +559,20 @@ fn render_all(
     drop_covered(&mut rendered, &units.rendered);
     rendered.extend(units.rendered);
     skipped.extend(units.skipped);
+    let cache = chart_cache(opts);
     let argo = crate::argocd::Ctx {
         fs,
         config,
         build: &build_opts,
         kube_version: helm::kube_version(version),
         origin: crate::argocd::git_origin::origin_url(fs),
+        cache: cache.as_ref(),
     };
     let apps = crate::argocd::render_units(&argo, &rendered);
     drop_covered(&mut rendered, &apps.rendered);
     crate::argocd::drop_charts(&mut rendered, &apps.rendered);
     rendered.extend(apps.rendered);
     skipped.extend(apps.skipped);
-    let cache = chart_cache(opts);
     let rctx = crate::helmrelease::ReleaseContext {
         fs,
         config,
