@@ -140,3 +140,28 @@ fn an_empty_cache_is_one_chart001_warning_per_application_at_its_chart_line() {
         found[1].2
     );
 }
+
+#[test]
+fn charts_pull_collects_the_helm_sources_of_applications() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let root = fixture();
+    let args = [
+        "charts",
+        "pull",
+        "--dry-run",
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+        root.to_str().unwrap(),
+    ];
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    // The plan goes to stderr, as every progress line of `charts pull`.
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            "would pull oci://ghcr.io/stefanprodan/charts/podinfo 6.14.1 for apps/api.yaml:12:12",
+            "would pull https://stefanprodan.github.io/podinfo/podinfo >=6.0.0 <7.0.0 for apps/web.yaml:12:14",
+            "2 charts to pull (dry run: nothing contacted); 0 references without a source",
+        ]
+    );
+}

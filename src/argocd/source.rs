@@ -315,22 +315,11 @@ pub(crate) fn cached_chart_source(
     })
 }
 
-/// The chart a helm source with `chart:` names.
+/// The chart a helm source with `chart:` names ([`driftlint_charts::argo_locator`]).
 fn locator(source: &Node) -> Result<ChartLocator, String> {
-    let url = source.str_at(&["repoURL"]).unwrap_or("").trim();
+    let url = source.str_at(&["repoURL"]).unwrap_or("");
     let chart = source.str_at(&["chart"]).unwrap_or("");
-    let located = if url.starts_with("https://") || url.starts_with("http://") {
-        ChartLocator::http(url, chart)
-    } else if url.starts_with("oci://") {
-        ChartLocator::oci(url, chart)
-    } else if url.contains("://") || url.is_empty() {
-        return Err(format!(
-            "repoURL {url:?} is neither a Helm repository (https://) nor an OCI registry"
-        ));
-    } else {
-        ChartLocator::oci(&format!("oci://{url}"), chart)
-    };
-    located.map_err(|e| e.to_string())
+    driftlint_charts::argo_locator(url, chart).map_err(|e| e.to_string())
 }
 
 /// Where a helm source's relative value files are: a folder of this repository, or a chart

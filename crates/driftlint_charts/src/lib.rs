@@ -29,6 +29,6 @@ pub mod pull;
 mod resolve;
 
 pub use cache::{CacheError, ChartCache, ChartIndex, Digest, MAX_ARCHIVE_BYTES};
-pub use collect::{collect, ChartRequest, Collected, Unresolved, Wanted};
+pub use collect::{argo_locator, collect, ChartRequest, Collected, Unresolved, Wanted};
 pub use locator::{ChartLocator, LocatorError, SourceKind};
 pub use resolve::resolve_version;
