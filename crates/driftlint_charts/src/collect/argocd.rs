@@ -76,7 +76,6 @@ pub(super) fn application_requests(obj: &Node, out: &mut Collected) {
 #[cfg(test)]
 mod tests {
     use super::super::collect;
-    use super::*;
 
     #[test]
     fn helm_and_oci_charts_of_single_and_multi_source_applications() {
