@@ -1169,11 +1169,14 @@ fn owns_a_changed_file(r: &Rendered, changed: &BTreeSet<PathBuf>) -> bool {
         return changed.iter().any(|c| helm_target_reads(r, c));
     }
     // A helmfile release reads its state files, values files and its chart folder; a
-    // HelmRelease's files include its local chart's folder: any file in them.
-    if matches!(r.target.kind, Kind::Helmfile | Kind::HelmRelease)
-        && changed
-            .iter()
-            .any(|c| r.files.iter().any(|f| c.starts_with(f)))
+    // HelmRelease's and an Argo CD helm source's files include the local chart's folder: any
+    // file in them.
+    if matches!(
+        r.target.kind,
+        Kind::Helmfile | Kind::HelmRelease | Kind::Argo
+    ) && changed
+        .iter()
+        .any(|c| r.files.iter().any(|f| c.starts_with(f)))
     {
         return true;
     }

@@ -404,3 +404,39 @@ fn sync_waves_of_sibling_applications_and_hook_phases_feed_the_graph() {
     );
     insta::assert_snapshot!("argocd_graph_mermaid", graph(dir.path(), "mermaid"));
 }
+
+/// The unit ids `check --pre-commit -- FILE` reports on the fixture.
+fn pre_commit_targets(file: &str) -> Vec<String> {
+    let out = driftlint()
+        .current_dir(fixture())
+        .args(["check", "--pre-commit", "--format", "json", "--", file])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn pre_commit_checks_the_applications_reading_a_changed_file() {
+    // A template of a local chart, and a value file, of a helm source.
+    for file in ["charts/demo/templates/configmap.yaml", "envs/prod.yaml"] {
+        assert_eq!(
+            pre_commit_targets(file),
+            ["charts/demo (Application argocd/demo)"],
+            "{file}"
+        );
+    }
+    // A manifest of a kustomization two Applications render.
+    assert_eq!(
+        pre_commit_targets("apps/web/deployment.yaml"),
+        [
+            "apps/web (Application argocd/dir-web)",
+            "apps/web (Application argocd/web-prod)"
+        ]
+    );
+}

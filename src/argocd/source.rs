@@ -270,6 +270,8 @@ fn helm_source(
     let mut files = Vec::new();
     let opts = helm_options(ctx, d, helm, Base::Dir(dir), refs, &mut files)?;
     let chart = driftlint_helm::load_chart(ctx.fs, dir).map_err(|e| helm_err(&e, helm))?;
+    // The chart's folder: a change to any file in it changes the render (pre-commit).
+    files.push(dir.to_path_buf());
     Ok(Output {
         objects: helm_objects(ctx, chart, &opts).map_err(|e| helm_err(&e, helm))?,
         files,
