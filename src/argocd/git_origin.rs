@@ -184,3 +184,50 @@ mod tests {
         assert_eq!(parse(""), None);
     }
 }
+
+#[cfg(test)]
+mod fs_tests {
+    use super::origin_url;
+    use driftlint_yaml::fs::RepoFs;
+
+    fn repo(config: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
+        if let Some(text) = config {
+            std::fs::write(dir.path().join(".git/config"), text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn the_origin_of_the_repository_git_config() {
+        let dir = repo(Some("[remote \"origin\"]\n\turl = https://h/o/r.git\n"));
+        let fs = RepoFs::new(dir.path()).expect("fs");
+        assert_eq!(origin_url(&fs).as_deref(), Some("https://h/o/r.git"));
+    }
+
+    #[test]
+    fn hostile_git_configs_give_no_origin() {
+        // Larger than the budget.
+        let big = format!(
+            "[remote \"origin\"]\n\turl = https://h/o/r\n# {}\n",
+            "x".repeat(300 * 1024)
+        );
+        let dir = repo(Some(&big));
+        assert_eq!(origin_url(&RepoFs::new(dir.path()).unwrap()), None);
+        // A symbolic link out of the repository.
+        let outside = tempfile::tempdir().expect("tempdir");
+        let target = outside.path().join("config");
+        std::fs::write(&target, "[remote \"origin\"]\n\turl = https://h/o/r\n").unwrap();
+        let dir = repo(None);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, dir.path().join(".git/config")).unwrap();
+        assert_eq!(origin_url(&RepoFs::new(dir.path()).unwrap()), None);
+        // A directory where the file should be, and no `.git` at all.
+        let dir = repo(None);
+        std::fs::create_dir_all(dir.path().join(".git/config")).unwrap();
+        assert_eq!(origin_url(&RepoFs::new(dir.path()).unwrap()), None);
+        let bare = tempfile::tempdir().unwrap();
+        assert_eq!(origin_url(&RepoFs::new(bare.path()).unwrap()), None);
+    }
+}
