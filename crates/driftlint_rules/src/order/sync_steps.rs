@@ -49,6 +49,17 @@ pub fn sync_steps(objects: &[Node]) -> Vec<SyncStep> {
         .collect()
 }
 
+/// The first step `o` is applied in, `(phase index, wave)` (so steps compare in the order a
+/// sync runs them); `None` when no sync applies it.
+pub(crate) fn first_step(o: &Node) -> Option<(usize, i64)> {
+    phases(o).into_iter().min().map(|p| (p, wave(o)))
+}
+
+/// A step as messages name it: `PreSync wave -1`.
+pub(crate) fn step_text(step: (usize, i64)) -> String {
+    format!("{} wave {}", PHASES[step.0], step.1)
+}
+
 /// The phases (indices into [`PHASES`]) of one object; empty when no sync applies it.
 fn phases(o: &Node) -> Vec<usize> {
     let annotation = |key: &str| {
