@@ -403,6 +403,8 @@ fn sync_waves_of_sibling_applications_and_hook_phases_feed_the_graph() {
         format!("{}\n\n{}", edges.join("\n"), steps.join("\n"))
     );
     insta::assert_snapshot!("argocd_graph_mermaid", graph(dir.path(), "mermaid"));
+    assert!(graph(dir.path(), "dot").contains("n1 -> n2 [style=bold];"));
+    assert!(graph(dir.path(), "html").contains("stroke-width=\"3\""));
 }
 
 /// The unit ids `check --pre-commit -- FILE` reports on the fixture.
