@@ -114,11 +114,15 @@ fn copy(mapping: Mapping) -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
+/// `driftlint build DIR EXTRA...` with an empty chart cache (whatever the user's cache holds).
 fn build(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().expect("tempdir");
     let out = Command::cargo_bin("driftlint")
         .expect("binary")
         .arg("build")
         .arg(dir)
+        .arg("--cache-dir")
+        .arg(cache.path())
         .args(extra)
         .output()
         .expect("run");
