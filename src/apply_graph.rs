@@ -3,9 +3,11 @@
 //! inline SVG laid out in columns by apply order; no script, no network).
 //!
 //! Nodes are apply units (id, kind, source file:line, the CRDs they install, the ordering
-//! findings about them); edges point from the unit applied first to the one that waits for it
-//! (`dependsOn`, solid; "applies the object of", dashed). A `dependsOn` naming no unit is an
-//! edge to a node `missing: ns/name`.
+//! findings about them; for an Argo CD Application its sync wave and the phases and waves its
+//! objects are applied in); edges point from the unit applied first to the one that waits for
+//! it (`dependsOn`/`needs`, solid; "applies the object of", dashed; the sync waves of sibling
+//! Argo CD Applications, thick). A `dependsOn` naming no unit is an edge to a node
+//! `missing: ns/name`.
 
 mod html;
 
@@ -16,7 +18,7 @@ use serde::Serialize;
 
 use crate::check::Rendered;
 use crate::report::Finding;
-use driftlint_rules::order::{Edge, EdgeKind};
+use driftlint_rules::order::{sync_steps, Edge, EdgeKind, SyncStep};
 
 /// One unit of the graph.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +35,13 @@ pub struct GraphNode {
     pub crds: Vec<String>,
     /// Codes of the ordering findings about it.
     pub violations: Vec<String>,
+    /// For an Argo CD Application: its `argocd.argoproj.io/sync-wave` (default 0).
+    #[serde(rename = "syncWave", skip_serializing_if = "Option::is_none")]
+    pub sync_wave: Option<i64>,
+    /// For an Argo CD Application: the hook phases and sync waves its objects are applied in,
+    /// in order (see [`driftlint_rules::order::sync_steps`]).
+    #[serde(rename = "syncSteps", skip_serializing_if = "Vec::is_empty")]
+    pub sync_steps: Vec<SyncStep>,
 }
 
 /// One edge: `to` waits for `from`.
@@ -42,9 +51,9 @@ pub struct GraphEdge {
     pub from: Option<usize>,
     /// Index of the unit that waits.
     pub to: usize,
-    /// `dependsOn` or `applies`.
+    /// `dependsOn`, `needs`, `applies` or `syncWave`.
     pub kind: &'static str,
-    /// For `dependsOn`: the `namespace/name` written.
+    /// For `dependsOn`/`needs`: the `namespace/name` written; for `syncWave`: `wave A < B`.
     pub name: String,
 }
 
@@ -94,6 +103,11 @@ impl ApplyGraph {
                     objects: r.objects.len(),
                     crds,
                     violations: codes,
+                    sync_wave: argo_wave(r),
+                    sync_steps: match r.target.kind {
+                        crate::discover::Kind::Argo => sync_steps(&r.objects),
+                        _ => Vec::new(),
+                    },
                 }
             })
             .collect();
@@ -106,6 +120,7 @@ impl ApplyGraph {
                     EdgeKind::DependsOn => "dependsOn",
                     EdgeKind::AppliedBy => "applies",
                     EdgeKind::Needs => "needs",
+                    EdgeKind::SyncWave => "syncWave",
                 },
                 name: e.name,
             })
@@ -144,7 +159,11 @@ impl ApplyGraph {
                     format!("m{k}")
                 }
             };
-            let arrow = if e.kind == "applies" { "-.->" } else { "-->" };
+            let arrow = match e.kind {
+                "applies" => "-.->",
+                "syncWave" => "==>",
+                _ => "-->",
+            };
             let _ = writeln!(out, "  {from} {arrow} n{}", e.to);
         }
         out.push_str("  classDef violation fill:#fdd,stroke:#c00,stroke-width:2px\n");
@@ -185,10 +204,10 @@ impl ApplyGraph {
                     format!("m{k}")
                 }
             };
-            let style = if e.kind == "applies" {
-                " [style=dashed]"
-            } else {
-                ""
+            let style = match e.kind {
+                "applies" => " [style=dashed]",
+                "syncWave" => " [style=bold]",
+                _ => "",
             };
             let _ = writeln!(out, "  {from} -> n{}{style};", e.to);
         }
@@ -203,9 +222,25 @@ impl ApplyGraph {
     }
 }
 
+/// The sync wave of an Argo CD Application unit (its object's annotation, default 0).
+fn argo_wave(r: &Rendered) -> Option<i64> {
+    if r.target.kind != crate::discover::Kind::Argo {
+        return None;
+    }
+    let text = r
+        .declared
+        .as_ref()?
+        .get_path(&["metadata", "annotations", "argocd.argoproj.io/sync-wave"])
+        .and_then(driftlint_yaml::Node::scalar_text);
+    Some(text.and_then(|w| w.trim().parse().ok()).unwrap_or(0))
+}
+
 /// A node's label: its id, kind, and the CRDs it installs (at most three named).
 pub(crate) fn node_label(n: &GraphNode) -> String {
     let mut s = format!("{}\n{}", n.id, n.kind);
+    if let Some(w) = n.sync_wave {
+        let _ = write!(s, "\nsync-wave {w}");
+    }
     if !n.crds.is_empty() {
         let shown: Vec<&str> = n.crds.iter().take(3).map(String::as_str).collect();
         let more = n.crds.len().saturating_sub(3);

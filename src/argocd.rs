@@ -3,13 +3,15 @@
 //! as the applicationset-controller does ([`appset`], [`template`]).
 //!
 //! An Application is rendered when its `repoURL` is this repository: a `sources:` entry with
-//! `url:` in `.driftlint.yaml` maps a URL to a folder of it (URLs compared as Argo CD does:
-//! case, a trailing `/` and `.git` ignored). Units are found among rendered objects: first
+//! `url:` in `.driftlint.yaml` maps a URL to a folder of it, and the `origin` remote of the
+//! repository's `.git/config` ([`git_origin`]) is its root (URLs compared as Argo CD does:
+//! case, scheme, user, a trailing `/` and `.git` ignored). Units are found among rendered objects: first
 //! those of the folders discovery checks and of Flux units, then those each Application
 //! renders, level by level (app-of-apps), with budgets on depth and count. A folder an
 //! Application renders is not also checked as a bare folder.
 
 pub(crate) mod appset;
+pub(crate) mod git_origin;
 pub(crate) mod source;
 pub(crate) mod template;
 
@@ -50,6 +52,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) build: &'a BuildOptions<'a>,
     /// `--kube-version` for Helm sources (`v1.33.0`).
     pub(crate) kube_version: String,
+    /// The URL of the repository's `origin` remote ([`git_origin::origin_url`]).
+    pub(crate) origin: Option<String>,
+    /// The chart cache charts of Helm repositories and OCI registries are read from.
+    pub(crate) cache: Option<&'a driftlint_charts::ChartCache>,
 }
 
 /// True for an Argo CD `Application`.
@@ -96,14 +102,20 @@ pub(crate) fn normalize_url(url: &str) -> String {
     s.strip_suffix(".git").unwrap_or(s).to_string()
 }
 
-/// The repo-relative folder `url` is, when a `sources:` entry maps it to this repository.
-pub(crate) fn local_folder(config: &Config, url: &str) -> Option<String> {
+/// The repo-relative folder `url` is: the folder of the `sources:` entry that maps it, else
+/// `.` when it is the `origin` remote's URL.
+pub(crate) fn local_folder(config: &Config, origin: Option<&str>, url: &str) -> Option<String> {
     let want = normalize_url(url);
     config
         .sources
         .iter()
         .find(|s| s.url.as_deref().is_some_and(|u| normalize_url(u) == want))
         .map(|s| s.path.clone())
+        .or_else(|| {
+            origin
+                .filter(|o| !want.is_empty() && normalize_url(o) == want)
+                .map(|_| ".".to_string())
+        })
 }
 
 /// One Application to render and what declared it.
@@ -112,6 +124,8 @@ pub(crate) struct Declared {
     pub(crate) object: Node,
     /// The unit whose output holds it (index into the unit list); `None` for a bare folder.
     parent: Option<usize>,
+    /// The id of the bare folder (or Flux unit) whose output holds it, when `parent` is `None`.
+    bare_parent: Option<String>,
     /// Its namespace (the Application object's).
     namespace: String,
     /// The ApplicationSet that generated it: `namespace/name`.
@@ -297,14 +311,21 @@ fn declared_in<'r>(
 ) -> Vec<Declared> {
     let mut out = Vec::new();
     for (parent, r) in outputs {
+        let bare = parent.is_none().then(|| r.target.id());
         for obj in r.objects.iter() {
             if is_application(obj) {
-                out.push(declared(obj.clone(), parent, None));
+                let mut d = declared(obj.clone(), parent, None);
+                d.bare_parent.clone_from(&bare);
+                out.push(d);
             } else if is_application_set(obj) {
                 match generate(ctx, obj) {
                     Ok(apps) => {
                         let by = Some(object_key(obj));
-                        out.extend(apps.into_iter().map(|a| declared(a, parent, by.clone())));
+                        out.extend(apps.into_iter().map(|a| {
+                            let mut d = declared(a, parent, by.clone());
+                            d.bare_parent.clone_from(&bare);
+                            d
+                        }));
                     }
                     Err(e) => failures.push(appset_failed(ctx, obj, e)),
                 }
@@ -333,6 +354,7 @@ fn declared(object: Node, parent: Option<usize>, generated_by: Option<String>) -
     Declared {
         object,
         parent,
+        bare_parent: None,
         namespace,
         generated_by,
     }
@@ -358,6 +380,7 @@ fn generate(ctx: &Ctx, obj: &Node) -> Result<Vec<Node>, Located> {
     let gctx = appset::GenContext {
         fs: ctx.fs,
         config: ctx.config,
+        origin: ctx.origin.as_deref(),
         engine: &engine,
     };
     appset::applications(&gctx, obj)
@@ -417,7 +440,8 @@ fn render_app(ctx: &Ctx, d: &Declared, cluster: &BTreeSet<(String, String)>) -> 
     for s in all.iter().filter(|s| s.get("ref").is_some()) {
         if let Ok(source::Place::Local(dir)) = source::place(ctx, s) {
             let name = s.str_at(&["ref"]).unwrap_or("").to_string();
-            let folder = local_folder(ctx.config, s.str_at(&["repoURL"]).unwrap_or(""));
+            let url = s.str_at(&["repoURL"]).unwrap_or("");
+            let folder = local_folder(ctx.config, ctx.origin.as_deref(), url);
             let root = crate::discover::config_path(ctx.fs, &folder.unwrap_or_default());
             refs.push((name, root.unwrap_or(dir)));
         }
@@ -441,17 +465,15 @@ fn render_app(ctx: &Ctx, d: &Declared, cluster: &BTreeSet<(String, String)>) -> 
                     Err(e) => return Some(failed(t.clone(), d, e, files)),
                 }
             }
-            Ok(source::Place::Chart(repo, chart, version)) => {
+            Ok(source::Place::Chart) => {
                 let t = target.get_or_insert_with(|| unit_target(d, file_dir(d)));
-                return Some(chart_missing(
-                    t.clone(),
-                    d,
-                    s,
-                    &repo,
-                    &chart,
-                    &version,
-                    files,
-                ));
+                match source::cached_chart_source(ctx, d, s, &refs) {
+                    Ok(out) => {
+                        objects.extend(out.objects);
+                        files.extend(out.files);
+                    }
+                    Err(e) => return Some(failed(t.clone(), d, e, files)),
+                }
             }
             Ok(source::Place::Elsewhere) => {}
             Err(e) => {
@@ -499,9 +521,14 @@ fn failed(target: Target, d: &Declared, e: Located, files: Vec<PathBuf>) -> Rend
         .as_ref()
         .map(|s| format!(" (generated by ApplicationSet {s})"))
         .unwrap_or_default();
+    let severity = if e.code == "CHART001" {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
     let finding = Finding {
         code: e.code.into(),
-        severity: Severity::Error,
+        severity,
         message: format!(
             "cannot render Argo CD Application {}/{}{via}: {}",
             d.namespace,
@@ -509,38 +536,6 @@ fn failed(target: Target, d: &Declared, e: Located, files: Vec<PathBuf>) -> Rend
             e.message
         ),
         origin: e.origin,
-        object: None,
-        target: target.id(),
-        field: None,
-    };
-    Rendered {
-        files,
-        target,
-        objects: Vec::new(),
-        failure: Some(finding),
-        declared: Some(d.object.clone()),
-    }
-}
-
-/// CHART001: a chart of a Helm/OCI repository, which driftlint does not fetch while checking.
-fn chart_missing(
-    target: Target,
-    d: &Declared,
-    source: &Node,
-    repo: &str,
-    chart: &str,
-    version: &str,
-    files: Vec<PathBuf>,
-) -> Rendered {
-    let finding = Finding {
-        code: "CHART001".into(),
-        severity: Severity::Warning,
-        message: format!(
-            "chart not available: {chart} {version} from {repo} (Argo CD Application {}/{}) is not in the chart cache; `driftlint charts pull` fetches it",
-            d.namespace,
-            d.name()
-        ),
-        origin: source.get("chart").unwrap_or(source).origin.clone(),
         object: None,
         target: target.id(),
         field: None,
@@ -564,7 +559,10 @@ fn finish(units: Vec<Unit>, failures: Vec<Rendered>, mut skipped: Vec<SkippedUni
         match u.rendered {
             Some(mut r) => {
                 if let Some(unit) = r.target.unit.as_mut() {
-                    unit.parent = u.declared.parent.and_then(|p| ids[p].clone());
+                    unit.parent = match u.declared.parent {
+                        Some(p) => ids[p].clone(),
+                        None => u.declared.bare_parent,
+                    };
                 }
                 rendered.push(r);
             }

@@ -1,6 +1,7 @@
 //! `driftlint charts pull` and `check --pull-charts`: the charts a repository asks for
 //! (its targets rendered as [`crate::check`] renders them, so `HelmRelease`s and sources inside
-//! Flux Kustomization units count, plus kustomize `helmCharts` entries with a `repo`), pulled
+//! Flux Kustomization units count, the helm sources of Argo CD Applications, including those
+//! ApplicationSets generate, plus kustomize `helmCharts` entries with a `repo`), pulled
 //! into the chart cache under the policy of `driftlint_charts::pull::policy`.
 
 use std::path::Path;
@@ -27,7 +28,11 @@ pub fn collect_repo(opts: &CheckOptions) -> Result<RepoCharts, CheckError> {
     let repo = render_repo(opts)?;
     let fs = RepoFs::new(&repo.root)?;
     let kustomizations = kustomization_files(&fs, &repo.config);
-    let objects = repo.targets.iter().flat_map(|(_, objs)| objs.iter());
+    let objects = repo
+        .targets
+        .iter()
+        .flat_map(|(_, objs)| objs.iter())
+        .chain(repo.applications.iter());
     let mut collected = collect(objects, kustomizations.iter());
     helmfile_requests(&fs, opts, &repo.config, &mut collected);
     Ok(RepoCharts {

@@ -12,7 +12,8 @@ use driftlint::report;
 #[derive(Subcommand)]
 pub(crate) enum ChartsCommand {
     /// Resolve every chart the repository references (Flux HelmReleases with HelmRepository
-    /// or OCIRepository sources, kustomize helmCharts with a repo) and download what the chart
+    /// or OCIRepository sources, Argo CD Application helm sources with a chart, kustomize
+    /// helmCharts with a repo) and download what the chart
     /// cache lacks. Only hosts the repository's sources name (plus `charts.allowHosts`) are
     /// contacted, over https unless a source says `insecure: true` and the configuration
     /// allows it. Exit 0 when every chart is in the cache, 2 when one could not be pulled.

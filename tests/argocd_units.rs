@@ -309,3 +309,136 @@ fn sync_waves_order_custom_resources_after_their_crds() {
     let found = crd005(waves_repo("1").path());
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// An app-of-apps for the graph: `root` (in `bootstrap/`) renders `crds` (wave -1), `issuers`
+/// and `web` (wave 1), and `late` (wave 5); `web` has a PreSync hook (wave -2), a PostSync
+/// hook, an object of wave 3 and a Helm `test` hook that no sync runs.
+fn graph_repo() -> tempfile::TempDir {
+    let app = |name: &str, wave: &str| {
+        format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\n  annotations:\n    argocd.argoproj.io/sync-wave: \"{wave}\"\nspec:\n  source: {{repoURL: https://example.com/repo, path: {name}}}\n  destination: {{namespace: {name}}}\n")
+    };
+    let cm = |name: &str, annotations: &str| {
+        format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\n")
+    };
+    let root = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: root\n  namespace: argocd\nspec:\n  source: {repoURL: https://example.com/repo, path: apps}\n  destination: {namespace: argocd}\n";
+    let web = [
+        cm(
+            "migrate",
+            "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/sync-wave: '-2'",
+        ),
+        cm("config", ""),
+        cm("late-config", "argocd.argoproj.io/sync-wave: '3'"),
+        cm("notify", "argocd.argoproj.io/hook: PostSync"),
+        cm("test", "helm.sh/hook: test"),
+    ]
+    .concat();
+    repo(&[
+        (".driftlint.yaml", CONFIG),
+        ("bootstrap/root.yaml", root),
+        ("apps/crds.yaml", &app("crds", "-1")),
+        ("apps/issuers.yaml", &app("issuers", "1")),
+        ("apps/web.yaml", &app("web", "1")),
+        ("apps/late.yaml", &app("late", "5")),
+        ("crds/cm.yaml", &cm("crds", "")),
+        ("issuers/cm.yaml", &cm("issuers", "")),
+        ("late/cm.yaml", &cm("late", "")),
+        ("web/objects.yaml", &web),
+    ])
+}
+
+fn graph(dir: &Path, format: &str) -> String {
+    let out = driftlint()
+        .args(["graph", "--format", format])
+        .arg(dir)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn sync_waves_of_sibling_applications_and_hook_phases_feed_the_graph() {
+    let dir = graph_repo();
+    let json: Value = serde_json::from_str(&graph(dir.path(), "json")).expect("json");
+    let nodes = json["nodes"].as_array().expect("nodes");
+    let id = |i: &Value| {
+        nodes[i.as_u64().unwrap() as usize]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let edges: Vec<String> = json["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} -> {} [{} {}]",
+                id(&e["from"]),
+                id(&e["to"]),
+                e["kind"].as_str().unwrap(),
+                e["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let steps: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.get("syncWave").is_some())
+        .map(|n| {
+            format!(
+                "{} wave {}: {}",
+                n["id"].as_str().unwrap(),
+                n["syncWave"],
+                n["syncSteps"]
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(
+        "argocd_graph_edges",
+        format!("{}\n\n{}", edges.join("\n"), steps.join("\n"))
+    );
+    insta::assert_snapshot!("argocd_graph_mermaid", graph(dir.path(), "mermaid"));
+    assert!(graph(dir.path(), "dot").contains("n1 -> n2 [style=bold];"));
+    assert!(graph(dir.path(), "html").contains("stroke-width=\"3\""));
+}
+
+/// The unit ids `check --pre-commit -- FILE` reports on the fixture.
+fn pre_commit_targets(file: &str) -> Vec<String> {
+    let out = driftlint()
+        .current_dir(fixture())
+        .args(["check", "--pre-commit", "--format", "json", "--", file])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn pre_commit_checks_the_applications_reading_a_changed_file() {
+    // A template of a local chart, and a value file, of a helm source.
+    for file in ["charts/demo/templates/configmap.yaml", "envs/prod.yaml"] {
+        assert_eq!(
+            pre_commit_targets(file),
+            ["charts/demo (Application argocd/demo)"],
+            "{file}"
+        );
+    }
+    // A manifest of a kustomization two Applications render.
+    assert_eq!(
+        pre_commit_targets("apps/web/deployment.yaml"),
+        [
+            "apps/web (Application argocd/dir-web)",
+            "apps/web (Application argocd/web-prod)"
+        ]
+    );
+}

@@ -84,10 +84,10 @@ fn svg(g: &ApplyGraph) -> String {
             }
             None => (to.x.saturating_sub(40), to.y, "#c00"),
         };
-        let dash = if e.kind == "applies" {
-            " stroke-dasharray=\"5,4\""
-        } else {
-            ""
+        let dash = match e.kind {
+            "applies" => " stroke-dasharray=\"5,4\"",
+            "syncWave" => " stroke-width=\"3\"",
+            _ => "",
         };
         let _ = writeln!(
             out,
@@ -163,7 +163,7 @@ fn tables(g: &ApplyGraph) -> String {
 pub(crate) fn page(g: &ApplyGraph) -> String {
     let edges = g.edges.len();
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>driftlint apply graph</title>\n<style>body{{font-family:sans-serif;margin:1em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left}} .graph{{overflow:auto;border:1px solid #ddd}}</style>\n</head>\n<body>\n<h1>Apply graph</h1>\n<p>{} units, {edges} edges, {} ordering findings. Arrows point from the unit applied first to the unit that waits for it; dashed: applies the object of; red: ordering findings.</p>\n<div class=\"graph\">\n{}</div>\n{}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>driftlint apply graph</title>\n<style>body{{font-family:sans-serif;margin:1em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left}} .graph{{overflow:auto;border:1px solid #ddd}}</style>\n</head>\n<body>\n<h1>Apply graph</h1>\n<p>{} units, {edges} edges, {} ordering findings. Arrows point from the unit applied first to the unit that waits for it; dashed: applies the object of; thick: Argo CD sync waves; red: ordering findings.</p>\n<div class=\"graph\">\n{}</div>\n{}</body>\n</html>\n",
         g.nodes.len(),
         g.violations.len(),
         svg(g),

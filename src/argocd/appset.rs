@@ -26,6 +26,8 @@ const MAX_NESTING: usize = 4;
 pub(crate) struct GenContext<'a> {
     pub(crate) fs: &'a RepoFs,
     pub(crate) config: &'a Config,
+    /// The URL of the repository's `origin` remote.
+    pub(crate) origin: Option<&'a str>,
     pub(crate) engine: &'a Engine,
 }
 
@@ -204,10 +206,10 @@ fn list(ctx: &GenContext, body: &Node) -> Result<Vec<Params>, Located> {
 /// The folder of this repository a git generator's `repoURL` names.
 fn repo_folder(ctx: &GenContext, body: &Node) -> Result<PathBuf, Located> {
     let url = body.str_at(&["repoURL"]).unwrap_or("");
-    let folder = super::local_folder(ctx.config, url).ok_or_else(|| Located {
+    let folder = super::local_folder(ctx.config, ctx.origin, url).ok_or_else(|| Located {
         code: "RENDER001",
         message: format!(
-            "git generator repoURL {url} is not this repository (map it under `sources:` with `url:` in .driftlint.yaml)"
+            "git generator repoURL {url} is not this repository (not the origin remote of .git/config; map it under `sources:` with `url:` in .driftlint.yaml)"
         ),
         origin: body.get("repoURL").unwrap_or(body).origin.clone(),
     })?;

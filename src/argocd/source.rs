@@ -14,8 +14,10 @@ use globset::{GlobBuilder, GlobMatcher};
 
 use super::Ctx as UnitContext;
 use super::{local_folder, Declared, Located};
+use crate::cached_chart::{self, Lookup};
 use crate::check::{flatten_list, is_object};
-use driftlint_helm::{render_objects, SetKind, TemplateOptions};
+use driftlint_charts::ChartLocator;
+use driftlint_helm::{SetKind, TemplateOptions};
 use driftlint_kustomize::{self as kustomize, ArgoOverlay, BuildOptions};
 use driftlint_yaml::{Node, Origin};
 
@@ -35,8 +37,8 @@ pub(crate) struct Output {
 pub(crate) enum Place {
     /// A folder of this repository (repo-relative).
     Local(PathBuf),
-    /// A chart of a Helm/OCI repository: repository, chart, version.
-    Chart(String, String, String),
+    /// A chart of a Helm repository or OCI registry (`chart:`), read from the chart cache.
+    Chart,
     /// A Git repository that is not this one.
     Elsewhere,
 }
@@ -46,11 +48,10 @@ pub(crate) enum Place {
 /// Errors: a `path` that leaves the repository, or does not exist.
 pub(crate) fn place(ctx: &UnitContext, source: &Node) -> Result<Place, Located> {
     let url = source.str_at(&["repoURL"]).unwrap_or("");
-    if let Some(chart) = source.str_at(&["chart"]) {
-        let version = source.str_at(&["targetRevision"]).unwrap_or("*");
-        return Ok(Place::Chart(url.into(), chart.into(), version.into()));
+    if source.get("chart").is_some() {
+        return Ok(Place::Chart);
     }
-    let Some(folder) = local_folder(ctx.config, url) else {
+    let Some(folder) = local_folder(ctx.config, ctx.origin.as_deref(), url) else {
         return Ok(Place::Elsewhere);
     };
     let path = source.str_at(&["path"]).unwrap_or(".");
@@ -267,10 +268,83 @@ fn helm_source(
     let empty = Node::null(source.origin.clone());
     let helm = source.get("helm").unwrap_or(&empty);
     let mut files = Vec::new();
-    let mut docs = value_files(ctx, helm, dir, refs, &mut files)?;
+    let opts = helm_options(ctx, d, helm, Base::Dir(dir), refs, &mut files)?;
+    let chart = driftlint_helm::load_chart(ctx.fs, dir).map_err(|e| helm_err(&e, helm))?;
+    // The chart's folder: a change to any file in it changes the render (pre-commit).
+    files.push(dir.to_path_buf());
+    Ok(Output {
+        objects: helm_objects(ctx, chart, &opts).map_err(|e| helm_err(&e, helm))?,
+        files,
+    })
+}
+
+/// A helm source whose chart comes from a Helm repository or OCI registry, read from the
+/// chart cache: `repoURL` with a scheme `https://`/`http://` is a Helm repository; without a
+/// scheme (or with `oci://`) an OCI registry, as Argo CD's `helm.IsHelmOciRepo` decides
+/// (`enableOCI` repositories are written `ghcr.io/org/charts`); `targetRevision` is a semver
+/// range resolved against the cached versions as the repo-server resolves it (`*` when
+/// empty). Value files are files of the chart, or of this repository through a `$ref` source.
+///
+/// Errors: a `repoURL` or chart name that names no chart (RENDER001), a chart the cache lacks
+/// (CHART001, a warning), a render failure.
+pub(crate) fn cached_chart_source(
+    ctx: &UnitContext,
+    d: &Declared,
+    source: &Node,
+    refs: &[(String, PathBuf)],
+) -> Result<Output, Located> {
+    let at = source.get("chart").unwrap_or(source);
+    let loc = locator(source).map_err(|m| err("RENDER001", m, at))?;
+    let wanted = match source.str_at(&["targetRevision"]).unwrap_or("") {
+        "" => "*",
+        v => v,
+    };
+    let cached = match cached_chart::by_range(ctx.cache, &loc, wanted) {
+        Ok(Lookup::Found(c)) => c,
+        Ok(Lookup::Missing(msg)) => return Err(err("CHART001", msg, at)),
+        Err(msg) => return Err(err("RENDER001", msg, at)),
+    };
+    let chart = cached
+        .load()
+        .map_err(|e| err("RENDER001", format!("{}: {e}", cached.label), at))?;
+    let empty = Node::null(source.origin.clone());
+    let helm = source.get("helm").unwrap_or(&empty);
+    let mut files = Vec::new();
+    let opts = helm_options(ctx, d, helm, Base::Chart(&chart), refs, &mut files)?;
+    Ok(Output {
+        objects: helm_objects(ctx, chart, &opts).map_err(|e| helm_err(&e, helm))?,
+        files,
+    })
+}
+
+/// The chart a helm source with `chart:` names ([`driftlint_charts::argo_locator`]).
+fn locator(source: &Node) -> Result<ChartLocator, String> {
+    let url = source.str_at(&["repoURL"]).unwrap_or("");
+    let chart = source.str_at(&["chart"]).unwrap_or("");
+    driftlint_charts::argo_locator(url, chart).map_err(|e| e.to_string())
+}
+
+/// Where a helm source's relative value files are: a folder of this repository, or a chart
+/// from the cache.
+enum Base<'c> {
+    Dir(&'c Path),
+    Chart(&'c driftlint_helm::Chart),
+}
+
+/// `helm template` options as the repo-server passes them: value files then inline values,
+/// `--set`/`--set-string`/`--set-file`, release name, destination namespace, skips.
+fn helm_options(
+    ctx: &UnitContext,
+    d: &Declared,
+    helm: &Node,
+    base: Base,
+    refs: &[(String, PathBuf)],
+    files: &mut Vec<PathBuf>,
+) -> Result<TemplateOptions, Located> {
+    let mut docs = value_files(ctx, helm, &base, refs, files)?;
     docs.extend(inline_values(helm)?);
-    let (sets, set_files) = parameters(ctx, helm, dir, refs)?;
-    let opts = TemplateOptions {
+    let (sets, set_files) = parameters(ctx, helm, &base, refs)?;
+    Ok(TemplateOptions {
         release_name: helm
             .str_at(&["releaseName"])
             .filter(|n| !n.is_empty())
@@ -289,27 +363,36 @@ fn helm_source(
         skip_schema_validation: super::flag(helm, "skipSchemaValidation"),
         random_seed: Some(RANDOM_SEED),
         ..TemplateOptions::default()
+    })
+}
+
+fn helm_err(e: &driftlint_helm::HelmError, helm: &Node) -> Located {
+    let unsupported = matches!(e, driftlint_helm::HelmError::Unsupported(_))
+        || e.to_string().contains("not supported by driftlint");
+    let code = if unsupported {
+        "RENDER002"
+    } else {
+        "RENDER001"
     };
-    let rendered = render_objects(ctx.fs, dir, &opts).map_err(|e| {
-        let unsupported = matches!(e, driftlint_helm::HelmError::Unsupported(_))
-            || e.to_string().contains("not supported by driftlint");
-        err(
-            if unsupported {
-                "RENDER002"
-            } else {
-                "RENDER001"
-            },
-            format!("helm template failed: {e}"),
-            helm,
-        )
-    })?;
-    let objects = rendered
+    err(code, format!("helm template failed: {e}"), helm)
+}
+
+/// The objects `helm template` prints for `chart` (its text output gives content and order),
+/// each with the origins of the traced render.
+fn helm_objects(
+    ctx: &UnitContext,
+    chart: driftlint_helm::Chart,
+    opts: &TemplateOptions,
+) -> Result<Vec<Node>, driftlint_helm::HelmError> {
+    let traced = driftlint_helm::render_chart_objects(ctx.fs, chart.clone(), opts)?;
+    let text = driftlint_helm::template_chart(ctx.fs, chart, opts)?.manifest;
+    let docs = driftlint_yaml::parse_documents("helm template".into(), &text)
+        .map_err(|e| driftlint_helm::HelmError::Load(format!("helm template output: {e}")))?;
+    Ok(crate::kustomize_helm::match_origins(docs, traced)
         .into_iter()
-        .map(|m| m.document)
         .filter(is_object)
         .flat_map(flatten_list)
-        .collect();
-    Ok(Output { objects, files })
+        .collect())
 }
 
 /// A value file path as Argo CD resolves it: `$ref/...` against the folder of the source
@@ -346,7 +429,7 @@ fn resolve_value_path(
 fn value_files(
     ctx: &UnitContext,
     helm: &Node,
-    dir: &Path,
+    base: &Base,
     refs: &[(String, PathBuf)],
     files: &mut Vec<PathBuf>,
 ) -> Result<Vec<Node>, Located> {
@@ -359,35 +442,81 @@ fn value_files(
         .unwrap_or(&empty)
     {
         let raw = v.as_str().unwrap_or("");
-        let path = match resolve_value_path(ctx, raw, dir, refs, v) {
-            Err(_) if ignore_missing && !raw.contains("://") => continue,
+        let found = match base {
+            Base::Chart(chart) if !raw.starts_with('$') && !raw.contains("://") => {
+                chart_value_file(chart, raw, v)
+            }
+            Base::Chart(_) => repo_value_file(ctx, raw, Path::new(""), refs, v, files),
+            Base::Dir(dir) => repo_value_file(ctx, raw, dir, refs, v, files),
+        };
+        let found = match found {
+            Err(_) if ignore_missing && !raw.contains("://") => None,
             other => other?,
         };
-        let abs = ctx.fs.root().join(&path);
-        if !abs.is_file() {
-            if ignore_missing {
-                continue;
+        match found {
+            Some(doc) => docs.push(doc),
+            None if ignore_missing => {}
+            None => {
+                let msg =
+                    format!("value file {raw} does not exist (ignoreMissingValueFiles is not set)");
+                return Err(err("RENDER001", msg, v));
             }
-            let msg =
-                format!("value file {raw} does not exist (ignoreMissingValueFiles is not set)");
-            return Err(err("RENDER001", msg, v));
         }
-        let text = ctx
-            .fs
-            .read_text(&abs)
-            .map_err(|e| err("RENDER001", e.to_string(), v))?;
-        let display = ctx.fs.display(&abs);
-        let parsed = driftlint_yaml::parse_documents(display.into(), &text)
-            .map_err(|e| err("RENDER001", format!("value file {raw}: {e}"), v))?;
-        files.push(path);
-        docs.push(
-            parsed
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| Node::null(v.origin.clone())),
-        );
     }
     Ok(docs)
+}
+
+/// A value file of this repository (relative to `dir`, or `$ref/...`); `None` when missing.
+fn repo_value_file(
+    ctx: &UnitContext,
+    raw: &str,
+    dir: &Path,
+    refs: &[(String, PathBuf)],
+    v: &Node,
+    files: &mut Vec<PathBuf>,
+) -> Result<Option<Node>, Located> {
+    let path = resolve_value_path(ctx, raw, dir, refs, v)?;
+    let abs = ctx.fs.root().join(&path);
+    if !abs.is_file() {
+        return Ok(None);
+    }
+    let text = ctx
+        .fs
+        .read_text(&abs)
+        .map_err(|e| err("RENDER001", e.to_string(), v))?;
+    let display = ctx.fs.display(&abs);
+    let parsed = driftlint_yaml::parse_documents(display.into(), &text)
+        .map_err(|e| err("RENDER001", format!("value file {raw}: {e}"), v))?;
+    files.push(path);
+    Ok(Some(
+        parsed
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Node::null(v.origin.clone())),
+    ))
+}
+
+/// A value file inside a chart from the cache; `None` when the chart has no such file.
+fn chart_value_file(
+    chart: &driftlint_helm::Chart,
+    raw: &str,
+    v: &Node,
+) -> Result<Option<Node>, Located> {
+    let name = raw.trim_start_matches("./");
+    let Some((_, bytes)) = chart.files.iter().find(|(p, _)| p == name) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(bytes.clone())
+        .map_err(|_| err("RENDER001", format!("value file {raw}: not UTF-8"), v))?;
+    let file: Arc<str> = Arc::from(format!("{}/{name}", chart.dir));
+    let parsed = driftlint_yaml::parse_documents(file, &text)
+        .map_err(|e| err("RENDER001", format!("value file {raw}: {e}"), v))?;
+    Ok(Some(
+        parsed
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Node::null(v.origin.clone())),
+    ))
 }
 
 /// `values` (a YAML string) then `valuesObject`, which Argo CD prefers when both are set,
@@ -437,7 +566,7 @@ type SetArgs = Vec<(SetKind, String)>;
 fn parameters(
     ctx: &UnitContext,
     helm: &Node,
-    dir: &Path,
+    base: &Base,
     refs: &[(String, PathBuf)],
 ) -> Result<(SetArgs, Vec<String>), Located> {
     let empty = Vec::new();
@@ -464,6 +593,14 @@ fn parameters(
     {
         let name = p.str_at(&["name"]).unwrap_or("");
         let raw = p.str_at(&["path"]).unwrap_or("");
+        let dir = match base {
+            Base::Dir(dir) => *dir,
+            Base::Chart(_) if raw.starts_with('$') => Path::new(""),
+            Base::Chart(_) => {
+                let msg = format!("fileParameters path {raw} inside a chart from a Helm repository: not supported by driftlint (use a $ref source)");
+                return Err(err("RENDER002", msg, p));
+            }
+        };
         let path = resolve_value_path(ctx, raw, dir, refs, p)?;
         set_files.push(format!("{name}={}", crate::discover::display_path(&path)));
     }

@@ -1,6 +1,7 @@
 //! What charts a repository references: a pure function from rendered objects (Flux
-//! `HelmRepository`, `OCIRepository`, `HelmChart`, `HelmRelease`) and kustomization files
-//! (`helmCharts` with a `repo`) to [`ChartRequest`]s.
+//! `HelmRepository`, `OCIRepository`, `HelmChart`, `HelmRelease`; Argo CD `Application` helm
+//! sources, [`argocd`]) and kustomization files (`helmCharts` with a `repo`) to
+//! [`ChartRequest`]s.
 //!
 //! Mirrors how Flux finds a release's chart: helm-controller's `spec.chart.spec` (a
 //! `HelmChart` template: `chart`, `version`, `sourceRef` to a `HelmRepository`, the namespace
@@ -15,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use driftlint_yaml::{Node, Origin};
 
 use crate::locator::{ChartLocator, LocatorError};
+
+mod argocd;
+pub use argocd::argo_locator;
 
 /// Which version of a chart is wanted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,6 +111,7 @@ pub fn collect<'a>(
     }
     for obj in &objects {
         release_requests(obj, &sources, &mut out);
+        argocd::application_requests(obj, &mut out);
     }
     for k in kustomizations {
         kustomize_requests(k, &mut out);

@@ -30,8 +30,8 @@ mod resolve;
 
 pub use cache::{CacheError, ChartCache, ChartIndex, Digest, MAX_ARCHIVE_BYTES};
 pub use collect::{
-    collect, helm_repository_chart, oci_repository_chart, ChartRequest, Collected, Unresolved,
-    Wanted,
+    argo_locator, collect, helm_repository_chart, oci_repository_chart, ChartRequest, Collected,
+    Unresolved, Wanted,
 };
 pub use locator::{ChartLocator, LocatorError, SourceKind};
 pub use resolve::resolve_version;

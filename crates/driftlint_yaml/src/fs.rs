@@ -165,6 +165,15 @@ impl RepoFs {
     /// Errors: [`FsError::NotRegular`] (checked before opening), [`FsError::TooLarge`],
     /// [`FsError::NotText`], [`FsError::Escapes`], I/O errors.
     pub fn read_text(&self, path: &Path) -> Result<Arc<str>, FsError> {
+        self.read_text_at_most(path, MAX_FILE_BYTES)
+    }
+
+    /// [`RepoFs::read_text`] with a smaller size limit (`limit` bytes, capped at
+    /// [`MAX_FILE_BYTES`]), for files that are small when they are what they claim to be
+    /// (`.git/config`).
+    ///
+    /// Errors: as [`RepoFs::read_text`]; [`FsError::TooLarge`] above `limit`.
+    pub fn read_text_at_most(&self, path: &Path, limit: u64) -> Result<Arc<str>, FsError> {
         let display = self.display(path);
         let canonical = self
             .canonical(path)
@@ -179,7 +188,7 @@ impl RepoFs {
                 return Err(self.escapes(&display));
             }
         }
-        let bytes = read_limited(file, &display, MAX_FILE_BYTES)?;
+        let bytes = read_limited(file, &display, limit.min(MAX_FILE_BYTES))?;
         if bytes.contains(&0) {
             return Err(FsError::NotText { path: display });
         }

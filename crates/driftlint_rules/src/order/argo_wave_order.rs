@@ -2,8 +2,10 @@
 //!
 //! ## What it does
 //! Flags a custom resource of an Argo CD Application applied no later than its CRD: in the
-//! same Application, a CR whose `argocd.argoproj.io/sync-wave` is lower than the CRD's (in the
-//! same wave Argo CD applies CRDs first); across two Applications with the same parent
+//! same Application, a CR applied in an earlier step than the CRD — an earlier hook phase
+//! (`PreSync` before `Sync` before `PostSync`, see [`super::sync_steps`]), or in the same
+//! phase a lower `argocd.argoproj.io/sync-wave` (in the same wave Argo CD applies CRDs first);
+//! across two Applications with the same parent
 //! (app-of-apps siblings), a CR whose Application's wave is not later than the wave of the
 //! Application installing the CRD. `SkipDryRunOnMissingResource=true` on the object's
 //! `argocd.argoproj.io/sync-options` or the Application's `spec.syncPolicy.syncOptions`
@@ -12,6 +14,7 @@
 //! ## Why
 //! On a fresh cluster the CR's dry-run (or apply) fails until the CRD exists, and the sync fails.
 
+use super::sync_steps::{first_step, step_text};
 use super::{custom_kind, Graph, GraphHit, UnitKind};
 use crate::Hit;
 use driftlint_yaml::Node;
@@ -23,12 +26,22 @@ const WAVE: &str = "argocd.argoproj.io/sync-wave";
 const OPTIONS: &str = "argocd.argoproj.io/sync-options";
 const SKIP: &str = "SkipDryRunOnMissingResource=true";
 
-/// An object's sync wave (Argo CD: an integer annotation, default 0).
-fn wave(o: &Node) -> i64 {
-    o.get_path(&["metadata", "annotations", WAVE])
-        .and_then(Node::scalar_text)
-        .and_then(|w| w.trim().parse().ok())
+/// An object's sync wave as gitops-engine's `syncwaves.Wave`: the integer
+/// `argocd.argoproj.io/sync-wave` annotation, else the `helm.sh/hook-weight` one, else 0.
+pub(crate) fn wave(o: &Node) -> i64 {
+    let int = |key: &str| {
+        o.get_path(&["metadata", "annotations", key])
+            .and_then(Node::scalar_text)
+            .and_then(|w| w.trim().parse().ok())
+    };
+    int(WAVE)
+        .or_else(|| int("helm.sh/hook-weight"))
         .unwrap_or(0)
+}
+
+/// The sync step of an object of the Application, as messages name it (`Sync wave 0`).
+fn step_of(o: &Node) -> String {
+    first_step(o).map_or_else(|| format!("sync wave {}", wave(o)), step_text)
 }
 
 fn skips(obj: &Node, app: Option<&Node>) -> bool {
@@ -61,7 +74,10 @@ pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
             let early = installers.iter().find(|(j, crd)| {
                 let other = &g.units[*j];
                 if *j == i {
-                    return wave(obj) < wave(crd);
+                    return match (first_step(obj), first_step(crd)) {
+                        (Some(cr), Some(def)) => cr < def,
+                        _ => false,
+                    };
                 }
                 let (Some(a), Some(b)) = (u.argo, other.argo) else {
                     return false;
@@ -73,15 +89,19 @@ pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
             let (Some((j, crd)), Some(kind_node)) = (early, obj.get("kind")) else {
                 continue;
             };
+            let (ours, theirs) = if *j == i {
+                (step_of(obj), step_of(crd))
+            } else {
+                let app_wave = |a: Option<&Node>| format!("sync wave {}", a.map_or(0, wave));
+                (app_wave(u.argo), app_wave(g.units[*j].argo))
+            };
             let message = format!(
-                "{kind} {} (sync wave {}) is applied by {} no later than its CRD, installed by {} ({}:{}, wave {}): on a fresh cluster the sync fails until the CRD exists; give it a later `{WAVE}` or `{SKIP}`",
+                "{kind} {} ({ours}) is applied by {} no later than its CRD, installed by {} ({}:{}, {theirs}): on a fresh cluster the sync fails until the CRD exists; give it a later `{WAVE}` or `{SKIP}`",
                 obj.str_at(&["metadata", "name"]).unwrap_or("<unnamed>"),
-                if *j == i { wave(obj) } else { u.argo.map_or(0, wave) },
                 u.id,
                 g.units[*j].id,
                 crd.origin.file,
                 crd.origin.line,
-                if *j == i { wave(crd) } else { g.units[*j].argo.map_or(0, wave) },
             );
             out.push(GraphHit {
                 hit: Hit::new(CODE, kind_node, "/kind".into(), message),
@@ -89,5 +109,71 @@ pub(crate) fn check<'a>(g: &Graph<'_, 'a>, out: &mut Vec<GraphHit<'a>>) {
                 object: Some(obj),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Graph, GraphUnit, UnitKind};
+    use super::*;
+
+    fn docs(text: &str) -> Vec<Node> {
+        driftlint_yaml::parse_documents("app.yaml".into(), text).expect("yaml")
+    }
+
+    /// The lines of the CRD005 hits over one Application rendering `objects`.
+    fn hits(objects: &[Node]) -> Vec<u32> {
+        let app = docs("kind: Application\nmetadata: {name: a}\n").remove(0);
+        let units = [GraphUnit {
+            id: "a",
+            kind: UnitKind::ArgoApplication,
+            flux: None,
+            argo: Some(&app),
+            namespace: "argocd",
+            parent: None,
+            objects,
+            needs: Vec::new(),
+        }];
+        let g = Graph::new(&units);
+        let mut out = Vec::new();
+        check(&g, &mut out);
+        out.iter()
+            .map(|h| h.object.map_or(0, |o| o.origin.line))
+            .collect()
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.x.io\nspec:\n  group: x.io\n  names: {kind: Thing, plural: things}\n";
+
+    fn cr(name: &str, annotations: &str) -> String {
+        format!("---\napiVersion: x.io/v1\nkind: Thing\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\n")
+    }
+
+    #[test]
+    fn hook_phases_order_a_custom_resource_against_its_crd() {
+        let text = [
+            CRD.to_string(),
+            cr(
+                "pre",
+                "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/sync-wave: '5'",
+            ),
+            cr(
+                "post",
+                "argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/sync-wave: '-5'",
+            ),
+            cr("same", ""),
+            cr("early", "argocd.argoproj.io/sync-wave: '-1'"),
+            cr(
+                "skipped",
+                "argocd.argoproj.io/hook: Skip, argocd.argoproj.io/sync-wave: '-1'",
+            ),
+        ]
+        .concat();
+        let objects = docs(&text);
+        let lines: Vec<u32> = objects
+            .iter()
+            .filter(|o| matches!(o.str_at(&["metadata", "name"]), Some("pre" | "early")))
+            .map(|o| o.origin.line)
+            .collect();
+        assert_eq!(hits(&objects), lines);
     }
 }

@@ -16,6 +16,9 @@ pub(crate) mod cr_crd_from_helmrelease;
 pub(crate) mod cr_version_not_served;
 pub(crate) mod depends_on_cycle;
 pub(crate) mod depends_on_unknown;
+mod sync_steps;
+
+pub use sync_steps::{sync_steps, SyncStep};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -268,6 +271,9 @@ pub enum EdgeKind {
     AppliedBy,
     /// A helmfile release's `needs:` entry.
     Needs,
+    /// Argo CD Applications with the same parent: one of a later
+    /// `argocd.argoproj.io/sync-wave` waits for those of the previous wave.
+    SyncWave,
 }
 
 /// An edge of the apply graph: `unit` waits for `on` (`None`: a `dependsOn` or `needs` naming
@@ -280,7 +286,8 @@ pub struct Edge {
     pub on: Option<usize>,
     /// Why.
     pub kind: EdgeKind,
-    /// For `dependsOn` and `needs`: `namespace/name` as written (defaulted).
+    /// For `dependsOn` and `needs`: `namespace/name` as written (defaulted); for a sync
+    /// wave: `wave A < B`.
     pub name: String,
 }
 
@@ -315,6 +322,7 @@ pub fn edges_and_crds(units: &[GraphUnit]) -> (Vec<Edge>, Vec<Vec<String>>) {
             });
         }
     }
+    edges.extend(wave_edges(units));
     let mut crds = vec![Vec::new(); units.len()];
     for ((group, kind), installers) in &g.installers {
         for (i, _) in installers {
@@ -326,6 +334,38 @@ pub fn edges_and_crds(units: &[GraphUnit]) -> (Vec<Edge>, Vec<Vec<String>>) {
         c.dedup();
     }
     (edges, crds)
+}
+
+/// The sync-wave edges between Argo CD Applications with the same parent, as the parent's
+/// sync applies them (gitops-engine `syncTasks`: waves in ascending order, each applied and
+/// healthy before the next): every Application waits for the siblings of the nearest lower
+/// wave (the lower ones transitively). Applications without a parent are synced by nothing:
+/// no wave edges.
+fn wave_edges(units: &[GraphUnit]) -> Vec<Edge> {
+    let mut siblings: BTreeMap<usize, Vec<(i64, usize)>> = BTreeMap::new();
+    for (i, u) in units.iter().enumerate() {
+        if let (Some(app), Some(p)) = (u.argo, u.parent) {
+            siblings
+                .entry(p)
+                .or_default()
+                .push((argo_wave_order::wave(app), i));
+        }
+    }
+    let mut edges = Vec::new();
+    for apps in siblings.values() {
+        for &(w, i) in apps {
+            let Some(before) = apps.iter().map(|a| a.0).filter(|v| *v < w).max() else {
+                continue;
+            };
+            edges.extend(apps.iter().filter(|a| a.0 == before).map(|&(_, j)| Edge {
+                unit: i,
+                on: Some(j),
+                kind: EdgeKind::SyncWave,
+                name: format!("wave {before} < {w}"),
+            }));
+        }
+    }
+    edges
 }
 
 /// The hits of the enabled graph rules over `units`.
