@@ -166,7 +166,10 @@ fn every_application_listed(dir: &Path) {
         failure_is_located(dir, name, f);
         seen.push(name.to_string());
     }
+    // A unit whose chart is not in the cache (CHART001, a warning) is listed with no objects
+    // AND among the failures, as HelmRelease units are.
     seen.sort();
+    seen.dedup();
     assert_eq!(seen, APPLICATIONS, "{stdout}");
     for (name, _) in RENDERED {
         assert!(

@@ -155,11 +155,8 @@ fn kustomize_source(
 
 fn kustomize_err(source: &Node) -> impl Fn(kustomize::KustomizeError) -> Located + '_ {
     move |e| Located {
-        code: if matches!(e.kind, kustomize::ErrorKind::Unsupported { .. }) {
-            "RENDER002"
-        } else {
-            "RENDER001"
-        },
+        // CHART001 for a `helmCharts` chart the cache lacks (a warning, see `failed`).
+        code: crate::check::kustomize_failure_code(&e).0,
         origin: e.origin.clone().unwrap_or_else(|| source.origin.clone()),
         message: format!("kustomize build failed: {e}"),
     }
