@@ -860,8 +860,13 @@ fn render_manifests(fs: &RepoFs, target: &Target) -> Rendered {
             .map_err(|e| (e.to_string(), Origin::new(display.clone(), 1, 1)))
             .and_then(|text| {
                 yaml::parse_documents(display.clone(), &text).map_err(|e| {
+                    let hint = if looks_like_helmfile(&text) {
+                        " (it looks like a helmfile state file, a Go template: list it under `helmfile.files` in .driftlint.yaml)"
+                    } else {
+                        ""
+                    };
                     (
-                        e.message.clone(),
+                        format!("{}{hint}", e.message),
                         Origin::new(e.file.clone(), e.line, e.column),
                     )
                 })
@@ -886,6 +891,15 @@ fn render_manifests(fs: &RepoFs, target: &Target) -> Rendered {
         }
     }
     render_ok(target, objects)
+}
+
+/// True for text with a top-level `releases:` or `helmfiles:` key and a `{{` action: a
+/// helmfile state file under a name discovery does not know (helmfile reads any `-f FILE`).
+fn looks_like_helmfile(text: &str) -> bool {
+    text.contains("{{")
+        && text
+            .lines()
+            .any(|l| l.starts_with("releases:") || l.starts_with("helmfiles:"))
 }
 
 fn render_ok(target: &Target, objects: Vec<Node>) -> Rendered {

@@ -270,6 +270,19 @@ fn cloudposse_helmfiles_plan_completely() {
             "{m}"
         );
     }
+    // A state file under another name is read as manifests, and its YAML error says what it
+    // looks like and how to have it rendered as one.
+    let atlantis = bare
+        .iter()
+        .find(|f| f["location"]["file"] == "deprecated/atlantis.yaml")
+        .expect("deprecated/atlantis.yaml is read as manifests without configuration");
+    assert!(
+        atlantis["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("looks like a helmfile state file")
+                && m.contains("`helmfile.files`")),
+        "{atlantis:#}"
+    );
     std::fs::write(root.join(".driftlint.yaml"), config().to_string()).expect("config");
     let findings = check(&root, &cache);
     let failures: Vec<String> = findings
