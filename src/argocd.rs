@@ -392,15 +392,7 @@ fn appset_failed(ctx: &Ctx, obj: &Node, e: Located) -> Rendered {
         .str_at(&["metadata", "namespace"])
         .unwrap_or(ARGOCD_NAMESPACE);
     let name = obj.str_at(&["metadata", "name"]).unwrap_or("");
-    target.unit = Some(UnitRef {
-        label: format!("ApplicationSet {ns}/{name}"),
-        file: obj.origin.file.to_string(),
-        line: obj.origin.line,
-        name: name.to_string(),
-        namespace: ns.to_string(),
-        parent: None,
-        needs: Vec::new(),
-    });
+    target.unit = Some(UnitRef::declared("ApplicationSet", ns, name, &obj.origin));
     let _ = ctx;
     let finding = Finding {
         code: e.code.into(),
@@ -503,15 +495,12 @@ fn file_dir(d: &Declared) -> PathBuf {
 
 fn unit_target(d: &Declared, dir: PathBuf) -> Target {
     let mut target = Target::new(Kind::Argo, dir);
-    target.unit = Some(UnitRef {
-        label: d.label(),
-        file: d.object.origin.file.to_string(),
-        line: d.object.origin.line,
-        name: d.name().to_string(),
-        namespace: d.namespace.clone(),
-        parent: None,
-        needs: Vec::new(),
-    });
+    target.unit = Some(UnitRef::declared(
+        "Application",
+        &d.namespace,
+        d.name(),
+        &d.object.origin,
+    ));
     target
 }
 

@@ -51,6 +51,27 @@ pub struct UnitRef {
     pub needs: Vec<String>,
 }
 
+impl UnitRef {
+    /// The unit `kind namespace/name` (`Kustomization`, `HelmRelease`, `Application`, ...)
+    /// declared at `at`, with no parent and no `needs`.
+    pub fn declared(
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        at: &driftlint_yaml::Origin,
+    ) -> UnitRef {
+        UnitRef {
+            label: format!("{kind} {namespace}/{name}"),
+            file: at.file.to_string(),
+            line: at.line,
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            parent: None,
+            needs: Vec::new(),
+        }
+    }
+}
+
 /// How a chart target is rendered: a `helm template` invocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Release {

@@ -373,15 +373,12 @@ fn render_unit(ctx: &UnitContext, d: &Declared, known: &[&Node]) -> Option<Rende
         .unwrap_or_else(|| d.object.origin.clone());
     let joined = format!("{folder}/{path_text}");
     let mut target = Target::new(Kind::Flux, PathBuf::from(&joined));
-    target.unit = Some(UnitRef {
-        label: format!("Kustomization {}/{}", d.namespace, d.name()),
-        file: d.object.origin.file.to_string(),
-        line: d.object.origin.line,
-        name: d.name().to_string(),
-        namespace: d.namespace.clone(),
-        parent: None,
-        needs: Vec::new(),
-    });
+    target.unit = Some(UnitRef::declared(
+        "Kustomization",
+        &d.namespace,
+        d.name(),
+        &d.object.origin,
+    ));
     let dir = match discover::config_path(ctx.fs, &joined) {
         Ok(dir) => dir,
         Err(e) => {

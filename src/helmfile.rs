@@ -214,12 +214,6 @@ fn namespace_or_default(r: &Release) -> &str {
 fn release_target(r: &Release) -> Target {
     Target {
         unit: Some(UnitRef {
-            label: format!("release {}/{}", namespace_or_default(r), r.name),
-            file: r.origin.file.to_string(),
-            line: r.origin.line,
-            name: r.name.clone(),
-            namespace: namespace_or_default(r).to_string(),
-            parent: None,
             needs: r
                 .needs
                 .iter()
@@ -228,6 +222,7 @@ fn release_target(r: &Release) -> Target {
                     format!("{ns}/{name}")
                 })
                 .collect(),
+            ..UnitRef::declared("release", namespace_or_default(r), &r.name, &r.origin)
         }),
         ..Target::new(Kind::Helmfile, r.file.clone())
     }

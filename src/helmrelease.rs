@@ -127,13 +127,8 @@ fn render_release(ctx: &ReleaseContext, parent: &Rendered, hr: &Node, known: &[&
     let namespace = namespace_of(hr);
     let mut target = Target::new(Kind::HelmRelease, parent.target.path.clone());
     target.unit = Some(UnitRef {
-        label: format!("HelmRelease {namespace}/{name}"),
-        file: hr.origin.file.to_string(),
-        line: hr.origin.line,
-        name: name.to_string(),
-        namespace: namespace.to_string(),
         parent: Some(parent.target.id()),
-        needs: Vec::new(),
+        ..UnitRef::declared("HelmRelease", namespace, name, &hr.origin)
     });
     let mut files = vec![PathBuf::from(hr.origin.file.as_ref())];
     let (objects, failure) = match release_objects(ctx, hr, known, &mut files) {
