@@ -23,6 +23,7 @@
 //! [`MAX_FOR_NESTING`] nested `for` expressions/directives per attribute, and functions build
 //! at most [`funcs::MAX_ITEMS`] elements.
 
+mod budget;
 mod funcs;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -240,7 +241,7 @@ fn eval_locals(defs: &BTreeMap<String, Def>) -> Result<hcl::Map<String, HclValue
     for name in order {
         let mut ctx = funcs::context();
         ctx.declare_var(LOCAL, HclValue::Object(out.clone()));
-        let v = eval_def(&defs[&name], &ctx)?;
+        let v = eval_def(&defs[&name], &ctx, &hcl::Map::new(), Some(&out))?;
         out.insert(name, v);
     }
     Ok(out)
@@ -269,15 +270,40 @@ fn eval_values(
             if let Some(l) = locals.get(def.file).filter(|l| !l.is_empty()) {
                 ctx.declare_var(LOCAL, HclValue::Object(l.clone()));
             }
-            merged = merge(merged, eval_def(def, &ctx)?);
+            let local = locals.get(def.file);
+            merged = merge(merged, eval_def(def, &ctx, &hv, local)?);
         }
         hv.insert(name, merged);
     }
     Ok(hv)
 }
 
-/// Evaluates one definition; an error names the attribute's file:line.
-fn eval_def(def: &Def, ctx: &Context) -> Result<HclValue, HclError> {
+/// Evaluates one definition within the [`budget`] (`hv`/`local` are the values it may read);
+/// an error names the attribute's file:line.
+fn eval_def(
+    def: &Def,
+    ctx: &Context,
+    hv: &hcl::Map<String, HclValue>,
+    local: Option<&hcl::Map<String, HclValue>>,
+) -> Result<HclValue, HclError> {
+    let sizes = |root: &str, name: &str| {
+        let map = match root {
+            HV => Some(hv),
+            LOCAL => local,
+            _ => None,
+        };
+        map.and_then(|m| m.get(name)).map_or(0, budget::size)
+    };
+    let work = budget::work(&def.expr, &sizes);
+    if work > budget::MAX_WORK {
+        return Err(HclError::new(
+            format!(
+                "evaluating this attribute would build about {work} values (over the budget of {}): loops over large collections multiply",
+                budget::MAX_WORK
+            ),
+            &def.origin,
+        ));
+    }
     def.expr.evaluate(ctx).map_err(|e| {
         let message = e.to_string();
         HclError {
