@@ -336,6 +336,15 @@ struct DriftArgs {
     /// downloaded: `driftlint charts pull` fills it.
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Pull the charts the repository references into the chart cache first (as
+    /// `driftlint charts pull`), then compare. Charts that cannot be pulled are reported on
+    /// stderr; the comparison still runs.
+    #[cfg(feature = "pull")]
+    #[arg(long)]
+    pull_charts: bool,
+    #[cfg(feature = "pull")]
+    #[command(flatten)]
+    pull: cli_charts::PullFlags,
 }
 
 #[cfg(feature = "cluster")]
@@ -608,6 +617,12 @@ fn run_drift(args: DriftArgs) -> u8 {
         selector: args.selector.clone(),
         field_manager,
     };
+    #[cfg(feature = "pull")]
+    if args.pull_charts {
+        if let Err(code) = cli_charts::pull_for_check(&opts.check, &args.pull) {
+            return code;
+        }
+    }
     let report = match drift(&opts) {
         Ok(r) => r,
         Err(e) => {

@@ -18,6 +18,9 @@
 //! point at the line that sets it.
 #![cfg(feature = "cluster")]
 
+#[path = "common/servers.rs"]
+mod servers;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -598,4 +601,57 @@ fn a_helmfile_release_orphan_is_found_through_its_helm_storage() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("web-old"));
+}
+
+/// `drift --pull-charts` pulls the HelmRelease's chart from a loopback Helm repository
+/// (`tests/fixtures/chart-repo`, as `tests/charts_pull.rs` serves it) into an empty cache
+/// first, then compares the chart's objects; without it the chart is CHART001.
+#[cfg(feature = "pull")]
+#[test]
+fn drift_pull_charts_pulls_then_compares() {
+    let chart_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chart-repo");
+    let server = servers::FileServer::start(&chart_repo, Default::default());
+    let repo = helm_release_repo();
+    let text = RELEASES.replace(
+        &format!("  url: {PODINFO_REPO}\n"),
+        &format!("  url: {}\n  insecure: true\n", server.url()),
+    );
+    std::fs::write(repo.path().join("apps/releases.yaml"), &text).unwrap();
+    std::fs::write(
+        repo.path().join(".driftlint.yaml"),
+        "charts:\n  allowInsecure: true\n",
+    )
+    .unwrap();
+    // One line more than `RELEASES` above the chart line (`insecure: true`).
+    let chart_line = "apps/releases.yaml:20";
+    let mut live = vec![namespace("apps")];
+    live.extend(yaml_objects(&text));
+    let srv = serve(live);
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let args = ["--format", "json", "--cache-dir", cache_dir];
+    let out = drift(&srv, repo.path(), &args);
+    assert_eq!(
+        findings(&out),
+        vec![triple("CHART001", chart_line, "")],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pulled = [&args[..], &["--pull-charts", "--allow-private-registries"]].concat();
+    let out = drift(&srv, repo.path(), &pulled);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 pulled"), "{err}");
+    let got = findings(&out);
+    assert!(!got.iter().any(|f| f.0 == "CHART001"), "{got:?}");
+    // The chart's objects are compared: absent from the cluster, each is DRIFT002 at the
+    // HelmRelease's chart line.
+    assert!(
+        got.contains(&triple("DRIFT002", chart_line, "")),
+        "{got:?}\n{err}"
+    );
+    let loc = ChartLocator::http(&server.url(), "podinfo").unwrap();
+    assert!(ChartCache::new(cache.path())
+        .archive(&loc, "6.14.1")
+        .unwrap()
+        .is_some());
 }
