@@ -39,12 +39,14 @@ pub(crate) struct ChartsPullArgs {
     kubernetes_version: Option<String>,
 }
 
-/// Pulls before a check (`check --pull-charts`); see [`pull_and_print`].
+/// Pulls before a check or a drift run (`check --pull-charts`, `drift --pull-charts`); see
+/// [`pull_and_print`].
 pub(crate) fn pull_for_check(opts: &CheckOptions, flags: &PullFlags) -> Result<usize, u8> {
     pull_and_print(opts, &flags.settings(opts.cache_dir.clone(), false))
 }
 
-/// The flags `charts pull` and `check --pull-charts` share (`--cache-dir` is the check's own).
+/// The flags `charts pull`, `check --pull-charts` and `drift --pull-charts` share
+/// (`--cache-dir` is each command's own).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub(crate) struct PullFlags {
     /// A Docker config.json whose `auths` hold registry credentials (as `docker login` or

@@ -39,6 +39,15 @@ pub(crate) struct DiffArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The helmfile environment to render state files for (default: `helmfile.environment`
+    /// of the configuration, else `default`).
+    #[arg(long, value_name = "NAME")]
+    helmfile_environment: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,6 +118,8 @@ pub(crate) fn run_diff(args: DiffArgs) -> u8 {
             kubernetes_version: args.kubernetes_version.clone(),
             crd_dirs: args.crd_dir.clone(),
             allow_remote: args.allow_remote,
+            helmfile_environment: args.helmfile_environment.clone(),
+            cache_dir: args.cache_dir.clone(),
             ..CheckOptions::default()
         },
         base: args.base.clone(),

@@ -105,8 +105,13 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
     let mut objects = Vec::new();
     let flux_owners = flux_owners(&repo.targets);
     let releases = deployers::release_owners(&repo.targets, cluster.default_namespace());
-    let (desired, nodes) =
-        resolve_desired(&cluster, std::mem::take(&mut repo.targets), &mut objects);
+    let namespaces = deployers::release_namespaces(&repo.targets);
+    let (desired, nodes) = resolve_desired(
+        &cluster,
+        std::mem::take(&mut repo.targets),
+        &namespaces,
+        &mut objects,
+    );
     let lives = cluster.fetch_all(
         desired
             .iter()
@@ -191,11 +196,14 @@ pub fn drift(opts: &DriftOptions) -> Result<DriftReport, DriftError> {
 
 /// Maps every rendered object to its resource; unserved kinds and failed discovery become
 /// verdicts in `out`. An object rendered by two targets is compared once (first target).
+/// `namespaces` are the release namespaces of Helm release units by target id
+/// ([`deployers::release_namespaces`]).
 /// Returns the objects to compare and, at the same indexes, their rendered nodes (moved out of
 /// `targets`, namespaces filled in).
 fn resolve_desired(
     cluster: &Cluster,
     targets: Vec<(crate::discover::Target, Vec<Node>)>,
+    namespaces: &BTreeMap<String, String>,
     out: &mut Vec<ObjectDrift>,
 ) -> (Vec<Desired>, Vec<Node>) {
     let gvks: BTreeSet<(String, String)> = targets
@@ -210,11 +218,13 @@ fn resolve_desired(
     let mut seen = BTreeSet::new();
     let (mut desired, mut nodes) = (Vec::new(), Vec::new());
     for (target, objs) in targets {
-        // As `helm install -n NS` for a release, else as `kubectl apply` (the context's).
+        // As `helm install -n NS` for a release (a chart target's, a HelmRelease's, a helmfile
+        // release's), else as `kubectl apply` (the context's).
         let default_ns = target
             .release
             .as_ref()
             .and_then(|r| r.namespace.clone())
+            .or_else(|| namespaces.get(&target.id()).cloned())
             .unwrap_or_else(|| cluster.default_namespace().to_string());
         for node in objs.into_iter().filter(|o| !is_helm_hook(o)) {
             let mut object = ObjectRef::of(&node);
@@ -556,13 +566,14 @@ fn orphans(cluster: &Cluster, inv: &Inventory, selector: Option<&str>) -> Vec<Ob
 /// Flux units and the Kustomization objects it renders.
 fn flux_owners(targets: &[(crate::discover::Target, Vec<Node>)]) -> FluxOwners {
     let mut owners = FluxOwners::new();
-    // The Flux Kustomization units, at the line declaring them (HelmRelease units are
-    // releases, see `deployers::release_owners`).
+    // The Flux Kustomization units, at the line declaring them (HelmRelease and helmfile
+    // release units are Helm releases, see `deployers::release_owners`; Argo CD Applications
+    // keep no Flux inventory).
     for (t, _) in targets {
         if let Some(u) = t
             .unit
             .as_ref()
-            .filter(|u| !deployers::is_helm_release_unit(u))
+            .filter(|_| t.kind == crate::discover::Kind::Flux)
         {
             let origin = Origin::new(u.file.as_str().into(), u.line, 1);
             owners

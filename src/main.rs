@@ -327,6 +327,24 @@ struct DriftArgs {
     /// Clone remote Kustomize bases (git URLs) with the system `git` into the cache.
     #[arg(long)]
     allow_remote: bool,
+    /// The helmfile environment to render state files for (default: `helmfile.environment`
+    /// of the configuration, else `default`).
+    #[arg(long, value_name = "NAME")]
+    helmfile_environment: Option<String>,
+    /// The chart cache HelmReleases' charts are read from (default:
+    /// `$XDG_CACHE_HOME/driftlint/charts`, else `$HOME/.cache/driftlint/charts`). Nothing is
+    /// downloaded: `driftlint charts pull` fills it.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Pull the charts the repository references into the chart cache first (as
+    /// `driftlint charts pull`), then compare. Charts that cannot be pulled are reported on
+    /// stderr; the comparison still runs.
+    #[cfg(feature = "pull")]
+    #[arg(long)]
+    pull_charts: bool,
+    #[cfg(feature = "pull")]
+    #[command(flatten)]
+    pull: cli_charts::PullFlags,
 }
 
 #[cfg(feature = "cluster")]
@@ -580,6 +598,8 @@ fn run_drift(args: DriftArgs) -> u8 {
             kubernetes_version: args.kubernetes_version.clone(),
             crd_dirs: args.crd_dir.clone(),
             allow_remote: args.allow_remote,
+            helmfile_environment: args.helmfile_environment.clone(),
+            cache_dir: args.cache_dir.clone(),
             ..CheckOptions::default()
         },
         cluster: ClusterOptions {
@@ -597,6 +617,12 @@ fn run_drift(args: DriftArgs) -> u8 {
         selector: args.selector.clone(),
         field_manager,
     };
+    #[cfg(feature = "pull")]
+    if args.pull_charts {
+        if let Err(code) = cli_charts::pull_for_check(&opts.check, &args.pull) {
+            return code;
+        }
+    }
     let report = match drift(&opts) {
         Ok(r) => r,
         Err(e) => {

@@ -94,15 +94,56 @@ pub fn is_helm_release_unit(u: &crate::discover::UnitRef) -> bool {
 
 /// A HelmRelease unit's release, as helm-controller names it by default (`NAME`, storage in
 /// the HelmRelease's namespace); `spec.releaseName`/`targetNamespace`/`storageNamespace` are
-/// read where the HelmRelease object itself is rendered ([`helm_release`]).
+/// read where the HelmRelease object itself is rendered ([`helm_release`]). A helmfile
+/// release unit's release: its `name:`, storage in its namespace (`helm upgrade --install
+/// NAME -n NS` keeps its Secrets there).
 fn unit_release(t: &crate::discover::Target) -> Option<ReleaseOwner> {
-    let u = t.unit.as_ref().filter(|u| is_helm_release_unit(u))?;
+    let helmfile = t.kind == crate::discover::Kind::Helmfile;
+    let u = t
+        .unit
+        .as_ref()
+        .filter(|u| helmfile || is_helm_release_unit(u))?;
     Some(ReleaseOwner {
         name: u.name.clone(),
         namespace: u.namespace.clone(),
         origin: Origin::new(u.file.as_str().into(), u.line, 1),
         target: t.id(),
     })
+}
+
+/// The namespace each Helm release unit installs into, by target id: a helmfile release's
+/// namespace; a HelmRelease's `spec.targetNamespace`, else its own namespace (read from the
+/// HelmRelease object another unit renders, else the unit's namespace). Objects a chart
+/// renders without `metadata.namespace` land there, as `helm install -n NS` puts them.
+pub fn release_namespaces(
+    targets: &[(crate::discover::Target, Vec<Node>)],
+) -> BTreeMap<String, String> {
+    let mut target_ns: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for o in targets.iter().flat_map(|(_, objs)| objs) {
+        if !crate::helmrelease::is_helm_release(o) {
+            continue;
+        }
+        if let (Some(name), Some(tns)) = (
+            o.str_at(&["metadata", "name"]),
+            o.str_at(&["spec", "targetNamespace"]),
+        ) {
+            let ns = crate::helmrelease::namespace_of(o);
+            target_ns.entry((ns, name)).or_insert(tns);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (t, _) in targets {
+        let Some(u) = &t.unit else { continue };
+        let ns = match t.kind {
+            crate::discover::Kind::Helmfile => u.namespace.clone(),
+            crate::discover::Kind::HelmRelease => target_ns
+                .get(&(u.namespace.as_str(), u.name.as_str()))
+                .map_or_else(|| u.namespace.clone(), |s| s.to_string()),
+            _ => continue,
+        };
+        out.insert(t.id(), ns);
+    }
+    out
 }
 
 fn helm_release(o: &Node, target: &str, default_ns: &str) -> Option<ReleaseOwner> {

@@ -88,16 +88,31 @@ fn deployer_key(key: &str) -> bool {
         || key.starts_with("meta.helm.sh/")
 }
 
+/// Whether `field` (`labels`, `annotations`) entry `key: value` of a live object is one a
+/// deployer sets itself: [`deployer_key`]s, and the label `app.kubernetes.io/managed-by: Helm`
+/// Helm adds to every object of a release it installs (Helm's `setMetadataVisitor`), whatever
+/// the chart renders.
+pub fn deployer_set(field: &str, key: &str, value: &Value) -> bool {
+    deployer_key(key)
+        || (field == "labels" && key == HELM_MANAGED_BY && value.as_str() == Some("Helm"))
+}
+
+/// The label Helm sets to `Helm` on every object of a release.
+const HELM_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
 /// Adds to `body` (a dry-run's object) the labels and annotations of `live` that deployers
 /// set themselves (`kustomize.toolkit.fluxcd.io/*`, `helm.toolkit.fluxcd.io/*`,
-/// `meta.helm.sh/*`) and `body` lacks; values `body` sets are kept.
+/// `meta.helm.sh/*`, Helm's `app.kubernetes.io/managed-by: Helm`: [`deployer_set`]) and
+/// `body` lacks; values `body` sets are kept.
 pub fn add_deployer_metadata(body: &mut Value, live: &Value) {
     for field in ["labels", "annotations"] {
         let Some(Value::Object(theirs)) = live.pointer(&format!("/metadata/{field}")) else {
             continue;
         };
-        let carried: Vec<(&String, &Value)> =
-            theirs.iter().filter(|(k, _)| deployer_key(k)).collect();
+        let carried: Vec<(&String, &Value)> = theirs
+            .iter()
+            .filter(|(k, v)| deployer_set(field, k, v))
+            .collect();
         if carried.is_empty() {
             continue;
         }
@@ -155,7 +170,8 @@ mod tests {
     #[test]
     fn deployer_metadata_is_carried_and_the_repository_wins() {
         let live = json!({"metadata": {
-            "labels": {"kustomize.toolkit.fluxcd.io/name": "apps", "hotfix": "manual"},
+            "labels": {"kustomize.toolkit.fluxcd.io/name": "apps", "hotfix": "manual",
+                "app.kubernetes.io/managed-by": "Helm"},
             "annotations": {"meta.helm.sh/release-name": "live"}}});
         let mut body = json!({"metadata": {"name": "x", "annotations": {"meta.helm.sh/release-name": "repo"}}});
         add_deployer_metadata(&mut body, &live);
@@ -163,7 +179,13 @@ mod tests {
             body,
             json!({"metadata": {"name": "x",
                 "annotations": {"meta.helm.sh/release-name": "repo"},
-                "labels": {"kustomize.toolkit.fluxcd.io/name": "apps"}}})
+                "labels": {"kustomize.toolkit.fluxcd.io/name": "apps",
+                    "app.kubernetes.io/managed-by": "Helm"}}})
         );
+        // Another tool's `managed-by` is the repository's to set.
+        let live = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "kustomize"}}});
+        let mut body = json!({"metadata": {"name": "x"}});
+        add_deployer_metadata(&mut body, &live);
+        assert_eq!(body, json!({"metadata": {"name": "x"}}));
     }
 }

@@ -100,6 +100,9 @@ impl Walk<'_> {
             let Some(live_child) = live_child else {
                 continue;
             };
+            if helm_set(path, name, live_child) {
+                continue;
+            }
             let desired_child = desired.and_then(|d| d.get(name));
             path.push(PathSegment::Field(name.to_string()));
             let children = sub
@@ -152,6 +155,14 @@ fn never_removed(path: &[PathSegment], name: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// Helm's `app.kubernetes.io/managed-by: Helm` label (Helm sets it on every object of a
+/// release, whatever the chart renders).
+fn helm_set(path: &[PathSegment], name: &str, live: &Value) -> bool {
+    let labels = matches!(path, [PathSegment::Field(m), PathSegment::Field(l)]
+        if m == "metadata" && l == "labels");
+    labels && super::managers::deployer_set("labels", name, live)
 }
 
 #[cfg(test)]
