@@ -89,9 +89,9 @@ fn deployer_key(key: &str) -> bool {
 }
 
 /// Whether `field` (`labels`, `annotations`) entry `key: value` of a live object is one a
-/// deployer sets itself: keys deployers own (Flux's and Helm's labels and annotations), and the label `app.kubernetes.io/managed-by: Helm`
-/// Helm adds to every object of a release it installs (Helm's `setMetadataVisitor`), whatever
-/// the chart renders.
+/// deployer sets itself: keys deployers own (Flux's and Helm's labels and annotations), and
+/// the label `app.kubernetes.io/managed-by: Helm` Helm adds to every object of a release it
+/// installs (Helm's `setMetadataVisitor`), whatever the chart renders.
 pub fn deployer_set(field: &str, key: &str, value: &Value) -> bool {
     deployer_key(key)
         || (field == "labels" && key == HELM_MANAGED_BY && value.as_str() == Some("Helm"))
