@@ -561,7 +561,6 @@ fn render_all(
     drop_covered(&mut rendered, &units.rendered);
     rendered.extend(units.rendered);
     skipped.extend(units.skipped);
-    let cache = chart_cache(opts);
     let argo = crate::argocd::Ctx {
         fs,
         config,
