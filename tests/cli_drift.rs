@@ -7,11 +7,15 @@
 //! `namespace: podinfo`, as they were applied with `-n podinfo`).
 #![cfg(feature = "cluster")]
 
+#[path = "common/drift_report.rs"]
+mod drift_report;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use drift_report::{findings, triple};
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
@@ -68,39 +72,6 @@ fn drift(srv: &FakeApiServer, repo: &Path, args: &[&str]) -> Output {
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap()
-}
-
-/// (code, file:line, field) of every finding of a JSON report.
-fn findings(out: &Output) -> Vec<(String, String, String)> {
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let mut v: Vec<(String, String, String)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_string(),
-                format!(
-                    "{}:{}",
-                    f["location"]["file"].as_str().unwrap(),
-                    f["location"]["line"]
-                ),
-                f["field"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn triple(code: &str, at: &str, field: &str) -> (String, String, String) {
-    (code.into(), at.into(), field.into())
 }
 
 /// The drift injected in the fixtures, as findings at their source lines.

@@ -18,6 +18,8 @@
 //! point at the line that sets it.
 #![cfg(feature = "cluster")]
 
+#[path = "common/drift_report.rs"]
+mod drift_report;
 #[path = "common/servers.rs"]
 mod servers;
 
@@ -27,6 +29,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use drift_report::{findings, report, triple};
 use driftlint_charts::{ChartCache, ChartLocator};
 use fake_apiserver::FakeApiServer;
 use serde_json::{json, Value};
@@ -117,42 +120,6 @@ fn drift(srv: &FakeApiServer, repo: &Path, args: &[&str]) -> Output {
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap()
-}
-
-fn report(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-/// (code, file:line, field) of every finding of a JSON report.
-fn findings(out: &Output) -> Vec<(String, String, String)> {
-    let mut v: Vec<(String, String, String)> = report(out)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_string(),
-                format!(
-                    "{}:{}",
-                    f["location"]["file"].as_str().unwrap(),
-                    f["location"]["line"]
-                ),
-                f["field"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn triple(code: &str, at: &str, field: &str) -> (String, String, String) {
-    (code.into(), at.into(), field.into())
 }
 
 /// The objects `driftlint build --unit UNIT` prints, as JSON.

@@ -10,6 +10,9 @@
 //! it (loudly). The fake API server (`cli_drift.rs`) keeps the faults a real server cannot make.
 #![cfg(feature = "cluster")]
 
+#[path = "common/drift_report.rs"]
+mod drift_report;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +20,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use drift_report::{findings, triple};
 use serde_json::Value;
 
 /// A running etcd + kube-apiserver: the directory of its kubeconfigs and PID files.
@@ -430,39 +434,6 @@ fn drift(c: &Cluster, user: &str, repo: &Path, args: &[&str]) -> (Output, Durati
     (out, started.elapsed())
 }
 
-/// (code, file:line, field) of every finding of a JSON report, sorted.
-fn findings(out: &Output) -> Vec<(String, String, String)> {
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let mut v: Vec<(String, String, String)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_string(),
-                format!(
-                    "{}:{}",
-                    f["location"]["file"].as_str().unwrap(),
-                    f["location"]["line"]
-                ),
-                f["field"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn triple(code: &str, at: String, field: &str) -> (String, String, String) {
-    (code.into(), at, field.into())
-}
-
 /// `file:line` of the first line (`apiVersion`) of the document of `file` declaring
 /// `kind: KIND` and `name: NAME`.
 fn object_line(repo: &Path, file: &str, kind: &str, name: &str) -> String {
@@ -812,7 +783,7 @@ fn a_helm_release_orphan_comes_from_its_storage_secret() {
         );
         assert_eq!(
             findings(&out),
-            vec![triple("DRIFT003", ".driftlint.yaml:2".into(), "")],
+            vec![triple("DRIFT003", ".driftlint.yaml:2", "")],
             "mode {mode}"
         );
         assert_eq!(
