@@ -358,6 +358,18 @@ fn an_insecure_source_without_allow_insecure_fails_at_once_saying_why() {
     assert!(err.contains("charts.allowInsecure: true"), "{err}");
 }
 
+/// `charts pull` (private registries allowed) with `--registry-config` holding `json`.
+fn pull_with_registry_config(repo: &Path, cache: &Path, json: &str) -> (i32, String) {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), json).unwrap();
+    let flags = [
+        "--allow-private-registries",
+        "--registry-config",
+        config.path().to_str().unwrap(),
+    ];
+    pull(repo, cache, &flags)
+}
+
 #[test]
 fn registry_credentials_come_from_the_registry_config_and_are_never_printed() {
     let Some(bin) = servers::registry_binary() else {
@@ -376,24 +388,14 @@ fn registry_credentials_come_from_the_registry_config_and_are_never_printed() {
         "{err}"
     );
 
-    let wrong = tempfile::NamedTempFile::new().unwrap();
     let wrong_auth = data_encoding::BASE64.encode(b"ci:wrong-pw");
-    std::fs::write(
-        wrong.path(),
-        format!(
+    let (code, err) = pull_with_registry_config(
+        repo.path(),
+        cache.path(),
+        &format!(
             r#"{{"auths":{{"{}":{{"auth":"{wrong_auth}"}}}}}}"#,
             reg.host()
         ),
-    )
-    .unwrap();
-    let (code, err) = pull(
-        repo.path(),
-        cache.path(),
-        &[
-            "--allow-private-registries",
-            "--registry-config",
-            wrong.path().to_str().unwrap(),
-        ],
     );
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -401,23 +403,13 @@ fn registry_credentials_come_from_the_registry_config_and_are_never_printed() {
         "{err}"
     );
 
-    let config = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        config.path(),
-        format!(
+    let (code, err) = pull_with_registry_config(
+        repo.path(),
+        cache.path(),
+        &format!(
             r#"{{"auths":{{"http://{}":{{"username":"ci","password":"s3cret-pw"}}}}}}"#,
             reg.host()
         ),
-    )
-    .unwrap();
-    let (code, err) = pull(
-        repo.path(),
-        cache.path(),
-        &[
-            "--allow-private-registries",
-            "--registry-config",
-            config.path().to_str().unwrap(),
-        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("4 charts: 4 pulled"), "{err}");
