@@ -436,12 +436,7 @@ fn chart_locator(r: &Release) -> Option<ChartLocator> {
         return None;
     }
     let (repo, name) = c.split_once('/')?;
-    let url = r.repositories.get(repo)?;
-    if url.starts_with("oci://") {
-        ChartLocator::oci(url, name).ok()
-    } else {
-        ChartLocator::http(url, name).ok()
-    }
+    ChartLocator::of_repo(r.repositories.get(repo)?, name).ok()
 }
 
 /// The charts the releases of the root state files among `state_files` (repo-relative) read

@@ -35,12 +35,7 @@ impl NativeHelm {
     /// The cached chart `remote` names (`repo` an `https://` Helm repository or an `oci://`
     /// registry path; `version` a range, empty for the latest stable as `helm pull`).
     fn lookup(&self, remote: &RemoteChart) -> Result<crate::cached_chart::Lookup, String> {
-        let loc = if remote.repo.starts_with("oci://") {
-            ChartLocator::oci(remote.repo, remote.name)
-        } else {
-            ChartLocator::http(remote.repo, remote.name)
-        }
-        .map_err(|e| e.to_string())?;
+        let loc = ChartLocator::of_repo(remote.repo, remote.name).map_err(|e| e.to_string())?;
         crate::cached_chart::by_range(self.cache.as_ref(), &loc, remote.version)
     }
 

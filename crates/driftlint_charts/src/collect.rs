@@ -278,11 +278,10 @@ fn helm_repository_request(
 /// Errors: a URL [`ChartLocator`] refuses.
 pub fn helm_repository_chart(repo: &Node, chart: &str) -> Result<ChartLocator, LocatorError> {
     let url = repo.str_at(&["spec", "url"]).unwrap_or("");
-    let oci = repo.str_at(&["spec", "type"]) == Some("oci") || url.starts_with("oci://");
-    if oci {
+    if repo.str_at(&["spec", "type"]) == Some("oci") {
         ChartLocator::oci(url, chart)
     } else {
-        ChartLocator::http(url, chart)
+        ChartLocator::of_repo(url, chart)
     }
 }
 
@@ -357,12 +356,7 @@ fn kustomize_requests(k: &Node, out: &mut Collected) {
             continue;
         };
         let origin = c.get("repo").map_or(&c.origin, |n| &n.origin).clone();
-        let locator = if repo.starts_with("oci://") {
-            ChartLocator::oci(repo, name)
-        } else {
-            ChartLocator::http(repo, name)
-        };
-        match locator {
+        match ChartLocator::of_repo(repo, name) {
             Ok(locator) => {
                 if let Some(h) = url_host(repo) {
                     out.source_hosts.insert(h);

@@ -55,6 +55,17 @@ impl ChartLocator {
         Self::new(SourceKind::Http, source, chart)
     }
 
+    /// A chart of the repository at `repo_url`, its kind read from the URL as `helm pull
+    /// --repo URL CHART` reads it: an OCI registry for `oci://...`, else a Helm HTTP
+    /// repository. Errors: [`LocatorError`].
+    pub fn of_repo(repo_url: &str, chart: &str) -> Result<ChartLocator, LocatorError> {
+        if repo_url.starts_with("oci://") {
+            Self::oci(repo_url, chart)
+        } else {
+            Self::http(repo_url, chart)
+        }
+    }
+
     /// A chart of an OCI `HelmRepository` (`url: oci://host/path`, chart `name`).
     /// Errors: [`LocatorError`].
     pub fn oci(repo_url: &str, chart: &str) -> Result<ChartLocator, LocatorError> {
