@@ -151,6 +151,25 @@ fn push(out: &mut Collected, req: ChartRequest) {
     }
 }
 
+/// A request for the `version` range of `locator` (empty: the highest stable) over https,
+/// asked for at `declared`.
+pub(crate) fn push_range(
+    out: &mut Collected,
+    locator: ChartLocator,
+    version: &str,
+    declared: Origin,
+) {
+    push(
+        out,
+        ChartRequest {
+            locator,
+            wanted: Wanted::Range(version.to_string()),
+            insecure: false,
+            declared,
+        },
+    );
+}
+
 fn unresolved(out: &mut Collected, origin: &Origin, reason: String) {
     out.unresolved.push(Unresolved {
         origin: origin.clone(),
@@ -358,19 +377,9 @@ fn kustomize_requests(k: &Node, out: &mut Collected) {
         let origin = c.get("repo").map_or(&c.origin, |n| &n.origin).clone();
         match ChartLocator::of_repo(repo, name) {
             Ok(locator) => {
-                if let Some(h) = url_host(repo) {
-                    out.source_hosts.insert(h);
-                }
-                let version = c.str_at(&["version"]).unwrap_or("").to_string();
-                push(
-                    out,
-                    ChartRequest {
-                        locator,
-                        wanted: Wanted::Range(version),
-                        insecure: false,
-                        declared: origin,
-                    },
-                );
+                out.source_hosts.extend(url_host(repo));
+                let version = c.str_at(&["version"]).unwrap_or("");
+                push_range(out, locator, version, origin);
             }
             Err(e) => unresolved(out, &origin, e.to_string()),
         }

@@ -61,18 +61,7 @@ pub fn render_chart_objects(
     chart: super::Chart,
     opts: &TemplateOptions,
 ) -> Result<Vec<TracedManifest>, HelmError> {
-    let user = super::render::user_values(fs, opts)?;
-    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
-        return Err(HelmError::Load(format!(
-            "{} charts are not installable",
-            chart.chart_type
-        )));
-    }
-    let mut tracer = Tracer {
-        user_docs: user_docs(fs, opts)?,
-        ..Tracer::default()
-    };
-    super::render::check_dependencies(&chart)?;
+    let (user, mut tracer) = traced_setup(fs, &chart, opts)?;
     let crds = crd_list(&chart, opts)?;
     let files = gotmpl::with_exec_stack(|| {
         trace::start();
@@ -95,18 +84,7 @@ pub fn render_chart_text_and_objects(
     chart: super::Chart,
     opts: &TemplateOptions,
 ) -> Result<(String, Result<Vec<TracedManifest>, HelmError>), HelmError> {
-    let user = super::render::user_values(fs, opts)?;
-    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
-        return Err(HelmError::Load(format!(
-            "{} charts are not installable",
-            chart.chart_type
-        )));
-    }
-    let mut tracer = Tracer {
-        user_docs: user_docs(fs, opts)?,
-        ..Tracer::default()
-    };
-    super::render::check_dependencies(&chart)?;
+    let (user, mut tracer) = traced_setup(fs, &chart, opts)?;
     let crds = crd_list(&chart, opts);
     let (printed, files) = gotmpl::with_exec_stack(|| {
         trace::start();
@@ -117,6 +95,29 @@ pub fn render_chart_text_and_objects(
     .map_err(HelmError::Load)??;
     let traced = crds.and_then(|crds| manifests_of(crds, &files, &tracer));
     Ok((printed, traced))
+}
+
+/// What a traced rendering starts from, checked in Helm's order: the user values, an
+/// installable chart (`application`, not `library`), the tracer holding the values documents
+/// (for value origins), the chart's dependencies present.
+fn traced_setup(
+    fs: &RepoFs,
+    chart: &super::Chart,
+    opts: &TemplateOptions,
+) -> Result<(serde_json::Map<String, serde_json::Value>, Tracer), HelmError> {
+    let user = super::render::user_values(fs, opts)?;
+    if !(chart.chart_type.is_empty() || chart.chart_type == "application") {
+        return Err(HelmError::Load(format!(
+            "{} charts are not installable",
+            chart.chart_type
+        )));
+    }
+    let tracer = Tracer {
+        user_docs: user_docs(fs, opts)?,
+        ..Tracer::default()
+    };
+    super::render::check_dependencies(chart)?;
+    Ok((user, tracer))
 }
 
 /// The `crds/` manifests printed first with `opts.include_crds`. Errors: as [`crd_manifests`].

@@ -4,7 +4,7 @@
 
 use driftlint_yaml::{Node, Origin};
 
-use super::{push, unresolved, url_host, ChartRequest, Collected, Wanted};
+use super::{push_range, unresolved, url_host, Collected};
 use crate::locator::{ChartLocator, LocatorError};
 
 /// The chart of an Argo CD helm source: `repoURL` with `https://`/`http://` is a Helm
@@ -57,16 +57,8 @@ pub(super) fn application_requests(obj: &Node, out: &mut Collected) {
         match argo_locator(url, chart) {
             Ok(locator) => {
                 out.source_hosts.extend(url_host(&locator.source));
-                let version = s.str_at(&["targetRevision"]).unwrap_or("").to_string();
-                push(
-                    out,
-                    ChartRequest {
-                        locator,
-                        wanted: Wanted::Range(version),
-                        insecure: false,
-                        declared: origin,
-                    },
-                );
+                let version = s.str_at(&["targetRevision"]).unwrap_or("");
+                push_range(out, locator, version, origin);
             }
             Err(e) => unresolved(out, &origin, e.to_string()),
         }
