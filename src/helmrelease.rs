@@ -354,11 +354,9 @@ fn helm_objects(
     chart: driftlint_helm::Chart,
     opts: &TemplateOptions,
 ) -> Result<Vec<Node>, HelmError> {
-    let (text, traced) = driftlint_helm::render_chart_text_and_objects(fs, chart, opts)?;
+    let (docs, traced) = crate::kustomize_helm::documents_and_traced(fs, chart, opts)?;
     let traced = traced?;
-    let docs = driftlint_yaml::parse_documents("helm template".into(), &text)
-        .map_err(|e| HelmError::Load(format!("helm template output: {e}")))?;
-    Ok(crate::kustomize_helm::match_origins(docs, traced))
+    Ok(crate::kustomize_helm::match_origins(docs?, traced))
 }
 
 /// True when the field at `path` is the boolean `true`.

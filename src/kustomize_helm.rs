@@ -141,14 +141,33 @@ fn text_with_origins(
     chart: driftlint_helm::Chart,
     opts: &TemplateOptions,
 ) -> Result<Vec<Node>, String> {
-    let (text, traced) = driftlint_helm::render_chart_text_and_objects(fs, chart, opts)
-        .map_err(|e| e.to_string())?;
-    let docs = parse_documents("helm template".into(), &text)
-        .map_err(|e| format!("helm template output: {e}"))?;
+    let (docs, traced) = documents_and_traced(fs, chart, opts).map_err(|e| e.to_string())?;
+    let docs = docs.map_err(|e| e.to_string())?;
     Ok(match traced {
         Ok(t) => match_origins(docs, t),
         Err(_) => docs,
     })
+}
+
+/// One traced rendering: `helm template`'s documents (parsed from its text, in its order; or
+/// why our YAML parser rejects the text) and the traced manifests (or why tracing could not
+/// map them). Callers choose which failure to report first.
+pub(crate) type Rendering = (
+    Result<Vec<Node>, driftlint_helm::HelmError>,
+    Result<Vec<driftlint_helm::TracedManifest>, driftlint_helm::HelmError>,
+);
+
+/// Renders `chart` once, traced ([`driftlint_helm::render_chart_text_and_objects`]).
+/// Errors: Helm's.
+pub(crate) fn documents_and_traced(
+    fs: &RepoFs,
+    chart: driftlint_helm::Chart,
+    opts: &TemplateOptions,
+) -> Result<Rendering, driftlint_helm::HelmError> {
+    let (text, traced) = driftlint_helm::render_chart_text_and_objects(fs, chart, opts)?;
+    let docs = parse_documents("helm template".into(), &text)
+        .map_err(|e| driftlint_helm::HelmError::Load(format!("helm template output: {e}")));
+    Ok((docs, traced))
 }
 
 /// `docs` (from `helm template`'s text output, authoritative for content and order), each
